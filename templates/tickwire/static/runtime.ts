@@ -1,0 +1,79 @@
+/* Contract runtime: turning frames into validated messages, with coded errors as values (never thrown). */
+import type { Validator, ValidationIssue } from './validators.js';
+
+export type ValidatorTable = Readonly<Record<string, Validator<unknown>>>;
+
+/** Why an inbound frame was refused. `field` is a JSON pointer for INVALID_MESSAGE; `id` is the request id if readable. */
+export interface DecodeError {
+  ok: false;
+  code: 'INVALID_JSON' | 'UNKNOWN_TYPE' | 'INVALID_MESSAGE';
+  message: string;
+  field?: string;
+  id?: string;
+}
+export type Decoded<M> = { ok: true; message: M } | DecodeError;
+
+/** Turns the first AJV issue into a field pointer and a sentence that names it. */
+export function describeIssue(issue: ValidationIssue): { field: string; message: string } {
+  const at = issue.instancePath || '';
+  const name = at || '/';
+  switch (issue.keyword) {
+    case 'additionalProperties': {
+      const field = `${at}/${String(issue.params.additionalProperty)}`;
+      return { field, message: `${field} is not an allowed field` };
+    }
+    case 'required': {
+      const field = `${at}/${String(issue.params.missingProperty)}`;
+      return { field, message: `${field} is required` };
+    }
+    case 'enum':
+      return { field: name, message: `${name} must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}` };
+    case 'const':
+      return { field: name, message: `${name} must be ${JSON.stringify(issue.params.allowedValue)}` };
+    case 'pattern':
+      return { field: name, message: `${name} is malformed (must match ${String(issue.params.pattern)})` };
+    default:
+      return { field: name, message: `${name} ${issue.message ?? 'is invalid'}` };
+  }
+}
+
+function requestId(data: Record<string, unknown>): string | undefined {
+  const id = data.id;
+  return typeof id === 'string' && id.length >= 1 && id.length <= 64 ? id : undefined;
+}
+
+/** Checks an already-parsed value against the table: it must be an object whose `type` is in the table. */
+export function decodeMessage<M>(table: ValidatorTable, data: unknown): Decoded<M> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { ok: false, code: 'INVALID_MESSAGE', message: 'a message must be a JSON object', field: '/' };
+  }
+  const record = data as Record<string, unknown>;
+  const id = requestId(record);
+  const type = record.type;
+  const validate = typeof type === 'string' && Object.hasOwn(table, type) ? table[type] : undefined;
+  if (!validate) {
+    const known = Object.keys(table).join(', ');
+    const message = typeof type === 'string' ? `unknown type ${JSON.stringify(type)}; expected one of ${known}` : `missing "type"; expected one of ${known}`;
+    return { ok: false, code: 'UNKNOWN_TYPE', message, ...(id ? { id } : {}) };
+  }
+  if (validate(data)) return { ok: true, message: data as M };
+  const { field, message } = describeIssue(validate.errors![0]!);
+  return { ok: false, code: 'INVALID_MESSAGE', message, field, ...(id ? { id } : {}) };
+}
+
+/** Parses a text frame and decodes it. */
+export function decodeFrame<M>(table: ValidatorTable, text: string): Decoded<M> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, code: 'INVALID_JSON', message: `invalid JSON: ${(err as Error).message}` };
+  }
+  return decodeMessage<M>(table, data);
+}
+
+/** For outbound checks: null when `message` is valid for the table, else what is wrong. */
+export function checkMessage(table: ValidatorTable, message: unknown): string | null {
+  const decoded = decodeMessage(table, message);
+  return decoded.ok ? null : `${decoded.code}: ${decoded.message}`;
+}
