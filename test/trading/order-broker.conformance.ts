@@ -1,0 +1,223 @@
+/**
+ * The OrderBroker conformance suite (house rule 5): every OrderBroker implementation runs it.
+ * Implementation-agnostic: it only uses the OrderBroker interface plus the fixture below.
+ *
+ * Usage, in a `*.test.ts` file:  describeOrderBrokerConformance('PaperBroker', async () => ({ ... }))
+ */
+import { expect } from 'chai';
+import type { Fill, Order, OrderBroker, OrderStatus } from '../../src/trading/order-broker.ts';
+
+export interface OrderBrokerFixture {
+  /** A fresh broker, not yet started. The suite calls start() before and stop() after each test. */
+  broker: OrderBroker;
+  /** A symbol the broker accepts; its position starts flat. Default 'AAPL'. */
+  symbol?: string;
+  /** A symbol the broker must reject. Default 'NO_SUCH_SYMBOL'. */
+  unknownSymbol?: string;
+  /**
+   * Makes the pending market order `order` fill, in full, at price `p` (paper: set the quote and call
+   * onQuote; IBKR fake: the fake TWS sends execDetails + orderStatus). Configure the broker with zero
+   * slippage and zero commission so that fill price and position average equal `p`.
+   * Absent: the broker fills market orders by itself, and the suite does not check prices.
+   */
+  fillAt?: (order: Order, p: number) => Promise<void> | void;
+  /** Releases whatever make() created (servers, sockets); called after broker.stop(). */
+  cleanup?: () => Promise<void>;
+}
+
+const TIMEOUT_MS = 2000;
+
+/** Records every fill and order event and lets a test wait for one, with a timeout. */
+class Recorder {
+  readonly fills: Fill[] = [];
+  readonly orders: Order[] = [];
+  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+  readonly off: () => void;
+
+  constructor(broker: OrderBroker) {
+    const a = broker.onFill((f) => {
+      this.fills.push(f);
+      this.poke();
+    });
+    const b = broker.onOrder((o) => {
+      this.orders.push(o);
+      this.poke();
+    });
+    this.off = () => {
+      a();
+      b();
+    };
+  }
+
+  fillsOf(orderId: string): Fill[] {
+    return this.fills.filter((f) => f.order_id === orderId);
+  }
+
+  statusesOf(orderId: string): OrderStatus[] {
+    return this.orders.filter((o) => o.order_id === orderId).map((o) => o.status);
+  }
+
+  /** Resolves once an onOrder event reported `orderId` with `status`. */
+  untilOrder(orderId: string, status: OrderStatus): Promise<void> {
+    return this.until(() => this.statusesOf(orderId).includes(status), `order ${orderId} ${status}`);
+  }
+
+  until(check: () => boolean, what: string): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out after ${TIMEOUT_MS} ms waiting for ${what}`));
+      }, TIMEOUT_MS);
+      const waiter = {
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private poke(): void {
+    const ready = this.waiters.filter((w) => w.check());
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  }
+}
+
+/** Polls `check` (for state that may lag the events, e.g. upstream position reports). */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${TIMEOUT_MS} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export function describeOrderBrokerConformance(label: string, make: () => Promise<OrderBrokerFixture>): void {
+  describe(`OrderBroker conformance: ${label}`, () => {
+    let fx: OrderBrokerFixture;
+    let broker: OrderBroker;
+    let rec: Recorder;
+    let symbol: string;
+
+    beforeEach(async () => {
+      fx = await make();
+      broker = fx.broker;
+      symbol = fx.symbol ?? 'AAPL';
+      rec = new Recorder(broker);
+      await broker.start();
+    });
+    afterEach(async () => {
+      rec.off();
+      await broker.stop();
+      await fx.cleanup?.();
+    });
+
+    /** Places a market order and makes it fill at p; resolves when the order is reported filled. */
+    async function marketFill(side: 'BUY' | 'SELL', quantity: number, p: number): Promise<Order> {
+      const order = await broker.placeOrder({ symbol, side, quantity, type: 'MKT' });
+      expect(order.status, `placed ${side} ${quantity}`).to.not.equal('rejected');
+      await fx.fillAt?.(order, p);
+      await rec.untilOrder(order.order_id, 'filled');
+      return order;
+    }
+
+    it('a market order fills in full, once, with exactly one onFill per execution', async () => {
+      const second: Fill[] = [];
+      const offSecond = broker.onFill((f) => second.push(f));
+      const order = await broker.placeOrder({ symbol, side: 'BUY', quantity: 10, type: 'MKT' });
+      expect(order.order_id).to.be.a('string').and.not.equal('');
+      expect(order).to.include({ symbol, side: 'BUY', quantity: 10, type: 'MKT' });
+      expect(['submitted', 'filled']).to.include(order.status);
+      await fx.fillAt?.(order, 101.5);
+      await rec.untilOrder(order.order_id, 'filled');
+
+      // Fence: a later order's fill arrives after any duplicate of the first one would have.
+      await marketFill('SELL', 10, 101.5);
+
+      const fills = rec.fillsOf(order.order_id);
+      expect(fills.length).to.be.greaterThan(0);
+      expect(fills.reduce((s, f) => s + f.quantity, 0)).to.equal(10);
+      expect(new Set(fills.map((f) => f.execution_id)).size).to.equal(fills.length);
+      for (const f of fills) {
+        expect(f).to.include({ symbol, side: 'BUY' });
+        expect(f.commission).to.be.at.least(0);
+        expect(new Date(f.timestamp).toISOString()).to.equal(f.timestamp);
+        if (fx.fillAt) expect(f.price).to.equal(101.5);
+      }
+      expect(second.filter((f) => f.order_id === order.order_id)).to.deep.equal(fills);
+      expect(rec.statusesOf(order.order_id).filter((s) => s === 'filled')).to.have.length(1);
+      const final = broker.orders().find((o) => o.order_id === order.order_id)!;
+      expect(final).to.include({ status: 'filled', filled_quantity: 10 });
+      if (fx.fillAt) expect(final.avg_fill_price).to.equal(101.5);
+      offSecond();
+    });
+
+    it('positions follow fills: signed quantity at average cost', async () => {
+      const pos = () => broker.positions().find((p) => p.symbol === symbol);
+      await marketFill('BUY', 10, 100);
+      await eventually(() => pos()?.quantity === 10, 'position 10');
+      if (fx.fillAt) expect(pos()!.avg_price).to.equal(100);
+      await marketFill('BUY', 10, 110);
+      await eventually(() => pos()?.quantity === 20, 'position 20');
+      if (fx.fillAt) expect(pos()!.avg_price).to.equal(105);
+      await marketFill('SELL', 20, 120);
+      await eventually(() => (pos()?.quantity ?? 0) === 0, 'flat');
+      await marketFill('SELL', 5, 90);
+      await eventually(() => pos()?.quantity === -5, 'short 5');
+      if (fx.fillAt) expect(pos()!.avg_price).to.equal(90);
+    });
+
+    it('cancels a resting order', async () => {
+      const order = await broker.placeOrder({ symbol, side: 'BUY', quantity: 1, type: 'LMT', limit_price: 0.01 });
+      expect(order.status).to.equal('submitted');
+      await broker.cancelOrder(order.order_id);
+      await rec.untilOrder(order.order_id, 'cancelled');
+      await marketFill('BUY', 1, 50); // fence
+      expect(rec.fillsOf(order.order_id)).to.deep.equal([]);
+      expect(broker.orders().find((o) => o.order_id === order.order_id)).to.include({ status: 'cancelled', filled_quantity: 0 });
+    });
+
+    const bad: { given: string; request: (symbol: string, unknown: string) => Parameters<OrderBroker['placeOrder']>[0] }[] = [
+      { given: 'quantity 0', request: (s) => ({ symbol: s, side: 'BUY', quantity: 0, type: 'MKT' }) },
+      { given: 'negative quantity', request: (s) => ({ symbol: s, side: 'SELL', quantity: -5, type: 'MKT' }) },
+      { given: 'unknown symbol', request: (_s, u) => ({ symbol: u, side: 'BUY', quantity: 1, type: 'MKT' }) },
+      { given: 'limit order without a limit price', request: (s) => ({ symbol: s, side: 'BUY', quantity: 1, type: 'LMT' }) },
+    ];
+    for (const { given, request } of bad) {
+      it(`rejects a bad order (${given}) with a reason, as a value, and never fills it`, async () => {
+        const order = await broker.placeOrder(request(symbol, fx.unknownSymbol ?? 'NO_SUCH_SYMBOL'));
+        expect(order.status).to.equal('rejected');
+        expect(order.reason).to.be.a('string').and.not.equal('');
+        await marketFill('BUY', 1, 50); // fence
+        expect(rec.fillsOf(order.order_id)).to.deep.equal([]);
+        await eventually(() => broker.positions().find((p) => p.symbol === symbol)?.quantity === 1, 'position 1');
+      });
+    }
+
+    it('a throwing listener never stops the others; unsubscribed listeners hear nothing', async () => {
+      const offThrowFill = broker.onFill(() => {
+        throw new Error('fill listener broke');
+      });
+      const offThrowOrder = broker.onOrder(() => {
+        throw new Error('order listener broke');
+      });
+      const removed: unknown[] = [];
+      broker.onFill((f) => removed.push(f))();
+      broker.onOrder((o) => removed.push(o))();
+      const after: Fill[] = [];
+      const offAfter = broker.onFill((f) => after.push(f));
+
+      const order = await marketFill('BUY', 3, 42);
+      expect(after.map((f) => f.order_id)).to.include(order.order_id);
+      expect(rec.fillsOf(order.order_id).reduce((s, f) => s + f.quantity, 0)).to.equal(3);
+      expect(removed).to.deep.equal([]);
+      offThrowFill();
+      offThrowOrder();
+      offAfter();
+    });
+  });
+}
