@@ -290,6 +290,8 @@ export class FakeTws {
   private readonly waiters: RequestWaiter[] = [];
   private readonly connWaiters: { count: number; resolve: () => void }[] = [];
   private connCount = 0;
+  /** Connection attempts closed at once while not accepting. */
+  refused = 0;
   private accepting = true;
   private orderId: number;
   private readonly accounts: string[];
@@ -578,6 +580,7 @@ export class FakeTws {
 
   private accept(socket: net.Socket): void {
     if (!this.accepting) {
+      this.refused++;
       socket.destroy();
       return;
     }

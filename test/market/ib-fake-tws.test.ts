@@ -10,7 +10,13 @@ import { FakeTws, type TwsFixture } from '../fakes/fake-tws.ts';
 
 const AAPL: Contract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 
-function nextEvent<T extends unknown[]>(ib: IBApi, name: EventName, timeoutMs = 2000, where?: (...a: T) => boolean): Promise<T> {
+interface LooseEmitter {
+  on(event: string, fn: (...args: unknown[]) => void): unknown;
+  off(event: string, fn: (...args: unknown[]) => void): unknown;
+}
+
+function nextEvent<T extends unknown[]>(api: IBApi, name: EventName, timeoutMs = 2000, where?: (...a: T) => boolean): Promise<T> {
+  const ib = api as unknown as LooseEmitter;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ib.off(name, handler);
