@@ -46,7 +46,7 @@ function requestId(data: Record<string, unknown>): string | undefined {
 /** Checks an already-parsed value against the table: it must be an object whose `type` is in the table. */
 export function decodeMessage<M>(table: ValidatorTable, data: unknown): Decoded<M> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, code: 'INVALID_MESSAGE', message: 'a message must be a JSON object', field: '/' };
+    return { ok: false, code: 'INVALID_MESSAGE', message: 'the message (/) must be a JSON object', field: '/' };
   }
   const record = data as Record<string, unknown>;
   const id = requestId(record);

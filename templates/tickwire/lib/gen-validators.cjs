@@ -6,7 +6,7 @@ const { rewriteRefs } = require('./gen-types.cjs');
 
 /**
  * Precompiled AJV validators (standalone ESM code) for every component schema: nothing compiles a schema while
- * the server runs. AJV runtime helpers it still requires are turned into ESM imports.
+ * the server runs. 
  */
 function generateValidators(model) {
   const ajv = new Ajv({ strict: true, allErrors: false, allowUnionTypes: true, code: { source: true, esm: true, lines: true } });
@@ -16,15 +16,19 @@ function generateValidators(model) {
   const exportsMap = {};
   for (const name of model.schemas) exportsMap[`validate${name}`] = `tickwire#/definitions/${name}`;
   let code = standaloneCode(ajv, exportsMap);
-  // Any runtime helper AJV still requires becomes an ESM import (keeps the file loadable in browsers and Node).
-  const imports = [];
-  code = code.replace(/require\("([^"]+)"\)/g, (_, mod) => {
-    let i = imports.indexOf(mod);
-    if (i < 0) i = imports.push(mod) - 1;
+  // AJV's standalone output still require()s its runtime helper for min/maxLength. Inline it, so the file is
+  // plain ESM with no imports (loads the same in Node, tsx and browsers). Any other helper fails codegen loudly.
+  const inlined = { 'ajv/dist/runtime/ucs2length': require('ajv/dist/runtime/ucs2length').default.toString() };
+  const helpers = [];
+  code = code.replace(/require\("([^"]+)"\)\.default/g, (_, mod) => {
+    if (!inlined[mod]) throw new Error(`validators need AJV runtime helper ${mod}; teach gen-validators.cjs to inline it`);
+    let i = helpers.indexOf(mod);
+    if (i < 0) i = helpers.push(mod) - 1;
     return `__runtime${i}`;
   });
-  const importLines = imports.map((m, i) => `import __runtime${i} from '${m}.js';`).join('\n');
-  const js = HEADER + '/* eslint-disable */\n' + (importLines ? importLines + '\n' : '') + code.replace(/^"use strict";/, '') + '\n';
+  if (/require\(/.test(code)) throw new Error('validators still contain require(); teach gen-validators.cjs to inline it');
+  const helperLines = helpers.map((m, i) => `const __runtime${i} = ${inlined[m].replace(/^function \w+/, 'function')};`).join('\n');
+  const js = HEADER + '/* eslint-disable */\n' + (helperLines ? helperLines + '\n' : '') + code.replace(/^"use strict";/, '') + '\n';
 
   const dts = [HEADER, "import type * as T from './types.ts';", '',
     '/** An AJV standalone validator: returns true when valid; on false, `errors` holds why. */',
