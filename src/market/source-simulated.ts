@@ -1,0 +1,343 @@
+/**
+ * A simulated market: reproducible seeded random walks, no network. The default source.
+ *
+ * Live data: one geometric random walk per symbol (its own seeded stream, so one symbol's path does not
+ * depend on the others), one tick per symbol per `tickIntervalMs`, all driven by ONE unref'd interval timer
+ * (or synchronously by `step()`). Ticks are stamped with the injected `now()` and fed to the symbol's
+ * BarAggregator, which produces every resolution. Same seed + same number of ticks => same prices.
+ *
+ * Session: by default ALWAYS_OPEN_SESSION, i.e. the simulated market trades 24/7 and its trading days are
+ * UTC days, so a demo always has moving data. With another session, no ticks happen while it is closed
+ * (the walk pauses; bars are still closed on time).
+ *
+ * History: generated on demand, deterministic per (seed, symbol) and independent of live ticks. Any
+ * [from, to) request returns the same bars as the matching part of a wider request, and coarser resolutions
+ * are exact aggregates of the 1-minute path. The path: a level per calendar day built by midpoint
+ * displacement (a Brownian bridge) between mean-reverting anchors every 256 days, so any day is computed
+ * in O(log) without replaying from an origin and prices stay in a band around the start price; within a
+ * trading day, a Brownian bridge per minute from that day's level to the next day's. Continuous from one
+ * trading day to the next: no overnight gaps.
+ *
+ * Health: the simulated source is always healthy; health listeners are accepted and never called.
+ */
+import type { Bar, BarListener, MarketSource, Quote, Resolution, SourceHealthListener } from './source.ts';
+import { BarAggregator } from './aggregator.ts';
+import { Random, deriveSeed } from './random.ts';
+import { isMinuteResolution } from './resolution.ts';
+import { ALWAYS_OPEN_SESSION, DAY_MS, tradingDayAt, tradingDayOn, type Session, type TradingDay } from './session.ts';
+
+export const DEFAULT_SYMBOLS: readonly string[] = Object.freeze(['AAPL', 'MSFT', 'GOOGL', 'AMZN', 'TSLA', 'BRK.B', 'BTC-USD']);
+
+export const DEFAULT_START_PRICES: Readonly<Record<string, number>> = Object.freeze({
+  AAPL: 190,
+  MSFT: 420,
+  GOOGL: 170,
+  AMZN: 185,
+  TSLA: 250,
+  'BRK.B': 410,
+  'BTC-USD': 65_000,
+});
+
+/** Annualized volatility used when none is given for a symbol. */
+export const DEFAULT_VOLATILITY: Readonly<Record<string, number>> = Object.freeze({ TSLA: 0.55, 'BTC-USD': 0.6 });
+const FALLBACK_VOLATILITY = 0.3;
+const FALLBACK_START_PRICE = 100;
+const YEAR_MS = 365 * DAY_MS;
+
+/** The interval timer the source uses; injectable for tests. Handles are unref'd when they support it. */
+export interface IntervalTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export const NODE_TIMERS: IntervalTimers = Object.freeze({
+  setInterval: (fn: () => void, ms: number): unknown => setInterval(fn, ms),
+  clearInterval: (handle: unknown): void => clearInterval(handle as NodeJS.Timeout),
+});
+
+export interface SimulatedSourceOptions {
+  symbols?: readonly string[];
+  /** Seed of every random stream (live and history). Default 42. */
+  seed?: number;
+  /** Time between ticks of the live timer. Default 1000. */
+  tickIntervalMs?: number;
+  /** Clock stamping live ticks. Default Date.now. */
+  now?: () => number;
+  /** Default ALWAYS_OPEN_SESSION (trades 24/7). */
+  session?: Session;
+  /** Start price per symbol (live walk start, history level); defaults from DEFAULT_START_PRICES, else 100. */
+  startPrices?: Readonly<Record<string, number>>;
+  /** Annualized volatility, one for all symbols or per symbol; default DEFAULT_VOLATILITY, else 0.3. */
+  volatility?: number | Readonly<Record<string, number>>;
+  timers?: IntervalTimers;
+}
+
+interface SymbolState {
+  readonly symbol: string;
+  readonly startPrice: number;
+  readonly volatility: number;
+  /** Typical volume per minute. */
+  readonly baseVolume: number;
+  readonly rng: Random;
+  readonly aggregator: BarAggregator;
+  logPrice: number;
+  last: { price: number; time: number } | undefined;
+  /** Close of the last closed daily bar; the start price before there is one. */
+  previousClose: number;
+}
+
+export class SimulatedSource implements MarketSource {
+  readonly name = 'simulated' as const;
+  private readonly seed: number;
+  private readonly tickIntervalMs: number;
+  private readonly now: () => number;
+  private readonly session: Session;
+  private readonly timers: IntervalTimers;
+  private readonly states = new Map<string, SymbolState>();
+  private readonly symbolList: readonly string[];
+  private timer: unknown = undefined;
+  private lastTickTime = -Infinity;
+  /** Cache of the trading day of the last step. */
+  private openDay: TradingDay | undefined;
+
+  constructor(options: SimulatedSourceOptions = {}) {
+    this.seed = options.seed ?? 42;
+    this.tickIntervalMs = options.tickIntervalMs ?? 1000;
+    this.now = options.now ?? Date.now;
+    this.session = options.session ?? ALWAYS_OPEN_SESSION;
+    this.timers = options.timers ?? NODE_TIMERS;
+    this.symbolList = Object.freeze([...new Set(options.symbols ?? DEFAULT_SYMBOLS)]);
+    const vol = options.volatility;
+    for (const symbol of this.symbolList) {
+      const startPrice = options.startPrices?.[symbol] ?? DEFAULT_START_PRICES[symbol] ?? FALLBACK_START_PRICE;
+      const volatility =
+        typeof vol === 'number' ? vol : (vol?.[symbol] ?? DEFAULT_VOLATILITY[symbol] ?? FALLBACK_VOLATILITY);
+      const state: SymbolState = {
+        symbol,
+        startPrice,
+        volatility,
+        baseVolume: Math.max(1, Math.round(100_000 / startPrice)),
+        rng: new Random(deriveSeed(this.seed, symbol, 'live')),
+        aggregator: new BarAggregator({ session: this.session }),
+        logPrice: Math.log(startPrice),
+        last: undefined,
+        previousClose: startPrice,
+      };
+      state.aggregator.onBar('D', (bar, closed) => {
+        if (closed) state.previousClose = bar.close;
+      });
+      this.states.set(symbol, state);
+    }
+  }
+
+  /** Arms the tick timer; idempotent. */
+  async start(): Promise<void> {
+    if (this.timer !== undefined) return;
+    const handle = this.timers.setInterval(() => this.step(1), this.tickIntervalMs);
+    (handle as { unref?: () => void } | undefined)?.unref?.();
+    this.timer = handle;
+  }
+
+  /** Clears the tick timer; idempotent. Subscriptions and state are kept (start() resumes). */
+  async stop(): Promise<void> {
+    if (this.timer === undefined) return;
+    this.timers.clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Advances `n` ticks per symbol synchronously, stamped max(now(), last tick time). While the session is
+   * closed no tick happens; forming bars whose period has ended are closed either way.
+   */
+  step(n = 1): void {
+    for (let i = 0; i < n; i++) {
+      const t = Math.max(this.now(), this.lastTickTime);
+      this.lastTickTime = t;
+      const open = this.isOpen(t);
+      for (const state of this.states.values()) {
+        if (open) this.tick(state, t);
+        state.aggregator.closeUpTo(t);
+      }
+    }
+  }
+
+  symbols(): readonly string[] {
+    return this.symbolList;
+  }
+
+  hasSymbol(symbol: string): boolean {
+    return this.states.has(symbol);
+  }
+
+  /** For an unknown symbol the listener is never called (callers check hasSymbol first). */
+  subscribeBars(symbol: string, resolution: Resolution, listener: BarListener): () => void {
+    const state = this.states.get(symbol);
+    return state ? state.aggregator.onBar(resolution, listener) : () => {};
+  }
+
+  currentBar(symbol: string, resolution: Resolution): Bar | undefined {
+    return this.states.get(symbol)?.aggregator.current(resolution);
+  }
+
+  /** Undefined before the symbol's first tick. */
+  quote(symbol: string): Quote | undefined {
+    const state = this.states.get(symbol);
+    if (!state?.last) return undefined;
+    const { price, time } = state.last;
+    const previous = state.previousClose;
+    const change = round(price - previous, 8);
+    return {
+      symbol,
+      price,
+      change,
+      change_pct: round((change / previous) * 100, 2),
+      previous_close: previous,
+      time,
+      delayed: false,
+    };
+  }
+
+  /** Deterministic bars with from <= time < to, oldest first; [] for an unknown symbol or empty range. */
+  async history(symbol: string, resolution: Resolution, from: number, to: number): Promise<Bar[]> {
+    const state = this.states.get(symbol);
+    if (!state || !(from < to)) return [];
+    const params: HistoryParams = {
+      seed: deriveSeed(this.seed, symbol, 'history'),
+      startPrice: state.startPrice,
+      volatility: state.volatility,
+      baseVolume: state.baseVolume,
+      session: this.session,
+    };
+    return generateHistory(params, resolution, from, to);
+  }
+
+  onHealth(_listener: SourceHealthListener): () => void {
+    return () => {};
+  }
+
+  private isOpen(t: number): boolean {
+    const day = this.openDay;
+    if (day && day.start <= t && t < day.end) return true;
+    this.openDay = tradingDayAt(this.session, t);
+    return this.openDay !== undefined;
+  }
+
+  private tick(state: SymbolState, t: number): void {
+    const sigma = state.volatility * Math.sqrt(this.tickIntervalMs / YEAR_MS);
+    state.logPrice += sigma * state.rng.normal() - 0.5 * sigma * sigma;
+    const price = roundPrice(Math.exp(state.logPrice));
+    const perTick = (state.baseVolume * this.tickIntervalMs) / 60_000;
+    const volume = Math.max(1, Math.round(perTick * Math.exp(0.5 * state.rng.normal())));
+    state.last = { price, time: t };
+    state.aggregator.add({ time: t, open: price, high: price, low: price, close: price, volume });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// History generation (pure functions of their parameters).
+
+interface HistoryParams {
+  seed: number;
+  startPrice: number;
+  volatility: number;
+  baseVolume: number;
+  session: Session;
+}
+
+const BLOCK_DAYS = 256;
+
+function generateHistory(p: HistoryParams, res: Resolution, from: number, to: number): Bar[] {
+  const out: Bar[] = [];
+  const minutesPerBar = isMinuteResolution(res) ? Number(res) : Infinity;
+  // A trading day's local date is within one day of its UTC instants.
+  const firstDay = Math.floor(from / DAY_MS) - 1;
+  const lastDay = Math.floor((to - 1) / DAY_MS) + 1;
+  for (let dn = firstDay; dn <= lastDay; dn++) {
+    const day = tradingDayOn(p.session, dn);
+    if (!day) continue;
+    if (res === 'D' ? day.time < from || day.time >= to : day.end <= from || day.start >= to) continue;
+    generateDay(p, day, minutesPerBar, from, to, out);
+  }
+  return out;
+}
+
+/** Appends the bars of one trading day, aggregating its 1-minute path into buckets of `minutesPerBar`. */
+function generateDay(p: HistoryParams, day: TradingDay, minutesPerBar: number, from: number, to: number, out: Bar[]): void {
+  const dn = day.time / DAY_MS;
+  const sigmaDay = p.volatility / Math.sqrt(365);
+  const minutes = Math.round((day.end - day.start) / 60_000);
+  const sigmaMin = sigmaDay / Math.sqrt(minutes);
+  const wick = 0.5 * sigmaMin;
+  const target = dayLevel(p, dn + 1, sigmaDay);
+  const rng = new Random(deriveSeed(p.seed, 'day', dn));
+  const daily = minutesPerBar === Infinity;
+
+  let x = dayLevel(p, dn, sigmaDay);
+  let open = Math.exp(x);
+  let bar: Bar | undefined;
+  let barEnd = -Infinity;
+  for (let i = 0; i < minutes; i++) {
+    const remaining = minutes - i;
+    const next = x + (target - x) / remaining + sigmaMin * Math.sqrt((remaining - 1) / remaining) * rng.normal();
+    const close = Math.exp(next);
+    // Wicks: exponential excursions beyond open/close (1 + w ~ exp(w) for these tiny w); volume: uniform.
+    const high = roundPrice(Math.max(open, close) * (1 - wick * Math.log(1 - rng.next())));
+    const low = roundPrice(Math.min(open, close) / (1 - wick * Math.log(1 - rng.next())));
+    const volume = Math.max(1, Math.round(p.baseVolume * (0.5 + rng.next())));
+    const barOpen = open;
+    x = next;
+    open = close;
+
+    const t = day.start + i * 60_000;
+    if (t >= barEnd) {
+      const time = daily ? day.time : t;
+      barEnd = daily ? Infinity : t + minutesPerBar * 60_000;
+      bar = { time, open: roundPrice(barOpen), high, low, close: roundPrice(close), volume };
+      if (daily || (time >= from && time < to)) out.push(bar);
+    } else if (bar) {
+      if (high > bar.high) bar.high = high;
+      if (low < bar.low) bar.low = low;
+      bar.close = roundPrice(close);
+      bar.volume += volume;
+    }
+  }
+}
+
+/**
+ * Log price level at the start of calendar day `dn`: anchors every BLOCK_DAYS days drawn around the start
+ * price (mean reversion), and Brownian-bridge midpoint displacement in between, each node seeded by its
+ * position so any day is computed without the others.
+ */
+function dayLevel(p: HistoryParams, dn: number, sigmaDay: number): number {
+  const k = Math.floor(dn / BLOCK_DAYS);
+  const r = dn - k * BLOCK_DAYS;
+  const anchorSigma = 0.5 * p.volatility * Math.sqrt(BLOCK_DAYS / 365);
+  const anchor = (block: number): number =>
+    Math.log(p.startPrice) + anchorSigma * new Random(deriveSeed(p.seed, 'anchor', block)).normal();
+  let lo = 0;
+  let hi = BLOCK_DAYS;
+  let vLo = anchor(k);
+  if (r === 0) return vLo;
+  let vHi = anchor(k + 1);
+  for (;;) {
+    const mid = (lo + hi) / 2;
+    const vMid = (vLo + vHi) / 2 + (sigmaDay * Math.sqrt(hi - lo)) / 2 * new Random(deriveSeed(p.seed, 'node', k, mid)).normal();
+    if (r === mid) return vMid;
+    if (r < mid) {
+      hi = mid;
+      vHi = vMid;
+    } else {
+      lo = mid;
+      vLo = vMid;
+    }
+  }
+}
+
+function roundPrice(x: number): number {
+  return Math.max(0.01, Math.round(x * 100) / 100);
+}
+
+function round(x: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(x * f) / f;
+}
