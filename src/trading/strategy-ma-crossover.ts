@@ -116,15 +116,18 @@ export class MaCrossoverStrategy implements Strategy {
     const previous = this.lastSign;
     if (sign !== 0) this.lastSign = sign;
     const confidence = slow === 0 ? 0 : Math.min(1, Math.abs(gap) / Math.abs(slow) / this.params.fullConfidenceGap);
-    const k = this.params.kind.toUpperCase();
-    const averages = `${k}${this.params.fast}=${fast.toFixed(4)} ${k}${this.params.slow}=${slow.toFixed(4)}`;
     if (previous === -1 && sign === 1) {
-      return { signal_type: 'BUY', confidence, price: bar.close, reason: `fast crossed above slow: ${averages}`, time: bar.time };
+      return { signal_type: 'BUY', confidence, price: bar.close, reason: `fast crossed above slow: ${this.describe(fast, slow)}`, time: bar.time };
     }
     if (previous === 1 && sign === -1) {
-      return { signal_type: 'SELL', confidence, price: bar.close, reason: `fast crossed below slow: ${averages}`, time: bar.time };
+      return { signal_type: 'SELL', confidence, price: bar.close, reason: `fast crossed below slow: ${this.describe(fast, slow)}`, time: bar.time };
     }
     return { signal_type: 'HOLD', confidence: 0, price: bar.close, reason: 'no crossover', time: bar.time };
+  }
+
+  private describe(fast: number, slow: number): string {
+    const k = this.params.kind.toUpperCase();
+    return `${k}${this.params.fast}=${fast.toFixed(4)} ${k}${this.params.slow}=${slow.toFixed(4)}`;
   }
 
   reset(): void {
