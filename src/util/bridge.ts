@@ -21,7 +21,7 @@ export interface BridgeOptions {
 /** A synchronous function that hands its argument to async work. */
 export interface Bridged<A> {
   (arg: A): void;
-  /** Resolves when every call made so far has settled (for shutdown and tests). Never rejects. */
+  /** Resolves the next time no call is pending (so also after calls made while waiting); for shutdown and tests. Never rejects. */
   idle(): Promise<void>;
   /** Number of calls made but not yet settled. */
   readonly pending: number;
