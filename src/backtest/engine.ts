@@ -64,8 +64,11 @@ export interface BacktestConfig {
   now?: () => number;
 }
 
+/** Shape of asyncapi.yaml BacktestTradeData. */
 export interface BacktestTrade {
   action: 'entry' | 'exit';
+  symbol: string;
+  strategy_id: string;
   side: 'BUY' | 'SELL';
   price: number;
   quantity: number;
@@ -78,15 +81,16 @@ export interface BacktestTrade {
   reason: string;
 }
 
+/** Shape of asyncapi.yaml ProgressData, except that total and pct are null when the total is unknown. */
 export interface BacktestProgress {
   processed: number;
   total: number | null;
   /** 0..100, null when total is unknown */
   pct: number | null;
-  /** `time` of the last processed bar */
-  time: number;
   equity: number;
-  drawdown: number;
+  /** `time` of the last processed bar */
+  current_time: number;
+  /** closed round trips so far */
   num_trades: number;
 }
 
@@ -192,9 +196,8 @@ export async function runBacktest(
       processed,
       total,
       pct: total ? (processed / total) * 100 : null,
-      time,
       equity: p.equity,
-      drawdown: p.drawdown,
+      current_time: time,
       num_trades: closedTrades,
     });
 
@@ -218,7 +221,7 @@ export async function runBacktest(
           entryFee = fee;
           entryTime = bar.time;
           metrics.addFee(fee);
-          const t: BacktestTrade = { action: 'entry', side: 'BUY', price, quantity: q, time: bar.time, fee, reason: pending.reason };
+          const t: BacktestTrade = { action: 'entry', symbol: config.symbol, strategy_id: strategy.id, side: 'BUY', price, quantity: q, time: bar.time, fee, reason: pending.reason };
           trades.push(t);
           safe(events.onTrade, t);
         }
@@ -230,7 +233,7 @@ export async function runBacktest(
         metrics.addFee(fee);
         metrics.addTrade(pnl);
         closedTrades++;
-        const t: BacktestTrade = { action: 'exit', side: 'SELL', price, quantity, time: bar.time, fee, pnl, reason: pending.reason };
+        const t: BacktestTrade = { action: 'exit', symbol: config.symbol, strategy_id: strategy.id, side: 'SELL', price, quantity, time: bar.time, fee, pnl, reason: pending.reason };
         quantity = 0;
         trades.push(t);
         safe(events.onTrade, t);

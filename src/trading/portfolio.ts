@@ -71,8 +71,6 @@ export interface PortfolioSnapshot {
   /** realized_pnl + unrealized_pnl (= equity − initial cash) */
   total_pnl: number;
   daily_pnl: number;
-  /** total commissions paid */
-  commission: number;
   /** ISO-8601 of `now()` when the snapshot was taken; ignored by changedSince */
   timestamp: string;
 }
@@ -136,6 +134,12 @@ export class Portfolio {
     else this.holdings.set(quote.symbol, { quantity: 0, avg_price: 0, market_price: quote.price, realized_pnl: 0 });
   }
 
+  /** Total commissions paid (already inside cash and realized P&L). */
+  get totalCommission(): number {
+    return this.commission;
+  }
+
+  /** Field names and shape follow asyncapi.yaml PortfolioUpdateMessage (minus `type`). */
   snapshot(): PortfolioSnapshot {
     this.rollDay();
     const positions: PositionSnapshot[] = [];
@@ -169,7 +173,6 @@ export class Portfolio {
       realized_pnl: realized,
       total_pnl: realized + unrealized,
       daily_pnl: equity - this.dayStartEquity,
-      commission: this.commission,
       timestamp: new Date(this.now()).toISOString(),
     };
   }
@@ -195,7 +198,7 @@ export class Portfolio {
  */
 export function changedSince(previous: PortfolioSnapshot | undefined, next: PortfolioSnapshot): boolean {
   if (!previous) return true;
-  const keys = ['cash', 'equity', 'unrealized_pnl', 'realized_pnl', 'total_pnl', 'daily_pnl', 'commission'] as const;
+  const keys = ['cash', 'equity', 'unrealized_pnl', 'realized_pnl', 'total_pnl', 'daily_pnl'] as const;
   for (const k of keys) if (previous[k] !== next[k]) return true;
   if (previous.positions.length !== next.positions.length) return true;
   for (let i = 0; i < next.positions.length; i++) {

@@ -80,7 +80,7 @@ describe('runBacktest', () => {
     expect(r.trades).to.have.length(want.length);
     r.trades.forEach((t, i) => {
       const w = want[i]!;
-      expect([t.action, t.side, t.time, t.quantity, t.reason], `trade ${i}`).to.deep.equal([w.action, w.side, w.time, 10, w.reason]);
+      expect([t.action, t.side, t.time, t.quantity, t.reason, t.symbol, t.strategy_id], `trade ${i}`).to.deep.equal([w.action, w.side, w.time, 10, w.reason, 'AAPL', 'scripted']);
       expect(t.price, `trade ${i} price`).to.be.closeTo(w.price, 1e-9);
       expect(t.fee, `trade ${i} fee`).to.be.closeTo(w.fee, 1e-9);
       if (w.pnl === undefined) expect(t.pnl).to.equal(undefined);
@@ -135,7 +135,7 @@ describe('runBacktest', () => {
     }, { onProgress: (p) => progress.push(p), onEquity: (e) => equity.push(e), onMetrics: (m) => metrics.push(m) });
     expect(r.status).to.equal('completed');
     expect(progress.map((p) => [p.processed, p.total, p.pct])).to.deep.equal([[100, 250, 40], [200, 250, 80], [250, 250, 100]]);
-    expect(progress[2]!.time).to.equal(series[249]!.time);
+    expect(progress[2]!.current_time).to.equal(series[249]!.time);
     expect(equity.map((e) => e.time)).to.deep.equal([49, 99, 149, 199, 249].map((i) => series[i]!.time));
     expect(metrics.map((m) => m.bars)).to.deep.equal([120, 240, 250]);
   });

@@ -49,7 +49,7 @@ describe('Portfolio', () => {
     expect(s.positions).to.deep.equal([
       { symbol: 'AAPL', quantity: 5, avg_price: 105, market_price: 120, market_value: 600, unrealized_pnl: 75, realized_pnl: 222 },
     ]);
-    expect({ cash: s.cash, equity: s.equity, u: s.unrealized_pnl, r: s.realized_pnl, t: s.total_pnl, d: s.daily_pnl, c: s.commission }).to.deep.equal({
+    expect({ cash: s.cash, equity: s.equity, u: s.unrealized_pnl, r: s.realized_pnl, t: s.total_pnl, d: s.daily_pnl, c: p.totalCommission }).to.deep.equal({
       cash: 9697, equity: 10297, u: 75, r: 222, t: 297, d: 297, c: 3,
     });
     expect(s.timestamp).to.equal('2024-01-02T15:00:00.000Z');
