@@ -261,44 +261,45 @@ function generateHistory(p: HistoryParams, res: Resolution, from: number, to: nu
   return out;
 }
 
-/** Appends the bars of one trading day, aggregating its 1-minute path into buckets of `minutesPerBar`. */
+/**
+ * Appends the bars of one trading day, aggregating its 1-minute path into buckets of `minutesPerBar`
+ * (Infinity = one daily bar). Prices are rounded to cents when a bar is emitted: rounding is monotone, so
+ * an aggregate of raw minutes equals the aggregate of rounded 1-minute bars exactly. Volumes are whole
+ * per minute for the same reason.
+ */
 function generateDay(p: HistoryParams, day: TradingDay, minutesPerBar: number, from: number, to: number, out: Bar[]): void {
   const dn = day.time / DAY_MS;
   const sigmaDay = p.volatility / Math.sqrt(365);
   const minutes = Math.round((day.end - day.start) / 60_000);
   const sigmaMin = sigmaDay / Math.sqrt(minutes);
-  const wick = 0.5 * sigmaMin;
+  // Wicks beyond open/close: uniform in [0, sigmaMin) (1 + w ~ exp(w) for these tiny w).
+  const wick = sigmaMin;
   const target = dayLevel(p, dn + 1, sigmaDay);
   const rng = new Random(deriveSeed(p.seed, 'day', dn));
-  const daily = minutesPerBar === Infinity;
+  const perBar = Math.min(minutesPerBar, minutes);
 
   let x = dayLevel(p, dn, sigmaDay);
   let open = Math.exp(x);
-  let bar: Bar | undefined;
-  let barEnd = -Infinity;
-  for (let i = 0; i < minutes; i++) {
-    const remaining = minutes - i;
-    const next = x + (target - x) / remaining + sigmaMin * Math.sqrt((remaining - 1) / remaining) * rng.normal();
-    const close = Math.exp(next);
-    // Wicks: exponential excursions beyond open/close (1 + w ~ exp(w) for these tiny w); volume: uniform.
-    const high = roundPrice(Math.max(open, close) * (1 - wick * Math.log(1 - rng.next())));
-    const low = roundPrice(Math.min(open, close) / (1 - wick * Math.log(1 - rng.next())));
-    const volume = Math.max(1, Math.round(p.baseVolume * (0.5 + rng.next())));
+  for (let first = 0; first < minutes; first += perBar) {
+    const last = Math.min(first + perBar, minutes);
     const barOpen = open;
-    x = next;
-    open = close;
-
-    const t = day.start + i * 60_000;
-    if (t >= barEnd) {
-      const time = daily ? day.time : t;
-      barEnd = daily ? Infinity : t + minutesPerBar * 60_000;
-      bar = { time, open: roundPrice(barOpen), high, low, close: roundPrice(close), volume };
-      if (daily || (time >= from && time < to)) out.push(bar);
-    } else if (bar) {
-      if (high > bar.high) bar.high = high;
-      if (low < bar.low) bar.low = low;
-      bar.close = roundPrice(close);
-      bar.volume += volume;
+    let high = 0;
+    let low = Infinity;
+    let volume = 0;
+    for (let i = first; i < last; i++) {
+      const remaining = minutes - i;
+      x += (target - x) / remaining + sigmaMin * Math.sqrt((remaining - 1) / remaining) * rng.normal();
+      const close = Math.exp(x);
+      const h = (open > close ? open : close) * (1 + wick * rng.next());
+      const l = (open < close ? open : close) / (1 + wick * rng.next());
+      if (h > high) high = h;
+      if (l < low) low = l;
+      volume += Math.max(1, Math.round(p.baseVolume * (0.5 + rng.next())));
+      open = close;
+    }
+    const time = minutesPerBar === Infinity ? day.time : day.start + first * 60_000;
+    if (time >= from && time < to) {
+      out.push({ time, open: roundPrice(barOpen), high: roundPrice(high), low: roundPrice(low), close: roundPrice(open), volume });
     }
   }
 }
