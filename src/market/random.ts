@@ -3,7 +3,7 @@
  *
  * Contract: the same seed gives the same sequence on every platform (32-bit integer arithmetic only,
  * plus Math.log/sqrt/cos for normals, which are deterministic in V8). Not cryptographic.
- * Nothing in src/market uses Math.random: every random choice flows from a seed, so simulations replay.
+ * The simulated market never uses Math.random: every random choice flows from a seed, so simulations replay.
  */
 export class Random {
   private a: number;
