@@ -51,9 +51,10 @@ export class StrategyEvaluator {
    * listeners synchronously of every non-HOLD signal, in that order, before returning. Bars of a
    * symbol must arrive in time order (the source contract guarantees it). A throwing strategy is
    * reported and skipped for this bar; a throwing listener is reported and the others still run.
-   * Returns the signals it published.
+   * Returns the signals it published. With `silent`, strategies advance but listeners are not told (warm-up
+   * from history: old signals are not news).
    */
-  onClosedBar(symbol: string, bar: Bar): TradingSignal[] {
+  onClosedBar(symbol: string, bar: Bar, options: { silent?: boolean } = {}): TradingSignal[] {
     let strategies = this.perSymbol.get(symbol);
     if (!strategies) {
       strategies = this.createFor(symbol);
@@ -79,6 +80,7 @@ export class StrategyEvaluator {
         reason: s.reason,
       };
       published.push(signal);
+      if (options.silent) continue;
       // snapshot: a listener that (un)subscribes during dispatch affects the next signal, not this one
       for (const listener of this.listeners) {
         try {

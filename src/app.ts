@@ -1,0 +1,176 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { SimulatedSource } from './market/source-simulated.ts';
+import type { MarketSource } from './market/source.ts';
+import { MemoryBroker } from './pubsub/broker-memory.ts';
+import type { Broker } from './pubsub/broker.ts';
+import { Hub } from './pubsub/hub.ts';
+import { createBarsHandlers } from './handlers/bars.ts';
+import { createDashboardHandlers } from './handlers/dashboard.ts';
+import type { ContractViolation } from './server/connection.ts';
+import type { Endpoint } from './server/endpoint.ts';
+import { dashboardWsEndpoint, operationEndpoint } from './server/endpoints.ts';
+import { Gateway } from './server/gateway.ts';
+import { createHttpApp } from './server/http.ts';
+import { BarsFeed } from './streams/bars-feed.ts';
+import { HealthMonitor } from './streams/health.ts';
+import { PortfolioStream } from './streams/portfolio-stream.ts';
+import { PriceStream } from './streams/price-stream.ts';
+import { SignalStream } from './streams/signal-stream.ts';
+import type { Stream } from './streams/stream.ts';
+import { StreamManager } from './streams/stream-manager.ts';
+import { TradeStream } from './streams/trade-stream.ts';
+import { PaperBroker } from './trading/order-broker-paper.ts';
+import type { OrderBroker } from './trading/order-broker.ts';
+import { Portfolio } from './trading/portfolio.ts';
+import { createStrategies } from './trading/strategy.ts';
+import { StrategyEvaluator } from './trading/strategy-evaluator.ts';
+
+export interface AppOptions {
+  /** Market data source; default from config (the simulated market). */
+  source?: MarketSource;
+  /** Order broker; default the paper broker on `source`. */
+  orderBroker?: OrderBroker;
+  /** Node-level pub/sub broker; default in-memory. */
+  broker?: Broker;
+  /** Tests: called for every outbound message that breaks the contract. */
+  onContractViolation?: ContractViolation;
+  log?: (line: string) => void;
+}
+
+export interface App {
+  readonly server: Server;
+  readonly hub: Hub;
+  readonly source: MarketSource;
+  readonly orderBroker: OrderBroker;
+  readonly gateway: Gateway;
+  readonly health: HealthMonitor;
+  /** Listens on config.port/host (0 = any free port); resolves with the bound address. */
+  start(): Promise<{ port: number; host: string }>;
+  /** Streams stop, clients get 1001, sockets and timers are released. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds a complete gateway from a validated Config. No module state: every call builds a fresh, independent app. */
+export function buildApp(config: Config, options: AppOptions = {}): App {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const source = options.source ?? createSource(config);
+  const hub = new Hub(options.broker ?? new MemoryBroker());
+  const health = new HealthMonitor();
+  const orderBroker = options.orderBroker ?? new PaperBroker({ quotes: source, commissionPerShare: 0.005, minCommission: 1 });
+  const evaluator = new StrategyEvaluator({
+    createStrategies: () => {
+      const made = createStrategies(['ma_crossover', 'rsi']);
+      if (!made.ok) throw new Error(made.message);
+      return made.strategies;
+    },
+    onError: (err, where) => log(`strategy ${where.where} error on ${where.symbol}: ${String(err)}`),
+  });
+  const portfolio = new Portfolio({ initialCash: config.trading.initialCash });
+  const ws = config.websocket;
+
+  const priceStream = new PriceStream({ source, hub, intervalMs: ws.priceUpdateIntervalMs });
+  const portfolioStream = new PortfolioStream({ portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
+  const streams: Stream[] = [
+    new BarsFeed({ source, hub }),
+    priceStream,
+    new SignalStream({ source, hub, evaluator, resolution: '1', warmupBars: 60, barMs: 60_000 }),
+    new TradeStream({
+      hub,
+      broker: orderBroker,
+      autoTrade: config.trading.autoTrade ? { evaluator, orderQuantity: config.trading.orderQuantity } : undefined,
+      onFill: (fill) => portfolioStream.applyFill(fill),
+    }),
+    portfolioStream,
+  ];
+  const manager = new StreamManager({ health, log });
+
+  const endpoints: Endpoint<any>[] = [
+    operationEndpoint(createBarsHandlers({ source })),
+    dashboardWsEndpoint(createDashboardHandlers({ snapshots: { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() } }),
+      { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() }),
+  ];
+  const gateway = new Gateway({
+    endpoints,
+    hub,
+    limits: {
+      maxSubscriptions: ws.maxSubscriptions,
+      maxBufferedBytes: ws.maxBufferedBytes,
+      rateLimitPerSec: ws.rateLimitPerSec,
+      rateBurst: ws.rateBurst,
+      maxLifespanMs: ws.maxLifespanMs,
+    },
+    maxConnections: ws.maxConnections,
+    maxPayloadBytes: ws.maxPayloadBytes,
+    pingIntervalMs: ws.pingIntervalMs,
+    onContractViolation: options.onContractViolation,
+    log,
+  });
+
+  const http = createHttpApp({
+    status: () => ({
+      enabled: ws.enabled,
+      active_connections: gateway.connectionCount,
+      max_connections: ws.maxConnections,
+      ping_interval: ws.pingIntervalMs / 1000,
+      price_update_interval: ws.priceUpdateIntervalMs / 1000,
+      portfolio_update_interval: ws.portfolioUpdateIntervalMs / 1000,
+      stream_health: health.snapshot(),
+      connections_by_endpoint: gateway.countsByEndpoint(),
+      market_source: source.name,
+    }),
+    health: () => ({ ok: true, market_source: source.name, uptime_s: Math.round(process.uptime()) }),
+  });
+  const server = createServer(http);
+  if (ws.enabled) gateway.attach(server);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    hub,
+    source,
+    orderBroker,
+    gateway,
+    health,
+    async start() {
+      await source.start();
+      await orderBroker.start();
+      await manager.startAll(streams);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      return { port: address.port, host: address.address };
+    },
+    stop() {
+      stopping ??= (async () => {
+        await manager.stopAll();
+        await gateway.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await orderBroker.stop();
+        await source.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function createSource(config: Config): MarketSource {
+  if (config.market.source === 'simulated') {
+    const start = Date.now();
+    const speed = config.market.speed;
+    return new SimulatedSource({
+      symbols: config.market.symbols,
+      seed: config.market.seed,
+      tickIntervalMs: config.market.tickIntervalMs,
+      now: speed === 1 ? Date.now : () => start + (Date.now() - start) * speed,
+    });
+  }
+  throw new Error('MARKET_SOURCE=ibkr is not wired yet');
+}

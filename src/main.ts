@@ -1,0 +1,48 @@
+/**
+ * The composition root: reads the environment, builds the app, starts it, and stops it on SIGINT/SIGTERM
+ * (streams stop, clients get close 1001, exit 0 within 5 s). The only module with process-level state.
+ */
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  console.error('tickwire: invalid configuration:');
+  for (const e of loaded.errors) console.error(`  ${e.message}`);
+  process.exit(2);
+}
+const config = loaded.config;
+const app = buildApp(config);
+
+try {
+  const { port } = await app.start();
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const base = `${host}:${port}`;
+  console.log(`tickwire: listening on http://${base} (market: ${app.source.name}, symbols: ${app.source.symbols().join(', ')})`);
+  console.log(`  docs        http://${base}/api/v1/ws/asyncapi   (spec: /api/v1/ws/asyncapi.json)`);
+  console.log(`  status      http://${base}/websocket/status     health: /health`);
+  console.log(`  dashboard   http://${base}/`);
+  console.log(`  websockets  ws://${base}/api/v1/ws  ws://${base}/ws  ws://${base}/api/ws/stream/backtest/{id}`);
+  console.log(`              ws://${base}/api/ws/stream/live-trading?symbols=AAPL  ws://${base}/api/ws/stream/market-data/{symbol}`);
+} catch (err) {
+  console.error(`tickwire: failed to start: ${(err as Error).message}`);
+  await app.stop().catch(() => undefined);
+  process.exit(1);
+}
+
+let shuttingDown = false;
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  console.log(`tickwire: ${signal} received, shutting down`);
+  const force = setTimeout(() => {
+    console.error('tickwire: shutdown took over 5 s; exiting');
+    process.exit(1);
+  }, 5000);
+  force.unref();
+  await app.stop();
+  console.log('tickwire: stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import { CloseCodes, type CloseCodeName } from '../../generated/codes.ts';
+import { checkMessage, decodeFrame } from '../../generated/runtime.ts';
+import type { Hub, Subscriber } from '../pubsub/hub.ts';
+import { textFrame, type Frame } from '../pubsub/frame.ts';
+import type { ConnectionContext, Endpoint, ErrorInfo } from './endpoint.ts';
+import { FlushScheduler, OutboundQueue, type WritableSocket } from './outbound.ts';
+import { TokenBucket } from './rate-limit.ts';
+
+export interface ConnectionLimits {
+  maxSubscriptions: number;
+  maxBufferedBytes: number;
+  rateLimitPerSec: number;
+  rateBurst: number;
+  maxLifespanMs: number;
+}
+
+/** Called for every outbound message that breaks the contract (tests switch this on and fail on any call). */
+export type ContractViolation = (endpoint: string, message: string, problem: string) => void;
+
+export interface ConnectionOptions {
+  ws: WebSocket;
+  endpoint: Endpoint<any>;
+  hub: Hub;
+  scheduler: FlushScheduler;
+  limits: ConnectionLimits;
+  onContractViolation?: ContractViolation;
+  onClosed: (conn: Connection) => void;
+  log: (line: string) => void;
+}
+
+/**
+ * One client connection: limits (inbound rate, subscription cap, outbound buffer, lifespan), parse → validate →
+ * dispatch, one reply per request, and the outbound queue. Inbound messages are handled one at a time, in order.
+ * Nothing a client sends can throw out of here.
+ */
+export class Connection implements Subscriber, ConnectionContext {
+  readonly id = randomUUID();
+  readonly openedAt = Date.now();
+  /** Cleared by the heartbeat before each ping, set again by the pong. */
+  alive = true;
+  private readonly ws: WebSocket;
+  private readonly endpoint: Endpoint<any>;
+  private readonly hub: Hub;
+  private readonly limits: ConnectionLimits;
+  private readonly queue: OutboundQueue;
+  private readonly bucket: TokenBucket;
+  private readonly lifespanTimer: NodeJS.Timeout;
+  private inbox: Promise<void> = Promise.resolve();
+  private afterTasks: (() => void)[] = [];
+  private ended = false;
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.ws = options.ws;
+    this.endpoint = options.endpoint;
+    this.hub = options.hub;
+    this.limits = options.limits;
+    const socket = (this.ws as unknown as { _socket: WritableSocket })._socket;
+    this.queue = new OutboundQueue(socket, options.scheduler, this.limits.maxBufferedBytes,
+      () => this.close('SLOW_CONSUMER', `more than ${this.limits.maxBufferedBytes} bytes unsent`),
+      () => this.ws.readyState === 1);
+    this.bucket = new TokenBucket(this.limits.rateLimitPerSec, this.limits.rateBurst);
+    this.lifespanTimer = setTimeout(() => this.close('LIFESPAN_EXPIRED'), this.limits.maxLifespanMs);
+    this.lifespanTimer.unref();
+    this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.ws.on('pong', () => { this.alive = true; });
+    this.ws.on('close', () => this.end());
+    // ws emits 'error' for protocol violations (e.g. a frame over maxPayload, then it closes with 1009).
+    this.ws.on('error', (err) => options.log(`connection ${this.id}: ${err.message}`));
+  }
+
+  get endpointId(): string {
+    return this.endpoint.id;
+  }
+
+  get pendingBytes(): number {
+    return this.queue.pendingBytes;
+  }
+
+  // ---- ConnectionContext
+
+  subscribe(topic: string): 'added' | 'exists' | 'limit' {
+    const mine = this.hub.topicsOf(this);
+    if (mine.has(topic)) return 'exists';
+    if (mine.size >= this.limits.maxSubscriptions) return 'limit';
+    this.hub.subscribe(this, topic);
+    return 'added';
+  }
+
+  unsubscribe(topic: string): boolean {
+    return this.hub.unsubscribe(this, topic);
+  }
+
+  topics(): ReadonlySet<string> {
+    return this.hub.topicsOf(this);
+  }
+
+  send(message: object): void {
+    this.deliver(textFrame(JSON.stringify(message)));
+  }
+
+  after(task: () => void): void {
+    this.afterTasks.push(task);
+  }
+
+  close(reason: CloseCodeName, detail?: string): void {
+    if (this.ended || this.ws.readyState > 1) return;
+    const { code, reason: text } = CloseCodes[reason];
+    this.options.log(`connection ${this.id} closed: ${code} ${text}${detail ? ` (${detail})` : ''}`);
+    this.queue.close();
+    this.ws.close(code, text);
+  }
+
+  // ---- Subscriber
+
+  deliver(frame: Frame): void {
+    if (this.options.onContractViolation) this.checkOutbound(frame.text);
+    this.queue.push(frame);
+  }
+
+  // ---- lifecycle
+
+  /** Runs the endpoint's open hook (auto-subscriptions, connected message, unknown-id close). */
+  open(params: unknown): void {
+    this.guard(() => this.endpoint.open?.(this, params));
+  }
+
+  /** Heartbeat: terminate if the last ping got no pong, else ping again. */
+  heartbeat(): void {
+    if (this.ended) return;
+    if (!this.alive) {
+      this.close('HEARTBEAT_TIMEOUT');
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    try {
+      this.ws.ping();
+    } catch {
+      // socket already gone; 'close' follows
+    }
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.lifespanTimer);
+    this.queue.close();
+    this.hub.removeSubscriber(this);
+    this.guard(() => this.endpoint.closed?.(this));
+    this.options.onClosed(this);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.ended) return;
+    if (!this.bucket.take()) {
+      this.close('RATE_LIMITED', `over ${this.limits.rateLimitPerSec} msg/s (burst ${this.limits.rateBurst})`);
+      return;
+    }
+    if (isBinary) {
+      this.sendError({ code: 'BINARY_NOT_SUPPORTED', message: 'binary frames are not supported; send JSON text frames' });
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const decoded = decodeFrame<{ type: string; id?: string }>(this.endpoint.inbound, text);
+    if (!decoded.ok) {
+      const { code, message, field, id } = decoded;
+      this.sendError({ code, message, ...(field ? { field } : {}), ...(id ? { id } : {}) });
+      return;
+    }
+    const message = decoded.message;
+    this.inbox = this.inbox.then(() => this.dispatch(message));
+  }
+
+  private async dispatch(message: { type: string; id?: string }): Promise<void> {
+    if (this.ended) return;
+    try {
+      const reply = await this.endpoint.handle(message, this);
+      if (reply) this.send(reply);
+    } catch (err) {
+      this.options.log(`connection ${this.id}: handler for ${message.type} failed: ${(err as Error).stack ?? String(err)}`);
+      this.afterTasks = [];
+      this.sendError({ code: 'INTERNAL_ERROR', message: `the server failed handling ${message.type}`, ...(message.id ? { id: message.id } : {}) });
+      return;
+    }
+    const tasks = this.afterTasks;
+    this.afterTasks = [];
+    for (const t of tasks) this.guard(t);
+  }
+
+  private sendError(error: ErrorInfo): void {
+    this.send(this.endpoint.errorMessage(error));
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.options.log(`connection ${this.id}: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  private checkOutbound(text: string): void {
+    let problem: string | null;
+    try {
+      problem = checkMessage(this.endpoint.outbound, JSON.parse(text));
+    } catch (err) {
+      problem = `not JSON: ${(err as Error).message}`;
+    }
+    if (problem) this.options.onContractViolation!(this.endpoint.id, text, problem);
+  }
+}

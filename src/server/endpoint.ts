@@ -1,0 +1,46 @@
+import type { ErrorCode } from '../../generated/codes.ts';
+import type { CloseCodeName } from '../../generated/codes.ts';
+import type { ValidatorTable } from '../../generated/runtime.ts';
+
+/** An error as a value: stable code, human message, optional offending field and request id to echo. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+  id?: string;
+}
+
+/** What a handler may do with the connection it serves. */
+export interface ConnectionContext {
+  readonly id: string;
+  /** 'limit' when the per-connection subscription cap would be passed (nothing changes then). */
+  subscribe(topic: string): 'added' | 'exists' | 'limit';
+  unsubscribe(topic: string): boolean;
+  topics(): ReadonlySet<string>;
+  /** Encode and queue one message for this connection only. */
+  send(message: object): void;
+  /** Run after the reply to the current request has been queued (e.g. send the current bar after "subscribed"). */
+  after(task: () => void): void;
+  close(reason: CloseCodeName, detail?: string): void;
+}
+
+export type Match<Params> = { ok: true; params: Params } | { ok: false; error: ErrorInfo; close: CloseCodeName };
+
+/**
+ * One WebSocket endpoint of the contract: how its URL is matched, its validator tables, its error message shape,
+ * and its handlers. The gateway owns sockets and limits; an endpoint only sees ConnectionContext.
+ */
+export interface Endpoint<Params = unknown> {
+  readonly id: string;
+  readonly inbound: ValidatorTable;
+  readonly outbound: ValidatorTable;
+  /** null when the path is not this endpoint's. */
+  match(pathname: string, query: URLSearchParams): Match<Params> | null;
+  /** The endpoint's own `error` message shape. */
+  errorMessage(error: ErrorInfo): object;
+  /** Called once the connection is open; may send, subscribe, or close (e.g. unknown backtest). */
+  open?(ctx: ConnectionContext, params: Params): void;
+  /** A validated inbound message; returns the reply (if any). Errors thrown become INTERNAL_ERROR. */
+  handle(message: { type: string }, ctx: ConnectionContext): object | void | Promise<object | void>;
+  closed?(ctx: ConnectionContext): void;
+}

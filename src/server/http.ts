@@ -1,0 +1,60 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const generatedDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'generated');
+
+export interface StatusReport {
+  enabled: boolean;
+  active_connections: number;
+  max_connections: number;
+  ping_interval: number;
+  price_update_interval: number;
+  portfolio_update_interval: number;
+  stream_health: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+export interface HttpOptions {
+  status: () => StatusReport;
+  health: () => { ok: boolean; [extra: string]: unknown };
+  /** Extra routers (backtesting REST, dashboard page), mounted before the 404 handler. */
+  mount?: (app: Express) => void;
+}
+
+/**
+ * The HTTP side: hosted contract docs (seed 004 paths), the spec as JSON, `/websocket/status` (seed 002) and
+ * `/health`. The docs and spec are read once at startup from generated/.
+ */
+export function createHttpApp(options: HttpOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const docsHtml = readFileSync(path.join(generatedDir, 'docs', 'index.html'));
+  const specJson = readFileSync(path.join(generatedDir, 'asyncapi.json'));
+
+  app.get('/api/v1/ws/asyncapi', (_req, res) => {
+    res.type('html').send(docsHtml);
+  });
+  app.get('/api/v1/ws/asyncapi.json', (_req, res) => {
+    res.type('json').send(specJson);
+  });
+  app.get('/websocket/status', (_req, res) => {
+    res.json(options.status());
+  });
+  app.get('/health', (_req, res) => {
+    const h = options.health();
+    res.status(h.ok ? 200 : 503).json({ status: h.ok ? 'ok' : 'degraded', ...h });
+  });
+  options.mount?.(app);
+  app.use((req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } });
+  });
+  // Body parser and handler errors: a coded JSON error, never a stack trace.
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    const code = err.type === 'entity.parse.failed' ? 'INVALID_JSON' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_ERROR';
+    res.status(status).json({ error: { code, message: status < 500 ? err.message : 'internal error' } });
+  });
+  return app;
+}

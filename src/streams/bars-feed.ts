@@ -1,0 +1,62 @@
+import type { BarsUpdateMessage } from '../../generated/types.ts';
+import { parseBarsTopic } from '../../generated/topics.ts';
+import type { Bar, MarketSource } from '../market/source.ts';
+import type { Hub } from '../pubsub/hub.ts';
+import type { Stream, StreamContext } from './stream.ts';
+
+/**
+ * Bridges the market source to `bars:<SYMBOL>:<RES>` topics: a topic's first subscriber starts a source listener,
+ * its last one stops it. Every bar change is published once as `bars.update` (same `time` = replace the forming
+ * bar; later `time` = new bar).
+ */
+export class BarsFeed implements Stream {
+  readonly name = 'bars';
+  private readonly listeners = new Map<string, () => void>();
+  private unwatch: (() => void) | undefined;
+
+  constructor(private readonly deps: { source: MarketSource; hub: Hub }) {}
+
+  start(ctx: StreamContext): void {
+    this.stop();
+    const { hub } = this.deps;
+    this.unwatch = hub.watch({
+      active: (topic) => this.open(topic, ctx),
+      idle: (topic) => {
+        this.listeners.get(topic)?.();
+        this.listeners.delete(topic);
+      },
+    });
+    for (const topic of hub.activeTopics()) this.open(topic, ctx);
+    ctx.update();
+  }
+
+  stop(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
+    for (const off of this.listeners.values()) off();
+    this.listeners.clear();
+  }
+
+  private open(topic: string, ctx: StreamContext): void {
+    const parsed = parseBarsTopic(topic);
+    if (!parsed.ok || this.listeners.has(topic)) return;
+    const { symbol, resolution } = parsed.value;
+    this.listeners.set(topic, this.deps.source.subscribeBars(symbol, resolution, (bar) => {
+      try {
+        this.deps.hub.publish(topic, barsUpdate(topic, bar));
+        ctx.update();
+      } catch (err) {
+        ctx.error(err);
+      }
+    }));
+  }
+}
+
+/** The contract's bar (exactly its six fields, whatever the source's object carries). */
+export function barsUpdate(topic: string, bar: Bar): BarsUpdateMessage {
+  return {
+    type: 'bars.update',
+    topic,
+    payload: { time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume },
+  };
+}
