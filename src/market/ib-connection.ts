@@ -101,6 +101,8 @@ export const IB_CODES: Readonly<Record<number, IbCodeClass>> = Object.freeze({
 export function classifyIbCode(code: number, message = ''): IbCodeClass {
   const cls = IB_CODES[code] ?? 'other';
   if (cls === 'historical-error' && /pacing/i.test(message)) return 'pacing';
+  // 420 "Invalid Real-time Query" is also what a missing market data permission looks like
+  if (code === 420 && /permission|not subscribed/i.test(message)) return 'not-subscribed';
   return cls;
 }
 

@@ -30,7 +30,8 @@
  *   health event; nothing throws to the process. Health events: those of the connection plus these.
  *
  * Contracts (symbol → IB contract, `defaultContractFor`): `BTC-USD`-style symbols (`<COIN>-USD`) are crypto:
- * secType CRYPTO on PAXOS, currency USD, always-open session. Everything else is a US stock: STK / SMART / USD,
+ * secType CRYPTO on PAXOS, currency USD, always-open session, history with AGGTRADES (IB's crypto history
+ * type since server version 168) — the crypto mapping is not verified against a real TWS. Everything else is a US stock: STK / SMART / USD,
  * with a class-share dot written as IB's space (`BRK.B` → `BRK B`). Override with `contractFor`.
  */
 import { EventName, SecType, type Contract } from '@stoqey/ib';
@@ -59,6 +60,8 @@ export interface IbkrSymbolSpec {
   session: Session;
   /** whatToShow for historical requests (TRADES; AGGTRADES for crypto) */
   historyWhatToShow: string;
+  /** whatToShow for the 5-s realtime bars (TRADES) */
+  realtimeWhatToShow: string;
   /** useRTH for historical requests */
   historyRth: boolean;
 }
@@ -73,6 +76,7 @@ export function defaultContractFor(symbol: string): IbkrSymbolSpec {
       contract: { symbol: crypto[1], secType: SecType.CRYPTO, exchange: 'PAXOS', currency: 'USD' },
       session: ALWAYS_OPEN_SESSION,
       historyWhatToShow: 'AGGTRADES',
+      realtimeWhatToShow: 'TRADES',
       historyRth: false,
     };
   }
@@ -80,6 +84,7 @@ export function defaultContractFor(symbol: string): IbkrSymbolSpec {
     contract: { symbol: symbol.replace('.', ' '), secType: SecType.STK, exchange: 'SMART', currency: 'USD' },
     session: US_EQUITY_SESSION,
     historyWhatToShow: 'TRADES',
+    realtimeWhatToShow: 'TRADES',
     historyRth: true,
   };
 }
@@ -337,7 +342,7 @@ export class IbkrSource implements MarketSource {
     const contract = feed.spec.contract;
     this.connection.request({
       kind: 'message',
-      send: () => this.connection.api.reqRealTimeBars(id, contract, 5, 'TRADES' as never, false),
+      send: () => this.connection.api.reqRealTimeBars(id, contract, 5, feed.spec.realtimeWhatToShow as never, false),
     });
   }
 

@@ -20,8 +20,8 @@
  * OPEN_ORDER_END, NEXT_VALID_ID, MANAGED_ACCTS, and raw field lists (`sendRaw`, `replay` of JSON fixtures).
  * OPEN_ORDER is not produced (its layout at v193 is ~150 fields; ORDER_STATUS carries what the broker needs).
  *
- * Routing: a message that carries a request id goes to the connection that sent that request id last; one
- * without (unsolicited executions, positions, connectivity errors) goes to every live connection.
+ * Routing: a message that carries a request id goes to the connection that sent that request id last
+ * (ORDER_STATUS: the connection that placed / cancelled that order id); one without (unsolicited executions, positions, connectivity errors) goes to every live connection.
  * Automatic answers are `responders`, each replaceable by a test; defaults are documented on each.
  *
  * Test-only code: one instance per test, no module state, never listens on anything but 127.0.0.1.
@@ -287,6 +287,7 @@ export class FakeTws {
   private readonly server: net.Server;
   private readonly conns = new Map<number, Conn>();
   private readonly reqOwner = new Map<number, number>();
+  private readonly orderOwner = new Map<number, number>();
   private readonly waiters: RequestWaiter[] = [];
   private readonly connWaiters: { count: number; resolve: () => void }[] = [];
   private connCount = 0;
@@ -402,14 +403,17 @@ export class FakeTws {
 
   // ---- pushing messages ------------------------------------------------------------------------------
 
-  /** Sends raw fields (message id first) to the owner of `reqId`, or to every live connection. */
-  sendRaw(fields: (string | number | boolean | undefined)[], reqId?: number): void {
+  /**
+   * Sends raw fields (message id first) to the connection that owns `reqId` (a request id, else an order id;
+   * `byOrder`: an order id only), or to every live connection.
+   */
+  sendRaw(fields: (string | number | boolean | undefined)[], reqId?: number, byOrder = false): void {
     const payload = fields.map((v) => (v === undefined ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v)));
     const body = Buffer.from(payload.join('\0') + '\0', 'utf8');
     const header = Buffer.alloc(4);
     header.writeUInt32BE(body.length);
     const frame = Buffer.concat([header, body]);
-    for (const c of this.targets(reqId)) c.socket.write(frame);
+    for (const c of this.targets(reqId, byOrder)) c.socket.write(frame);
   }
 
   /** REAL_TIME_BARS (5-second bar; `time` in epoch seconds). */
@@ -552,6 +556,7 @@ export class FakeTws {
         0,
       ],
       s.orderId,
+      true,
     );
   }
 
@@ -570,10 +575,10 @@ export class FakeTws {
 
   // ---- internals ---------------------------------------------------------------------------------------
 
-  private targets(reqId?: number): Conn[] {
+  private targets(reqId?: number, byOrder = false): Conn[] {
     const live = [...this.conns.values()].filter((c) => c.handshakeDone);
     if (reqId === undefined) return live;
-    const owner = this.reqOwner.get(reqId);
+    const owner = byOrder ? this.orderOwner.get(reqId) : (this.reqOwner.get(reqId) ?? this.orderOwner.get(reqId));
     const c = owner === undefined ? undefined : this.conns.get(owner);
     return c ? [c] : live;
   }
@@ -628,7 +633,7 @@ export class FakeTws {
     if (layout) layout.names.forEach((name, i) => (f[name] = fields[i + 1] ?? ''));
     const req: TwsRequest = { type: layout?.type ?? 'unknown', msgId, connection: conn.id, fields, f };
     if (f.reqId !== undefined && f.reqId !== '') this.reqOwner.set(Number(f.reqId), conn.id);
-    if (req.type === 'placeOrder' || req.type === 'cancelOrder') this.reqOwner.set(Number(f.orderId), conn.id);
+    if (req.type === 'placeOrder' || req.type === 'cancelOrder') this.orderOwner.set(Number(f.orderId), conn.id);
     this.requests.push(req);
     this.answer(conn, req);
     for (const w of [...this.waiters]) {

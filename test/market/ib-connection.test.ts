@@ -111,7 +111,8 @@ describe('IbConnection', () => {
       [10_000_003, 10167, 'delayed-data'],
     ]);
     expect(health.some((h) => h.code === 162 && !h.ok)).to.equal(true);
-    expect(classifyIbCode(420)).to.equal('pacing');
+    expect(classifyIbCode(420, 'Invalid Real-time Query:Historical data request pacing violation')).to.equal('pacing');
+    expect(classifyIbCode(420, 'Invalid Real-time Query:No market data permissions for NYSE STK')).to.equal('not-subscribed');
     expect(classifyIbCode(354)).to.equal('not-subscribed');
   });
 

@@ -139,13 +139,15 @@ describeSourceConformance('IbkrSource over the fake TWS', async () => {
 
 describe('IbkrSource (IB specifics over the fake TWS)', () => {
   let r: Rig;
+  let barrierSeq = 0;
   afterEach(async () => {
     await teardown(r);
   });
 
   /** Waits until every request sent so far has reached the fake (a history round trip as a barrier). */
   async function barrier(): Promise<void> {
-    await r.source.history('MSFT', '1', Date.UTC(2024, 0, 9, 15), Date.UTC(2024, 0, 9, 15, 1) + Math.floor(Math.random() * 1e6));
+    // a distinct range each time, so the history cache never answers it
+    await r.source.history('MSFT', '1', Date.UTC(2024, 0, 9, 15), Date.UTC(2024, 0, 9, 15, 1 + ++barrierSeq));
   }
 
   it('opens ONE realtime-bar subscription per symbol for all resolutions and listeners', async () => {
