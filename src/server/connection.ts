@@ -50,6 +50,7 @@ export class Connection implements Subscriber, ConnectionContext {
   private inbox: Promise<void> = Promise.resolve();
   private afterTasks: (() => void)[] = [];
   private ended = false;
+  private killTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
     this.ws = options.ws;
@@ -130,8 +131,10 @@ export class Connection implements Subscriber, ConnectionContext {
   heartbeat(): void {
     if (this.ended) return;
     if (!this.alive) {
+      // Try a clean 4004 first (a live client that ignores pings learns why); a dead peer is cut off shortly after.
       this.close('HEARTBEAT_TIMEOUT');
-      this.ws.terminate();
+      this.killTimer = setTimeout(() => this.ws.terminate(), 1000);
+      this.killTimer.unref();
       return;
     }
     this.alive = false;
@@ -150,6 +153,7 @@ export class Connection implements Subscriber, ConnectionContext {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.lifespanTimer);
+    clearTimeout(this.killTimer);
     this.queue.close();
     this.hub.removeSubscriber(this);
     this.guard(() => this.endpoint.closed?.(this));
