@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { TestClient } from '../support/client.ts';
+import { repoRoot } from '../support/spec.ts';
+
+function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null>; line: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src', 'main.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners: (() => void)[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    line: (re, timeoutMs = 15_000) => new Promise((resolve, reject) => {
+      const check = () => {
+        const m = out.match(re);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      };
+      const timer = setTimeout(() => reject(new Error(`no ${re} in output: ${out}`)), timeoutMs);
+      listeners.push(check);
+      check();
+    }),
+  };
+}
+
+describe('e2e: the process (npm start = src/main.ts)', function () {
+  this.timeout(30_000);
+
+  it('prints the docs URL and endpoints, serves bars, and exits 0 on SIGTERM with clients closed 1001', async () => {
+    const main = startMain({});
+    try {
+      const [, port] = await main.line(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      await main.line(/docs\s+http:\/\/127\.0\.0\.1:\d+\/api\/v1\/ws\/asyncapi/);
+      await main.line(/market-data\/\{symbol\}/);
+      expect(main.output()).to.contain('/api/v1/ws').and.contain('/ws').and.contain('/api/ws/stream/backtest/');
+      const c = await TestClient.open(`ws://127.0.0.1:${port}/api/v1/ws`);
+      await c.request({ type: 'bars.subscribe', payload: { symbol: 'AAPL' } });
+      await c.next((m) => m.type === 'bars.update' && m.topic === 'bars:AAPL:1', { timeoutMs: 10_000 });
+      const t0 = Date.now();
+      main.child.kill('SIGTERM');
+      expect((await c.closed()).code).to.equal(1001);
+      expect(await main.exited).to.equal(0);
+      expect(Date.now() - t0).to.be.below(5000);
+    } finally {
+      main.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a bad configuration value, naming the variable and the accepted values (exit 2)', async () => {
+    const main = startMain({ WEBSOCKET_PRICE_UPDATE_INTERVAL: '1', MARKET_SOURCE: 'yahoo' });
+    expect(await main.exited).to.equal(2);
+    expect(main.output()).to.contain('WEBSOCKET_PRICE_UPDATE_INTERVAL="1" is invalid: expected a number from 2 to 5');
+    expect(main.output()).to.contain('MARKET_SOURCE="yahoo" is invalid: expected one of simulated, ibkr');
+  });
+});
