@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { Sender } from 'ws';
+import WebSocket from 'ws';
+
+// ws exports its framer as WebSocket.Sender (untyped in @types/ws).
+const Sender = (WebSocket as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } }).Sender;
 import { textFrame } from '../../src/pubsub/frame.ts';
 
 describe('textFrame', () => {
@@ -8,7 +11,7 @@ describe('textFrame', () => {
     it(`matches ws's framing for a ${length}-byte payload`, () => {
       const text = 'x'.repeat(length);
       const ours = textFrame(text).bytes;
-      const theirs = Buffer.concat((Sender as any).frame(Buffer.from(text), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false }));
+      const theirs = Buffer.concat(Sender.frame(Buffer.from(text), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false }));
       expect(ours.equals(theirs)).to.equal(true);
     });
   }
