@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
-import { SimulatedSource } from './market/source-simulated.ts';
+import { createMarket, type Market } from './market/create-market.ts';
 import type { MarketSource } from './market/source.ts';
 import { MemoryBroker } from './pubsub/broker-memory.ts';
 import type { Broker } from './pubsub/broker.ts';
@@ -55,10 +55,11 @@ export interface App {
 /** Builds a complete gateway from a validated Config. No module state: every call builds a fresh, independent app. */
 export function buildApp(config: Config, options: AppOptions = {}): App {
   const log = options.log ?? ((line: string) => console.log(line));
-  const source = options.source ?? createSource(config);
+  const market: Market | undefined = options.source ? undefined : createMarket(config);
+  const source = options.source ?? market!.source;
   const hub = new Hub(options.broker ?? new MemoryBroker());
   const health = new HealthMonitor();
-  const orderBroker = options.orderBroker ?? new PaperBroker({ quotes: source, commissionPerShare: 0.005, minCommission: 1 });
+  const orderBroker = options.orderBroker ?? market?.orderBroker ?? new PaperBroker({ quotes: source, commissionPerShare: 0.005, minCommission: 1 });
   const evaluator = new StrategyEvaluator({
     createStrategies: () => {
       const made = createStrategies(['ma_crossover', 'rsi']);
@@ -85,6 +86,24 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     portfolioStream,
   ];
   const manager = new StreamManager({ health, log });
+  // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
+  health.register('market_data');
+  let upstreamDown = false;
+  const offSourceHealth = source.onHealth((event) => {
+    if (event.ok) {
+      if (upstreamDown) health.recordRecovery('market_data');
+      upstreamDown = false;
+      health.recordUpdate('market_data');
+    } else {
+      upstreamDown = true;
+      health.recordError('market_data', new Error(`${event.code ?? ''} ${event.message}`.trim()));
+    }
+    log(`market ${event.ok ? 'ok' : 'problem'}: ${event.code ?? ''} ${event.message}`);
+  });
+  // Liveness: data arriving from upstream counts as an update (5 minutes without one = unhealthy, seed 002).
+  const offLiveness = source.symbols().length
+    ? source.subscribeBars(source.symbols()[0]!, '1', () => health.recordUpdate('market_data'))
+    : () => undefined;
 
   const endpoints: Endpoint<any>[] = [
     operationEndpoint(createBarsHandlers({ source })),
@@ -134,6 +153,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     gateway,
     health,
     async start() {
+      await market?.start();
       await source.start();
       await orderBroker.start();
       await manager.startAll(streams);
@@ -153,24 +173,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         await gateway.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
+        offSourceHealth();
+        offLiveness();
         await orderBroker.stop();
         await source.stop();
+        await market?.stop();
       })();
       return stopping;
     },
   };
-}
-
-function createSource(config: Config): MarketSource {
-  if (config.market.source === 'simulated') {
-    const start = Date.now();
-    const speed = config.market.speed;
-    return new SimulatedSource({
-      symbols: config.market.symbols,
-      seed: config.market.seed,
-      tickIntervalMs: config.market.tickIntervalMs,
-      now: speed === 1 ? Date.now : () => start + (Date.now() - start) * speed,
-    });
-  }
-  throw new Error('MARKET_SOURCE=ibkr is not wired yet');
 }

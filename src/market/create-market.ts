@@ -1,0 +1,45 @@
+import type { Config } from '../config.ts';
+import { IbkrOrderBroker } from '../trading/order-broker-ibkr.ts';
+import type { OrderBroker } from '../trading/order-broker.ts';
+import { IbConnection } from './ib-connection.ts';
+import { IbkrSource } from './source-ibkr.ts';
+import { SimulatedSource } from './source-simulated.ts';
+import type { MarketSource } from './source.ts';
+
+export interface Market {
+  source: MarketSource;
+  /** The broker that belongs to this market (IBKR); undefined means "use the paper broker on the source". */
+  orderBroker: OrderBroker | undefined;
+  /** Starts what the source and broker share (the IB connection). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * MARKET_SOURCE=simulated: the embedded simulated market (its clock optionally sped up by MARKET_SPEED).
+ * MARKET_SOURCE=ibkr: one IB connection shared by the IbkrSource and the IbkrOrderBroker.
+ */
+export function createMarket(config: Config): Market {
+  if (config.market.source === 'simulated') {
+    const start = Date.now();
+    const speed = config.market.speed;
+    const source = new SimulatedSource({
+      symbols: config.market.symbols,
+      seed: config.market.seed,
+      tickIntervalMs: config.market.tickIntervalMs,
+      now: speed === 1 ? Date.now : () => start + (Date.now() - start) * speed,
+    });
+    return { source, orderBroker: undefined, start: async () => undefined, stop: async () => undefined };
+  }
+  const { host, port, clientId, account } = config.ibkr;
+  if (port === undefined) throw new Error('IBKR_PORT is required when MARKET_SOURCE=ibkr');
+  const connection = new IbConnection({ config: { host, port, clientId, ...(account ? { account } : {}) } });
+  const source = new IbkrSource({ symbols: config.market.symbols, connection });
+  const orderBroker = new IbkrOrderBroker({ connection, symbols: (s) => source.hasSymbol(s) });
+  return {
+    source,
+    orderBroker,
+    start: () => connection.start(),
+    stop: () => connection.stop(),
+  };
+}
