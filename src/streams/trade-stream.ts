@@ -24,6 +24,7 @@ export class TradeStream implements Stream {
   readonly name = 'trades';
   private unsubscribers: (() => void)[] = [];
   private placer: Bridged<TradingSignal> | undefined;
+  private readonly targets = new Map<string, number>();
 
   constructor(private readonly deps: TradeStreamOptions) {}
 
@@ -53,12 +54,21 @@ export class TradeStream implements Stream {
     this.placer = undefined;
   }
 
+  /**
+   * Long-only: BUY opens `quantity` when flat, SELL closes the long. Decisions use the position we are heading to
+   * (set when an order is placed), not the broker's filled position, so two signals before a fill never double up.
+   */
   private async actOn(signal: TradingSignal, quantity: number): Promise<void> {
-    const held = this.deps.broker.positions().find((p) => p.symbol === signal.symbol)?.quantity ?? 0;
-    if (signal.signal_type === 'BUY' && held <= 0) {
-      await this.deps.broker.placeOrder({ symbol: signal.symbol, side: 'BUY', quantity, type: 'MKT' });
-    } else if (signal.signal_type === 'SELL' && held > 0) {
-      await this.deps.broker.placeOrder({ symbol: signal.symbol, side: 'SELL', quantity: held, type: 'MKT' });
+    const { symbol } = signal;
+    const target = this.targets.get(symbol) ?? this.deps.broker.positions().find((p) => p.symbol === symbol)?.quantity ?? 0;
+    if (signal.signal_type === 'BUY' && target <= 0) {
+      this.targets.set(symbol, quantity);
+      const order = await this.deps.broker.placeOrder({ symbol, side: 'BUY', quantity, type: 'MKT' });
+      if (order.status === 'rejected') this.targets.set(symbol, target);
+    } else if (signal.signal_type === 'SELL' && target > 0) {
+      this.targets.set(symbol, 0);
+      const order = await this.deps.broker.placeOrder({ symbol, side: 'SELL', quantity: target, type: 'MKT' });
+      if (order.status === 'rejected') this.targets.set(symbol, target);
     }
   }
 }
