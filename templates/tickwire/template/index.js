@@ -24,6 +24,7 @@ export default async function ({ originalAsyncAPI }) {
     'messages.ts': lib('gen-messages.cjs').generateMessages(model),
     'topics.ts': lib('gen-topics.cjs').generateTopics(model),
     'codes.ts': lib('gen-codes.cjs').generateCodes(model),
+    'client.ts': lib('gen-client.cjs').generateClient(model),
   };
   return Object.entries(files).map(([name, content]) => (
     <File name={name}>
