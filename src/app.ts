@@ -8,11 +8,16 @@ import type { Broker } from './pubsub/broker.ts';
 import { Hub } from './pubsub/hub.ts';
 import { createBarsHandlers } from './handlers/bars.ts';
 import { createDashboardHandlers } from './handlers/dashboard.ts';
+import { LiveTradingFeed, liveTradingWsEndpoint } from './handlers/live-trading.ts';
+import { MarketDataFeed, marketDataWsEndpoint } from './handlers/market-data.ts';
+import { BacktestService } from './backtest/service.ts';
+import { backtestWsEndpoint } from './backtest/stream.ts';
 import type { ContractViolation } from './server/connection.ts';
 import type { Endpoint } from './server/endpoint.ts';
 import { dashboardWsEndpoint, operationEndpoint } from './server/endpoints.ts';
 import { Gateway } from './server/gateway.ts';
 import { createHttpApp } from './server/http.ts';
+import { createBacktestRouter } from './server/routes-backtest.ts';
 import { BarsFeed } from './streams/bars-feed.ts';
 import { HealthMonitor } from './streams/health.ts';
 import { PortfolioStream } from './streams/portfolio-stream.ts';
@@ -73,6 +78,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
 
   const priceStream = new PriceStream({ source, hub, intervalMs: ws.priceUpdateIntervalMs });
   const portfolioStream = new PortfolioStream({ portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
+  const bt = config.backtest;
+  const backtests = new BacktestService({ source, hub, maxConcurrent: bt.maxConcurrent, retentionMs: bt.retentionMs, progressInterval: bt.progressInterval, log });
+  const marketData = new MarketDataFeed({ source, hub });
+  const liveTrading = new LiveTradingFeed({ broker: orderBroker, portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
   const streams: Stream[] = [
     new BarsFeed({ source, hub }),
     priceStream,
@@ -84,6 +93,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       onFill: (fill) => portfolioStream.applyFill(fill),
     }),
     portfolioStream,
+    backtests,
+    marketData,
+    liveTrading,
   ];
   const manager = new StreamManager({ health, log });
   // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
@@ -109,6 +121,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     operationEndpoint(createBarsHandlers({ source })),
     dashboardWsEndpoint(createDashboardHandlers({ snapshots: { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() } }),
       { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() }),
+    backtestWsEndpoint(backtests),
+    liveTradingWsEndpoint({ source, feed: liveTrading }),
+    marketDataWsEndpoint({ source, feed: marketData }),
   ];
   const gateway = new Gateway({
     endpoints,
@@ -140,6 +155,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       market_source: source.name,
     }),
     health: () => ({ ok: true, market_source: source.name, uptime_s: Math.round(process.uptime()) }),
+    mount: (app) => app.use(createBacktestRouter(backtests)),
   });
   const server = createServer(http);
   if (ws.enabled) gateway.attach(server);

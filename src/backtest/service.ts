@@ -1,0 +1,529 @@
+/**
+ * Backtests started over REST (seed 003): validate a start request, register the run, run it in the background
+ * on the market source's historical bars, and publish every event once on the hub topic `backtest:<id>`.
+ *
+ * Choices (documented in the contract's terms):
+ * - Timeframes: the contract resolutions 1, 5, 15, 30, 60, D, and seed-003 aliases 1m, 5m, 15m, 30m, 60m, 1h/1H,
+ *   1d/1D. 4h/4H is accepted only next to a finer timeframe (it has no contract resolution to run on). The engine
+ *   runs on the FINEST timeframe given (whatever its position in the list); the others are recorded only.
+ * - Dates: `YYYY-MM-DD` (UTC; start at 00:00, end inclusive: the run ends at 00:00 of the next day) or a full ISO
+ *   8601 time with Z or an offset (end exclusive). The end is clamped to now; a start in the future is refused.
+ *   Range cap: MAX_CANDLES (576 000 = 400 days of 1-minute candles) of the finest timeframe, and MAX_RANGE_DAYS.
+ * - Several strategy_ids trade ONE long-only account (CompositeStrategy): a BUY from any of them while flat enters,
+ *   a SELL from any of them while long exits, opposite signals on the same bar cancel out. Trades carry the
+ *   composite id (`ma_crossover+rsi`); the reason names the strategy that signalled.
+ * - Defaults: initial_capital 100 000, fee_bps 0, slippage_bps 0, progress_interval config.backtest.progressInterval.
+ *   Sharpe is annualized with barsPerYear = candles × (one year / requested span).
+ * - Start: `stream=false` starts at once; `stream=true` (default) waits for the first stream client, at most
+ *   `startGraceMs` (default 5 s), so a client that connects right after the 202 sees every event from the first.
+ * - Concurrency: queued + running runs ≤ maxConcurrent, else 429 TOO_MANY_BACKTESTS.
+ *
+ * Events on `backtest:<id>`, in order: progress every progress_interval candles and after the last one
+ * (ceil(candles / progress_interval) in all), trade on each entry and exit, equity on the same candles as
+ * progress, metrics every 10 × progress_interval candles and after the last one, then exactly one terminal
+ * message: `complete` (BacktestResult) or `error` BACKTEST_FAILED (failed, or cancelled by shutdown).
+ */
+import type {
+  BacktestCompleteMessage,
+  BacktestEquityMessage,
+  BacktestMetrics,
+  BacktestMetricsMessage,
+  BacktestProgressMessage,
+  BacktestResult,
+  BacktestTradeMessage,
+  StreamErrorMessage,
+} from '../../generated/types.ts';
+import type { Bar, MarketSource, Resolution } from '../market/source.ts';
+import type { Hub } from '../pubsub/hub.ts';
+import type { Stream, StreamContext } from '../streams/stream.ts';
+import { createStrategies, isStrategyId, type Strategy, type StrategySignal } from '../trading/strategy.ts';
+import { envelope, streamError } from '../handlers/streams-common.ts';
+import { runBacktest, type BacktestProgress, type BacktestTrade, type EquityPoint } from './engine.ts';
+import type { BacktestMetrics as EngineMetrics } from './metrics.ts';
+import { isFinished, RunRegistry, type RunRecord, type RunRequest } from './runs.ts';
+
+export const MAX_CANDLES = 576_000;
+export const MAX_RANGE_DAYS = 3660;
+export const DEFAULT_INITIAL_CAPITAL = 100_000;
+const DAY_MS = 86_400_000;
+const YEAR_MS = 365.25 * DAY_MS;
+
+export function backtestTopic(id: string): string {
+  return `backtest:${id}`;
+}
+
+// ---------------------------------------------------------------------------------------------- validation
+
+interface Timeframe {
+  minutes: number;
+  resolution?: Resolution;
+}
+
+const TIMEFRAMES: Readonly<Record<string, Timeframe>> = Object.freeze({
+  '1': { minutes: 1, resolution: '1' },
+  '1m': { minutes: 1, resolution: '1' },
+  '5': { minutes: 5, resolution: '5' },
+  '5m': { minutes: 5, resolution: '5' },
+  '15': { minutes: 15, resolution: '15' },
+  '15m': { minutes: 15, resolution: '15' },
+  '30': { minutes: 30, resolution: '30' },
+  '30m': { minutes: 30, resolution: '30' },
+  '60': { minutes: 60, resolution: '60' },
+  '60m': { minutes: 60, resolution: '60' },
+  '1h': { minutes: 60, resolution: '60' },
+  '1H': { minutes: 60, resolution: '60' },
+  '4h': { minutes: 240 },
+  '4H': { minutes: 240 },
+  D: { minutes: 1440, resolution: 'D' },
+  '1d': { minutes: 1440, resolution: 'D' },
+  '1D': { minutes: 1440, resolution: 'D' },
+});
+const TIMEFRAME_HELP = '1, 5, 15, 30, 60, D (aliases 1m, 5m, 15m, 30m, 60m, 1h, 1H, 1d, 1D; 4h/4H only next to a finer one)';
+
+const FIELDS = ['name', 'symbol', 'timeframes', 'start_date', 'end_date', 'strategy_ids', 'initial_capital', 'fee_bps', 'slippage_bps', 'progress_interval'] as const;
+
+export interface BodyError {
+  code: 'INVALID_BODY';
+  message: string;
+  /** the offending field (`timeframes[1]` for an element); '' for the body itself */
+  field: string;
+}
+
+export interface ValidationDeps {
+  hasSymbol(symbol: string): boolean;
+  symbols(): readonly string[];
+  now: () => number;
+  defaultProgressInterval: number;
+}
+
+const TICKER = /^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$/;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** epoch ms of a date field; `end` date-only values mean the end of that day. undefined when malformed. */
+function parseDate(value: string, end: boolean): number | undefined {
+  const d = DATE_ONLY.exec(value);
+  if (d) {
+    const [y, m, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
+    const t = Date.UTC(y, m - 1, day);
+    const back = new Date(t);
+    if (back.getUTCFullYear() !== y || back.getUTCMonth() !== m - 1 || back.getUTCDate() !== day) return undefined;
+    return end ? t + DAY_MS : t;
+  }
+  if (!DATE_TIME.test(value)) return undefined;
+  const t = Date.parse(value);
+  if (!Number.isFinite(t)) return undefined;
+  // Date.parse rolls 2024-02-30T00:00Z over to March: refuse dates that do not exist.
+  const [y, m, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const back = new Date(Date.UTC(y, m - 1, day));
+  if (back.getUTCMonth() !== m - 1 || back.getUTCDate() !== day) return undefined;
+  return t;
+}
+
+function numberField(body: Record<string, unknown>, field: string, fallback: number, min: number, max: number, integer = false): number | BodyError {
+  const v = body[field];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    return bad(field, `${field} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+  }
+  return v;
+}
+
+function bad(field: string, message: string): BodyError {
+  return { code: 'INVALID_BODY', message, field };
+}
+
+/** Validates a POST /api/backtesting/start body; the first problem found, naming its field, or the request. */
+export function validateStartRequest(body: unknown, deps: ValidationDeps): { ok: true; request: RunRequest } | { ok: false; error: BodyError } {
+  const fail = (error: BodyError) => ({ ok: false as const, error });
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(bad('', 'the body must be a JSON object'));
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).find((k) => !(FIELDS as readonly string[]).includes(k));
+  if (unknown !== undefined) return fail(bad(unknown, `unknown field ${JSON.stringify(unknown)}; accepted: ${FIELDS.join(', ')}`));
+
+  const name = b.name;
+  if (typeof name !== 'string' || !name.trim() || name.length > 200) return fail(bad('name', 'name is required: a non-empty string of at most 200 characters'));
+
+  const symbol = b.symbol;
+  if (typeof symbol !== 'string' || !TICKER.test(symbol)) return fail(bad('symbol', 'symbol is required: a ticker like AAPL, BRK.B or BTC-USD'));
+  if (!deps.hasSymbol(symbol)) return fail(bad('symbol', `unknown symbol ${symbol}; this server serves ${deps.symbols().join(', ')}`));
+
+  const tfs = b.timeframes;
+  if (!Array.isArray(tfs) || tfs.length === 0 || tfs.length > 8) return fail(bad('timeframes', `timeframes is required: a list of 1 to 8 of ${TIMEFRAME_HELP}`));
+  let finest: Timeframe | undefined;
+  for (let i = 0; i < tfs.length; i++) {
+    const tf = tfs[i];
+    const known = typeof tf === 'string' && Object.hasOwn(TIMEFRAMES, tf) ? TIMEFRAMES[tf] : undefined;
+    if (!known) return fail(bad(`timeframes[${i}]`, `unknown timeframe ${JSON.stringify(tf)}; use ${TIMEFRAME_HELP}`));
+    if (!finest || known.minutes < finest.minutes) finest = known;
+  }
+  if (!finest!.resolution) {
+    return fail(bad('timeframes', `4H cannot be the finest timeframe: the engine runs on the finest one, which must be ${TIMEFRAME_HELP}`));
+  }
+  const resolution = finest!.resolution;
+
+  const startRaw = b.start_date;
+  const from = typeof startRaw === 'string' ? parseDate(startRaw, false) : undefined;
+  if (from === undefined) return fail(bad('start_date', 'start_date is required: YYYY-MM-DD or an ISO-8601 time with Z or an offset'));
+  const endRaw = b.end_date;
+  const end = typeof endRaw === 'string' ? parseDate(endRaw, true) : undefined;
+  if (end === undefined) return fail(bad('end_date', 'end_date is required: YYYY-MM-DD (inclusive) or an ISO-8601 time with Z or an offset'));
+  if (!(end > from)) return fail(bad('end_date', 'end_date must be after start_date'));
+  const now = deps.now();
+  if (from >= now) return fail(bad('start_date', 'start_date is in the future'));
+  const periodMs = finest!.minutes * 60_000;
+  const candles = Math.ceil((end - from) / periodMs);
+  if (candles > MAX_CANDLES || end - from > MAX_RANGE_DAYS * DAY_MS) {
+    return fail(bad('end_date', `range too long: at most ${MAX_CANDLES} candles of the finest timeframe (400 days at 1 minute) and ${MAX_RANGE_DAYS} days; this range has ${candles} ${resolution === 'D' ? 'daily' : `${finest!.minutes}-minute`} candles`));
+  }
+
+  const ids = b.strategy_ids;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > 10) return fail(bad('strategy_ids', 'strategy_ids is required: a list of 1 to 10 strategy ids (ma_crossover, rsi)'));
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (typeof id !== 'string' || !isStrategyId(id)) return fail(bad(`strategy_ids[${i}]`, `unknown strategy id ${JSON.stringify(id)}; known: ma_crossover, rsi`));
+    if (ids.indexOf(id) !== i) return fail(bad(`strategy_ids[${i}]`, `duplicate strategy id ${id}`));
+  }
+
+  const initial_capital = numberField(b, 'initial_capital', DEFAULT_INITIAL_CAPITAL, 1, 1e12);
+  if (typeof initial_capital !== 'number') return fail(initial_capital);
+  const fee_bps = numberField(b, 'fee_bps', 0, 0, 1000);
+  if (typeof fee_bps !== 'number') return fail(fee_bps);
+  const slippage_bps = numberField(b, 'slippage_bps', 0, 0, 1000);
+  if (typeof slippage_bps !== 'number') return fail(slippage_bps);
+  const progress_interval = numberField(b, 'progress_interval', deps.defaultProgressInterval, 1, 1_000_000, true);
+  if (typeof progress_interval !== 'number') return fail(progress_interval);
+
+  return {
+    ok: true,
+    request: {
+      name,
+      symbol,
+      timeframes: tfs as string[],
+      resolution,
+      start_date: startRaw as string,
+      end_date: endRaw as string,
+      from,
+      to: Math.min(end, now),
+      strategy_ids: ids as string[],
+      initial_capital,
+      fee_bps,
+      slippage_bps,
+      progress_interval,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- strategies
+
+/**
+ * Several strategies on one long-only account: BUY when at least one says BUY and none says SELL on this bar,
+ * SELL when at least one says SELL and none says BUY; null while every one of them is warming up.
+ */
+export class CompositeStrategy implements Strategy {
+  readonly id: string;
+  readonly name: string;
+  constructor(private readonly parts: readonly Strategy[]) {
+    this.id = parts.map((p) => p.id).join('+');
+    this.name = parts.map((p) => p.name).join(' + ');
+  }
+  onBar(bar: Bar): StrategySignal | null {
+    let buy: { s: Strategy; sig: StrategySignal } | undefined;
+    let sell: { s: Strategy; sig: StrategySignal } | undefined;
+    let any = false;
+    for (const s of this.parts) {
+      const sig = s.onBar(bar);
+      if (!sig) continue;
+      any = true;
+      if (sig.signal_type === 'BUY') buy ??= { s, sig };
+      else if (sig.signal_type === 'SELL') sell ??= { s, sig };
+    }
+    if (!any) return null;
+    const pick = buy && !sell ? buy : sell && !buy ? sell : undefined;
+    if (!pick) return { signal_type: 'HOLD', confidence: 0, price: bar.close, reason: buy ? 'conflicting signals' : 'no signal', time: bar.time };
+    return { ...pick.sig, reason: `${pick.s.id}: ${pick.sig.reason}` };
+  }
+  reset(): void {
+    for (const s of this.parts) s.reset();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- messages
+
+export function contractMetrics(m: EngineMetrics): BacktestMetrics {
+  return {
+    total_return: m.total_return,
+    max_drawdown: m.max_drawdown,
+    sharpe_ratio: m.sharpe_ratio,
+    win_rate: m.win_rate,
+    num_trades: m.num_trades,
+    profit_factor: m.profit_factor,
+    final_equity: m.final_equity,
+  };
+}
+
+export function progressMessage(p: BacktestProgress, now?: () => number): BacktestProgressMessage {
+  const total = p.total ?? p.processed;
+  const pct = p.pct ?? (total ? (p.processed / total) * 100 : 100);
+  return envelope('progress', {
+    processed: p.processed,
+    total,
+    pct: Math.min(100, Math.round(pct * 100) / 100),
+    equity: p.equity,
+    current_time: p.current_time,
+    num_trades: p.num_trades,
+  }, now);
+}
+
+export function tradeMessage(t: BacktestTrade, now?: () => number): BacktestTradeMessage {
+  return envelope('trade', {
+    action: t.action,
+    side: t.side,
+    symbol: t.symbol,
+    price: t.price,
+    quantity: t.quantity,
+    time: t.time,
+    ...(t.pnl !== undefined ? { pnl: t.pnl } : {}),
+    fee: t.fee,
+    reason: t.reason,
+    strategy_id: t.strategy_id,
+  }, now);
+}
+
+export function equityMessage(e: EquityPoint, now?: () => number): BacktestEquityMessage {
+  return envelope('equity', { time: e.time, equity: e.equity, drawdown: e.drawdown }, now);
+}
+
+export function metricsMessage(m: EngineMetrics, now?: () => number): BacktestMetricsMessage {
+  return envelope('metrics', contractMetrics(m), now);
+}
+
+// ---------------------------------------------------------------------------------------------- service
+
+export interface BacktestServiceOptions {
+  source: Pick<MarketSource, 'history' | 'hasSymbol' | 'symbols'>;
+  hub: Pick<Hub, 'publish'>;
+  maxConcurrent: number;
+  retentionMs: number;
+  progressInterval: number;
+  /** stream=true runs start at the latest this long after creation when no client connects; default 5000. */
+  startGraceMs?: number;
+  /** Points kept in the result's equity_curve; default 500. */
+  equityCurvePoints?: number;
+  now?: () => number;
+  randomHex?: () => string;
+  log?: (line: string) => void;
+}
+
+export type StartOutcome =
+  | { ok: true; run: RunRecord }
+  | { ok: false; status: 400 | 429 | 503; error: { code: string; message: string; field?: string } };
+
+export class BacktestService implements Stream {
+  readonly name = 'backtests';
+  readonly registry: RunRegistry;
+  private readonly now: () => number;
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Settles when the run has ended (stop() waits for these). */
+  private readonly running = new Map<string, Promise<void>>();
+  private ctx: StreamContext | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: BacktestServiceOptions) {
+    this.now = options.now ?? Date.now;
+    this.registry = new RunRegistry({ retentionMs: options.retentionMs, now: this.now, randomHex: options.randomHex });
+  }
+
+  start(ctx: StreamContext): void {
+    this.ctx = ctx;
+    this.stopped = false;
+    ctx.update();
+  }
+
+  /** Cancels queued and running runs (their clients get error BACKTEST_FAILED), clears every timer and run. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.graceTimers.clear();
+    const pending: Promise<void>[] = [];
+    for (const run of this.registry.all()) {
+      if (isFinished(run.status)) continue;
+      run.abort.abort();
+      if (run.status === 'queued') this.end(run, 'cancelled', { code: 'CANCELLED', message: 'cancelled: the server is shutting down' });
+      else pending.push(this.settled(run));
+    }
+    await Promise.all(pending);
+    this.registry.clear();
+  }
+
+  validate(body: unknown): ReturnType<typeof validateStartRequest> {
+    return validateStartRequest(body, {
+      hasSymbol: (s) => this.options.source.hasSymbol(s),
+      symbols: () => this.options.source.symbols(),
+      now: this.now,
+      defaultProgressInterval: this.options.progressInterval,
+    });
+  }
+
+  /** Validates and registers a run; it starts now (streaming false) or on its first client / grace expiry. */
+  startRun(body: unknown, { streaming }: { streaming: boolean }): StartOutcome {
+    if (this.stopped) return { ok: false, status: 503, error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down' } };
+    const checked = this.validate(body);
+    if (!checked.ok) return { ok: false, status: 400, error: checked.error };
+    const active = this.registry.activeCount();
+    if (active >= this.options.maxConcurrent) {
+      return { ok: false, status: 429, error: { code: 'TOO_MANY_BACKTESTS', message: `${active} backtests are queued or running (max ${this.options.maxConcurrent}); retry when one finishes` } };
+    }
+    const run = this.registry.create(checked.request, streaming);
+    if (streaming) {
+      const timer = setTimeout(() => this.begin(run), this.options.startGraceMs ?? 5000);
+      timer.unref();
+      this.graceTimers.set(run.id, timer);
+    } else {
+      setImmediate(() => this.begin(run));
+    }
+    return { ok: true, run };
+  }
+
+  get(id: string): RunRecord | undefined {
+    return this.registry.get(id);
+  }
+
+  /** A stream client joined the run: a queued streaming run starts now. */
+  clientJoined(id: string): void {
+    const run = this.registry.get(id);
+    if (run?.status === 'queued') this.begin(run);
+  }
+
+  private settled(run: RunRecord): Promise<void> {
+    return this.running.get(run.id) ?? Promise.resolve();
+  }
+
+  private begin(run: RunRecord): void {
+    clearTimeout(this.graceTimers.get(run.id));
+    this.graceTimers.delete(run.id);
+    if (run.status !== 'queued' || this.stopped) return;
+    run.status = 'running';
+    run.startedAt = this.now();
+    const done = this.execute(run)
+      .catch((err) => this.end(run, 'failed', { code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err) }))
+      .finally(() => this.running.delete(run.id));
+    this.running.set(run.id, done);
+  }
+
+  private async execute(run: RunRecord): Promise<void> {
+    const req = run.request;
+    const topic = backtestTopic(run.id);
+    const publish = (message: object): void => {
+      try {
+        this.options.hub.publish(topic, message);
+      } catch (err) {
+        this.ctx?.error(err);
+      }
+    };
+    let bars: Bar[];
+    try {
+      bars = await this.options.source.history(req.symbol, req.resolution, req.from, req.to);
+    } catch (err) {
+      return this.end(run, 'failed', { code: 'SOURCE_ERROR', message: `loading ${req.symbol} bars failed: ${err instanceof Error ? err.message : String(err)}` });
+    }
+    if (run.abort.signal.aborted) return this.end(run, 'cancelled', { code: 'CANCELLED', message: 'cancelled: the server is shutting down' });
+    if (bars.length === 0) {
+      return this.end(run, 'failed', { code: 'NO_DATA', message: `no ${req.resolution} bars for ${req.symbol} between ${req.start_date} and ${req.end_date}` });
+    }
+    const made = createStrategies(req.strategy_ids);
+    if (!made.ok) return this.end(run, 'failed', { code: made.code, message: made.message });
+    const strategy = made.strategies.length === 1 ? made.strategies[0]! : new CompositeStrategy(made.strategies);
+    const span = Math.max(1, req.to - req.from);
+    const result = await runBacktest(bars, {
+      symbol: req.symbol,
+      strategy,
+      initialCapital: req.initial_capital,
+      feeBps: req.fee_bps,
+      slippageBps: req.slippage_bps,
+      barsPerYear: Math.max(1, Math.round((bars.length * YEAR_MS) / span)),
+      progressInterval: req.progress_interval,
+      equityCurvePoints: this.options.equityCurvePoints ?? 500,
+      signal: run.abort.signal,
+      now: this.now,
+    }, {
+      onProgress: (p) => {
+        run.latestProgress = progressMessage(p, this.now);
+        publish(run.latestProgress);
+      },
+      onTrade: (t) => publish(tradeMessage(t, this.now)),
+      onEquity: (e) => publish(equityMessage(e, this.now)),
+      onMetrics: (m) => {
+        run.latestMetrics = metricsMessage(m, this.now);
+        publish(run.latestMetrics);
+      },
+      onError: (err) => this.ctx?.error(err),
+    });
+    run.trades = result.trades;
+    run.openPosition = result.open_position;
+    if (result.status === 'cancelled') return this.end(run, 'cancelled', { code: 'CANCELLED', message: 'cancelled: the server is shutting down' });
+    if (result.status === 'failed') return this.end(run, 'failed', result.error ?? { code: 'FAILED', message: 'the run failed' });
+    run.latestMetrics = metricsMessage(result.metrics, this.now);
+    run.result = {
+      backtest_id: run.id,
+      status: 'completed',
+      metrics: contractMetrics(result.metrics),
+      num_candles: result.processed,
+      duration_ms: this.now() - run.startedAt!,
+      equity_curve: result.equity_curve.map((e) => ({ time: e.time, equity: e.equity, drawdown: e.drawdown })),
+    } satisfies BacktestResult;
+    this.end(run, 'completed');
+  }
+
+  /** Records the end of a run, publishes its terminal message once and schedules its expiry. */
+  private end(run: RunRecord, status: 'completed' | 'failed' | 'cancelled', error?: { code: string; message: string }): void {
+    if (isFinished(run.status)) return;
+    run.status = status;
+    run.finishedAt = this.now();
+    let terminal: BacktestCompleteMessage | StreamErrorMessage;
+    if (status === 'completed') {
+      terminal = envelope('complete', run.result!, this.now);
+    } else {
+      run.error = error;
+      terminal = streamError({ code: 'BACKTEST_FAILED', message: `${status === 'cancelled' ? 'backtest cancelled' : 'backtest failed'} (${error?.code}): ${error?.message}` }, this.now);
+      this.options.log?.(`backtest ${run.id} ${status}: ${error?.code} ${error?.message}`);
+    }
+    run.terminal = terminal;
+    try {
+      this.options.hub.publish(backtestTopic(run.id), terminal);
+      this.ctx?.update();
+    } catch (err) {
+      this.ctx?.error(err);
+    }
+    if (!this.stopped) this.registry.scheduleExpiry(run.id);
+  }
+}
+
+/** What GET /api/backtesting/:id answers. */
+export function describeRun(run: RunRecord): Record<string, unknown> {
+  const r = run.request;
+  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+  return {
+    backtest_id: run.id,
+    name: r.name,
+    status: run.status,
+    symbol: r.symbol,
+    timeframes: r.timeframes,
+    resolution: r.resolution,
+    start_date: r.start_date,
+    end_date: r.end_date,
+    strategy_ids: r.strategy_ids,
+    initial_capital: r.initial_capital,
+    fee_bps: r.fee_bps,
+    slippage_bps: r.slippage_bps,
+    progress_interval: r.progress_interval,
+    streaming: run.streaming,
+    created_at: iso(run.createdAt),
+    started_at: iso(run.startedAt),
+    finished_at: iso(run.finishedAt),
+    progress: run.latestProgress?.data ?? null,
+    metrics: run.latestMetrics?.data ?? null,
+    ...(run.result ? { result: { ...run.result, trades: (run.trades ?? []).map((t) => tradeMessage(t).data), open_position: run.openPosition ?? null } } : {}),
+    ...(run.error ? { error: run.error } : {}),
+  };
+}
