@@ -320,10 +320,14 @@ export class IbkrSource implements MarketSource {
       if (feed.listeners > 0) this.requestBars(feed);
     }
     for (const f of [...this.inflight.values()]) this.sendHistory(f);
+    for (const feed of this.feeds.values()) {
+      if (feed.listeners > 0 && feed.backfill === 'never' && !this.rejected.has(feed.symbol)) this.startBackfill(feed);
+    }
   }
 
   private openBars(feed: Feed): void {
-    if (feed.backfill === 'never') this.startBackfill(feed);
+    // before start() (buildApp subscribes its liveness listener then) the backfill waits for resubscribeAll
+    if (feed.backfill === 'never' && this.running) this.startBackfill(feed);
     if (this.running && this.connection.ready) this.requestBars(feed);
   }
 
@@ -519,7 +523,9 @@ export class IbkrSource implements MarketSource {
       };
       f.timer = this.timers.setTimeout(() => this.finish(f, new SourceError('HISTORY_TIMEOUT', `${params.symbol}: no history within ${this.historyTimeoutMs} ms`)), this.historyTimeoutMs);
       if (!this.running) {
-        this.finish(f, new SourceError('SOURCE_STOPPED', 'source is not started'));
+        // not registered in `inflight`, so finish() would be a no-op and the promise would never settle
+        this.timers.clearTimeout(f.timer);
+        reject(new SourceError('SOURCE_STOPPED', 'source is not started'));
         return;
       }
       this.sendHistory(f, feed);

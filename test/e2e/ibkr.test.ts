@@ -17,6 +17,7 @@ import { expect } from 'chai';
 import { buildApp, type App } from '../../src/app.ts';
 import { nextTradingDay, US_EQUITY_SESSION, DAY_MS } from '../../src/market/session.ts';
 import type { IbHealthEvent } from '../../src/market/ib-connection.ts';
+import { IbkrSource } from '../../src/market/source-ibkr.ts';
 import { FakeTws, type FakeBar, type TwsFixture } from '../fakes/fake-tws.ts';
 import { TestClient, type Msg } from '../support/client.ts';
 import { testConfig } from '../support/server.ts';
@@ -281,5 +282,41 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     expect(d.closeCode).to.equal(undefined);
     expect(b.closeCode).to.equal(undefined);
     expect((await fetch(http('/health'))).status).to.equal(200);
+  });
+});
+
+/**
+ * buildApp subscribes its market_data liveness listener (1-minute bars of the first symbol) BEFORE source.start().
+ * During trading hours that first subscribe starts the backfill; it used to run while the source was not started,
+ * its history promise never settled, the feed stayed 'pending' and every live 5-s bar of that symbol was buffered
+ * forever (no bars, no signals for it). The e2e above runs on the wall clock and only met this during US trading
+ * hours, so the case is pinned here with the source's clock inside the session.
+ */
+describe('e2e support: IbkrSource subscribed before start(), as buildApp does, during trading hours', () => {
+  it('backfills once started, then delivers live bars; history() before start() rejects instead of hanging', async () => {
+    const fake = await FakeTws.start();
+    const now = Date.UTC(2024, 0, 10, 15, 7, 30); // Wednesday 10:07:30 New York
+    const source = new IbkrSource({ symbols: ['AAPL'], connection: { config: { host: '127.0.0.1', port: fake.port, clientId: 1 } }, now: () => now, closeIntervalMs: 0 });
+    const health: IbHealthEvent[] = [];
+    source.onHealth((h) => health.push(h));
+    try {
+      let error: unknown;
+      await source.history('AAPL', '1', now - 600_000, now).catch((e) => (error = e));
+      expect((error as { code?: string }).code).to.equal('SOURCE_STOPPED');
+      const updates: number[] = [];
+      const off = source.subscribeBars('AAPL', '1', (bar) => updates.push(bar.volume));
+      await source.start();
+      const backfill = await fake.waitForRequest('reqHistoricalData', { where: (q) => q.f.symbol === 'AAPL' && q.f.barSize === '1 min' });
+      expect(backfill.f.endDateTime).to.equal('20240110-15:07:00');
+      const rtb = await fake.waitForRequest('reqRealTimeBars');
+      fake.realtimeBar(Number(rtb.f.reqId), { time: Date.UTC(2024, 0, 10, 15, 7, 35) / 1000, open: 1, high: 1, low: 1, close: 1, volume: 7 });
+      await until(() => updates.length > 0, 'a live bar after the backfill');
+      expect(updates).to.deep.equal([7]);
+      expect(health.filter((h) => !h.ok)).to.deep.equal([]);
+      off();
+    } finally {
+      await source.stop();
+      await fake.close();
+    }
   });
 });
