@@ -18,6 +18,7 @@ import { dashboardWsEndpoint, operationEndpoint } from './server/endpoints.ts';
 import { Gateway } from './server/gateway.ts';
 import { createHttpApp } from './server/http.ts';
 import { createBacktestRouter } from './server/routes-backtest.ts';
+import { createDashboardRouter } from './server/routes-dashboard.ts';
 import { BarsFeed } from './streams/bars-feed.ts';
 import { HealthMonitor } from './streams/health.ts';
 import { PortfolioStream } from './streams/portfolio-stream.ts';
@@ -155,7 +156,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       market_source: source.name,
     }),
     health: () => ({ ok: true, market_source: source.name, uptime_s: Math.round(process.uptime()) }),
-    mount: (app) => app.use(createBacktestRouter(backtests)),
+    mount: (app) => {
+      app.use(createBacktestRouter(backtests));
+      app.use(createDashboardRouter({ source }));
+    },
   });
   const server = createServer(http);
   if (ws.enabled) gateway.attach(server);

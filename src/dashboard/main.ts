@@ -1,0 +1,264 @@
+/**
+ * The dashboard page (bundled by scripts/build-dashboard.ts, served at `/`). Two connections made with the typed
+ * client: `/ws` for prices, signals, trades and the portfolio, `/api/v1/ws` for the bars of the charted topic.
+ * Both reconnect by themselves and restore their subscriptions; the badges show their state.
+ */
+import { CandlestickSeries, createChart, createSeriesMarkers, type CandlestickData, type SeriesMarker, type Time, type UTCTimestamp } from 'lightweight-charts';
+import { ResolutionValues } from '../../generated/client.ts';
+import type * as T from '../../generated/types.ts';
+import { connect, type BarsTopicName, type CloseInfo, type SocketState, type TickwireClient } from '../client/client.ts';
+
+const $ = <E extends HTMLElement>(sel: string) => document.querySelector(sel) as E;
+const MAX_FEED = 30;
+const MAX_MARKERS = 200;
+
+const base = location.origin;
+const params = new URLSearchParams(location.search);
+let symbol = params.get('symbol') ?? 'AAPL';
+let resolution = (ResolutionValues as readonly string[]).includes(params.get('res') ?? '') ? (params.get('res') as T.Resolution) : '1';
+
+const fmt = (n: number, digits = 2) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const signed = (n: number, digits = 2) => `${n >= 0 ? '+' : ''}${fmt(n, digits)}`;
+const clock = (iso: string) => iso.slice(11, 19);
+const toneOf = (n: number) => (n > 0 ? 'up' : n < 0 ? 'down' : '');
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+// ---------------------------------------------------------------- connection state
+
+function showState(id: string, client: TickwireClient<any>): void {
+  const badge = $(`#${id}`);
+  const label = badge.querySelector('b')!;
+  let retryIn: number | undefined;
+  const render = (state: SocketState) => {
+    badge.dataset.state = state;
+    label.textContent = state === 'reconnecting' && retryIn !== undefined ? `reconnecting in ${(retryIn / 1000).toFixed(1)} s` : state;
+  };
+  client.onClose((info: CloseInfo) => {
+    retryIn = info.delayMs;
+    badge.title = `last close: ${info.code} ${info.reason || info.error || ''}`.trim();
+  });
+  client.onState(render);
+  render(client.state);
+}
+
+// ---------------------------------------------------------------- prices
+
+const priceRows = new Map<string, { row: HTMLTableRowElement; last: number }>();
+const symbolSelect = $<HTMLSelectElement>('#symbol');
+
+function addSymbol(sym: string): void {
+  if (Array.from(symbolSelect.options).some((o) => o.value === sym)) return;
+  symbolSelect.append(new Option(sym, sym, false, sym === symbol));
+}
+
+function onPrices(m: T.PriceUpdateMessage): void {
+  const tbody = $('#prices tbody');
+  for (const [sym, data] of Object.entries(m.symbols)) {
+    if (!data) continue;
+    let entry = priceRows.get(sym);
+    if (!entry) {
+      const row = el('tr');
+      row.dataset.symbol = sym;
+      row.append(el('td', sym), el('td'), el('td'), el('td'));
+      row.addEventListener('click', () => setChart(sym, resolution));
+      const after = Array.from(tbody.children).find((r) => (r as HTMLElement).dataset.symbol! > sym);
+      tbody.insertBefore(row, after ?? null);
+      entry = { row, last: data.price };
+      priceRows.set(sym, entry);
+      addSymbol(sym);
+      row.classList.toggle('selected', sym === symbol);
+    }
+    const cells = entry.row.cells;
+    cells[1]!.textContent = fmt(data.price);
+    cells[2]!.textContent = signed(data.change);
+    cells[3]!.textContent = `${signed(data.change_pct)}%`;
+    for (const c of [cells[2]!, cells[3]!]) c.className = toneOf(data.change);
+    if (data.price !== entry.last) {
+      const flash = data.price > entry.last ? 'flash-up' : 'flash-down';
+      cells[1]!.classList.remove('flash-up', 'flash-down');
+      void cells[1]!.offsetWidth; // restart the animation
+      cells[1]!.classList.add(flash);
+    }
+    entry.last = data.price;
+  }
+}
+
+// ---------------------------------------------------------------- chart
+
+const chartBox = $('#chart');
+const chart = createChart(chartBox, {
+  autoSize: true,
+  layout: { background: { color: '#161d26' }, textColor: '#d6dde6' },
+  grid: { vertLines: { color: '#1e2935' }, horzLines: { color: '#1e2935' } },
+  timeScale: { timeVisible: true, secondsVisible: false },
+});
+const series = chart.addSeries(CandlestickSeries, { upColor: '#26a69a', downColor: '#ef5350', wickUpColor: '#26a69a', wickDownColor: '#ef5350', borderVisible: false });
+const markersApi = createSeriesMarkers(series, []);
+/** Bars of the charted topic by time (ms), and their sorted times. */
+let bars = new Map<number, T.Bar>();
+let times: number[] = [];
+/** Signals and trades of the charted symbol, as markers to place on the bar that contains them. */
+let markerEvents: { ts: number; kind: 'signal' | 'trade'; side: 'BUY' | 'SELL'; text: string }[] = [];
+let topic: BarsTopicName | null = null;
+let markersQueued = false;
+
+const candle = (b: T.Bar): CandlestickData<Time> => ({ time: (b.time / 1000) as UTCTimestamp, open: b.open, high: b.high, low: b.low, close: b.close });
+
+function renderMarkers(): void {
+  markersQueued = false;
+  const out: SeriesMarker<Time>[] = [];
+  for (const e of markerEvents) {
+    // The bar containing the event: the last bar starting at or before it.
+    let lo = 0;
+    let hi = times.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! <= e.ts) (at = mid), (lo = mid + 1);
+      else hi = mid - 1;
+    }
+    if (at < 0) continue;
+    const buy = e.side === 'BUY';
+    out.push({
+      time: (times[at]! / 1000) as UTCTimestamp,
+      position: buy ? 'belowBar' : 'aboveBar',
+      shape: e.kind === 'trade' ? 'circle' : buy ? 'arrowUp' : 'arrowDown',
+      color: e.kind === 'trade' ? '#f0b429' : buy ? '#26a69a' : '#ef5350',
+      text: e.text,
+    });
+  }
+  out.sort((a, b) => (a.time as number) - (b.time as number));
+  markersApi.setMarkers(out);
+  chartBox.dataset.markers = String(out.length);
+}
+
+function queueMarkers(): void {
+  if (markersQueued) return;
+  markersQueued = true;
+  requestAnimationFrame(renderMarkers);
+}
+
+function addMarker(e: (typeof markerEvents)[number], sym: string): void {
+  if (sym !== symbol) return;
+  markerEvents.push(e);
+  if (markerEvents.length > MAX_MARKERS) markerEvents = markerEvents.slice(-MAX_MARKERS);
+  queueMarkers();
+}
+
+function onBar(m: T.BarsUpdateMessage): void {
+  if (m.topic !== topic) return;
+  const last = times[times.length - 1];
+  if (last !== undefined && m.payload.time < last) return; // the chart only appends or replaces the forming bar
+  if (!bars.has(m.payload.time)) {
+    times.push(m.payload.time);
+    queueMarkers();
+  }
+  bars.set(m.payload.time, m.payload);
+  series.update(candle(m.payload));
+  chartBox.dataset.candles = String(times.length);
+}
+
+function setChart(sym: string, res: T.Resolution): void {
+  const next = `bars:${sym}:${res}` as BarsTopicName;
+  if (next === topic) return;
+  if (topic) barsClient.unsubscribe(topic).catch(report);
+  symbol = sym;
+  resolution = res;
+  topic = next;
+  bars = new Map();
+  times = [];
+  markerEvents = markerEvents.filter(() => false);
+  series.setData([]);
+  renderMarkers();
+  chartBox.dataset.candles = '0';
+  $('#chart-title').textContent = `${sym} · ${res === 'D' ? '1D' : `${res}m`}`;
+  symbolSelect.value = sym;
+  $<HTMLSelectElement>('#resolution').value = res;
+  for (const [s, { row }] of priceRows) row.classList.toggle('selected', s === sym);
+  history.replaceState(null, '', `?symbol=${encodeURIComponent(sym)}&res=${res}`);
+  barsClient.subscribe(next).catch(report);
+  // Backfill (optional): recent bars from the gateway, merged under the live ones.
+  fetch(`/dashboard/api/bars?symbol=${encodeURIComponent(sym)}&resolution=${res}&count=300`)
+    .then((r) => (r.ok ? r.json() : { bars: [] }))
+    .then((body: { bars: T.Bar[] }) => {
+      if (topic !== next || !body.bars.length) return;
+      for (const b of body.bars) if (!bars.has(b.time)) bars.set(b.time, b);
+      times = [...bars.keys()].sort((a, b) => a - b);
+      series.setData(times.map((t) => candle(bars.get(t)!)));
+      chart.timeScale().scrollToRealTime();
+      chartBox.dataset.candles = String(times.length);
+      queueMarkers();
+    })
+    .catch(report);
+}
+
+// ---------------------------------------------------------------- signals, trades, portfolio
+
+function prepend(list: HTMLElement, li: HTMLLIElement): void {
+  list.prepend(li);
+  while (list.children.length > MAX_FEED) list.lastElementChild!.remove();
+}
+
+function onSignal(m: T.SignalMessage): void {
+  const li = el('li');
+  li.dataset.symbol = m.symbol;
+  li.append(el('span', clock(m.timestamp), 'time'), el('span', m.signal_type, `side ${m.signal_type === 'BUY' ? 'up' : 'down'}`),
+    el('span', m.symbol), el('span', fmt(m.price)), el('span', `${Math.round(m.confidence * 100)}%${m.strategy_id ? ` · ${m.strategy_id}` : ''}`, 'meta'));
+  if (m.reason) li.title = m.reason;
+  prepend($('#signals'), li);
+  if (m.signal_type !== 'HOLD') addMarker({ ts: Date.parse(m.timestamp), kind: 'signal', side: m.signal_type, text: m.signal_type }, m.symbol);
+}
+
+function onTrade(m: T.TradeExecutedMessage): void {
+  const li = el('li');
+  li.append(el('span', clock(m.timestamp), 'time'), el('span', m.side, `side ${m.side === 'BUY' ? 'up' : 'down'}`),
+    el('span', `${m.quantity} ${m.symbol}`), el('span', `@ ${fmt(m.price)}`), el('span', m.commission !== undefined ? `fee ${fmt(m.commission)}` : '', 'meta'));
+  prepend($('#trades'), li);
+  addMarker({ ts: Date.parse(m.timestamp), kind: 'trade', side: m.side, text: `${m.side === 'BUY' ? 'B' : 'S'} ${m.quantity}` }, m.symbol);
+}
+
+function onPortfolio(m: T.PortfolioUpdateMessage): void {
+  for (const dd of Array.from(document.querySelectorAll<HTMLElement>("#portfolio dd"))) {
+    const key = dd.dataset.field as keyof T.PortfolioUpdateMessage;
+    const v = m[key] as number;
+    dd.textContent = key === 'equity' || key === 'cash' ? fmt(v) : signed(v);
+    dd.className = key === 'equity' || key === 'cash' ? '' : toneOf(v);
+  }
+  const tbody = $('#positions tbody');
+  tbody.replaceChildren(...m.positions.map((p) => {
+    const row = el('tr');
+    row.append(el('td', p.symbol), el('td', String(p.quantity)), el('td', fmt(p.avg_price)), el('td', fmt(p.market_price)), el('td', signed(p.unrealized_pnl), toneOf(p.unrealized_pnl)));
+    return row;
+  }));
+}
+
+function report(err: unknown): void {
+  console.warn('tickwire dashboard:', err);
+}
+
+// ---------------------------------------------------------------- wiring
+
+const dashboard = connect(base, '/ws');
+const barsClient = connect(base, '/api/v1/ws');
+showState('conn-ws', dashboard);
+showState('conn-bars', barsClient);
+for (const c of [dashboard, barsClient] as TickwireClient<any>[]) {
+  c.onInvalid((p) => console.warn('tickwire: invalid message from the server', p));
+  c.onError(report);
+}
+dashboard.on('price_update', onPrices);
+dashboard.on('signal', onSignal);
+dashboard.on('trade_executed', onTrade);
+dashboard.on('portfolio_update', onPortfolio);
+barsClient.on('bars.update', onBar);
+
+symbolSelect.addEventListener('change', () => setChart(symbolSelect.value, resolution));
+$<HTMLSelectElement>('#resolution').addEventListener('change', (e) => setChart(symbol, (e.target as HTMLSelectElement).value as T.Resolution));
+addSymbol(symbol);
+setChart(symbol, resolution);
