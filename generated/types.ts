@@ -479,6 +479,9 @@ export interface PatternData {
   pattern: 'bullish_engulfing' | 'bearish_engulfing' | 'doji' | 'hammer' | 'shooting_star';
   direction: 'bullish' | 'bearish' | 'neutral';
   time: EpochMs;
+  /**
+   * engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range.
+   */
   strength: number;
 }
 export interface MarketPatternMessage {
@@ -525,15 +528,15 @@ export interface ConfluenceData {
      */
     trend: number;
     /**
-     * RSI(14) mapped from 0..100 to 1..-1 around 50 (weight 0.25).
+     * RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25).
      */
     momentum: number;
     /**
-     * Fast vs slow SMA gap (weight 0.25).
+     * SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25).
      */
     moving_average: number;
     /**
-     * Latest pattern direction x strength (weight 0.2).
+     * Latest pattern within 5 candles, direction x strength (weight 0.2).
      */
     pattern: number;
   };

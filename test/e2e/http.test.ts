@@ -31,7 +31,7 @@ describe('e2e: HTTP endpoints', function () {
   it('GET /websocket/status has seed 002 fields', async () => {
     const status = await (await fetch(server.http('/websocket/status'))).json();
     expect(status).to.include({ enabled: true, active_connections: 0, max_connections: 100, ping_interval: 30, price_update_interval: 3, portfolio_update_interval: 5 });
-    expect(status.stream_health).to.have.all.keys('bars', 'market_data', 'price_updates', 'signals', 'trades', 'portfolio');
+    expect(status.stream_health).to.include.all.keys('bars', 'market_data', 'price_updates', 'signals', 'trades', 'portfolio', 'backtests', 'live_trading', 'market_analytics');
     for (const h of Object.values<any>(status.stream_health)) {
       expect(h).to.include.all.keys('last_update', 'error_count', 'recovery_attempts', 'is_healthy', 'started_at');
     }
