@@ -118,10 +118,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     ? source.subscribeBars(source.symbols()[0]!, '1', () => health.recordUpdate('market_data'))
     : () => undefined;
 
+  const snapshots = { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() };
   const endpoints: Endpoint<any>[] = [
     operationEndpoint(createBarsHandlers({ source })),
-    dashboardWsEndpoint(createDashboardHandlers({ snapshots: { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() } }),
-      { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() }),
+    dashboardWsEndpoint(createDashboardHandlers({ snapshots }), snapshots),
     backtestWsEndpoint(backtests),
     liveTradingWsEndpoint({ source, feed: liveTrading }),
     marketDataWsEndpoint({ source, feed: marketData }),
