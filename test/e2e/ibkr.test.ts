@@ -233,6 +233,9 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     const down = (await status()).stream_health.market_data;
     expect(down.error_count).to.be.at.least(1);
     expect(down.recovery_attempts).to.equal(before.recovery_attempts);
+    // TWS is back with a new last price: the re-requested quote line delivers it
+    fake.quotes.set('AAPL', { last: 192, close: 188 });
+    const fromD = d.messages.length;
     fake.setAccepting(true);
     // back: everything re-subscribed on the new connection
     await fake.waitForRequest('reqRealTimeBars', { since, where: (q) => q.f.symbol === 'AAPL', timeoutMs: 10_000 });
@@ -245,9 +248,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     const resumed = await b.next((m) => isBars('bars:AAPL:5')(m) && m.payload.close === last.close, { from: fromB, what: 'a bar update after the reconnect' });
     expect(resumed.payload.time).to.equal(T0 + 15 * 60_000);
     // prices resume on /ws
-    const fromD = d.messages.length;
-    fake.tickPrice(lastReq('reqMktData', 'AAPL'), 4, 192);
-    const price = await d.next((x) => x.type === 'price_update' && x.symbols.AAPL, { from: fromD, what: 'a price after the reconnect' });
+    const price = await d.next((x) => x.type === 'price_update' && x.symbols.AAPL?.price === 192, { from: fromD, what: 'a price after the reconnect' });
     expect(price.symbols.AAPL).to.deep.equal({ price: 192, change: 4, change_pct: 2.13 });
     const after = (await status()).stream_health.market_data;
     expect(after.recovery_attempts).to.be.at.least(before.recovery_attempts + 1);
