@@ -171,23 +171,29 @@ function setChart(sym: string, res: T.Resolution): void {
   symbol = sym;
   resolution = res;
   topic = next;
-  bars = new Map();
-  times = [];
-  markerEvents = markerEvents.filter(() => false);
-  series.setData([]);
-  renderMarkers();
-  chartBox.dataset.candles = '0';
+  markerEvents = [];
   $('#chart-title').textContent = `${sym} · ${res === 'D' ? '1D' : `${res}m`}`;
   symbolSelect.value = sym;
   $<HTMLSelectElement>('#resolution').value = res;
   for (const [s, { row }] of priceRows) row.classList.toggle('selected', s === sym);
   history.replaceState(null, '', `?symbol=${encodeURIComponent(sym)}&res=${res}`);
   barsClient.subscribe(next).catch(report);
-  // Backfill (optional): recent bars from the gateway, merged under the live ones.
-  fetch(`/dashboard/api/bars?symbol=${encodeURIComponent(sym)}&resolution=${res}&count=300`)
+  loadBars();
+}
+
+/** Clears the chart and backfills it (optional: recent bars from the gateway, merged under the live ones). */
+function loadBars(): void {
+  const want = topic;
+  if (!want) return;
+  bars = new Map();
+  times = [];
+  series.setData([]);
+  renderMarkers();
+  chartBox.dataset.candles = '0';
+  fetch(`/dashboard/api/bars?symbol=${encodeURIComponent(symbol)}&resolution=${resolution}&count=300`)
     .then((r) => (r.ok ? r.json() : { bars: [] }))
     .then((body: { bars: T.Bar[] }) => {
-      if (topic !== next || !body.bars.length) return;
+      if (topic !== want || !body.bars.length) return;
       for (const b of body.bars) if (!bars.has(b.time)) bars.set(b.time, b);
       times = [...bars.keys()].sort((a, b) => a - b);
       series.setData(times.map((t) => candle(bars.get(t)!)));
@@ -257,6 +263,13 @@ dashboard.on('signal', onSignal);
 dashboard.on('trade_executed', onTrade);
 dashboard.on('portfolio_update', onPortfolio);
 barsClient.on('bars.update', onBar);
+// After a reconnect the client restores the subscription; the bars missed meanwhile come from a fresh backfill.
+let barsOpened = false;
+barsClient.onState((state) => {
+  if (state !== 'open') return;
+  if (barsOpened) loadBars();
+  barsOpened = true;
+});
 
 symbolSelect.addEventListener('change', () => setChart(symbolSelect.value, resolution));
 $<HTMLSelectElement>('#resolution').addEventListener('change', (e) => setChart(symbol, (e.target as HTMLSelectElement).value as T.Resolution));

@@ -89,4 +89,22 @@ describe('browser: the dashboard page in chromium', function () {
     expect(existsSync(file)).to.equal(true);
     expect(pageErrors, 'errors in the page').to.deep.equal([]);
   });
+
+  it('reconnects by itself when the server restarts on the same port, and refills the chart', async () => {
+    const port = server.port;
+    await server.stop();
+    await page.waitForSelector('#conn-ws:not([data-state="open"])', { timeout: 10_000 });
+    await page.waitForSelector('#conn-bars:not([data-state="open"])', { timeout: 10_000 });
+    const start = Date.now();
+    const source = new SimulatedSource({ tickIntervalMs: 10, now: () => start + (Date.now() - start) * 600 });
+    server = await startServer({ port, websocket: { priceUpdateIntervalMs: 200, portfolioUpdateIntervalMs: 200 } }, { source });
+    await page.waitForSelector('#conn-ws[data-state="open"]', { timeout: 15_000 });
+    await page.waitForSelector('#conn-bars[data-state="open"]', { timeout: 15_000 });
+    const cell = '#prices tr[data-symbol="AAPL"] td:nth-child(2)';
+    const before = await page.textContent(cell);
+    await page.waitForFunction(([sel, was]) => document.querySelector(sel!)!.textContent !== was, [cell, before], { timeout: 10_000 });
+    await page.waitForFunction(() => Number(document.querySelector('#chart')!.getAttribute('data-candles')) >= 5, undefined, { timeout: 15_000 });
+    // While the server was down the browser logs failed connection attempts; nothing else may go wrong.
+    expect(pageErrors.filter((e) => !/WebSocket connection to .* failed/.test(e)), 'errors in the page').to.deep.equal([]);
+  });
 });
