@@ -36,6 +36,8 @@ import { StrategyEvaluator } from './trading/strategy-evaluator.ts';
 export interface AppOptions {
   /** Market data source; default from config (the simulated market). */
   source?: MarketSource;
+  /** The market clock when `source` is given (default Date.now). */
+  now?: () => number;
   /** Order broker; default the paper broker on `source`. */
   orderBroker?: OrderBroker;
   /** Node-level pub/sub broker; default in-memory. */
@@ -63,9 +65,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const log = options.log ?? ((line: string) => console.log(line));
   const market: Market | undefined = options.source ? undefined : createMarket(config);
   const source = options.source ?? market!.source;
+  const now = options.now ?? market?.now ?? Date.now;
   const hub = new Hub(options.broker ?? new MemoryBroker());
   const health = new HealthMonitor();
-  const orderBroker = options.orderBroker ?? market?.orderBroker ?? new PaperBroker({ quotes: source, commissionPerShare: 0.005, minCommission: 1 });
+  const orderBroker = options.orderBroker ?? market?.orderBroker ?? new PaperBroker({ quotes: source, commissionPerShare: 0.005, minCommission: 1, now });
   const evaluator = new StrategyEvaluator({
     createStrategies: () => {
       const made = createStrategies(['ma_crossover', 'rsi']);
@@ -74,10 +77,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
     onError: (err, where) => log(`strategy ${where.where} error on ${where.symbol}: ${String(err)}`),
   });
-  const portfolio = new Portfolio({ initialCash: config.trading.initialCash });
+  const portfolio = new Portfolio({ initialCash: config.trading.initialCash, now });
   const ws = config.websocket;
 
-  const priceStream = new PriceStream({ source, hub, intervalMs: ws.priceUpdateIntervalMs });
+  const priceStream = new PriceStream({ source, hub, intervalMs: ws.priceUpdateIntervalMs, now });
   const portfolioStream = new PortfolioStream({ portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
   const bt = config.backtest;
   const backtests = new BacktestService({ source, hub, maxConcurrent: bt.maxConcurrent, retentionMs: bt.retentionMs, progressInterval: bt.progressInterval, log });
@@ -86,11 +89,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const streams: Stream[] = [
     new BarsFeed({ source, hub }),
     priceStream,
-    new SignalStream({ source, hub, evaluator, resolution: '1', warmupBars: 60, barMs: 60_000 }),
+    new SignalStream({ source, hub, evaluator, resolution: '1', warmupBars: 60, barMs: 60_000, now }),
     new TradeStream({
       hub,
       broker: orderBroker,
-      autoTrade: config.trading.autoTrade ? { evaluator, orderQuantity: config.trading.orderQuantity } : undefined,
+      autoTrade: config.trading.autoTrade ? { evaluator, orderQuantity: config.trading.orderQuantity, cash: () => portfolio.snapshot().cash } : undefined,
       onFill: (fill) => portfolioStream.applyFill(fill),
     }),
     portfolioStream,

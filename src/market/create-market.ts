@@ -10,6 +10,8 @@ export interface Market {
   source: MarketSource;
   /** The broker that belongs to this market (IBKR); undefined means "use the paper broker on the source". */
   orderBroker: OrderBroker | undefined;
+  /** The market's clock (sped up for a fast simulated market); fills, signals and portfolio use it. */
+  now: () => number;
   /** Starts what the source and broker share (the IB connection). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -23,13 +25,16 @@ export function createMarket(config: Config): Market {
   if (config.market.source === 'simulated') {
     const start = Date.now();
     const speed = config.market.speed;
+    const now = speed === 1 ? Date.now : () => start + (Date.now() - start) * speed;
     const source = new SimulatedSource({
       symbols: config.market.symbols,
       seed: config.market.seed,
       tickIntervalMs: config.market.tickIntervalMs,
-      now: speed === 1 ? Date.now : () => start + (Date.now() - start) * speed,
+      now,
+      continueFromHistory: true,
+      tickMarketMs: config.market.tickIntervalMs * speed,
     });
-    return { source, orderBroker: undefined, start: async () => undefined, stop: async () => undefined };
+    return { source, orderBroker: undefined, now, start: async () => undefined, stop: async () => undefined };
   }
   const { host, port, clientId, account } = config.ibkr;
   if (port === undefined) throw new Error('IBKR_PORT is required when MARKET_SOURCE=ibkr');
@@ -39,6 +44,7 @@ export function createMarket(config: Config): Market {
   return {
     source,
     orderBroker,
+    now: Date.now,
     start: () => connection.start(),
     stop: () => connection.stop(),
   };

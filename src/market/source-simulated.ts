@@ -70,6 +70,17 @@ export interface SimulatedSourceOptions {
   /** Annualized volatility, one for all symbols or per symbol; default DEFAULT_VOLATILITY, else 0.3. */
   volatility?: number | Readonly<Record<string, number>>;
   timers?: IntervalTimers;
+  /**
+   * On start(), begin each live walk at the close of history() for the current minute, and take the previous
+   * close from history's previous daily bar, so charts backfilled from history() join the live bars. Default false
+   * (the live walk starts at the start price, independent of wall time; tests rely on that).
+   */
+  continueFromHistory?: boolean;
+  /**
+   * Market time one tick stands for, which scales its volatility and volume. Default tickIntervalMs; a sped-up
+   * clock (e.g. 600x) passes tickIntervalMs x speed so prices move as much per market minute as at real speed.
+   */
+  tickMarketMs?: number;
 }
 
 interface SymbolState {
@@ -97,6 +108,8 @@ export class SimulatedSource implements MarketSource {
   private readonly symbolList: readonly string[];
   private timer: unknown = undefined;
   private lastTickTime = -Infinity;
+  private readonly continueFromHistory: boolean;
+  private readonly tickMarketMs: number;
   /** Cache of the trading day of the last step. */
   private openDay: TradingDay | undefined;
 
@@ -106,6 +119,8 @@ export class SimulatedSource implements MarketSource {
     this.now = options.now ?? Date.now;
     this.session = options.session ?? ALWAYS_OPEN_SESSION;
     this.timers = options.timers ?? NODE_TIMERS;
+    this.continueFromHistory = options.continueFromHistory ?? false;
+    this.tickMarketMs = options.tickMarketMs ?? this.tickIntervalMs;
     this.symbolList = Object.freeze([...new Set(options.symbols ?? DEFAULT_SYMBOLS)]);
     const vol = options.volatility;
     for (const symbol of this.symbolList) {
@@ -133,9 +148,22 @@ export class SimulatedSource implements MarketSource {
   /** Arms the tick timer; idempotent. */
   async start(): Promise<void> {
     if (this.timer !== undefined) return;
+    if (this.continueFromHistory && this.lastTickTime === -Infinity) await this.joinHistory();
     const handle = this.timers.setInterval(() => this.step(1), this.tickIntervalMs);
     (handle as { unref?: () => void } | undefined)?.unref?.();
     this.timer = handle;
+  }
+
+  private async joinHistory(): Promise<void> {
+    const t = this.now();
+    const minute = Math.floor(t / 60_000) * 60_000;
+    for (const state of this.states.values()) {
+      const [last] = (await this.history(state.symbol, '1', minute - 60_000, minute)).slice(-1);
+      if (last) state.logPrice = Math.log(last.close);
+      const days = await this.history(state.symbol, 'D', t - 7 * 86_400_000, t);
+      const previous = days.filter((d) => d.time + 86_400_000 <= t).pop();
+      if (previous) state.previousClose = previous.close;
+    }
   }
 
   /** Clears the tick timer; idempotent. Subscriptions and state are kept (start() resumes). */
@@ -223,10 +251,10 @@ export class SimulatedSource implements MarketSource {
   }
 
   private tick(state: SymbolState, t: number): void {
-    const sigma = state.volatility * Math.sqrt(this.tickIntervalMs / YEAR_MS);
+    const sigma = state.volatility * Math.sqrt(this.tickMarketMs / YEAR_MS);
     state.logPrice += sigma * state.rng.normal() - 0.5 * sigma * sigma;
     const price = roundPrice(Math.exp(state.logPrice));
-    const perTick = (state.baseVolume * this.tickIntervalMs) / 60_000;
+    const perTick = (state.baseVolume * this.tickMarketMs) / 60_000;
     const volume = Math.max(1, Math.round(perTick * Math.exp(0.5 * state.rng.normal())));
     state.last = { price, time: t };
     state.aggregator.add({ time: t, open: price, high: price, low: price, close: price, volume });

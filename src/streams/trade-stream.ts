@@ -9,8 +9,11 @@ import { dashboardTopic } from './topics.ts';
 export interface TradeStreamOptions {
   hub: Hub;
   broker: OrderBroker;
-  /** When set, the broker trades on signals: BUY opens `orderQuantity` when flat, SELL closes a long. */
-  autoTrade?: { evaluator: StrategyEvaluator; orderQuantity: number };
+  /**
+   * When set, the broker trades on signals: BUY opens `orderQuantity` when flat (fewer when `cash()` cannot pay for
+   * them at the signal price, none when it cannot pay for one), SELL closes a long.
+   */
+  autoTrade?: { evaluator: StrategyEvaluator; orderQuantity: number; cash?: () => number };
   /** Called with every fill after it was published (the portfolio stream applies it). */
   onFill?: (fill: Fill) => void;
 }
@@ -41,7 +44,7 @@ export class TradeStream implements Stream {
       }
     }));
     if (autoTrade) {
-      const placer = bridge((signal: TradingSignal) => this.actOn(signal, autoTrade.orderQuantity), { onError: (err) => ctx.error(err), serialize: true });
+      const placer = bridge((signal: TradingSignal) => this.actOn(signal, autoTrade.orderQuantity, autoTrade.cash), { onError: (err) => ctx.error(err), serialize: true });
       this.placer = placer;
       this.unsubscribers.push(autoTrade.evaluator.onSignal(placer));
     }
@@ -58,10 +61,12 @@ export class TradeStream implements Stream {
    * Long-only: BUY opens `quantity` when flat, SELL closes the long. Decisions use the position we are heading to
    * (set when an order is placed), not the broker's filled position, so two signals before a fill never double up.
    */
-  private async actOn(signal: TradingSignal, quantity: number): Promise<void> {
+  private async actOn(signal: TradingSignal, wanted: number, cash?: () => number): Promise<void> {
     const { symbol } = signal;
     const target = this.targets.get(symbol) ?? this.deps.broker.positions().find((p) => p.symbol === symbol)?.quantity ?? 0;
-    if (signal.signal_type === 'BUY' && target <= 0) {
+    // 1% headroom for slippage and commission.
+    const quantity = cash ? Math.min(wanted, Math.floor((cash() * 0.99) / signal.price)) : wanted;
+    if (signal.signal_type === 'BUY' && target <= 0 && quantity > 0) {
       this.targets.set(symbol, quantity);
       const order = await this.deps.broker.placeOrder({ symbol, side: 'BUY', quantity, type: 'MKT' });
       if (order.status === 'rejected') this.targets.set(symbol, target);

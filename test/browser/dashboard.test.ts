@@ -28,8 +28,9 @@ describe('browser: the dashboard page in chromium', function () {
     }
     await buildDashboard();
     const start = Date.now();
-    const source = new SimulatedSource({ tickIntervalMs: 10, now: () => start + (Date.now() - start) * 600 });
-    server = await startServer({ websocket: { priceUpdateIntervalMs: 200, portfolioUpdateIntervalMs: 200 } }, { source });
+    const now = () => start + (Date.now() - start) * 600;
+    const source = new SimulatedSource({ tickIntervalMs: 10, tickMarketMs: 6000, now, continueFromHistory: true });
+    server = await startServer({ websocket: { priceUpdateIntervalMs: 200, portfolioUpdateIntervalMs: 200 } }, { source, now });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -96,8 +97,9 @@ describe('browser: the dashboard page in chromium', function () {
     await page.waitForSelector('#conn-ws:not([data-state="open"])', { timeout: 10_000 });
     await page.waitForSelector('#conn-bars:not([data-state="open"])', { timeout: 10_000 });
     const start = Date.now();
-    const source = new SimulatedSource({ tickIntervalMs: 10, now: () => start + (Date.now() - start) * 600 });
-    server = await startServer({ port, websocket: { priceUpdateIntervalMs: 200, portfolioUpdateIntervalMs: 200 } }, { source });
+    const now = () => start + (Date.now() - start) * 600;
+    const source = new SimulatedSource({ tickIntervalMs: 10, tickMarketMs: 6000, now, continueFromHistory: true });
+    server = await startServer({ port, websocket: { priceUpdateIntervalMs: 200, portfolioUpdateIntervalMs: 200 } }, { source, now });
     await page.waitForSelector('#conn-ws[data-state="open"]', { timeout: 15_000 });
     await page.waitForSelector('#conn-bars[data-state="open"]', { timeout: 15_000 });
     const cell = '#prices tr[data-symbol="AAPL"] td:nth-child(2)';

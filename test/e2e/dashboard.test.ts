@@ -13,8 +13,9 @@ describe('e2e: /ws dashboard (seed 000 formats)', function () {
   before(async () => {
     // A market clock 600x real time: a 1-minute bar closes every 100 ms, so strategies signal within seconds.
     const start = Date.now();
-    const source = new SimulatedSource({ tickIntervalMs: 10, now: () => start + (Date.now() - start) * 600 });
-    server = await startServer({ websocket: { priceUpdateIntervalMs: 100, portfolioUpdateIntervalMs: 100 } }, { source });
+    const now = () => start + (Date.now() - start) * 600;
+    const source = new SimulatedSource({ tickIntervalMs: 10, tickMarketMs: 6000, now, continueFromHistory: true });
+    server = await startServer({ websocket: { priceUpdateIntervalMs: 100, portfolioUpdateIntervalMs: 100 } }, { source, now });
     d = await TestClient.open(server.ws('/ws'));
   });
   after(async () => {

@@ -131,6 +131,31 @@ describe('streams', () => {
     await broker.stop();
   });
 
+  it('auto-trade never buys more than the cash pays for, and skips a signal it cannot afford', async () => {
+    const source = new FakeSource(['BTC-USD', 'AAPL']);
+    source.setPrice('BTC-USD', 50_000);
+    source.setPrice('AAPL', 100);
+    const { hub, rec } = setup('trades');
+    const broker = new PaperBroker({ quotes: source });
+    await broker.start();
+    const signals: ((s: any) => void)[] = [];
+    const evaluator = { onSignal: (l: (s: any) => void) => { signals.push(l); return () => undefined; } } as unknown as StrategyEvaluator;
+    let cash = 120_000;
+    const stream = new TradeStream({ hub, broker, autoTrade: { evaluator, orderQuantity: 10, cash: () => cash } });
+    stream.start(ctx());
+    const buy = (symbol: string, price: number) => signals[0]!({ symbol, signal_type: 'BUY', confidence: 1, price, timestamp: new Date().toISOString(), strategy_id: 'x', reason: '' });
+    buy('BTC-USD', 50_000); // 10 wanted, 2 affordable
+    await waitUntil(() => rec.messages.length === 1);
+    cash = 50;
+    buy('AAPL', 100); // cannot pay for one share: no order
+    cash = 500;
+    buy('AAPL', 100); // 4 affordable (1% headroom)
+    await waitUntil(() => rec.messages.length === 2);
+    expect(rec.messages.map((m) => [m.symbol, m.quantity])).to.deep.equal([['BTC-USD', 2], ['AAPL', 4]]);
+    await stream.stop();
+    await broker.stop();
+  });
+
   it('portfolio stream publishes only when positions or P&L changed', () => {
     const source = new FakeSource(['AAPL']);
     source.setPrice('AAPL', 100);
