@@ -22,7 +22,7 @@ const args = new Set(process.argv.slice(2));
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const setups = SETUPS.filter((s) => !only || only.includes(s));
 const QUICK = args.has('--quick');
-const PROFILE = args.has('--profile');
+const PROFILE = process.argv.some((a) => a === '--profile' || a.startsWith('--profile='));
 
 const CFG = {
   budgetMs: 270_000,
@@ -41,7 +41,8 @@ const CFG = {
   idleConnections: 10_000,
   idleRounds: QUICK ? 1 : 2,
   clientProcs: 2,
-  concurrency: 250,
+  /** Connection attempts in flight per client process (`--concurrency=N`). */
+  concurrency: Number(process.argv.find((a) => a.startsWith('--concurrency='))?.slice(14) ?? 250),
 };
 
 const started = nowMs();
@@ -375,7 +376,9 @@ function printIdle(rs: IdleResult[]): void {
 async function profile(): Promise<void> {
   const dir = join(tmpdir(), `tickwire-bench-profile-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const server = await spawn('fanout-server.ts', ['tickwire'], ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  // `--profile=<flush variant>` profiles Tickwire with one of the flush alternatives instead of src as it is.
+  const variant = process.argv.find((a) => a.startsWith('--profile='))?.slice(10);
+  const server = await spawn('fanout-server.ts', ['tickwire', ...(variant ? [variant] : [])], ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   const clients = await Promise.all(Array.from({ length: CFG.clientProcs }, () => spawn('min-client.ts')));
   const m = await measure(server, 'tickwire', clients, 'min', 1000, 1, 'flood', 5000);
   console.log(`profiled: ${fmt(m.deliveredPerSec)} delivered msg/s, ${fmt(m.serverCpuUsPerMsg, 3)} µs/msg ${m.error ?? ''}`);
@@ -446,6 +449,14 @@ async function flushVariants(): Promise<void> {
 async function main(): Promise<void> {
   if (PROFILE) return profile();
   if (args.has('--flush')) return flushVariants();
+  if (args.has('--idle')) {
+    // Only the idle-connections rounds (`npm run bench -- --idle`).
+    const clients = await Promise.all(Array.from({ length: CFG.clientProcs }, () => spawn('min-client.ts')));
+    const rs: IdleResult[] = [];
+    for (let round = 1; round <= 3; round++) rs.push(await idle(round, clients));
+    for (const c of clients) await c.exit();
+    return printIdle(rs);
+  }
   console.log(`fan-out bench: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; budget ${CFG.budgetMs / 1000} s`);
   const servers = new Map<Setup, Proc>();
   for (const s of [...setups]) {
@@ -465,6 +476,16 @@ async function main(): Promise<void> {
     skipped.push(label);
     return false;
   };
+
+  // Idle connections first: tens of thousands of client sockets closed by the later phases sit in TIME_WAIT and
+  // slow the clients' own connect() (ephemeral port search), which would be counted as server accept time.
+  const idles: IdleResult[] = [];
+  for (let round = 1; round <= (setups.includes('tickwire') ? CFG.idleRounds : 0); round++) {
+    if (!fits(`idle connections round ${round}`, 15_000)) continue;
+    const r = await idle(round, minClients);
+    idles.push(r);
+    console.log(`${(elapsed() / 1000).toFixed(0).padStart(4)} s  idle round ${round}: ${r.error ?? `${r.connections} in ${fmt(r.openedMs)} ms, ${fmt(r.rssPerConnKiB, 2)} KiB RSS/conn`}`);
+  }
 
   const throughput: Measurement[] = [];
   const plan: { kind: 'min' | 'ws'; n: number; rounds: number }[] = [
@@ -498,13 +519,6 @@ async function main(): Promise<void> {
   }
   for (const s of servers.values()) await s.exit();
 
-  const idles: IdleResult[] = [];
-  for (let round = 1; round <= (setups.includes('tickwire') ? CFG.idleRounds : 0); round++) {
-    if (!fits(`idle connections round ${round}`, 15_000)) continue;
-    const r = await idle(round, minClients);
-    idles.push(r);
-    console.log(`${(elapsed() / 1000).toFixed(0).padStart(4)} s  idle round ${round}: ${r.error ?? `${r.connections} in ${fmt(r.openedMs)} ms, ${fmt(r.rssPerConnKiB, 2)} KiB RSS/conn`}`);
-  }
   for (const c of [...minClients, ...wsClients]) await c.exit();
 
   const rows = summarize(throughput);
