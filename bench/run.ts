@@ -405,7 +405,8 @@ async function profile(): Promise<void> {
 
 // ---------------------------------------------------------------- flush alternatives
 
-const FLUSH_VARIANTS = ['cork', 'concat', 'shared-concat', 'microtask'];
+/** `--variants=cork,shared-concat` compares a subset. */
+const FLUSH_VARIANTS = process.argv.find((a) => a.startsWith('--variants='))?.slice(11).split(',') ?? ['cork', 'concat', 'shared-concat', 'microtask'];
 
 /** Tickwire with each flush alternative (bench/fanout-server.ts patchFlush) against batched-ws, alternating. */
 async function flushVariants(): Promise<void> {
@@ -413,7 +414,7 @@ async function flushVariants(): Promise<void> {
   const servers = new Map<string, Proc>();
   for (const l of labels) servers.set(l, await spawn('fanout-server.ts', l.startsWith('tickwire:') ? ['tickwire', l.slice(9)] : [l]));
   const clients = await Promise.all(Array.from({ length: CFG.clientProcs }, () => spawn('min-client.ts')));
-  const rounds = QUICK ? 1 : 3;
+  const rounds = QUICK ? 1 : Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 3);
   const tp: Measurement[] = [];
   const lat: Measurement[] = [];
   for (const n of [1000, 5000]) {
