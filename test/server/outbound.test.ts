@@ -23,14 +23,14 @@ class FakeSocket implements WritableSocket {
 const turn = () => new Promise((r) => setImmediate(r));
 
 describe('OutboundQueue', () => {
-  it('coalesces the frames of one turn into one corked write, in order', async () => {
+  it('coalesces the frames of one turn into one write, in order', async () => {
     const socket = new FakeSocket();
     const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, () => true);
-    for (let i = 0; i < 5; i++) q.push(textFrame(String(i)));
+    const frames = [0, 1, 2, 3, 4].map((i) => textFrame(String(i)));
+    for (const f of frames) q.push(f);
     expect(socket.writes).to.have.length(0);
     await turn();
-    expect(socket.writes).to.have.length(1);
-    expect(socket.writes[0]!.map((b) => b.subarray(2).toString())).to.deep.equal(['0', '1', '2', '3', '4']);
+    expect(socket.writes).to.deep.equal([[Buffer.concat(frames.map((f) => f.bytes))]]);
   });
 
   it('calls onOverflow once and stops at the bound (queued + socket-buffered bytes)', async () => {
@@ -70,8 +70,26 @@ describe('OutboundQueue', () => {
     await turn();
     for (const s of sockets) {
       expect(s.writes).to.have.length(1);
-      expect(s.writes[0]).to.have.length(2);
-      expect(s.writes[0]![0]).to.equal(f.bytes); // the same bytes, not a copy
+      expect(s.writes[0]).to.have.length(1);
+      expect(s.writes[0]![0]).to.deep.equal(Buffer.concat([f.bytes, f.bytes]));
+      expect(s.writes[0]![0]).to.equal(sockets[0]!.writes[0]![0]); // one concatenation shared, not a copy each
     }
+  });
+
+  it('a single queued frame is written as the shared frame itself; different batches get their own bytes', async () => {
+    const scheduler = new FlushScheduler();
+    const [a, b, c] = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
+    const [qa, qb, qc] = [a, b, c].map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined, () => true));
+    const one = textFrame('one');
+    const two = textFrame('two');
+    qa!.push(one);
+    qb!.push(one);
+    qb!.push(two);
+    qc!.push(two);
+    qc!.push(one);
+    await turn();
+    expect(a.writes[0]![0]).to.equal(one.bytes);
+    expect(b.writes[0]![0]).to.deep.equal(Buffer.concat([one.bytes, two.bytes]));
+    expect(c.writes[0]![0]).to.deep.equal(Buffer.concat([two.bytes, one.bytes]));
   });
 });
