@@ -104,16 +104,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const manager = new StreamManager({ health, log });
   // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
   health.register('market_data');
-  let upstreamDown = false;
   const offSourceHealth = source.onHealth((event) => {
-    if (event.ok) {
-      if (upstreamDown) health.recordRecovery('market_data');
-      upstreamDown = false;
-      health.recordUpdate('market_data');
-    } else {
-      upstreamDown = true;
-      health.recordError('market_data', new Error(`${event.code ?? ''} ${event.message}`.trim()));
-    }
+    if (event.recovered) health.recordRecovery('market_data');
+    if (event.ok) health.recordUpdate('market_data');
+    else health.recordError('market_data', new Error(`${event.code ?? ''} ${event.message}`.trim()));
     log(`market ${event.ok ? 'ok' : 'problem'}: ${event.code ?? ''} ${event.message}`);
   });
   // Liveness: data arriving from upstream counts as an update (5 minutes without one = unhealthy, seed 002).

@@ -45,6 +45,8 @@ export interface IbHealthEvent {
   ok: boolean;
   code?: number;
   message: string;
+  /** The connection came back after a loss (see SourceHealthListener). */
+  recovered?: boolean;
 }
 
 export type IbCodeClass =
@@ -347,7 +349,7 @@ export class IbConnection {
     const reconnect = this.connections > 1;
     this.st = 'ready';
     this.attempt = 0;
-    this.health({ ok: true, message: reconnect ? 'reconnected to TWS' : 'connected to TWS' });
+    this.health(reconnect ? { ok: true, message: 'reconnected to TWS', recovered: true } : { ok: true, message: 'connected to TWS' });
     this.emitReady(id, reconnect);
     this.flushStartWaiters();
   }
@@ -411,11 +413,13 @@ export class IbConnection {
         this.health({ ok: false, code, message });
         return;
       case 'connectivity-restored':
+        this.health({ ok: true, code, message, recovered: true });
+        return;
       case 'farm-ok':
         this.health({ ok: true, code, message });
         return;
       case 'connectivity-restored-data-lost':
-        this.health({ ok: true, code, message });
+        this.health({ ok: true, code, message, recovered: true });
         // TWS dropped every subscription: owners re-issue them as after a reconnect
         if (this.st === 'ready') {
           this.pacing.clear();

@@ -40,7 +40,11 @@ export interface Quote {
  */
 export type BarListener = (bar: Bar, closed: boolean) => void;
 
-export type SourceHealthListener = (event: { ok: boolean; code?: number; message: string }) => void;
+/**
+ * `recovered` is true exactly when the upstream connection came back after it was lost (a reconnect, or TWS's
+ * "connectivity restored"), so recovery attempts count reconnects, not every good news after a problem.
+ */
+export type SourceHealthListener = (event: { ok: boolean; code?: number; message: string; recovered?: boolean }) => void;
 
 export interface MarketSource {
   readonly name: 'simulated' | 'ibkr';

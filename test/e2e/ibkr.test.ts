@@ -258,6 +258,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
 
   it('IB errors 10167 (delayed data) and 200 (unknown symbol) are health events, never crashes', async () => {
     // 10167 on AAPL's quote line: delayed ticks (68 last / 75 close) still make prices
+    const recoveriesBefore = (await status()).stream_health.market_data.recovery_attempts;
     const fromD = d.messages.length;
     const aaplMkt = lastReq('reqMktData', 'AAPL');
     fake.error(aaplMkt, 10167, 'Requested market data is not subscribed. Displaying delayed market data.');
@@ -283,6 +284,11 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     expect(d.closeCode).to.equal(undefined);
     expect(b.closeCode).to.equal(undefined);
     expect((await fetch(http('/health'))).status).to.equal(200);
+    // a data-level problem followed by good news (a farm-OK notice) is not a reconnect: only reconnects count
+    const okCount = health.filter((h) => h.code === 2104).length;
+    fake.error(-1, 2104, 'Market data farm connection is OK:usfarm');
+    await until(() => health.filter((h) => h.code === 2104).length > okCount, 'the farm-OK health event');
+    expect((await status()).stream_health.market_data.recovery_attempts).to.equal(recoveriesBefore);
   });
 });
 
