@@ -201,6 +201,7 @@ export class IbConnection {
       maxReqPerSec: this.pacing.limits.maxMessagesPerSecond,
     });
     this.emitter = this.api as unknown as LooseEmitter;
+    guardDecoder(this.api, (err) => this.health({ ok: false, code: 505, message: `undecodable message from TWS dropped: ${String(err)}` }));
     this.detach.push(
       this.on(EventName.nextValidId, (id: number) => this.onNextValidId(id)),
       this.on(EventName.managedAccounts, (list: string) => {
@@ -457,3 +458,31 @@ export class IbConnection {
     }
   }
 }
+
+/**
+ * @stoqey/ib 1.6 re-throws every decode error other than an underrun out of its socket 'data' handler (e.g. a
+ * malformed advancedOrderReject JSON in ERR_MSG), which would be an uncaught exception: one bad upstream message
+ * would crash the gateway. This wraps the decoder's loop (library internals: controller.decoder.process): the bad
+ * message is dropped up to its end marker, reported, and decoding goes on. If the library's layout changes, nothing
+ * is wrapped (and test/market/ib-decode-guard.test.ts fails).
+ */
+export function guardDecoder(api: IBApi, onError: (err: unknown) => void): boolean {
+  const decoder = (api as unknown as { controller?: { decoder?: { process?: () => void; drainQueue?: () => void } } }).controller?.decoder;
+  if (!decoder || typeof decoder.process !== 'function' || typeof decoder.drainQueue !== 'function') return false;
+  const process = decoder.process.bind(decoder);
+  const drain = decoder.drainQueue.bind(decoder);
+  decoder.process = () => {
+    // Bounded: each failure drains at least the failed message, so this ends; the bound is a second safety.
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      try {
+        process();
+        return;
+      } catch (err) {
+        drain();
+        onError(err);
+      }
+    }
+  };
+  return true;
+}
+
