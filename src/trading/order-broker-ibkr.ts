@@ -38,6 +38,7 @@ import { applyFillToPosition, type PositionState } from './portfolio.ts';
 import { IbConnection, type IbConnectionOptions, type IbRequestError } from '../market/ib-connection.ts';
 import { defaultContractFor, type IbkrSymbolSpec } from '../market/source-ibkr.ts';
 import { SYSTEM_CLOCK, type PacingClock } from '../market/ib-pacing.ts';
+import { Listeners } from '../util/listeners.ts';
 
 export type IbkrRejectCode =
   | 'NOT_CONNECTED'
@@ -99,8 +100,8 @@ export class IbkrOrderBroker implements OrderBroker {
   private readonly snapshots = new Map<string, PositionState>();
   /** live execution bases per symbol, in arrival order, applied on top of the snapshot */
   private readonly liveBases = new Map<string, string[]>();
-  private fillListeners: ((fill: Fill) => void)[] = [];
-  private orderListeners: ((order: Order) => void)[] = [];
+  private readonly fills = new Listeners<Fill>((err) => this.onError(err, 'fill'), (f) => ({ ...f }));
+  private readonly orderUpdates = new Listeners<Order>((err) => this.onError(err, 'order'), (o) => ({ ...o }));
   private readonly detach: (() => void)[] = [];
   private nextId = 0;
   private rejectedSeq = 0;
@@ -226,17 +227,11 @@ export class IbkrOrderBroker implements OrderBroker {
   }
 
   onFill(listener: (fill: Fill) => void): () => void {
-    this.fillListeners = [...this.fillListeners, listener];
-    return () => {
-      this.fillListeners = this.fillListeners.filter((l) => l !== listener);
-    };
+    return this.fills.add(listener);
   }
 
   onOrder(listener: (order: Order) => void): () => void {
-    this.orderListeners = [...this.orderListeners, listener];
-    return () => {
-      this.orderListeners = this.orderListeners.filter((l) => l !== listener);
-    };
+    return this.orderUpdates.add(listener);
   }
 
   // ---- upstream ----------------------------------------------------------------------------------------
@@ -362,8 +357,7 @@ export class IbkrOrderBroker implements OrderBroker {
     h.reported = true;
     if (h.timer !== undefined) this.timers.clearTimeout(h.timer);
     h.timer = undefined;
-    const fill = { ...h.fill };
-    for (const l of this.fillListeners) this.safe(() => l(fill), 'fill');
+    this.fills.emit(h.fill);
   }
 
   private onPosition(account: string, contract: Contract, pos: number | undefined, avgCost: number | undefined): void {
@@ -384,8 +378,7 @@ export class IbkrOrderBroker implements OrderBroker {
   }
 
   private emitOrder(order: Order): void {
-    const snapshot = { ...order };
-    for (const l of this.orderListeners) this.safe(() => l({ ...snapshot }), 'order');
+    this.orderUpdates.emit(order);
   }
 
   private safe(fn: () => void, where: 'fill' | 'order' | 'correction'): void {

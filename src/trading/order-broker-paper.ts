@@ -21,6 +21,7 @@
 import type { MarketSource, Quote } from '../market/source.ts';
 import type { BrokerPosition, Fill, Order, OrderBroker, OrderRequest } from './order-broker.ts';
 import { applyFillToPosition, type PositionState } from './portfolio.ts';
+import { Listeners } from '../util/listeners.ts';
 
 export type PaperRejectCode =
   | 'NOT_STARTED'
@@ -58,8 +59,8 @@ export class PaperBroker implements OrderBroker {
   /** Open orders by id, in placement order. */
   private readonly open = new Map<string, Order>();
   private readonly held = new Map<string, PositionState>();
-  private fillListeners: ((fill: Fill) => void)[] = [];
-  private orderListeners: ((order: Order) => void)[] = [];
+  private readonly fills = new Listeners<Fill>((err) => this.opts.onError(err, 'fill'), (f) => ({ ...f }));
+  private readonly orderUpdates = new Listeners<Order>((err) => this.opts.onError(err, 'order'), (o) => ({ ...o }));
   private readonly timers = new Set<NodeJS.Immediate>();
   private started = false;
 
@@ -148,17 +149,11 @@ export class PaperBroker implements OrderBroker {
   }
 
   onFill(listener: (fill: Fill) => void): () => void {
-    this.fillListeners = [...this.fillListeners, listener];
-    return () => {
-      this.fillListeners = this.fillListeners.filter((l) => l !== listener);
-    };
+    return this.fills.add(listener);
   }
 
   onOrder(listener: (order: Order) => void): () => void {
-    this.orderListeners = [...this.orderListeners, listener];
-    return () => {
-      this.orderListeners = this.orderListeners.filter((l) => l !== listener);
-    };
+    return this.orderUpdates.add(listener);
   }
 
   private validate(r: OrderRequest): PaperRejectCode | undefined {
@@ -198,23 +193,13 @@ export class PaperBroker implements OrderBroker {
     order.avg_fill_price = price;
     const before = this.held.get(order.symbol) ?? { quantity: 0, avg_price: 0 };
     this.held.set(order.symbol, applyFillToPosition(before, order.side, order.quantity, price).position);
-    for (const l of this.fillListeners) this.call(() => l({ ...fill }), 'fill');
+    this.fills.emit(fill);
     this.emitOrder(order);
   }
 
   private emitOrder(order: Order): void {
-    for (const l of this.orderListeners) this.call(() => l({ ...order }), 'order');
+    this.orderUpdates.emit(order);
   }
 
-  private call(fn: () => void, where: 'fill' | 'order'): void {
-    try {
-      fn();
-    } catch (err) {
-      try {
-        this.opts.onError(err, where);
-      } catch {
-        // onError must not throw; a broken reporter never stops delivery
-      }
-    }
-  }
+
 }

@@ -51,11 +51,10 @@ describe('e2e: the process (npm start = src/main.ts)', function () {
       const c = await TestClient.open(`ws://127.0.0.1:${port}/api/v1/ws`);
       await c.request({ type: 'bars.subscribe', payload: { symbol: 'AAPL' } });
       await c.next((m) => m.type === 'bars.update' && m.topic === 'bars:AAPL:1', { timeoutMs: 10_000 });
-      const t0 = Date.now();
       main.child.kill('SIGTERM');
       expect((await c.closed()).code).to.equal(1001);
+      // main.ts exits 1 if shutdown takes over 5 s, so exit code 0 also says "within 5 s".
       expect(await main.exited).to.equal(0);
-      expect(Date.now() - t0).to.be.below(5000);
     } finally {
       main.child.kill('SIGKILL');
     }

@@ -242,12 +242,9 @@ describe('SimulatedSource', () => {
       expect(Math.max(...closes)).to.be.lessThan(190 * 4);
     });
 
-    it('generates one year of 1-minute bars fast (well under 2 s)', async () => {
-      const start = performance.now();
+    it('generates one year of 1-minute bars (speed: bench/history.ts)', async () => {
       const bars = await source.history('BTC-USD', '1', Date.UTC(2023, 0, 1), Date.UTC(2024, 0, 1));
-      const ms = performance.now() - start;
       expect(bars.length).to.equal(365 * 1440);
-      expect(ms).to.be.lessThan(2000);
     });
 
     it('returns [] for an unknown symbol or an empty range', async () => {

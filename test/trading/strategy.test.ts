@@ -147,7 +147,7 @@ describe('RsiStrategy (Wilder)', () => {
 
 describe('strategy throughput', () => {
   // The contract says O(1) per bar: a year of 1-minute bars (525,600) must take well under a second.
-  // The bound here is the contract's 1 s, leaving room for a loaded CI machine; bench/backtest.ts measures.
+  // Speed is measured by bench/backtest.ts, not asserted here (no timed tests).
   const n = 525_600;
   const series: Bar[] = [];
   let x = 100;
@@ -159,13 +159,10 @@ describe('strategy throughput', () => {
   }
   for (const make of [() => new MaCrossoverStrategy({ fast: 50, slow: 200 }), () => new RsiStrategy()]) {
     const s = make();
-    it(`${s.name} runs ${n} bars in under 1 s`, () => {
-      const t = performance.now();
+    it(`${s.name} runs a year of 1-minute bars (${n}) and signals`, () => {
       let signals = 0;
       for (const b of series) if (s.onBar(b)?.signal_type !== 'HOLD') signals++;
-      const ms = performance.now() - t;
       expect(signals).to.be.greaterThan(0);
-      expect(ms).to.be.lessThan(1000);
     });
   }
 });
