@@ -42,6 +42,7 @@ export interface ClientEndpoints {
       'bars.unsubscribe.response': T.BarsUnsubscribeResponseMessage;
       'bars.update': T.BarsUpdateMessage;
       'error': T.OperationErrorMessage;
+      'pong': T.StreamPongMessage;
     };
     /** Correlated requests by `type`: the request without its `id`, the reply and the error reply. */
     requests: {
@@ -61,6 +62,7 @@ export interface ClientEndpoints {
       'trade_executed': T.TradeExecutedMessage;
       'portfolio_update': T.PortfolioUpdateMessage;
       'error': T.DashboardErrorMessage;
+      'pong': T.StreamPongMessage;
     };
     /** Correlated requests by `type`: the request without its `id`, the reply and the error reply. */
     requests: {
@@ -135,7 +137,7 @@ export const clientEndpoints = {
       'bars.unsubscribe': ['bars.unsubscribe.response', 'error'],
     },
     error: { type: 'error', at: 'payload' },
-    heartbeat: null,
+    heartbeat: { ping: 'ping', pong: 'pong' },
   },
   '/ws': {
     id: 'dashboard',
@@ -147,7 +149,7 @@ export const clientEndpoints = {
       'unsubscribe': ['subscriptions', 'error'],
     },
     error: { type: 'error', at: 'root' },
-    heartbeat: null,
+    heartbeat: { ping: 'ping', pong: 'pong' },
   },
   '/api/ws/stream/backtest/{backtest_id}': {
     id: 'backtestStream',

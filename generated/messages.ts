@@ -46,14 +46,15 @@ export const MessageTypes = {
 // ---------------------------------------------------------------- /api/v1/ws (Operation endpoint)
 
 /** Messages a client may send on /api/v1/ws. */
-export type OperationEndpointInbound = T.BarsSubscribeMessage | T.BarsUnsubscribeMessage;
+export type OperationEndpointInbound = T.BarsSubscribeMessage | T.BarsUnsubscribeMessage | T.StreamPingMessage;
 /** Messages the server sends on /api/v1/ws. */
-export type OperationEndpointOutbound = T.BarsSubscribeResponseMessage | T.BarsUnsubscribeResponseMessage | T.BarsUpdateMessage | T.OperationErrorMessage;
+export type OperationEndpointOutbound = T.BarsSubscribeResponseMessage | T.BarsUnsubscribeResponseMessage | T.BarsUpdateMessage | T.OperationErrorMessage | T.StreamPongMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const operationEndpointInbound: ValidatorTable = {
   'bars.subscribe': V.validateBarsSubscribeMessage,
   'bars.unsubscribe': V.validateBarsUnsubscribeMessage,
+  'ping': V.validateStreamPingMessage,
 };
 
 /** Validators of outbound messages, keyed by `type`. */
@@ -62,6 +63,7 @@ export const operationEndpointOutbound: ValidatorTable = {
   'bars.unsubscribe.response': V.validateBarsUnsubscribeResponseMessage,
   'bars.update': V.validateBarsUpdateMessage,
   'error': V.validateOperationErrorMessage,
+  'pong': V.validateStreamPongMessage,
 };
 
 /** Handlers for every inbound message of /api/v1/ws; each returns the operation's reply. */
@@ -70,15 +72,19 @@ export interface OperationEndpointHandlers<Ctx> {
   'bars.subscribe'(message: T.BarsSubscribeMessage, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage>;
   /** Client request to stop receiving a bars topic. */
   'bars.unsubscribe'(message: T.BarsUnsubscribeMessage, ctx: Ctx): Reply<T.BarsUnsubscribeResponseMessage | T.OperationErrorMessage>;
+  /** Client heartbeat on any endpoint; answered with pong. */
+  'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandlers<Ctx>, message: OperationEndpointInbound, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage | T.BarsUnsubscribeResponseMessage | void> {
+export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandlers<Ctx>, message: OperationEndpointInbound, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage | T.BarsUnsubscribeResponseMessage | T.StreamPongMessage | void> {
   switch (message.type) {
     case 'bars.subscribe':
       return handlers['bars.subscribe'](message, ctx);
     case 'bars.unsubscribe':
       return handlers['bars.unsubscribe'](message, ctx);
+    case 'ping':
+      return handlers['ping'](message, ctx);
   }
 }
 
@@ -92,14 +98,15 @@ export const operationEndpointEndpoint = {
 // ---------------------------------------------------------------- /ws (Dashboard stream)
 
 /** Messages a client may send on /ws. */
-export type DashboardInbound = T.DashboardSubscribeMessage | T.DashboardUnsubscribeMessage;
+export type DashboardInbound = T.DashboardSubscribeMessage | T.DashboardUnsubscribeMessage | T.StreamPingMessage;
 /** Messages the server sends on /ws. */
-export type DashboardOutbound = T.DashboardSubscriptionsMessage | T.PriceUpdateMessage | T.SignalMessage | T.TradeExecutedMessage | T.PortfolioUpdateMessage | T.DashboardErrorMessage;
+export type DashboardOutbound = T.DashboardSubscriptionsMessage | T.PriceUpdateMessage | T.SignalMessage | T.TradeExecutedMessage | T.PortfolioUpdateMessage | T.DashboardErrorMessage | T.StreamPongMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const dashboardInbound: ValidatorTable = {
   'subscribe': V.validateDashboardSubscribeMessage,
   'unsubscribe': V.validateDashboardUnsubscribeMessage,
+  'ping': V.validateStreamPingMessage,
 };
 
 /** Validators of outbound messages, keyed by `type`. */
@@ -110,6 +117,7 @@ export const dashboardOutbound: ValidatorTable = {
   'trade_executed': V.validateTradeExecutedMessage,
   'portfolio_update': V.validatePortfolioUpdateMessage,
   'error': V.validateDashboardErrorMessage,
+  'pong': V.validateStreamPongMessage,
 };
 
 /** Handlers for every inbound message of /ws; each returns the operation's reply. */
@@ -118,15 +126,19 @@ export interface DashboardHandlers<Ctx> {
   'subscribe'(message: T.DashboardSubscribeMessage, ctx: Ctx): Reply<T.DashboardSubscriptionsMessage | T.DashboardErrorMessage>;
   /** Stop receiving the named streams. */
   'unsubscribe'(message: T.DashboardUnsubscribeMessage, ctx: Ctx): Reply<T.DashboardSubscriptionsMessage | T.DashboardErrorMessage>;
+  /** Client heartbeat on any endpoint; answered with pong. */
+  'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchDashboard<Ctx>(handlers: DashboardHandlers<Ctx>, message: DashboardInbound, ctx: Ctx): Reply<T.DashboardSubscriptionsMessage | T.DashboardErrorMessage | void> {
+export function dispatchDashboard<Ctx>(handlers: DashboardHandlers<Ctx>, message: DashboardInbound, ctx: Ctx): Reply<T.DashboardSubscriptionsMessage | T.DashboardErrorMessage | T.StreamPongMessage | void> {
   switch (message.type) {
     case 'subscribe':
       return handlers['subscribe'](message, ctx);
     case 'unsubscribe':
       return handlers['unsubscribe'](message, ctx);
+    case 'ping':
+      return handlers['ping'](message, ctx);
   }
 }
 
@@ -163,7 +175,7 @@ export const backtestStreamOutbound: ValidatorTable = {
 
 /** Handlers for every inbound message of /api/ws/stream/backtest/{backtest_id}; each returns the operation's reply. */
 export interface BacktestStreamHandlers<Ctx> {
-  /** Client heartbeat; answered with pong. */
+  /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
 }
 
@@ -208,7 +220,7 @@ export const liveTradingStreamOutbound: ValidatorTable = {
 
 /** Handlers for every inbound message of /api/ws/stream/live-trading; each returns the operation's reply. */
 export interface LiveTradingStreamHandlers<Ctx> {
-  /** Client heartbeat; answered with pong. */
+  /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
 }
 
@@ -252,7 +264,7 @@ export const marketDataStreamOutbound: ValidatorTable = {
 
 /** Handlers for every inbound message of /api/ws/stream/market-data/{symbol}; each returns the operation's reply. */
 export interface MarketDataStreamHandlers<Ctx> {
-  /** Client heartbeat; answered with pong. */
+  /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
 }
 

@@ -4,6 +4,7 @@ import { buildBarsTopic } from '../../generated/topics.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 import { barsUpdate } from '../streams/bars-feed.ts';
+import { pingHandlers } from './streams-common.ts';
 
 export function operationError(error: ErrorInfo): OperationErrorMessage {
   const { id, code, message, field } = error;
@@ -17,6 +18,7 @@ export function operationError(error: ErrorInfo): OperationErrorMessage {
 export function createBarsHandlers(deps: { source: MarketSource }): OperationEndpointHandlers<ConnectionContext> {
   const { source } = deps;
   return {
+    ...pingHandlers<ConnectionContext>(),
     'bars.subscribe'(message, ctx) {
       const id = message.id ? { id: message.id } : {};
       const built = buildBarsTopic(message.payload);

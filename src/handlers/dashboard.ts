@@ -2,6 +2,7 @@ import type { DashboardHandlers } from '../../generated/messages.ts';
 import type { DashboardErrorMessage, DashboardStream, DashboardSubscriptionsMessage } from '../../generated/types.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 import { DASHBOARD_STREAMS, dashboardTopic, isDashboardStream } from '../streams/topics.ts';
+import { pingHandlers } from './streams-common.ts';
 
 export function dashboardError(error: ErrorInfo): DashboardErrorMessage {
   const { id, code, message, field } = error;
@@ -25,6 +26,7 @@ export function createDashboardHandlers(deps: { snapshots: Snapshots }): Dashboa
     return dashboardError({ code: 'UNKNOWN_STREAM', message: `unknown stream ${unknown.map((s) => JSON.stringify(s)).join(', ')}; streams: ${DASHBOARD_STREAMS.join(', ')}`, ...(id ? { id } : {}) });
   };
   return {
+    ...pingHandlers<ConnectionContext>(),
     subscribe(message, ctx) {
       const bad = check(message.streams, message.id);
       if (bad) return bad;

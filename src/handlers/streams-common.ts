@@ -1,6 +1,7 @@
 /**
  * The seed-003 envelope `{type, timestamp, data}` shared by the backtest, live-trading and market-data streams:
  * builders for the messages every one of them sends (connected, error, pong) and a typed helper for the rest.
+ * `ping` → `pong` is answered the same way on every endpoint (also /api/v1/ws and /ws).
  * `timestamp` is the server's ISO-8601 UTC time when the message was built.
  */
 import type { ConnectedData, ErrorPayload, StreamConnectedMessage, StreamErrorMessage, StreamPongMessage } from '../../generated/types.ts';
@@ -31,7 +32,7 @@ export function pongMessage(now: Clock = Date.now): StreamPongMessage {
   return envelope('pong', {}, now);
 }
 
-/** Handlers of the one inbound message these streams accept (typed against the generated *StreamHandlers). */
+/** The `ping` handler every endpoint shares (typed against the generated *Handlers). */
 export function pingHandlers<Ctx>(now: Clock = Date.now): { ping(message: unknown, ctx: Ctx): StreamPongMessage } {
   return { ping: () => pongMessage(now) };
 }

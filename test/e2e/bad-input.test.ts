@@ -64,6 +64,17 @@ describe('e2e: bad input gets a coded error and the connection stays open', func
     });
   }
 
+  it('{"type":"ping"} is answered with pong on /api/v1/ws and /ws (heartbeat for browsers)', async () => {
+    c.send({ type: 'ping' });
+    const pong = await c.next((m) => m.type === 'pong');
+    expect(pong.data).to.deep.equal({});
+    expect(pong.timestamp).to.match(/Z$/);
+    const d = await TestClient.open(server.ws('/ws'));
+    d.send({ type: 'ping', timestamp: new Date().toISOString() });
+    await d.next((m) => m.type === 'pong');
+    d.close();
+  });
+
   it('an error on the dashboard endpoint uses its root-level shape', async () => {
     const d = await TestClient.open(server.ws('/ws'));
     d.send({ type: 'subscribe', id: 'd1', streams: ['news'] });
