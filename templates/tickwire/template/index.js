@@ -16,7 +16,8 @@ export default async function ({ originalAsyncAPI }) {
   const { js, dts } = lib('gen-validators.cjs').generateValidators(model);
   const runtime = fs.readFileSync(path.join(__dirname, '..', 'static', 'runtime.ts'), 'utf8');
   const files = {
-    'asyncapi.json': JSON.stringify(spec, null, 2) + '\n',
+    // JSON has no comments: the do-not-edit header is an extension key (allowed at the root of an AsyncAPI document).
+    'asyncapi.json': JSON.stringify({ 'x-generated': HEADER.replace(/^\/\/ /, '').trim(), ...spec }, null, 2) + '\n',
     'types.ts': await lib('gen-types.cjs').generateTypes(model),
     'validators.js': js,
     'validators.d.ts': dts,
