@@ -4,8 +4,8 @@
  * - trend (weight 0.3): market structure trend: up = 1, down = −1, range = 0 (structure.ts).
  * - momentum (weight 0.25): RSI(14) mapped from 0..100 to 1..−1 around 50, exactly as the contract words it:
  *   (50 − RSI) / 50, so an oversold market (RSI 0) reads +1 and an overbought one (RSI 100) −1; 0 during warm-up.
- * - moving_average (weight 0.25): gap of SMA(10) over SMA(30) as a fraction of SMA(30), full scale at 0.5%
- *   (the MA-crossover strategy's fullConfidenceGap): clamp((fast − slow) / slow / 0.005, −1, 1); 0 during warm-up.
+ * - moving_average (weight 0.25): gap of SMA(10) over SMA(30) as a fraction of SMA(30), full scale at 0.5%:
+ *   clamp((fast − slow) / slow / 0.005, −1, 1); 0 during warm-up.
  * - pattern (weight 0.2): latestPatternSignal over the last 5 candles (patterns.ts).
  * score = 100 × Σ weight × component, rounded to 2 decimals (−100..100). bias: bullish when score ≥ 20,
  * bearish when score ≤ −20, else neutral. Components are rounded to 4 decimals.

@@ -14,17 +14,19 @@ export interface MaCrossoverParams {
   /** 'sma' (default) or 'ema'. */
   kind: 'sma' | 'ema';
   /**
-   * Gap between the averages, as a fraction of the slow average, at which confidence reaches 1;
-   * default 0.005 (0.5%). confidence = min(1, |fast - slow| / slow / fullConfidenceGap).
+   * How decisive a cross must be for confidence 1, in multiples of the usual bar-to-bar change of the gap
+   * (fast - slow); default 2. confidence = min(1, |Δgap| / (fullConfidenceSwing × mean|Δgap|)), where Δgap is this
+   * bar's change of the gap and mean|Δgap| an EMA (period `slow`) of it over the bars before. Scale-free: the same
+   * value works for any instrument and timeframe. (The gap itself is ~0 at any cross, so it cannot be the measure.)
    */
-  fullConfidenceGap: number;
+  fullConfidenceSwing: number;
 }
 
 export const MA_CROSSOVER_DEFAULTS: Readonly<MaCrossoverParams> = Object.freeze({
   fast: 10,
   slow: 30,
   kind: 'sma',
-  fullConfidenceGap: 0.005,
+  fullConfidenceSwing: 2,
 });
 
 /** An incremental moving average; `value` is undefined until `period` values have been seen. */
@@ -87,6 +89,9 @@ export class MaCrossoverStrategy implements Strategy {
   private readonly slowMa: MovingAverage;
   /** Sign (+1 fast above, -1 below) of the last non-zero gap; 0 before the first one. */
   private lastSign = 0;
+  /** The previous bar's gap, and the EMA of |Δgap| over the bars before this one. */
+  private lastGap: number | undefined;
+  private meanSwing: number | undefined;
 
   /** Throws (a plain Error) on invalid parameters; createStrategies turns that into a coded value. */
   constructor(params: Partial<MaCrossoverParams> = {}) {
@@ -95,7 +100,7 @@ export class MaCrossoverStrategy implements Strategy {
       throw new Error(`fast and slow must be integers with 1 <= fast < slow (got ${p.fast}/${p.slow})`);
     }
     if (p.kind !== 'sma' && p.kind !== 'ema') throw new Error(`kind must be 'sma' or 'ema' (got ${String(p.kind)})`);
-    if (!(p.fullConfidenceGap > 0)) throw new Error('fullConfidenceGap must be > 0');
+    if (!(p.fullConfidenceSwing > 0)) throw new Error('fullConfidenceSwing must be > 0');
     this.params = Object.freeze(p);
     const make = (n: number): MovingAverage => (p.kind === 'sma' ? new Sma(n) : new Ema(n));
     this.fastMa = make(p.fast);
@@ -115,7 +120,14 @@ export class MaCrossoverStrategy implements Strategy {
     const sign = gap > 0 ? 1 : gap < 0 ? -1 : 0;
     const previous = this.lastSign;
     if (sign !== 0) this.lastSign = sign;
-    const confidence = slow === 0 ? 0 : Math.min(1, Math.abs(gap) / Math.abs(slow) / this.params.fullConfidenceGap);
+    const swing = this.lastGap === undefined ? 0 : Math.abs(gap - this.lastGap);
+    const usual = this.meanSwing;
+    const confidence = usual === undefined ? 0 : usual === 0 ? (swing > 0 ? 1 : 0) : Math.min(1, swing / (this.params.fullConfidenceSwing * usual));
+    if (this.lastGap !== undefined) {
+      const alpha = 2 / (this.params.slow + 1);
+      this.meanSwing = usual === undefined ? swing : usual + alpha * (swing - usual);
+    }
+    this.lastGap = gap;
     if (previous === -1 && sign === 1) {
       return { signal_type: 'BUY', confidence, price: bar.close, reason: `fast crossed above slow: ${this.describe(fast, slow)}`, time: bar.time };
     }
@@ -134,5 +146,7 @@ export class MaCrossoverStrategy implements Strategy {
     this.fastMa.reset();
     this.slowMa.reset();
     this.lastSign = 0;
+    this.lastGap = undefined;
+    this.meanSwing = undefined;
   }
 }

@@ -48,38 +48,48 @@ describe('strategy registry', () => {
 });
 
 describe('MaCrossoverStrategy', () => {
-  it('SMA 2/3: exact crossover bars on a hand-computed series', () => {
-    // i : close  SMA2   SMA3    sign   signal
-    // 0 : 10     -      -              null (warm-up)
-    // 1 : 10     10     -              null
-    // 2 : 10     10     10      0      HOLD
-    // 3 : 9      9.5    9.667   -1     HOLD (first sign establishes state)
-    // 4 : 8      8.5    9       -1     HOLD
-    // 5 : 9      8.5    8.667   -1     HOLD
-    // 6 : 11     10     9.333   +1     BUY  conf = (2/3)/(28/3)/0.1 = 1/1.4
-    // 7 : 12     11.5   10.667  +1     HOLD
-    // 8 : 10     11     11      0      HOLD (equal averages are not a cross)
-    // 9 : 8      9      10      -1     SELL conf = min(1, 1/10/0.1) = 1
-    const s = new MaCrossoverStrategy({ fast: 2, slow: 3, fullConfidenceGap: 0.1 });
+  it('SMA 2/3: exact crossover bars and confidences on a hand-computed series', () => {
+    // gap = SMA2 - SMA3; Δ = change of the gap; mean = EMA(α = 2/(3+1) = 1/2) of |Δ| over the bars BEFORE;
+    // confidence = min(1, |Δ| / (2 × mean)).
+    // i : close  SMA2   SMA3    gap    Δ      mean before  signal
+    // 2 : 10     10     10      0      -      -            HOLD
+    // 3 : 9      9.5    9.667   -1/6   -1/6   -            HOLD (mean := 1/6)
+    // 4 : 8      8.5    9       -1/2   -1/3   1/6          HOLD (mean := 1/4)
+    // 5 : 9      8.5    8.667   -1/6   +1/3   1/4          HOLD (mean := 7/24)
+    // 6 : 11     10     9.333   +2/3   +5/6   7/24         BUY  conf = min(1, (5/6)/(7/12)) = 1   (mean := 9/16)
+    // 7 : 12     11.5   10.667  +5/6   +1/6   9/16         HOLD (mean := 35/96)
+    // 8 : 10     11     11      0      -5/6   35/96        HOLD (equal averages are not a cross; mean := 115/192)
+    // 9 : 8      9      10      -1     -1     115/192      SELL conf = 1 / (2 × 115/192) = 96/115
+    const s = new MaCrossoverStrategy({ fast: 2, slow: 3 });
     const out = bars([10, 10, 10, 9, 8, 9, 11, 12, 10, 8]).map((b) => s.onBar(b));
     expect(types(out)).to.deep.equal(['-', '-', 'HOLD', 'HOLD', 'HOLD', 'HOLD', 'BUY', 'HOLD', 'HOLD', 'SELL']);
-    expect(out[6]!.confidence).to.be.closeTo(1 / 1.4, 1e-12);
+    expect(out[6]!.confidence).to.equal(1);
     expect(out[6]!.price).to.equal(11);
     expect(out[6]!.time).to.equal(T0 + 6 * 60_000);
-    expect(out[9]!.confidence).to.be.closeTo(1, 1e-12);
+    expect(out[9]!.confidence).to.be.closeTo(96 / 115, 1e-12);
+  });
+
+  it('a larger fullConfidenceSwing lowers confidence proportionally', () => {
+    // same series: the SELL at i=9 with multiple 4 instead of 2 is half as confident: 48/115
+    const s = new MaCrossoverStrategy({ fast: 2, slow: 3, fullConfidenceSwing: 4 });
+    const out = bars([10, 10, 10, 9, 8, 9, 11, 12, 10, 8]).map((b) => s.onBar(b));
+    expect(out[9]!.confidence).to.be.closeTo(48 / 115, 1e-12);
+    // and the BUY at i=6: (5/6) / (4 × 7/24) = 5/7
+    expect(out[6]!.confidence).to.be.closeTo(5 / 7, 1e-12);
   });
 
   it('EMA 2/3 crosses where SMA does not', () => {
     // EMA2 alpha 2/3 seeded at i=1 with mean(10,10); EMA3 alpha 1/2 seeded at i=2 with mean(10,10,10)
-    // i=3 close 7 : EMA2 = 10 + 2/3*(7-10) = 8      EMA3 = 10 + (7-10)/2 = 8.5     -1
-    // i=4 close 13: EMA2 = 8 + 2/3*(13-8) = 11.333  EMA3 = 8.5 + (13-8.5)/2 = 10.75 +1 -> BUY
+    // i=3 close 7 : EMA2 = 10 + 2/3*(7-10) = 8      EMA3 = 10 + (7-10)/2 = 8.5     gap -1/2, Δ -1/2 (mean := 1/2)
+    // i=4 close 13: EMA2 = 8 + 2/3*(13-8) = 11.333  EMA3 = 8.5 + (13-8.5)/2 = 10.75 gap 7/12 -> BUY
+    //               Δ = 13/12; conf = (13/12) / (8 × 1/2) = 13/48 with fullConfidenceSwing 8
     // SMA at i=4: SMA2 = 10, SMA3 = 10 -> gap 0 -> HOLD
     const closes = [10, 10, 10, 7, 13];
-    const ema = new MaCrossoverStrategy({ fast: 2, slow: 3, kind: 'ema', fullConfidenceGap: 1 });
+    const ema = new MaCrossoverStrategy({ fast: 2, slow: 3, kind: 'ema', fullConfidenceSwing: 8 });
     const sma = new MaCrossoverStrategy({ fast: 2, slow: 3, kind: 'sma' });
     const e = bars(closes).map((b) => ema.onBar(b));
     expect(types(e)).to.deep.equal(['-', '-', 'HOLD', 'HOLD', 'BUY']);
-    expect(e[4]!.confidence).to.be.closeTo((34 / 3 - 10.75) / 10.75, 1e-12);
+    expect(e[4]!.confidence).to.be.closeTo(13 / 48, 1e-12);
     expect(types(bars(closes).map((b) => sma.onBar(b)))).to.deep.equal(['-', '-', 'HOLD', 'HOLD', 'HOLD']);
   });
 
