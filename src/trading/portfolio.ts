@@ -15,6 +15,7 @@
  */
 import type { Quote } from '../market/source.ts';
 import type { Fill, Side } from './order-broker.ts';
+import type { PortfolioPosition, PortfolioSnapshot as ContractPortfolioSnapshot } from '../../generated/types.ts';
 
 export interface PositionState {
   /** Signed: short < 0. */
@@ -46,31 +47,15 @@ export function applyFillToPosition(
   return { position: { quantity: q1, avg_price: price }, realized }; // flipped
 }
 
-export interface PositionSnapshot {
-  symbol: string;
-  quantity: number;
-  avg_price: number;
-  market_price: number;
-  /** quantity × market_price (negative for shorts) */
-  market_value: number;
-  /** quantity × (market_price − avg_price) */
-  unrealized_pnl: number;
-  /** realized P&L of this symbol since the portfolio was created, net of commissions */
-  realized_pnl: number;
-}
+/**
+ * The contract's PortfolioPosition / PortfolioSnapshot (generated from asyncapi.yaml), plus when it was taken.
+ * Semantics: positions are the open ones (quantity ≠ 0) sorted by symbol; market_value = quantity × market_price
+ * (negative for shorts); unrealized_pnl = quantity × (market_price − avg_price); realized_pnl is net of commissions
+ * and includes symbols now flat; total_pnl = realized + unrealized (= equity − initial cash).
+ */
+export type PositionSnapshot = PortfolioPosition;
 
-export interface PortfolioSnapshot {
-  /** Open positions (quantity ≠ 0), sorted by symbol. */
-  positions: PositionSnapshot[];
-  cash: number;
-  /** cash + Σ market_value */
-  equity: number;
-  unrealized_pnl: number;
-  /** including symbols that are now flat */
-  realized_pnl: number;
-  /** realized_pnl + unrealized_pnl (= equity − initial cash) */
-  total_pnl: number;
-  daily_pnl: number;
+export interface PortfolioSnapshot extends ContractPortfolioSnapshot {
   /** ISO-8601 of `now()` when the snapshot was taken; ignored by changedSince */
   timestamp: string;
 }

@@ -3,20 +3,7 @@ import net from 'node:net';
 import { EventName } from '@stoqey/ib';
 import { IbConnection, validateIbConfig, classifyIbCode, LISTENER_ERROR_CODE, type IbHealthEvent, type IbRequestError } from '../../src/market/ib-connection.ts';
 import { FakeTws } from '../fakes/fake-tws.ts';
-
-/** Resolves when `pred` holds for an item pushed to `list` (checked on every push), or rejects on timeout. */
-function waitFor<T>(list: T[], pred: (x: T) => boolean, timeoutMs = 3000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      const hit = list.find(pred);
-      if (hit !== undefined) return resolve(hit);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(list)}`));
-      setImmediate(check);
-    };
-    check();
-  });
-}
+import { waitForItem } from '../support/wait.ts';
 
 async function closedPort(): Promise<number> {
   const srv = net.createServer();
@@ -73,7 +60,7 @@ describe('IbConnection', () => {
     const c = make(await closedPort());
     await c.start();
     expect(c.state).to.equal('waiting');
-    await waitFor(health, (h) => h.code === 502 && !h.ok);
+    await waitForItem(health, (h) => h.code === 502 && !h.ok);
   });
 
   it('maps connectivity and farm codes to health events', async () => {
@@ -85,7 +72,7 @@ describe('IbConnection', () => {
     fake.error(-1, 2106, 'HMDS data farm connection is OK:ushmds');
     fake.error(-1, 2158, 'Sec-def data farm connection is OK:secdefnj');
     fake.error(-1, 2103, 'Market data farm connection is broken:usfarm');
-    await waitFor(health, (h) => h.code === 2103);
+    await waitForItem(health, (h) => h.code === 2103);
     expect(health.filter((h) => h.code !== undefined).map((h) => [h.code, h.ok])).to.deep.equal([
       [1100, false],
       [1102, true],
@@ -104,7 +91,7 @@ describe('IbConnection', () => {
     fake.error(10_000_001, 200, 'No security definition has been found for the request');
     fake.error(10_000_002, 162, 'Historical Market Data Service error message:Historical data request pacing violation');
     fake.error(10_000_003, 10167, 'Requested market data is not subscribed. Displaying delayed market data.');
-    await waitFor(errs, (e) => e.code === 10167);
+    await waitForItem(errs, (e) => e.code === 10167);
     expect(errs.map((e) => [e.reqId, e.code, e.cls])).to.deep.equal([
       [10_000_001, 200, 'unknown-symbol'],
       [10_000_002, 162, 'pacing'],
@@ -124,7 +111,7 @@ describe('IbConnection', () => {
     c.onLost(() => lost.push(1));
     await c.start();
     fake.drop();
-    await waitFor(ready, (e) => e.reconnect);
+    await waitForItem(ready, (e) => e.reconnect);
     expect(lost.length).to.equal(1);
     expect(fake.connectionCount).to.equal(2);
     expect(health.some((h) => h.code === 504 && !h.ok)).to.equal(true);
@@ -137,12 +124,12 @@ describe('IbConnection', () => {
     await c.start();
     fake.setAccepting(false);
     fake.drop();
-    await waitFor(health, (h) => h.code === 504);
+    await waitForItem(health, (h) => h.code === 504);
     // several refused attempts (the fake closes them at once), spaced by the backoff
-    await waitFor([fake], (f) => f.refused >= 3, 5000);
+    await waitForItem([fake], (f) => f.refused >= 3, 5000);
     expect(ready.length).to.equal(1);
     fake.setAccepting(true);
-    await waitFor(ready, (e) => e.reconnect, 5000);
+    await waitForItem(ready, (e) => e.reconnect, 5000);
     expect(fake.connectionCount).to.equal(2);
   });
 
@@ -152,7 +139,7 @@ describe('IbConnection', () => {
     c.onReady((e) => ready.push(e));
     await c.start();
     fake.error(-1, 1101, 'Connectivity between IB and TWS has been restored- data lost.');
-    await waitFor(ready, (e) => e.reconnect);
+    await waitForItem(ready, (e) => e.reconnect);
     expect(fake.connectionCount).to.equal(1);
   });
 
@@ -169,7 +156,7 @@ describe('IbConnection', () => {
       throw new Error('listener bug');
     });
     fake.error(-1, 2104, 'Market data farm connection is OK:usfarm');
-    await waitFor(health, (h) => h.code === LISTENER_ERROR_CODE);
+    await waitForItem(health, (h) => h.code === LISTENER_ERROR_CODE);
     expect(c.state).to.equal('ready');
   });
 });

@@ -10,6 +10,7 @@ import { US_EQUITY_SESSION, tradingDayAt, tradingDayOn, DAY_MS } from '../../src
 import type { IbHealthEvent } from '../../src/market/ib-connection.ts';
 import { FakeTws, type FakeBar, type TwsRequest } from '../fakes/fake-tws.ts';
 import { describeSourceConformance } from './source.conformance.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** Wednesday 2024-01-10 10:00 New York = 15:00 UTC: inside regular trading hours. */
 const T0 = Date.UTC(2024, 0, 10, 15, 0, 0);
@@ -57,18 +58,6 @@ function synthHistory(req: TwsRequest): (FakeBar & { date?: string })[] {
     out.push({ time: t / 1000, ...barAt(t, Math.min(step, day.end - t)) });
   }
   return out;
-}
-
-function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (cond()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setImmediate(check);
-    };
-    check();
-  });
 }
 
 interface Rig {

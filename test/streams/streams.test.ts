@@ -15,6 +15,7 @@ import type { Strategy, StrategySignal } from '../../src/trading/strategy.ts';
 import { StrategyEvaluator } from '../../src/trading/strategy-evaluator.ts';
 import { checkMessage } from '../../generated/runtime.ts';
 import { dashboardOutbound } from '../../generated/messages.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** A hand-driven source: tests set quotes and push bars. */
 class FakeSource implements MarketSource {
@@ -120,9 +121,9 @@ describe('streams', () => {
     const signal = (t: 'BUY' | 'SELL') => signals[0]!({ symbol: 'AAPL', signal_type: t, confidence: 1, price: 100, timestamp: new Date().toISOString(), strategy_id: 'x', reason: '' });
     signal('BUY');
     signal('BUY'); // already long: no second order
-    await waitUntil(() => rec.messages.length === 1);
+    await waitUntil(() => rec.messages.length === 1, 'one trade');
     signal('SELL');
-    await waitUntil(() => rec.messages.length === 2);
+    await waitUntil(() => rec.messages.length === 2, 'two trades');
     expect(rec.messages.map((m) => [m.side, m.quantity])).to.deep.equal([['BUY', 5], ['SELL', 5]]);
     expect(fills).to.have.length(2);
     expect(broker.positions().find((p) => p.symbol === 'AAPL')?.quantity ?? 0).to.equal(0);
@@ -145,12 +146,12 @@ describe('streams', () => {
     stream.start(ctx());
     const buy = (symbol: string, price: number) => signals[0]!({ symbol, signal_type: 'BUY', confidence: 1, price, timestamp: new Date().toISOString(), strategy_id: 'x', reason: '' });
     buy('BTC-USD', 50_000); // 10 wanted, 2 affordable
-    await waitUntil(() => rec.messages.length === 1);
+    await waitUntil(() => rec.messages.length === 1, 'one trade');
     cash = 50;
     buy('AAPL', 100); // cannot pay for one share: no order
     cash = 500;
     buy('AAPL', 100); // 4 affordable (1% headroom)
-    await waitUntil(() => rec.messages.length === 2);
+    await waitUntil(() => rec.messages.length === 2, 'two trades');
     expect(rec.messages.map((m) => [m.symbol, m.quantity])).to.deep.equal([['BTC-USD', 2], ['AAPL', 4]]);
     await stream.stop();
     await broker.stop();
@@ -175,10 +176,3 @@ describe('streams', () => {
   });
 });
 
-async function waitUntil(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setImmediate(r));
-  }
-}

@@ -10,18 +10,7 @@ import type { Fill, Order } from '../../src/trading/order-broker.ts';
 import type { IbHealthEvent } from '../../src/market/ib-connection.ts';
 import { FakeTws, type TwsFixture } from '../fakes/fake-tws.ts';
 import { describeOrderBrokerConformance } from './order-broker.conformance.ts';
-
-function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (cond()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setImmediate(check);
-    };
-    check();
-  });
-}
+import { waitUntil } from '../support/wait.ts';
 
 function fixture(name: string): TwsFixture {
   return JSON.parse(readFileSync(new URL(`../fixtures/tws/${name}.json`, import.meta.url), 'utf8')) as TwsFixture;
