@@ -3,7 +3,7 @@ import type { MarketSource } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { Fill } from '../trading/order-broker.ts';
 import { changedSince, type Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
-import type { Stream, StreamContext } from './stream.ts';
+import { every, type Stream, type StreamContext } from './stream.ts';
 import { dashboardTopic } from './topics.ts';
 
 /**
@@ -12,27 +12,19 @@ import { dashboardTopic } from './topics.ts';
  */
 export class PortfolioStream implements Stream {
   readonly name = 'portfolio';
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
   private last: PortfolioSnapshot | undefined;
 
   constructor(private readonly deps: { portfolio: Portfolio; source: MarketSource; hub: Hub; intervalMs: number }) {}
 
   start(ctx: StreamContext): void {
     this.stop();
-    this.timer = setInterval(() => {
-      try {
-        this.tick();
-        ctx.update();
-      } catch (err) {
-        ctx.error(err);
-      }
-    }, this.deps.intervalMs);
-    this.timer.unref();
+    this.stopTimer = every(this.deps.intervalMs, ctx, () => { this.tick(); return true; });
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
   }
 
   applyFill(fill: Fill): void {

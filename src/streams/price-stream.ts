@@ -1,7 +1,7 @@
 import type { PriceData, PriceUpdateMessage } from '../../generated/types.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
-import type { Stream, StreamContext } from './stream.ts';
+import { every, type Stream, type StreamContext } from './stream.ts';
 import { dashboardTopic } from './topics.ts';
 
 /**
@@ -10,26 +10,19 @@ import { dashboardTopic } from './topics.ts';
  */
 export class PriceStream implements Stream {
   readonly name = 'price_updates';
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
   private readonly lastSent = new Map<string, number>();
 
   constructor(private readonly deps: { source: MarketSource; hub: Hub; intervalMs: number; now?: () => number }) {}
 
   start(ctx: StreamContext): void {
     this.stop();
-    this.timer = setInterval(() => {
-      try {
-        if (this.tick()) ctx.update();
-      } catch (err) {
-        ctx.error(err);
-      }
-    }, this.deps.intervalMs);
-    this.timer.unref();
+    this.stopTimer = every(this.deps.intervalMs, ctx, () => this.tick());
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
   }
 
   /** One cycle; returns true when fresh prices were seen. Public for tests. */

@@ -15,3 +15,19 @@ export interface Stream {
   /** Must release every timer and listener; idempotent. */
   stop(): void | Promise<void>;
 }
+
+/**
+ * Runs `cycle` every `intervalMs` (unref'd: it never keeps the process alive): a cycle that returns true counts as
+ * an update, a throwing one as an error (the stream keeps running). Returns the function that stops it.
+ */
+export function every(intervalMs: number, ctx: StreamContext, cycle: () => boolean): () => void {
+  const timer = setInterval(() => {
+    try {
+      if (cycle()) ctx.update();
+    } catch (err) {
+      ctx.error(err);
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
