@@ -27,8 +27,8 @@ import { SignalStream } from './streams/signal-stream.ts';
 import type { Stream } from './streams/stream.ts';
 import { StreamManager } from './streams/stream-manager.ts';
 import { TradeStream } from './streams/trade-stream.ts';
-import { PaperBroker } from './trading/order-broker-paper.ts';
-import type { OrderBroker } from './trading/order-broker.ts';
+import { PaperVenue } from './trading/venue-paper.ts';
+import type { OrderVenue } from './trading/venue.ts';
 import { Portfolio } from './trading/portfolio.ts';
 import { createStrategies } from './trading/strategy.ts';
 import { StrategyEvaluator } from './trading/strategy-evaluator.ts';
@@ -38,8 +38,8 @@ export interface AppOptions {
   source?: MarketSource;
   /** The market clock when `source` is given (default Date.now). */
   now?: () => number;
-  /** Order broker; default the paper broker on `source`. */
-  orderBroker?: OrderBroker;
+  /** Order venue; default the paper venue on `source`. */
+  venue?: OrderVenue;
   /** Node-level pub/sub broker; default in-memory. */
   broker?: Broker;
   /** Tests: called for every outbound message that breaks the contract. */
@@ -51,7 +51,7 @@ export interface App {
   readonly server: Server;
   readonly hub: Hub;
   readonly source: MarketSource;
-  readonly orderBroker: OrderBroker;
+  readonly venue: OrderVenue;
   readonly gateway: Gateway;
   readonly health: HealthMonitor;
   /** Listens on config.port/host (0 = any free port); resolves with the bound address. */
@@ -68,7 +68,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const now = options.now ?? market?.now ?? Date.now;
   const hub = new Hub(options.broker ?? new MemoryBroker());
   const health = new HealthMonitor();
-  const orderBroker = options.orderBroker ?? market?.orderBroker ?? new PaperBroker({ quotes: source, commissionPerShare: 0.005, minCommission: 1, now });
+  const venue = options.venue ?? market?.venue ?? new PaperVenue({ quotes: source, commissionPerShare: 0.005, minCommission: 1, now });
   const evaluator = new StrategyEvaluator({
     createStrategies: () => {
       const made = createStrategies(['ma_crossover', 'rsi']);
@@ -85,14 +85,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const bt = config.backtest;
   const backtests = new BacktestService({ source, hub, maxConcurrent: bt.maxConcurrent, retentionMs: bt.retentionMs, progressInterval: bt.progressInterval, log });
   const marketData = new MarketDataFeed({ source, hub });
-  const liveTrading = new LiveTradingFeed({ broker: orderBroker, portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
+  const liveTrading = new LiveTradingFeed({ venue, portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
   const streams: Stream[] = [
     new BarsFeed({ source, hub }),
     priceStream,
     new SignalStream({ source, hub, evaluator, resolution: '1', warmupBars: 60, barMs: 60_000, now }),
     new TradeStream({
       hub,
-      broker: orderBroker,
+      venue,
       autoTrade: config.trading.autoTrade ? { evaluator, orderQuantity: config.trading.orderQuantity, cash: () => portfolio.snapshot().cash } : undefined,
       onFill: (fill) => portfolioStream.applyFill(fill),
     }),
@@ -166,13 +166,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     server,
     hub,
     source,
-    orderBroker,
+    venue,
     gateway,
     health,
     async start() {
       await market?.start();
       await source.start();
-      await orderBroker.start();
+      await venue.start();
       await manager.startAll(streams);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -192,7 +192,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         server.closeAllConnections();
         offSourceHealth();
         offLiveness();
-        await orderBroker.stop();
+        await venue.stop();
         await source.stop();
         await market?.stop();
       })();

@@ -73,7 +73,7 @@ export const CONFIG_VARIABLES = [
   ['IBKR_PORT', '(none)', 'required when MARKET_SOURCE=ibkr: 4002 IB Gateway paper, 7497 TWS paper, 4001/7496 live'],
   ['IBKR_CLIENT_ID', '1', 'integer 0-2147483647'],
   ['IBKR_ACCOUNT', '(first managed account)', 'account id, e.g. DU1234567'],
-  ['TRADING_AUTO_TRADE', 'true', 'true or false: the paper broker trades on signals'],
+  ['TRADING_AUTO_TRADE', 'true', 'true or false: place an order on each strategy signal (paper venue; real IB orders when MARKET_SOURCE=ibkr)'],
   ['TRADING_ORDER_QUANTITY', '10', 'shares per signal order, > 0'],
   ['TRADING_INITIAL_CASH', '100000', 'paper account cash, > 0'],
   ['BACKTEST_RETENTION_SECONDS', '3600', 'how long finished runs are kept, 1-604800'],

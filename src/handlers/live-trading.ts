@@ -1,11 +1,11 @@
 /**
  * `/api/ws/stream/live-trading?symbols=A,B` (seed 003): orders, executions, positions, risk and P&L. This file
- * holds the endpoint and LiveTradingFeed, the stream that turns OrderBroker events and Portfolio snapshots into
+ * holds the endpoint and LiveTradingFeed, the stream that turns OrderVenue events and Portfolio snapshots into
  * hub publications.
  *
  * Hub topics (each message published once):
- * - `live-trading:orders:<SYMBOL>` and `live-trading:orders:*`: order_update (every status change the broker
- *   reports) and order_execution (every fill, once per execution id, as the broker contract guarantees).
+ * - `live-trading:orders:<SYMBOL>` and `live-trading:orders:*`: order_update (every status change the venue
+ *   reports) and order_execution (every fill, once per execution id, as the venue contract guarantees).
  * - `live-trading:positions:<sorted symbols>` (`*` = all): position_update listing the open positions of exactly
  *   that symbol set; published only for sets some client watches, and only when that view changed.
  * - `live-trading:account`: pnl_update and risk_update. They describe the whole account (the contract's RiskData
@@ -32,7 +32,7 @@ import type { MarketSource } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
-import type { Fill, Order, OrderBroker } from '../trading/order-broker.ts';
+import type { Fill, Order, OrderVenue } from '../trading/venue.ts';
 import type { Portfolio, PortfolioSnapshot } from '../trading/portfolio.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
@@ -118,7 +118,7 @@ export function riskMessage(s: PortfolioSnapshot, peakEquity: number, now?: Cloc
 }
 
 export interface LiveTradingFeedOptions {
-  broker: Pick<OrderBroker, 'onOrder' | 'onFill'>;
+  venue: Pick<OrderVenue, 'onOrder' | 'onFill'>;
   portfolio: Pick<Portfolio, 'snapshot' | 'mark'>;
   source: Pick<MarketSource, 'quote'>;
   hub: Pick<Hub, 'publish' | 'watch' | 'activeTopics'>;
@@ -146,13 +146,13 @@ export class LiveTradingFeed implements Stream {
   start(ctx: StreamContext): void {
     this.stop();
     this.ctx = ctx;
-    const { broker, hub } = this.deps;
-    this.off.push(broker.onOrder((order) => this.safely(() => {
+    const { venue, hub } = this.deps;
+    this.off.push(venue.onOrder((order) => this.safely(() => {
       const msg = orderMessage(order, this.now);
       hub.publish(ordersTopic(order.symbol), msg);
       hub.publish(ordersTopic(ALL), msg);
     })));
-    this.off.push(broker.onFill((fill) => this.safely(() => {
+    this.off.push(venue.onFill((fill) => this.safely(() => {
       const msg = executionMessage(fill, this.now);
       hub.publish(ordersTopic(fill.symbol), msg);
       hub.publish(ordersTopic(ALL), msg);

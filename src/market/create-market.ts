@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
-import { IbkrOrderBroker } from '../trading/order-broker-ibkr.ts';
-import type { OrderBroker } from '../trading/order-broker.ts';
+import { IbkrVenue } from '../trading/venue-ibkr.ts';
+import type { OrderVenue } from '../trading/venue.ts';
 import { IbConnection } from './ib-connection.ts';
 import { IbkrSource } from './source-ibkr.ts';
 import { SimulatedSource } from './source-simulated.ts';
@@ -8,18 +8,18 @@ import type { MarketSource } from './source.ts';
 
 export interface Market {
   source: MarketSource;
-  /** The broker that belongs to this market (IBKR); undefined means "use the paper broker on the source". */
-  orderBroker: OrderBroker | undefined;
+  /** The venue that belongs to this market (IBKR); undefined means "use the paper venue on the source". */
+  venue: OrderVenue | undefined;
   /** The market's clock (sped up for a fast simulated market); fills, signals and portfolio use it. */
   now: () => number;
-  /** Starts what the source and broker share (the IB connection). */
+  /** Starts what the source and venue share (the IB connection). */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * MARKET_SOURCE=simulated: the embedded simulated market (its clock optionally sped up by MARKET_SPEED).
- * MARKET_SOURCE=ibkr: one IB connection shared by the IbkrSource and the IbkrOrderBroker.
+ * MARKET_SOURCE=ibkr: one IB connection shared by the IbkrSource and the IbkrVenue.
  */
 export function createMarket(config: Config): Market {
   if (config.market.source === 'simulated') {
@@ -34,16 +34,16 @@ export function createMarket(config: Config): Market {
       continueFromHistory: true,
       tickMarketMs: config.market.tickIntervalMs * speed,
     });
-    return { source, orderBroker: undefined, now, start: async () => undefined, stop: async () => undefined };
+    return { source, venue: undefined, now, start: async () => undefined, stop: async () => undefined };
   }
   const { host, port, clientId, account } = config.ibkr;
   if (port === undefined) throw new Error('IBKR_PORT is required when MARKET_SOURCE=ibkr');
   const connection = new IbConnection({ config: { host, port, clientId, ...(account ? { account } : {}) } });
   const source = new IbkrSource({ symbols: config.market.symbols, connection });
-  const orderBroker = new IbkrOrderBroker({ connection, symbols: (s) => source.hasSymbol(s) });
+  const venue = new IbkrVenue({ connection, symbols: (s) => source.hasSymbol(s) });
   return {
     source,
-    orderBroker,
+    venue,
     now: Date.now,
     start: () => connection.start(),
     stop: () => connection.stop(),

@@ -1,5 +1,5 @@
 /**
- * One API connection to TWS / IB Gateway, shared by the IBKR market source and the IBKR order broker.
+ * One API connection to TWS / IB Gateway, shared by the IBKR market source and the IBKR order venue.
  *
  * Contracts:
  * - Config is explicit: host, port and clientId are required (there is no default port: 7496/7497/4001/4002

@@ -1,7 +1,7 @@
 import type { PortfolioUpdateMessage } from '../../generated/types.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
-import type { Fill } from '../trading/order-broker.ts';
+import type { Fill } from '../trading/venue.ts';
 import { changedSince, type Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
 import { every, type Stream, type StreamContext } from './stream.ts';
 import { dashboardTopic } from './topics.ts';

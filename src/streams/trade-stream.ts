@@ -1,6 +1,6 @@
 import type { TradeExecutedMessage } from '../../generated/types.ts';
 import type { Hub } from '../pubsub/hub.ts';
-import type { Fill, OrderBroker } from '../trading/order-broker.ts';
+import type { Fill, OrderVenue } from '../trading/venue.ts';
 import type { StrategyEvaluator, TradingSignal } from '../trading/strategy-evaluator.ts';
 import { bridge, type Bridged } from '../util/bridge.ts';
 import type { Stream, StreamContext } from './stream.ts';
@@ -8,9 +8,9 @@ import { dashboardTopic } from './topics.ts';
 
 export interface TradeStreamOptions {
   hub: Hub;
-  broker: OrderBroker;
+  venue: OrderVenue;
   /**
-   * When set, the broker trades on signals: BUY opens `orderQuantity` when flat (fewer when `cash()` cannot pay for
+   * When set, the venue trades on signals: BUY opens `orderQuantity` when flat (fewer when `cash()` cannot pay for
    * them at the signal price, none when it cannot pay for one), SELL closes a long.
    */
   autoTrade?: { evaluator: StrategyEvaluator; orderQuantity: number; cash?: () => number };
@@ -19,7 +19,7 @@ export interface TradeStreamOptions {
 }
 
 /**
- * Every fill becomes one `trade_executed` (the broker already folds duplicate executions). Broker and evaluator
+ * Every fill becomes one `trade_executed` (the venue already folds duplicate executions). Venue and evaluator
  * callbacks are synchronous; order placement is async and goes through the bridge helper, serialized so two
  * signals never race into two positions.
  */
@@ -33,8 +33,8 @@ export class TradeStream implements Stream {
 
   start(ctx: StreamContext): void {
     this.stop();
-    const { hub, broker, autoTrade } = this.deps;
-    this.unsubscribers.push(broker.onFill((fill) => {
+    const { hub, venue, autoTrade } = this.deps;
+    this.unsubscribers.push(venue.onFill((fill) => {
       try {
         hub.publish(dashboardTopic('trades'), toMessage(fill));
         this.deps.onFill?.(fill);
@@ -59,20 +59,20 @@ export class TradeStream implements Stream {
 
   /**
    * Long-only: BUY opens `quantity` when flat, SELL closes the long. Decisions use the position we are heading to
-   * (set when an order is placed), not the broker's filled position, so two signals before a fill never double up.
+   * (set when an order is placed), not the venue's filled position, so two signals before a fill never double up.
    */
   private async actOn(signal: TradingSignal, wanted: number, cash?: () => number): Promise<void> {
     const { symbol } = signal;
-    const target = this.targets.get(symbol) ?? this.deps.broker.positions().find((p) => p.symbol === symbol)?.quantity ?? 0;
+    const target = this.targets.get(symbol) ?? this.deps.venue.positions().find((p) => p.symbol === symbol)?.quantity ?? 0;
     // 1% headroom for slippage and commission.
     const quantity = cash ? Math.min(wanted, Math.floor((cash() * 0.99) / signal.price)) : wanted;
     if (signal.signal_type === 'BUY' && target <= 0 && quantity > 0) {
       this.targets.set(symbol, quantity);
-      const order = await this.deps.broker.placeOrder({ symbol, side: 'BUY', quantity, type: 'MKT' });
+      const order = await this.deps.venue.placeOrder({ symbol, side: 'BUY', quantity, type: 'MKT' });
       if (order.status === 'rejected') this.targets.set(symbol, target);
     } else if (signal.signal_type === 'SELL' && target > 0) {
       this.targets.set(symbol, 0);
-      const order = await this.deps.broker.placeOrder({ symbol, side: 'SELL', quantity: target, type: 'MKT' });
+      const order = await this.deps.venue.placeOrder({ symbol, side: 'SELL', quantity: target, type: 'MKT' });
       if (order.status === 'rejected') this.targets.set(symbol, target);
     }
   }

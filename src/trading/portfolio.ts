@@ -14,7 +14,7 @@
  * - daily_pnl = equity − equity at the start of the current day (UTC by default; `dayKey` decides).
  */
 import type { Quote } from '../market/source.ts';
-import type { Fill, Side } from './order-broker.ts';
+import type { Fill, Side } from './venue.ts';
 import type { PortfolioPosition, PortfolioSnapshot as ContractPortfolioSnapshot } from '../../generated/types.ts';
 
 export interface PositionState {
@@ -94,7 +94,7 @@ export class Portfolio {
     this.dayStartEquity = options.initialCash;
   }
 
-  /** Applies one execution. The caller guarantees each execution_id is applied once (broker contract). */
+  /** Applies one execution. The caller guarantees each execution_id is applied once (venue contract). */
   applyFill(fill: Fill): void {
     this.rollDay();
     const h = this.holdings.get(fill.symbol) ?? { quantity: 0, avg_price: 0, market_price: fill.price, realized_pnl: 0 };

@@ -1,7 +1,7 @@
 /**
  * End to end with Interactive Brokers as the source (issue 4, "Done means"): the fake TWS on port 0, and the
  * WHOLE gateway built from config with MARKET_SOURCE=ibkr — no injected source, so src/market/create-market.ts
- * builds the real IbkrSource + IbkrOrderBroker on one IbConnection, talking to the fake through the real,
+ * builds the real IbkrSource + IbkrVenue on one IbConnection, talking to the fake through the real,
  * unmodified @stoqey/ib client.
  *
  * Data time: IbkrSource closes bars on data time (each 5-s bar closes every bar that ends with it), and its
@@ -114,9 +114,9 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     expect(logs.filter((l) => /\b505\b/.test(l)), '505 in the logs').to.deep.equal([]);
   });
 
-  it('the gateway runs on the IBKR source and broker built from config, over one connection to the fake TWS', async () => {
+  it('the gateway runs on the IBKR source and venue built from config, over one connection to the fake TWS', async () => {
     expect(app.source.name).to.equal('ibkr');
-    expect(app.orderBroker.name).to.equal('ibkr');
+    expect(app.venue.name).to.equal('ibkr');
     expect(fake.connectionCount).to.equal(1);
     expect(fake.liveConnections).to.equal(1);
     expect(fake.requestsOf('reqMktData').map((q) => q.f.symbol).sort()).to.deep.equal(['AAPL', 'MSFT']);
@@ -179,7 +179,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     expect(s).to.deep.include({ signal_type: 'BUY', symbol: 'AAPL', strategy_id: 'rsi', price: aaplBar(203).close, confidence: 1 });
     expect(s.timestamp).to.equal(new Date(T0 + 16 * 60_000).toISOString());
     expect(d.count((x) => x.type === 'signal', from), 'no other signal on these bars').to.equal(1);
-    // TRADING_AUTO_TRADE (default true): the trade stream acts on the signal through the IBKR broker
+    // TRADING_AUTO_TRADE (default true): the trade stream acts on the signal through the IBKR venue
     const order = await fake.waitForRequest('placeOrder', { since: placed, timeoutMs: 5000 });
     expect(order.f).to.include({ symbol: 'AAPL', action: 'BUY', totalQuantity: '10', orderType: 'MKT' });
   });
@@ -202,7 +202,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
       commission: 1,
     });
     expect(fence).to.deep.include({ symbol: 'MSFT', side: 'BUY', quantity: 5, price: 409.5, commission: 0.5 });
-    expect(app.orderBroker.positions()).to.deep.equal([
+    expect(app.venue.positions()).to.deep.equal([
       { symbol: 'AAPL', quantity: 10, avg_price: 190 },
       { symbol: 'MSFT', quantity: 5, avg_price: 409.5 },
     ]);

@@ -18,7 +18,7 @@
  * Pushed messages: REAL_TIME_BARS, HISTORICAL_DATA, TICK_PRICE, TICK_SIZE, MARKET_DATA_TYPE, ERR_MSG,
  * EXECUTION_DATA, EXECUTION_DATA_END, COMMISSION_REPORT, POSITION, POSITION_END, PNL, ORDER_STATUS,
  * OPEN_ORDER_END, NEXT_VALID_ID, MANAGED_ACCTS, and raw field lists (`sendRaw`, `replay` of JSON fixtures).
- * OPEN_ORDER is not produced (its layout at v193 is ~150 fields; ORDER_STATUS carries what the broker needs).
+ * OPEN_ORDER is not produced (its layout at v193 is ~150 fields; ORDER_STATUS carries what the venue needs).
  *
  * Routing: a message that carries a request id goes to the connection that sent that request id last
  * (ORDER_STATUS: the connection that placed / cancelled that order id); one without (unsolicited executions, positions, connectivity errors) goes to every live connection.

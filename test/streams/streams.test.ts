@@ -9,7 +9,7 @@ import { SignalStream } from '../../src/streams/signal-stream.ts';
 import type { StreamContext } from '../../src/streams/stream.ts';
 import { TradeStream } from '../../src/streams/trade-stream.ts';
 import { dashboardTopic } from '../../src/streams/topics.ts';
-import { PaperBroker } from '../../src/trading/order-broker-paper.ts';
+import { PaperVenue } from '../../src/trading/venue-paper.ts';
 import { Portfolio } from '../../src/trading/portfolio.ts';
 import type { Strategy, StrategySignal } from '../../src/trading/strategy.ts';
 import { StrategyEvaluator } from '../../src/trading/strategy-evaluator.ts';
@@ -111,12 +111,12 @@ describe('streams', () => {
     const source = new FakeSource(['AAPL']);
     source.setPrice('AAPL', 100);
     const { hub, rec } = setup('trades');
-    const broker = new PaperBroker({ quotes: source });
-    await broker.start();
+    const venue = new PaperVenue({ quotes: source });
+    await venue.start();
     const signals: ((s: any) => void)[] = [];
     const evaluator = { onSignal: (l: (s: any) => void) => { signals.push(l); return () => undefined; } } as unknown as StrategyEvaluator;
     const fills: string[] = [];
-    const stream = new TradeStream({ hub, broker, autoTrade: { evaluator, orderQuantity: 5 }, onFill: (f) => fills.push(f.execution_id) });
+    const stream = new TradeStream({ hub, venue, autoTrade: { evaluator, orderQuantity: 5 }, onFill: (f) => fills.push(f.execution_id) });
     stream.start(ctx());
     const signal = (t: 'BUY' | 'SELL') => signals[0]!({ symbol: 'AAPL', signal_type: t, confidence: 1, price: 100, timestamp: new Date().toISOString(), strategy_id: 'x', reason: '' });
     signal('BUY');
@@ -126,10 +126,10 @@ describe('streams', () => {
     await waitUntil(() => rec.messages.length === 2, 'two trades');
     expect(rec.messages.map((m) => [m.side, m.quantity])).to.deep.equal([['BUY', 5], ['SELL', 5]]);
     expect(fills).to.have.length(2);
-    expect(broker.positions().find((p) => p.symbol === 'AAPL')?.quantity ?? 0).to.equal(0);
+    expect(venue.positions().find((p) => p.symbol === 'AAPL')?.quantity ?? 0).to.equal(0);
     for (const m of rec.messages) expect(checkMessage(dashboardOutbound, m)).to.equal(null);
     await stream.stop();
-    await broker.stop();
+    await venue.stop();
   });
 
   it('auto-trade never buys more than the cash pays for, and skips a signal it cannot afford', async () => {
@@ -137,12 +137,12 @@ describe('streams', () => {
     source.setPrice('BTC-USD', 50_000);
     source.setPrice('AAPL', 100);
     const { hub, rec } = setup('trades');
-    const broker = new PaperBroker({ quotes: source });
-    await broker.start();
+    const venue = new PaperVenue({ quotes: source });
+    await venue.start();
     const signals: ((s: any) => void)[] = [];
     const evaluator = { onSignal: (l: (s: any) => void) => { signals.push(l); return () => undefined; } } as unknown as StrategyEvaluator;
     let cash = 120_000;
-    const stream = new TradeStream({ hub, broker, autoTrade: { evaluator, orderQuantity: 10, cash: () => cash } });
+    const stream = new TradeStream({ hub, venue, autoTrade: { evaluator, orderQuantity: 10, cash: () => cash } });
     stream.start(ctx());
     const buy = (symbol: string, price: number) => signals[0]!({ symbol, signal_type: 'BUY', confidence: 1, price, timestamp: new Date().toISOString(), strategy_id: 'x', reason: '' });
     buy('BTC-USD', 50_000); // 10 wanted, 2 affordable
@@ -154,7 +154,7 @@ describe('streams', () => {
     await waitUntil(() => rec.messages.length === 2, 'two trades');
     expect(rec.messages.map((m) => [m.symbol, m.quantity])).to.deep.equal([['BTC-USD', 2], ['AAPL', 4]]);
     await stream.stop();
-    await broker.stop();
+    await venue.stop();
   });
 
   it('portfolio stream publishes only when positions or P&L changed', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Fill, Side } from '../../src/trading/order-broker.ts';
+import type { Fill, Side } from '../../src/trading/venue.ts';
 import { applyFillToPosition, changedSince, Portfolio, type PositionState } from '../../src/trading/portfolio.ts';
 
 const DAY1 = Date.UTC(2024, 0, 2, 15, 0);

@@ -1,7 +1,7 @@
 /**
- * The order broker contract: where orders go and fills come from. Two implementations:
- * order-broker-paper.ts (default; fills at the market source's price) and order-broker-ibkr.ts.
- * Both must pass test/trading/order-broker.conformance.ts.
+ * The order venue contract: where orders go and fills come from. Two implementations:
+ * venue-paper.ts (default; fills at the market source's price) and venue-ibkr.ts.
+ * Both must pass test/trading/venue.conformance.ts.
  *
  * Delivery contract: every execution is reported to onFill listeners exactly once, keyed by
  * `execution_id` (duplicates and corrections from upstream are folded before listeners see them).
@@ -47,21 +47,21 @@ export interface Fill {
   timestamp: string;
 }
 
-/** A broker-side position: signed quantity (short < 0) at an average cost. */
-export interface BrokerPosition {
+/** A venue-side position: signed quantity (short < 0) at an average cost. */
+export interface VenuePosition {
   symbol: string;
   quantity: number;
   avg_price: number;
 }
 
-export interface OrderBroker {
+export interface OrderVenue {
   readonly name: 'paper' | 'ibkr';
   start(): Promise<void>;
   stop(): Promise<void>;
   placeOrder(request: OrderRequest): Promise<Order>;
   cancelOrder(orderId: string): Promise<void>;
   orders(): Order[];
-  positions(): BrokerPosition[];
+  positions(): VenuePosition[];
   onFill(listener: (fill: Fill) => void): () => void;
   onOrder(listener: (order: Order) => void): () => void;
 }

@@ -1,38 +1,38 @@
 /**
- * IbkrOrderBroker over the fake TWS (real @stoqey/ib client): the OrderBroker conformance suite, then the
+ * IbkrVenue over the fake TWS (real @stoqey/ib client): the OrderVenue conformance suite, then the
  * IB specifics: order fields on the wire, unsolicited fills, execution dedup and corrections, positions
  * from TWS, IB rejections, reconnect.
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { IbkrOrderBroker, splitExecId } from '../../src/trading/order-broker-ibkr.ts';
-import type { Fill, Order } from '../../src/trading/order-broker.ts';
+import { IbkrVenue, splitExecId } from '../../src/trading/venue-ibkr.ts';
+import type { Fill, Order } from '../../src/trading/venue.ts';
 import type { IbHealthEvent } from '../../src/market/ib-connection.ts';
 import { FakeTws, type TwsFixture } from '../fakes/fake-tws.ts';
-import { describeOrderBrokerConformance } from './order-broker.conformance.ts';
+import { describeVenueConformance } from './venue.conformance.ts';
 import { waitUntil } from '../support/wait.ts';
 
 function fixture(name: string): TwsFixture {
   return JSON.parse(readFileSync(new URL(`../fixtures/tws/${name}.json`, import.meta.url), 'utf8')) as TwsFixture;
 }
 
-function makeBroker(fake: FakeTws, extra: Partial<ConstructorParameters<typeof IbkrOrderBroker>[0]> = {}) {
+function makeVenue(fake: FakeTws, extra: Partial<ConstructorParameters<typeof IbkrVenue>[0]> = {}) {
   const health: IbHealthEvent[] = [];
-  const broker = new IbkrOrderBroker({
+  const venue = new IbkrVenue({
     connection: { config: { host: '127.0.0.1', port: fake.port, clientId: 2 }, backoff: { initialMs: 20, maxMs: 200 } },
     symbols: ['AAPL', 'MSFT'],
     ...extra,
   });
-  broker.connection.onHealth((h) => health.push(h));
-  return { broker, health };
+  venue.connection.onHealth((h) => health.push(h));
+  return { venue, health };
 }
 
-describeOrderBrokerConformance('IbkrOrderBroker over the fake TWS', async () => {
+describeVenueConformance('IbkrVenue over the fake TWS', async () => {
   const fake = await FakeTws.start({ nextValidId: 500 });
-  const { broker, health } = makeBroker(fake);
+  const { venue, health } = makeVenue(fake);
   let execSeq = 0;
   return {
-    broker,
+    venue,
     fillAt: (order: Order, p: number) => {
       const id = Number(order.order_id);
       fake.execution({ orderId: id, execId: `0000f00d.${(++execSeq).toString(16).padStart(8, '0')}.01.01`, symbol: order.symbol, side: order.side === 'BUY' ? 'BOT' : 'SLD', shares: order.quantity, price: p }, 0);
@@ -45,9 +45,9 @@ describeOrderBrokerConformance('IbkrOrderBroker over the fake TWS', async () => 
   };
 });
 
-describe('IbkrOrderBroker (IB specifics over the fake TWS)', () => {
+describe('IbkrVenue (IB specifics over the fake TWS)', () => {
   let fake: FakeTws;
-  let broker: IbkrOrderBroker;
+  let venue: IbkrVenue;
   let health: IbHealthEvent[];
   let fills: Fill[];
   let orders: Order[];
@@ -57,29 +57,29 @@ describe('IbkrOrderBroker (IB specifics over the fake TWS)', () => {
     fake = await FakeTws.start({ nextValidId: 700 });
     prepare?.(fake);
     corrections = [];
-    ({ broker, health } = makeBroker(fake, { onCorrection: (a: Fill, b: Fill) => corrections.push([a, b]), ...extra }));
+    ({ venue, health } = makeVenue(fake, { onCorrection: (a: Fill, b: Fill) => corrections.push([a, b]), ...extra }));
     fills = [];
     orders = [];
-    broker.onFill((f) => fills.push(f));
-    broker.onOrder((o) => orders.push(o));
-    await broker.start();
+    venue.onFill((f) => fills.push(f));
+    venue.onOrder((o) => orders.push(o));
+    await venue.start();
   }
 
   afterEach(async () => {
-    await broker.stop();
+    await venue.stop();
     await fake.close();
     expect(health.filter((h) => h.code === 505), 'no 505').to.deep.equal([]);
   });
 
   it('places orders with the next valid id and the IB fields; cancels by id', async () => {
     await setup();
-    const o = await broker.placeOrder({ symbol: 'AAPL', side: 'SELL', quantity: 7, type: 'LMT', limit_price: 191.25 });
+    const o = await venue.placeOrder({ symbol: 'AAPL', side: 'SELL', quantity: 7, type: 'LMT', limit_price: 191.25 });
     expect(o).to.include({ order_id: '700', status: 'submitted' });
     const req = await fake.waitForRequest('placeOrder');
     expect(req.f).to.include({ orderId: '700', symbol: 'AAPL', secType: 'STK', exchange: 'SMART', currency: 'USD', action: 'SELL', totalQuantity: '7', orderType: 'LMT', lmtPrice: '191.25', tif: 'DAY', account: 'DU1234567' });
-    const o2 = await broker.placeOrder({ symbol: 'MSFT', side: 'BUY', quantity: 1, type: 'MKT' });
+    const o2 = await venue.placeOrder({ symbol: 'MSFT', side: 'BUY', quantity: 1, type: 'MKT' });
     expect(o2.order_id).to.equal('701');
-    await broker.cancelOrder('700');
+    await venue.cancelOrder('700');
     expect((await fake.waitForRequest('cancelOrder')).f.orderId).to.equal('700');
     await waitUntil(() => orders.some((x) => x.order_id === '700' && x.status === 'cancelled'), 'cancelled');
   });
@@ -87,7 +87,7 @@ describe('IbkrOrderBroker (IB specifics over the fake TWS)', () => {
   it('reports unsolicited fills (TWS manual trades), dedups by execId and folds corrections (.01 → .02)', async () => {
     await setup();
     fake.replay(fixture('executions-corrections'), { reqId: -1 });
-    await waitUntil(() => corrections.length === 1 && broker.positions().length === 2, 'the correction');
+    await waitUntil(() => corrections.length === 1 && venue.positions().length === 2, 'the correction');
     // exactly one onFill per execution: the duplicate .01 is ignored, the .02 correction replaces
     expect(fills.map((f) => [f.execution_id, f.symbol, f.side, f.quantity, f.price, f.commission])).to.deep.equal([
       ['0000e0d5.6571a1b2.01', 'AAPL', 'BUY', 10, 100, 1],
@@ -97,7 +97,7 @@ describe('IbkrOrderBroker (IB specifics over the fake TWS)', () => {
     expect(corrections[0]![0].price).to.equal(100);
     expect(corrections[0]![1]).to.include({ execution_id: '0000e0d5.6571a1b2.01', price: 100.05, quantity: 10 });
     // positions use the corrected execution, counted once
-    expect(broker.positions()).to.deep.equal([
+    expect(venue.positions()).to.deep.equal([
       { symbol: 'AAPL', quantity: 10, avg_price: 100.05 },
       { symbol: 'MSFT', quantity: -5, avg_price: 410 },
     ]);
@@ -115,7 +115,7 @@ describe('IbkrOrderBroker (IB specifics over the fake TWS)', () => {
     await waitUntil(() => fills.length === 2, 'the fence fill');
     expect(fills[0]).to.include({ execution_id: 'aaaa.bbbb.01', price: 50.5, quantity: 4, commission: 0.35 });
     expect(corrections).to.deep.equal([]);
-    expect(broker.positions().find((p) => p.symbol === 'AAPL')).to.deep.equal({ symbol: 'AAPL', quantity: 4, avg_price: 50.5 });
+    expect(venue.positions().find((p) => p.symbol === 'AAPL')).to.deep.equal({ symbol: 'AAPL', quantity: 4, avg_price: 50.5 });
   });
 
   it('reports a fill without commission after commissionWaitMs', async () => {
@@ -134,14 +134,14 @@ describe('IbkrOrderBroker (IB specifics over the fake TWS)', () => {
     expect(fake.requestsOf('reqExecutions').length).to.equal(1);
     // the replayed execution is reported once but not added to the TWS position (which already holds it)
     await waitUntil(() => fills.length === 1, 'the replayed fill');
-    expect(broker.positions()).to.deep.equal([{ symbol: 'AAPL', quantity: 10, avg_price: 100 }]);
+    expect(venue.positions()).to.deep.equal([{ symbol: 'AAPL', quantity: 10, avg_price: 100 }]);
     fake.execution({ orderId: 0, execId: 'new.01', symbol: 'AAPL', side: 'BOT', shares: 10, price: 110 }, 1);
     await waitUntil(() => fills.length === 2, 'the live fill');
-    expect(broker.positions()).to.deep.equal([{ symbol: 'AAPL', quantity: 20, avg_price: 105 }]);
+    expect(venue.positions()).to.deep.equal([{ symbol: 'AAPL', quantity: 20, avg_price: 105 }]);
     // a new TWS snapshot is authoritative again
     fake.position({ symbol: 'AAPL', position: 20, avgCost: 105.1 });
-    await waitUntil(() => broker.positions()[0]!.avg_price === 105.1, 'the new snapshot');
-    expect(broker.positions()).to.deep.equal([{ symbol: 'AAPL', quantity: 20, avg_price: 105.1 }]);
+    await waitUntil(() => venue.positions()[0]!.avg_price === 105.1, 'the new snapshot');
+    expect(venue.positions()).to.deep.equal([{ symbol: 'AAPL', quantity: 20, avg_price: 105.1 }]);
   });
 
   it('IB order errors reject the order with the IB reason; status updates are reported once per change', async () => {
@@ -158,8 +158,8 @@ describe('IbkrOrderBroker (IB specifics over the fake TWS)', () => {
         }
       };
     });
-    const bad = await broker.placeOrder({ symbol: 'MSFT', side: 'BUY', quantity: 1, type: 'MKT' });
-    const good = await broker.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 3, type: 'MKT' });
+    const bad = await venue.placeOrder({ symbol: 'MSFT', side: 'BUY', quantity: 1, type: 'MKT' });
+    const good = await venue.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 3, type: 'MKT' });
     await waitUntil(() => orders.some((o) => o.order_id === bad.order_id && o.status === 'rejected'), 'rejection');
     expect(orders.find((o) => o.order_id === bad.order_id && o.status === 'rejected')!.reason).to.match(/^IB 201: .*No trading permissions/);
     await waitUntil(() => orders.some((o) => o.order_id === good.order_id && o.status === 'filled'), 'filled');
@@ -168,21 +168,21 @@ describe('IbkrOrderBroker (IB specifics over the fake TWS)', () => {
       ['partially_filled', 1],
       ['filled', 3],
     ]);
-    expect(broker.orders().find((o) => o.order_id === good.order_id)).to.include({ avg_fill_price: 10.5 });
+    expect(venue.orders().find((o) => o.order_id === good.order_id)).to.include({ avg_fill_price: 10.5 });
   });
 
   it('rejects locally when not connected (as a value) and resumes after reconnect with fresh order ids', async () => {
     await setup();
     fake.setAccepting(false);
     fake.drop();
-    await waitUntil(() => !broker.connection.ready, 'the disconnect');
-    const r = await broker.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 1, type: 'MKT' });
+    await waitUntil(() => !venue.connection.ready, 'the disconnect');
+    const r = await venue.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 1, type: 'MKT' });
     expect(r).to.include({ status: 'rejected', reason: 'NOT_CONNECTED' });
     const since = fake.requests.length;
     fake.setAccepting(true);
     await fake.waitForRequest('reqPositions', { since, timeoutMs: 5000 });
     await fake.waitForRequest('reqExecutions', { since });
-    const o = await broker.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 1, type: 'MKT' });
+    const o = await venue.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 1, type: 'MKT' });
     expect(o.status).to.equal('submitted');
     expect((await fake.waitForRequest('placeOrder', { since })).f.orderId).to.equal(o.order_id);
   });

@@ -1,5 +1,5 @@
 /**
- * PaperBroker: a simulated OrderBroker that fills against the market source's quotes.
+ * PaperVenue: a simulated OrderVenue that fills against the market source's quotes.
  *
  * Fill model:
  * - Market orders fill in full on a later turn of the event loop (never inside placeOrder), at the
@@ -19,7 +19,7 @@
  * isolated: a throwing listener is reported to `onError` and never stops the others.
  */
 import type { MarketSource, Quote } from '../market/source.ts';
-import type { BrokerPosition, Fill, Order, OrderBroker, OrderRequest } from './order-broker.ts';
+import type { VenuePosition, Fill, Order, OrderVenue, OrderRequest } from './venue.ts';
 import { applyFillToPosition, type PositionState } from './portfolio.ts';
 import { Listeners } from '../util/listeners.ts';
 
@@ -31,7 +31,7 @@ export type PaperRejectCode =
   | 'INVALID_SIDE'
   | 'INVALID_LIMIT_PRICE';
 
-export interface PaperBrokerOptions {
+export interface PaperVenueOptions {
   /**
    * Where prices come from. A symbol is tradable when `hasSymbol` says so; without `hasSymbol`, when
    * it has a quote.
@@ -51,10 +51,10 @@ export interface PaperBrokerOptions {
   onError?: (err: unknown, where: 'fill' | 'order') => void;
 }
 
-export class PaperBroker implements OrderBroker {
+export class PaperVenue implements OrderVenue {
   readonly name = 'paper' as const;
-  private readonly opts: Required<Omit<PaperBrokerOptions, 'quotes'>>;
-  private readonly quotes: PaperBrokerOptions['quotes'];
+  private readonly opts: Required<Omit<PaperVenueOptions, 'quotes'>>;
+  private readonly quotes: PaperVenueOptions['quotes'];
   private readonly all = new Map<string, Order>();
   /** Open orders by id, in placement order. */
   private readonly open = new Map<string, Order>();
@@ -64,7 +64,7 @@ export class PaperBroker implements OrderBroker {
   private readonly timers = new Set<NodeJS.Immediate>();
   private started = false;
 
-  constructor(options: PaperBrokerOptions) {
+  constructor(options: PaperVenueOptions) {
     this.quotes = options.quotes;
     let n = 0;
     this.opts = {
@@ -141,7 +141,7 @@ export class PaperBroker implements OrderBroker {
   }
 
   /** Non-flat positions, sorted by symbol. */
-  positions(): BrokerPosition[] {
+  positions(): VenuePosition[] {
     return [...this.held.entries()]
       .filter(([, p]) => p.quantity !== 0)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

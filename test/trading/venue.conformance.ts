@@ -1,27 +1,27 @@
 /**
- * The OrderBroker conformance suite (house rule 5): every OrderBroker implementation runs it.
- * Implementation-agnostic: it only uses the OrderBroker interface plus the fixture below.
+ * The OrderVenue conformance suite (house rule 5): every OrderVenue implementation runs it.
+ * Implementation-agnostic: it only uses the OrderVenue interface plus the fixture below.
  *
- * Usage, in a `*.test.ts` file:  describeOrderBrokerConformance('PaperBroker', async () => ({ ... }))
+ * Usage, in a `*.test.ts` file:  describeVenueConformance('PaperVenue', async () => ({ ... }))
  */
 import { expect } from 'chai';
-import type { Fill, Order, OrderBroker, OrderStatus } from '../../src/trading/order-broker.ts';
+import type { Fill, Order, OrderVenue, OrderStatus } from '../../src/trading/venue.ts';
 
-export interface OrderBrokerFixture {
-  /** A fresh broker, not yet started. The suite calls start() before and stop() after each test. */
-  broker: OrderBroker;
-  /** A symbol the broker accepts; its position starts flat. Default 'AAPL'. */
+export interface VenueFixture {
+  /** A fresh venue, not yet started. The suite calls start() before and stop() after each test. */
+  venue: OrderVenue;
+  /** A symbol the venue accepts; its position starts flat. Default 'AAPL'. */
   symbol?: string;
-  /** A symbol the broker must reject. Default 'NO_SUCH_SYMBOL'. */
+  /** A symbol the venue must reject. Default 'NO_SUCH_SYMBOL'. */
   unknownSymbol?: string;
   /**
    * Makes the pending market order `order` fill, in full, at price `p` (paper: set the quote and call
-   * onQuote; IBKR fake: the fake TWS sends execDetails + orderStatus). Configure the broker with zero
+   * onQuote; IBKR fake: the fake TWS sends execDetails + orderStatus). Configure the venue with zero
    * slippage and zero commission so that fill price and position average equal `p`.
-   * Absent: the broker fills market orders by itself, and the suite does not check prices.
+   * Absent: the venue fills market orders by itself, and the suite does not check prices.
    */
   fillAt?: (order: Order, p: number) => Promise<void> | void;
-  /** Releases whatever make() created (servers, sockets); called after broker.stop(). */
+  /** Releases whatever make() created (servers, sockets); called after venue.stop(). */
   cleanup?: () => Promise<void>;
 }
 
@@ -34,12 +34,12 @@ class Recorder {
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
   readonly off: () => void;
 
-  constructor(broker: OrderBroker) {
-    const a = broker.onFill((f) => {
+  constructor(venue: OrderVenue) {
+    const a = venue.onFill((f) => {
       this.fills.push(f);
       this.poke();
     });
-    const b = broker.onOrder((o) => {
+    const b = venue.onOrder((o) => {
       this.orders.push(o);
       this.poke();
     });
@@ -96,29 +96,29 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-export function describeOrderBrokerConformance(label: string, make: () => Promise<OrderBrokerFixture>): void {
-  describe(`OrderBroker conformance: ${label}`, () => {
-    let fx: OrderBrokerFixture;
-    let broker: OrderBroker;
+export function describeVenueConformance(label: string, make: () => Promise<VenueFixture>): void {
+  describe(`OrderVenue conformance: ${label}`, () => {
+    let fx: VenueFixture;
+    let venue: OrderVenue;
     let rec: Recorder;
     let symbol: string;
 
     beforeEach(async () => {
       fx = await make();
-      broker = fx.broker;
+      venue = fx.venue;
       symbol = fx.symbol ?? 'AAPL';
-      rec = new Recorder(broker);
-      await broker.start();
+      rec = new Recorder(venue);
+      await venue.start();
     });
     afterEach(async () => {
       rec.off();
-      await broker.stop();
+      await venue.stop();
       await fx.cleanup?.();
     });
 
     /** Places a market order and makes it fill at p; resolves when the order is reported filled. */
     async function marketFill(side: 'BUY' | 'SELL', quantity: number, p: number): Promise<Order> {
-      const order = await broker.placeOrder({ symbol, side, quantity, type: 'MKT' });
+      const order = await venue.placeOrder({ symbol, side, quantity, type: 'MKT' });
       expect(order.status, `placed ${side} ${quantity}`).to.not.equal('rejected');
       await fx.fillAt?.(order, p);
       await rec.untilOrder(order.order_id, 'filled');
@@ -127,8 +127,8 @@ export function describeOrderBrokerConformance(label: string, make: () => Promis
 
     it('a market order fills in full, once, with exactly one onFill per execution', async () => {
       const second: Fill[] = [];
-      const offSecond = broker.onFill((f) => second.push(f));
-      const order = await broker.placeOrder({ symbol, side: 'BUY', quantity: 10, type: 'MKT' });
+      const offSecond = venue.onFill((f) => second.push(f));
+      const order = await venue.placeOrder({ symbol, side: 'BUY', quantity: 10, type: 'MKT' });
       expect(order.order_id).to.be.a('string').and.not.equal('');
       expect(order).to.include({ symbol, side: 'BUY', quantity: 10, type: 'MKT' });
       expect(['submitted', 'filled']).to.include(order.status);
@@ -150,14 +150,14 @@ export function describeOrderBrokerConformance(label: string, make: () => Promis
       }
       expect(second.filter((f) => f.order_id === order.order_id)).to.deep.equal(fills);
       expect(rec.statusesOf(order.order_id).filter((s) => s === 'filled')).to.have.length(1);
-      const final = broker.orders().find((o) => o.order_id === order.order_id)!;
+      const final = venue.orders().find((o) => o.order_id === order.order_id)!;
       expect(final).to.include({ status: 'filled', filled_quantity: 10 });
       if (fx.fillAt) expect(final.avg_fill_price).to.equal(101.5);
       offSecond();
     });
 
     it('positions follow fills: signed quantity at average cost', async () => {
-      const pos = () => broker.positions().find((p) => p.symbol === symbol);
+      const pos = () => venue.positions().find((p) => p.symbol === symbol);
       await marketFill('BUY', 10, 100);
       await eventually(() => pos()?.quantity === 10, 'position 10');
       if (fx.fillAt) expect(pos()!.avg_price).to.equal(100);
@@ -172,16 +172,16 @@ export function describeOrderBrokerConformance(label: string, make: () => Promis
     });
 
     it('cancels a resting order', async () => {
-      const order = await broker.placeOrder({ symbol, side: 'BUY', quantity: 1, type: 'LMT', limit_price: 0.01 });
+      const order = await venue.placeOrder({ symbol, side: 'BUY', quantity: 1, type: 'LMT', limit_price: 0.01 });
       expect(order.status).to.equal('submitted');
-      await broker.cancelOrder(order.order_id);
+      await venue.cancelOrder(order.order_id);
       await rec.untilOrder(order.order_id, 'cancelled');
       await marketFill('BUY', 1, 50); // fence
       expect(rec.fillsOf(order.order_id)).to.deep.equal([]);
-      expect(broker.orders().find((o) => o.order_id === order.order_id)).to.include({ status: 'cancelled', filled_quantity: 0 });
+      expect(venue.orders().find((o) => o.order_id === order.order_id)).to.include({ status: 'cancelled', filled_quantity: 0 });
     });
 
-    const bad: { given: string; request: (symbol: string, unknown: string) => Parameters<OrderBroker['placeOrder']>[0] }[] = [
+    const bad: { given: string; request: (symbol: string, unknown: string) => Parameters<OrderVenue['placeOrder']>[0] }[] = [
       { given: 'quantity 0', request: (s) => ({ symbol: s, side: 'BUY', quantity: 0, type: 'MKT' }) },
       { given: 'negative quantity', request: (s) => ({ symbol: s, side: 'SELL', quantity: -5, type: 'MKT' }) },
       { given: 'unknown symbol', request: (_s, u) => ({ symbol: u, side: 'BUY', quantity: 1, type: 'MKT' }) },
@@ -189,27 +189,27 @@ export function describeOrderBrokerConformance(label: string, make: () => Promis
     ];
     for (const { given, request } of bad) {
       it(`rejects a bad order (${given}) with a reason, as a value, and never fills it`, async () => {
-        const order = await broker.placeOrder(request(symbol, fx.unknownSymbol ?? 'NO_SUCH_SYMBOL'));
+        const order = await venue.placeOrder(request(symbol, fx.unknownSymbol ?? 'NO_SUCH_SYMBOL'));
         expect(order.status).to.equal('rejected');
         expect(order.reason).to.be.a('string').and.not.equal('');
         await marketFill('BUY', 1, 50); // fence
         expect(rec.fillsOf(order.order_id)).to.deep.equal([]);
-        await eventually(() => broker.positions().find((p) => p.symbol === symbol)?.quantity === 1, 'position 1');
+        await eventually(() => venue.positions().find((p) => p.symbol === symbol)?.quantity === 1, 'position 1');
       });
     }
 
     it('a throwing listener never stops the others; unsubscribed listeners hear nothing', async () => {
-      const offThrowFill = broker.onFill(() => {
+      const offThrowFill = venue.onFill(() => {
         throw new Error('fill listener broke');
       });
-      const offThrowOrder = broker.onOrder(() => {
+      const offThrowOrder = venue.onOrder(() => {
         throw new Error('order listener broke');
       });
       const removed: unknown[] = [];
-      broker.onFill((f) => removed.push(f))();
-      broker.onOrder((o) => removed.push(o))();
+      venue.onFill((f) => removed.push(f))();
+      venue.onOrder((o) => removed.push(o))();
       const after: Fill[] = [];
-      const offAfter = broker.onFill((f) => after.push(f));
+      const offAfter = venue.onFill((f) => after.push(f));
 
       const order = await marketFill('BUY', 3, 42);
       expect(after.map((f) => f.order_id)).to.include(order.order_id);

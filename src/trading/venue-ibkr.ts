@@ -1,5 +1,5 @@
 /**
- * IbkrOrderBroker: the OrderBroker over Interactive Brokers TWS / IB Gateway (@stoqey/ib IBApi).
+ * IbkrVenue: the OrderVenue over Interactive Brokers TWS / IB Gateway (@stoqey/ib IBApi).
  *
  * Orders:
  * - placeOrder validates locally first (symbol served, quantity > 0, MKT or LMT with a positive limit,
@@ -18,7 +18,7 @@
  *   original, .02 the first correction...). `execution_id` = the base. A revision not newer than the one held
  *   is a duplicate and ignored. A newer revision REPLACES the held execution (quantity, price, side),
  *   never adds to it: positions are recomputed; if the fill was already reported, onFill is NOT called again
- *   and `onCorrection(previous, corrected)` is (the OrderBroker contract reports each execution once).
+ *   and `onCorrection(previous, corrected)` is (the OrderVenue contract reports each execution once).
  * - A fill is reported when its COMMISSION_REPORT arrives (commission included), or `commissionWaitMs`
  *   (default 3000) after the execution if none arrives (commission 0 then; a later report is kept in state
  *   but not re-reported). So a correction that arrives before the commission report is folded silently.
@@ -33,7 +33,7 @@
  * Listeners are called synchronously, each isolated (a throw goes to `onError`, others still run).
  */
 import { EventName, OrderAction, OrderType as IbOrderType, type Contract, type Execution, type CommissionReport } from '@stoqey/ib';
-import type { BrokerPosition, Fill, Order, OrderBroker, OrderRequest, OrderStatus } from './order-broker.ts';
+import type { VenuePosition, Fill, Order, OrderVenue, OrderRequest, OrderStatus } from './venue.ts';
 import { applyFillToPosition, type PositionState } from './portfolio.ts';
 import { IbConnection, type IbConnectionOptions, type IbRequestError } from '../market/ib-connection.ts';
 import { defaultContractFor, type IbkrSymbolSpec } from '../market/source-ibkr.ts';
@@ -49,8 +49,8 @@ export type IbkrRejectCode =
   | 'INVALID_LIMIT_PRICE'
   | 'IB_REJECTED';
 
-export interface IbkrOrderBrokerOptions {
-  /** A shared connection (not stopped by this broker), or options for one this broker owns. */
+export interface IbkrVenueOptions {
+  /** A shared connection (not stopped by this venue), or options for one this venue owns. */
   connection: IbConnection | IbConnectionOptions;
   /** Symbols that may be traded (or a predicate). */
   symbols: readonly string[] | ((symbol: string) => boolean);
@@ -81,7 +81,7 @@ interface HeldExecution {
   timer: unknown;
 }
 
-export class IbkrOrderBroker implements OrderBroker {
+export class IbkrVenue implements OrderVenue {
   readonly name = 'ibkr' as const;
   readonly connection: IbConnection;
   private readonly ownsConnection: boolean;
@@ -110,7 +110,7 @@ export class IbkrOrderBroker implements OrderBroker {
   private positionsLoaded: (() => void) | undefined;
   private executionsLoaded: (() => void) | undefined;
 
-  constructor(options: IbkrOrderBrokerOptions) {
+  constructor(options: IbkrVenueOptions) {
     this.ownsConnection = !(options.connection instanceof IbConnection);
     this.connection = options.connection instanceof IbConnection ? options.connection : new IbConnection(options.connection);
     const symbols = options.symbols;
@@ -216,8 +216,8 @@ export class IbkrOrderBroker implements OrderBroker {
     return [...this.all.values()].map((o) => ({ ...o }));
   }
 
-  positions(): BrokerPosition[] {
-    const out: BrokerPosition[] = [];
+  positions(): VenuePosition[] {
+    const out: VenuePosition[] = [];
     const symbols = new Set([...this.snapshots.keys(), ...this.liveBases.keys()]);
     for (const symbol of symbols) {
       const p = this.positionOf(symbol);

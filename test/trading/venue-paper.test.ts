@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import type { Quote } from '../../src/market/source.ts';
-import type { Fill, Order, OrderRequest } from '../../src/trading/order-broker.ts';
-import { PaperBroker, type PaperBrokerOptions } from '../../src/trading/order-broker-paper.ts';
-import { describeOrderBrokerConformance } from './order-broker.conformance.ts';
+import type { Fill, Order, OrderRequest } from '../../src/trading/venue.ts';
+import { PaperVenue, type PaperVenueOptions } from '../../src/trading/venue-paper.ts';
+import { describeVenueConformance } from './venue.conformance.ts';
 
 const NOW = Date.UTC(2024, 0, 2, 15, 0);
 
-/** The tiny quote source the broker needs: known symbols, settable prices. */
+/** The tiny quote source the venue needs: known symbols, settable prices. */
 class FakeQuotes {
   private readonly prices = new Map<string, number>();
   constructor(private readonly known: string[]) {}
@@ -22,30 +22,30 @@ class FakeQuotes {
   }
 }
 
-describeOrderBrokerConformance('PaperBroker', async () => {
+describeVenueConformance('PaperVenue', async () => {
   const quotes = new FakeQuotes(['AAPL', 'MSFT']);
-  const broker = new PaperBroker({ quotes, now: () => NOW });
+  const venue = new PaperVenue({ quotes, now: () => NOW });
   return {
-    broker,
+    venue,
     symbol: 'AAPL',
     unknownSymbol: 'ZZZZ',
-    fillAt: (order: Order, p: number) => broker.onQuote(quotes.set(order.symbol, p)),
+    fillAt: (order: Order, p: number) => venue.onQuote(quotes.set(order.symbol, p)),
   };
 });
 
-describe('PaperBroker', () => {
+describe('PaperVenue', () => {
   let quotes: FakeQuotes;
   let fills: Fill[];
   let orders: Order[];
-  const make = async (opts: Partial<PaperBrokerOptions> = {}): Promise<PaperBroker> => {
-    const b = new PaperBroker({ quotes, now: () => NOW, ...opts });
+  const make = async (opts: Partial<PaperVenueOptions> = {}): Promise<PaperVenue> => {
+    const b = new PaperVenue({ quotes, now: () => NOW, ...opts });
     b.onFill((f) => fills.push(f));
     b.onOrder((o) => orders.push(o));
     await b.start();
     return b;
   };
   /** Resolves on the next fill event (or rejects after 2 s). */
-  const nextFill = (b: PaperBroker): Promise<Fill> =>
+  const nextFill = (b: PaperVenue): Promise<Fill> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no fill within 2 s')), 2000);
       const off = b.onFill((f) => {
@@ -138,7 +138,7 @@ describe('PaperBroker', () => {
   for (const { given, want } of rejects) {
     it(`rejects ${JSON.stringify(given)} with ${want}`, async () => {
       quotes.set('AAPL', 100);
-      const b = new PaperBroker({ quotes, now: () => NOW });
+      const b = new PaperVenue({ quotes, now: () => NOW });
       b.onOrder((o) => orders.push(o));
       if (given.started !== false) await b.start();
       const { started: _s, ...req } = given;
