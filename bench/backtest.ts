@@ -4,7 +4,7 @@
  * Bounded: a fixed amount of work, then it exits. Run: npx tsx bench/backtest.ts
  */
 import type { Bar } from '../src/market/source.ts';
-import { createStrategies, STRATEGY_IDS } from '../src/trading/strategy.ts';
+import { createStrategies, STRATEGY_IDS } from '../src/trading/strategies.ts';
 import { runBacktest } from '../src/backtest/engine.ts';
 
 const BARS = 365 * 24 * 60;

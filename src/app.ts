@@ -1,20 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
-import { createMarket, type Market } from './market/create-market.ts';
+import { createMarket, type Market } from './create-market.ts';
 import type { MarketSource } from './market/source.ts';
 import { MemoryBroker } from './pubsub/broker-memory.ts';
 import type { Broker } from './pubsub/broker.ts';
 import { Hub } from './pubsub/hub.ts';
 import { createBarsHandlers } from './handlers/bars.ts';
 import { createDashboardHandlers } from './handlers/dashboard.ts';
+import { dashboardWsEndpoint, operationEndpoint } from './handlers/endpoints.ts';
 import { LiveTradingFeed, liveTradingWsEndpoint } from './handlers/live-trading.ts';
 import { MarketDataFeed, marketDataWsEndpoint } from './handlers/market-data.ts';
 import { BacktestService } from './backtest/service.ts';
 import { backtestWsEndpoint } from './backtest/stream.ts';
 import type { ContractViolation } from './server/connection.ts';
 import type { Endpoint } from './server/endpoint.ts';
-import { dashboardWsEndpoint, operationEndpoint } from './server/endpoints.ts';
 import { Gateway } from './server/gateway.ts';
 import { createHttpApp } from './server/http.ts';
 import { createBacktestRouter } from './server/routes-backtest.ts';
@@ -30,7 +30,7 @@ import { TradeStream } from './streams/trade-stream.ts';
 import { PaperVenue } from './trading/venue-paper.ts';
 import type { OrderVenue } from './trading/venue.ts';
 import { Portfolio } from './trading/portfolio.ts';
-import { createStrategies } from './trading/strategy.ts';
+import { createStrategies } from './trading/strategies.ts';
 import { StrategyEvaluator } from './trading/strategy-evaluator.ts';
 
 export interface AppOptions {

@@ -36,7 +36,8 @@ import type {
 import type { Bar, MarketSource, Resolution } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
-import { createStrategies, isStrategyId, type Strategy, type StrategySignal } from '../trading/strategy.ts';
+import { createStrategies, isStrategyId } from '../trading/strategies.ts';
+import type { Strategy, StrategySignal } from '../trading/strategy.ts';
 import { envelope, streamError } from '../handlers/streams-common.ts';
 import { runBacktest, type BacktestProgress, type BacktestTrade, type EquityPoint } from './engine.ts';
 import type { BacktestMetrics as EngineMetrics } from './metrics.ts';
@@ -387,6 +388,12 @@ export class BacktestService implements Stream {
 
   get(id: string): RunRecord | undefined {
     return this.registry.get(id);
+  }
+
+  /** What GET /api/backtesting/:id answers (see describeRun); undefined for an unknown or expired id. */
+  describe(id: string): Record<string, unknown> | undefined {
+    const run = this.registry.get(id);
+    return run ? describeRun(run) : undefined;
   }
 
   /** A stream client joined the run: a queued streaming run starts now. */

@@ -7,13 +7,25 @@
  *   429 TOO_MANY_BACKTESTS when maxConcurrent runs are queued or running; 503 SHUTTING_DOWN.
  * - GET /api/backtesting/:id → 200 with status, settings, latest progress and metrics, and `result` when completed
  *   (or `error` when failed); 404 UNKNOWN_BACKTEST for an unknown or expired id.
- * Validation and the run lifecycle live in src/backtest/service.ts.
+ * Validation and the run lifecycle are the service's (BacktestService in src/backtest/service.ts implements
+ * BacktestRuns; src/app.ts passes it in). The router only speaks HTTP, so server/ never imports backtest/.
  */
 import express, { Router } from 'express';
-import type { BacktestService } from '../backtest/service.ts';
-import { describeRun } from '../backtest/service.ts';
 
-export function createBacktestRouter(service: Pick<BacktestService, 'startRun' | 'get'>): Router {
+/** The outcome of a start request: the new run's id, or an HTTP status with a stable error code. */
+export type BacktestStartOutcome =
+  | { ok: true; run: { id: string } }
+  | { ok: false; status: 400 | 429 | 503; error: { code: string; message: string; field?: string } };
+
+/** What the backtesting routes need from the backtest service (declared here, by its consumer). */
+export interface BacktestRuns {
+  /** Validates and registers a run; never throws for bad input (errors are values). */
+  startRun(body: unknown, options: { streaming: boolean }): BacktestStartOutcome;
+  /** The JSON body of GET /api/backtesting/:id; undefined when the id is unknown or has expired. */
+  describe(id: string): Record<string, unknown> | undefined;
+}
+
+export function createBacktestRouter(service: BacktestRuns): Router {
   const router = Router();
   router.use('/api/backtesting', express.json({ limit: '16kb', strict: false }));
 
@@ -39,12 +51,12 @@ export function createBacktestRouter(service: Pick<BacktestService, 'startRun' |
   });
 
   router.get('/api/backtesting/:id', (req, res) => {
-    const run = service.get(req.params.id);
-    if (!run) {
+    const described = service.describe(req.params.id);
+    if (!described) {
       res.status(404).json({ error: { code: 'UNKNOWN_BACKTEST', message: `No backtest with id ${req.params.id} (it never existed or has expired)` } });
       return;
     }
-    res.json(describeRun(run));
+    res.json(described);
   });
   return router;
 }

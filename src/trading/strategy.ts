@@ -1,13 +1,11 @@
 /**
- * The strategy contract, and the registry that builds strategies by id.
+ * The strategy contract (interface only; the registry that builds the implementations by id is strategies.ts).
  *
  * A strategy is a pure, incremental state machine over CLOSED bars of one symbol: the live
  * evaluator (strategy-evaluator.ts) and the backtest engine (src/backtest/engine.ts) run the very
  * same instances, so a signal seen live is the signal a backtest over the same bars would produce.
  */
 import type { Bar } from '../market/source.ts';
-import { MaCrossoverStrategy, type MaCrossoverParams } from './strategy-ma-crossover.ts';
-import { RsiStrategy, type RsiParams } from './strategy-rsi.ts';
 
 export type SignalType = 'BUY' | 'SELL' | 'HOLD';
 
@@ -38,46 +36,3 @@ export interface Strategy {
   /** Forgets all state: the next onBar behaves like the first one ever. */
   reset(): void;
 }
-
-/** Parameters per strategy id; every field is optional and has a documented default. */
-export interface StrategyParams {
-  ma_crossover?: Partial<MaCrossoverParams>;
-  rsi?: Partial<RsiParams>;
-}
-
-export type StrategyId = 'ma_crossover' | 'rsi';
-
-const FACTORIES: { readonly [K in StrategyId]: (params: StrategyParams) => Strategy } = {
-  ma_crossover: (p) => new MaCrossoverStrategy(p.ma_crossover),
-  rsi: (p) => new RsiStrategy(p.rsi),
-};
-
-/** The ids createStrategies accepts, in a stable order. */
-export const STRATEGY_IDS: readonly StrategyId[] = Object.freeze(Object.keys(FACTORIES) as StrategyId[]);
-
-export function isStrategyId(id: string): id is StrategyId {
-  return Object.prototype.hasOwnProperty.call(FACTORIES, id);
-}
-
-export type CreateStrategiesResult =
-  | { ok: true; strategies: Strategy[] }
-  | { ok: false; code: 'UNKNOWN_STRATEGY' | 'INVALID_STRATEGY_PARAMS'; message: string };
-
-/**
- * Builds fresh, independent instances (one per id, in the given order). Errors are values:
- * an unknown id yields UNKNOWN_STRATEGY, parameters an implementation refuses yield
- * INVALID_STRATEGY_PARAMS. Never throws.
- */
-export function createStrategies(ids: readonly string[], params: StrategyParams = {}): CreateStrategiesResult {
-  const strategies: Strategy[] = [];
-  for (const id of ids) {
-    if (!isStrategyId(id)) return { ok: false, code: 'UNKNOWN_STRATEGY', message: `unknown strategy id: ${id}` };
-    try {
-      strategies.push(FACTORIES[id](params));
-    } catch (err) {
-      return { ok: false, code: 'INVALID_STRATEGY_PARAMS', message: `${id}: ${(err as Error).message}` };
-    }
-  }
-  return { ok: true, strategies };
-}
-

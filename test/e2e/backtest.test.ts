@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { runBacktest } from '../../src/backtest/engine.ts';
-import { createStrategies } from '../../src/trading/strategy.ts';
+import { createStrategies } from '../../src/trading/strategies.ts';
 import { TestClient, type Msg } from '../support/client.ts';
 import { startServer, type TestServer } from '../support/server.ts';
 

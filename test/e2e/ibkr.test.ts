@@ -1,6 +1,6 @@
 /**
  * End to end with Interactive Brokers as the source (issue 4, "Done means"): the fake TWS on port 0, and the
- * WHOLE gateway built from config with MARKET_SOURCE=ibkr — no injected source, so src/market/create-market.ts
+ * WHOLE gateway built from config with MARKET_SOURCE=ibkr — no injected source, so src/create-market.ts
  * builds the real IbkrSource + IbkrVenue on one IbConnection, talking to the fake through the real,
  * unmodified @stoqey/ib client.
  *

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Bar } from '../../src/market/source.ts';
-import { createStrategies, STRATEGY_IDS, type StrategySignal } from '../../src/trading/strategy.ts';
+import { createStrategies, STRATEGY_IDS } from '../../src/trading/strategies.ts';
+import type { StrategySignal } from '../../src/trading/strategy.ts';
 import { MaCrossoverStrategy } from '../../src/trading/strategy-ma-crossover.ts';
 import { RsiStrategy } from '../../src/trading/strategy-rsi.ts';
 

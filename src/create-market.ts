@@ -1,10 +1,15 @@
-import type { Config } from '../config.ts';
-import { IbkrVenue } from '../trading/venue-ibkr.ts';
-import type { OrderVenue } from '../trading/venue.ts';
-import { IbConnection } from './ib-connection.ts';
-import { IbkrSource } from './source-ibkr.ts';
-import { SimulatedSource } from './source-simulated.ts';
-import type { MarketSource } from './source.ts';
+/**
+ * Part of the composition root (beside app.ts): picks the market source from config and, for IBKR, the venue that
+ * shares its connection. It lives here, not in src/market/, because it builds trading objects too: market/ never
+ * imports trading/ (trading/venue-ibkr.ts importing market/ is the one allowed direction).
+ */
+import type { Config } from './config.ts';
+import { IbConnection } from './market/ib-connection.ts';
+import { IbkrSource } from './market/source-ibkr.ts';
+import { SimulatedSource } from './market/source-simulated.ts';
+import type { MarketSource } from './market/source.ts';
+import { IbkrVenue } from './trading/venue-ibkr.ts';
+import type { OrderVenue } from './trading/venue.ts';
 
 export interface Market {
   source: MarketSource;

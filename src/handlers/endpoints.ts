@@ -1,3 +1,8 @@
+/**
+ * The Endpoint values for the two multi-operation WebSocket paths, built from their handlers. They live with the
+ * handlers (not in src/server/) so the server side — gateway, connection, the Endpoint interface — never imports
+ * a handler: handlers depend on server/endpoint.ts, and only the composition root (src/app.ts) puts both together.
+ */
 import {
   dashboardEndpoint,
   dispatchDashboard,
@@ -8,9 +13,9 @@ import {
   type OperationEndpointHandlers,
   type OperationEndpointInbound,
 } from '../../generated/messages.ts';
-import { dashboardError, openDashboard, type Snapshots } from '../handlers/dashboard.ts';
-import { operationError } from '../handlers/bars.ts';
-import type { ConnectionContext, Endpoint } from './endpoint.ts';
+import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
+import { operationError } from './bars.ts';
+import { dashboardError, openDashboard, type Snapshots } from './dashboard.ts';
 
 /** `/api/v1/ws`: seed-004 operations, handlers typed by the generated OperationEndpointHandlers. */
 export function operationEndpoint(handlers: OperationEndpointHandlers<ConnectionContext>): Endpoint<null> {
