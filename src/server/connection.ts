@@ -32,8 +32,11 @@ export interface ConnectionOptions {
 
 /**
  * One client connection: limits (inbound rate, subscription cap, outbound buffer, lifespan), parse → validate →
- * dispatch, one reply per request, and the outbound queue. Inbound messages are handled one at a time, in order.
- * Nothing a client sends can throw out of here.
+ * dispatch, one reply per request, and the outbound queue. Nothing a client sends can throw out of here.
+ *
+ * Ordering: every inbound frame goes through one per-connection inbox and is answered in the order it was received,
+ * whether its reply is a handler's answer or a decode error (INVALID_JSON, BINARY_NOT_SUPPORTED, UNKNOWN_TYPE,
+ * INVALID_MESSAGE). A client correlates an error that cannot carry an id (INVALID_JSON) by that order.
  */
 export class Connection implements Subscriber, ConnectionContext {
   readonly id = randomUUID();
@@ -167,18 +170,28 @@ export class Connection implements Subscriber, ConnectionContext {
       return;
     }
     if (isBinary) {
-      this.sendError({ code: 'BINARY_NOT_SUPPORTED', message: 'binary frames are not supported; send JSON text frames' });
+      this.enqueue(() => this.sendError({ code: 'BINARY_NOT_SUPPORTED', message: 'binary frames are not supported; send JSON text frames' }));
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     const decoded = decodeFrame<{ type: string; id?: string }>(this.endpoint.inbound, text);
     if (!decoded.ok) {
       const { code, message, field, id } = decoded;
-      this.sendError({ code, message, ...(field ? { field } : {}), ...(id ? { id } : {}) });
+      this.enqueue(() => this.sendError({ code, message, ...(field ? { field } : {}), ...(id ? { id } : {}) }));
       return;
     }
     const message = decoded.message;
-    this.inbox = this.inbox.then(() => this.dispatch(message));
+    this.enqueue(() => this.dispatch(message));
+  }
+
+  /**
+   * Appends the answer to one inbound frame to the inbox: it runs after every earlier frame's answer was sent. A
+   * failing answer is logged and never stalls the inbox.
+   */
+  private enqueue(answer: () => void | Promise<void>): void {
+    this.inbox = this.inbox
+      .then(() => (this.ended ? undefined : answer()))
+      .catch((err: unknown) => this.options.log(`connection ${this.id}: ${(err as Error)?.stack ?? String(err)}`));
   }
 
   private async dispatch(message: { type: string; id?: string }): Promise<void> {

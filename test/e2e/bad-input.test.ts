@@ -64,6 +64,20 @@ describe('e2e: bad input gets a coded error and the connection stays open', func
     });
   }
 
+  it('pipelined requests are answered in the order received, decode errors included (INVALID_JSON has no id)', async () => {
+    const isReply = (m: Msg) => m.type === 'error' || m.type.endsWith('.response');
+    const from = c.messages.length;
+    // Back to back, no await: the frames reach the server together.
+    c.send({ type: 'bars.subscribe', id: 'a', payload: { symbol: 'AAPL' } });
+    c.send('{"type": "bars.subscribe", ');
+    c.send({ type: 'quotes.subscribe', id: 'b', payload: {} });
+    c.send({ type: 'bars.subscribe', id: 'c', payload: { symbol: 'MSFT' } });
+    c.send({ type: 'bars.subscribe', id: 'd', payload: { symbol: 'aapl' } });
+    await c.next((m) => m.id === 'd', { from, what: 'the reply to d' });
+    const replies = c.messages.slice(from).filter(isReply).map((m) => [m.id ?? null, m.type === 'error' ? m.payload.code : m.payload.status]);
+    expect(replies).to.deep.equal([['a', 'ok'], [null, 'INVALID_JSON'], ['b', 'UNKNOWN_TYPE'], ['c', 'ok'], ['d', 'INVALID_MESSAGE']]);
+  });
+
   it('{"type":"ping"} is answered with pong on /api/v1/ws and /ws (heartbeat for browsers)', async () => {
     c.send({ type: 'ping' });
     const pong = await c.next((m) => m.type === 'pong');
