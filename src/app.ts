@@ -38,7 +38,7 @@ export interface AppOptions {
   source?: MarketSource;
   /** The market clock when `source` is given (default Date.now). */
   now?: () => number;
-  /** Order venue; default the paper venue on `source`. */
+  /** Order venue; default the paper venue on `source`, fed the source's prices so resting limit orders fill. */
   venue?: OrderVenue;
   /** Node-level pub/sub broker; default in-memory. */
   broker?: Broker;
@@ -68,7 +68,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const now = options.now ?? market?.now ?? Date.now;
   const hub = new Hub(options.broker ?? new MemoryBroker());
   const health = new HealthMonitor();
-  const venue = options.venue ?? market?.venue ?? new PaperVenue({ quotes: source, commissionPerShare: 0.005, minCommission: 1, now });
+  // The paper venue the app builds itself is fed the source's prices below; a venue passed in is the caller's to feed.
+  const paper = (options.venue ?? market?.venue) ? undefined : new PaperVenue({ quotes: source, commissionPerShare: 0.005, minCommission: 1, now });
+  const venue = options.venue ?? market?.venue ?? paper!;
   const evaluator = new StrategyEvaluator({
     createStrategies: () => {
       const made = createStrategies(['ma_crossover', 'rsi']);
@@ -114,6 +116,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const offLiveness = source.symbols().length
     ? source.subscribeBars(source.symbols()[0]!, '1', () => health.recordUpdate('market_data'))
     : () => undefined;
+  // Resting limit orders on the paper venue fill against live prices: every price change updates the forming 1-minute
+  // bar, so one bar listener per symbol sees each new price (the venue ignores quotes while it is stopped).
+  const offQuotes = paper
+    ? source.symbols().map((symbol) => source.subscribeBars(symbol, '1', (bar) => paper.onQuote(source.quote(symbol) ?? { symbol, price: bar.close })))
+    : [];
 
   const snapshots = { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() };
   const endpoints: Endpoint<any>[] = [
@@ -192,6 +199,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         server.closeAllConnections();
         offSourceHealth();
         offLiveness();
+        for (const off of offQuotes) off();
         await venue.stop();
         await source.stop();
         await market?.stop();

@@ -50,10 +50,6 @@ export class StreamManager {
     this.running.clear();
   }
 
-  names(): string[] {
-    return [...this.running.keys()];
-  }
-
   private context(r: Running): StreamContext {
     const generation = r.generation;
     const { health } = this.options;
