@@ -50,12 +50,12 @@ function buildModel(spec) {
   const addUnique = (list, m) => { if (!list.includes(m)) list.push(m); };
   for (const [opId, op] of Object.entries(spec.operations)) {
     const ch = byChannel[refName(op.channel.$ref)];
+    if (!ch) throw new Error(`operation ${opId}: unknown channel`);
     const msgs = (op.messages || []).map((m) => messageOfRef(spec, m.$ref));
     const replies = op.reply ? op.reply.messages.map((m) => messageOfRef(spec, m.$ref)) : [];
     for (const m of msgs) addUnique(op.action === 'receive' ? ch.inbound : ch.outbound, m);
     for (const m of replies) addUnique(ch.outbound, m);
     if (op.action === 'receive') for (const m of msgs) ch.replies[m] = replies;
-    if (!ch) throw new Error(`operation ${opId}: unknown channel`);
   }
   // Deterministic order: as declared in the channel's messages map.
   for (const e of [...endpoints, ...topics]) {
