@@ -2,6 +2,8 @@
  * Configuration: environment variables → one validated Config. A bad value is an error naming the variable and
  * the accepted values; startup stops on it (src/main.ts). Nothing here reads process.env except `loadConfig(env)`.
  */
+import { validateTickerSymbol } from '../generated/validators.js';
+
 export interface Config {
   port: number;
   host: string;
@@ -81,8 +83,6 @@ export const CONFIG_VARIABLES = [
   ['BACKTEST_MAX_CONCURRENT', '4', 'runs at once, 1-64'],
 ] as const;
 
-const SYMBOL_PATTERN = /^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$/;
-
 type Env = Readonly<Record<string, string | undefined>>;
 
 class Reader {
@@ -138,7 +138,7 @@ class Reader {
     const v = this.raw(name);
     if (v === undefined) return fallback;
     const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = list.filter((s) => !SYMBOL_PATTERN.test(s));
+    const bad = list.filter((s) => !validateTickerSymbol(s));
     if (!list.length || bad.length) {
       this.errors.push({ variable: name, message: `${name} is invalid: ${bad.length ? `bad ticker(s) ${bad.join(', ')}` : 'empty list'}; expected comma-separated tickers like AAPL,BRK.B,BTC-USD` });
       return fallback;

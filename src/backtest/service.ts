@@ -33,6 +33,7 @@ import type {
   BacktestTradeMessage,
   StreamErrorMessage,
 } from '../../generated/types.ts';
+import { validateTickerSymbol } from '../../generated/validators.js';
 import type { Bar, MarketSource, Resolution } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
@@ -97,7 +98,6 @@ export interface ValidationDeps {
   defaultProgressInterval: number;
 }
 
-const TICKER = /^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$/;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -146,7 +146,7 @@ export function validateStartRequest(body: unknown, deps: ValidationDeps): { ok:
   if (typeof name !== 'string' || !name.trim() || name.length > 200) return fail(bad('name', 'name is required: a non-empty string of at most 200 characters'));
 
   const symbol = b.symbol;
-  if (typeof symbol !== 'string' || !TICKER.test(symbol)) return fail(bad('symbol', 'symbol is required: a ticker like AAPL, BRK.B or BTC-USD'));
+  if (typeof symbol !== 'string' || !validateTickerSymbol(symbol)) return fail(bad('symbol', 'symbol is required: a ticker like AAPL, BRK.B or BTC-USD'));
   if (!deps.hasSymbol(symbol)) return fail(bad('symbol', `unknown symbol ${symbol}; this server serves ${deps.symbols().join(', ')}`));
 
   const tfs = b.timeframes;

@@ -28,6 +28,7 @@ import type {
   PositionUpdateMessage,
   RiskUpdateMessage,
 } from '../../generated/types.ts';
+import { validateTickerSymbol } from '../../generated/validators.js';
 import type { MarketSource } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
@@ -39,7 +40,6 @@ import { connectedMessage, envelope, pingHandlers, streamError, type Clock } fro
 export const ALL = '*';
 export const ACCOUNT_TOPIC = 'live-trading:account';
 export const MAX_SYMBOLS = 50;
-const TICKER = /^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$/;
 
 export function ordersTopic(symbol: string): string {
   return `live-trading:orders:${symbol}`;
@@ -244,7 +244,7 @@ export function parseSymbolsQuery(raw: string | null, hasSymbol: (s: string) => 
   const list = [...new Set(raw.split(',').map((s) => s.trim()))];
   if (list.length === 0 || list.some((s) => s === '')) return { ok: false, code: 'INVALID_MESSAGE', message: 'symbols must be a comma-separated list of tickers, e.g. AAPL,BTC-USD' };
   if (list.length > MAX_SYMBOLS) return { ok: false, code: 'INVALID_MESSAGE', message: `at most ${MAX_SYMBOLS} symbols` };
-  const malformed = list.filter((s) => !TICKER.test(s));
+  const malformed = list.filter((s) => !validateTickerSymbol(s));
   if (malformed.length) return { ok: false, code: 'INVALID_MESSAGE', message: `malformed symbol(s) ${malformed.map((s) => JSON.stringify(s)).join(', ')} (schema TickerSymbol)` };
   const unknown = list.filter((s) => !hasSymbol(s));
   if (unknown.length) return { ok: false, code: 'UNKNOWN_SYMBOL', message: `Unknown symbol(s) ${unknown.join(', ')}` };
