@@ -3,6 +3,7 @@
  * the accepted values; startup stops on it (src/main.ts). Nothing here reads process.env except `loadConfig(env)`.
  */
 import { validateTickerSymbol } from '../generated/validators.js';
+import { DEFAULT_SYMBOLS } from './market/source-simulated.ts';
 
 export interface Config {
   port: number;
@@ -44,6 +45,14 @@ export interface Config {
     progressInterval: number;
     maxConcurrent: number;
   };
+  /** Per-topic history kept for recovery (see src/pubsub/history-policy.ts). */
+  history: {
+    size: number;
+    ttlMs: number;
+    backtestSize: number;
+    backtestTtlMs: number;
+    recoveryLimit: number;
+  };
 }
 
 export interface ConfigError {
@@ -51,65 +60,105 @@ export interface ConfigError {
   message: string;
 }
 
-/** Documentation of every variable: name, default and what it accepts (README's table is built from the same facts). */
-export const CONFIG_VARIABLES = [
-  ['PORT', '8000', 'integer 0-65535'],
-  ['HOST', '127.0.0.1', 'interface to listen on (0.0.0.0 for all)'],
-  ['WEBSOCKET_ENABLED', 'true', 'true or false'],
-  ['WEBSOCKET_MAX_CONNECTIONS', '100', 'integer 1-100000'],
-  ['WEBSOCKET_PING_INTERVAL', '30', 'seconds, 1-3600'],
-  ['WEBSOCKET_MAX_CONNECTION_LIFESPAN', '3600', 'seconds, 1-604800'],
-  ['WEBSOCKET_MAX_PAYLOAD', '65536', 'bytes, 256-16777216'],
-  ['WEBSOCKET_RATE_LIMIT', '10', 'inbound messages per second, 1-10000'],
-  ['WEBSOCKET_RATE_BURST', '20', 'inbound burst, 1-100000'],
-  ['WEBSOCKET_MAX_SUBSCRIPTIONS', '100', 'topics per connection, 1-100000'],
-  ['WEBSOCKET_MAX_BUFFERED_BYTES', '1048576', 'unsent bytes per connection before close 4001, 1024-1073741824'],
-  ['WEBSOCKET_PRICE_UPDATE_INTERVAL', '3', 'seconds, 2-5 (seed 000)'],
-  ['WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL', '5', 'seconds, 1-3600'],
-  ['MARKET_SOURCE', 'simulated', 'simulated or ibkr'],
-  ['MARKET_SYMBOLS', 'AAPL,MSFT,GOOGL,AMZN,TSLA,BRK.B,BTC-USD', 'comma-separated tickers'],
-  ['MARKET_SEED', '42', 'integer (simulated market random seed)'],
-  ['MARKET_TICK_INTERVAL_MS', '1000', 'milliseconds between simulated ticks, 10-60000'],
-  ['MARKET_SPEED', '1', 'simulated clock speed, 1-3600 (60 = a 1-minute bar per second)'],
-  ['IBKR_HOST', '127.0.0.1', 'TWS / IB Gateway host'],
-  ['IBKR_PORT', '(none)', 'required when MARKET_SOURCE=ibkr: 4002 IB Gateway paper, 7497 TWS paper, 4001/7496 live'],
-  ['IBKR_CLIENT_ID', '1', 'integer 0-2147483647'],
-  ['IBKR_ACCOUNT', '(first managed account)', 'account id, e.g. DU1234567'],
-  ['TRADING_AUTO_TRADE', 'true', 'true or false: place an order on each strategy signal (paper venue; real IB orders when MARKET_SOURCE=ibkr)'],
-  ['TRADING_ORDER_QUANTITY', '10', 'shares per signal order, > 0'],
-  ['TRADING_INITIAL_CASH', '100000', 'paper account cash, > 0'],
-  ['BACKTEST_RETENTION_SECONDS', '3600', 'how long finished runs are kept, 1-604800'],
-  ['BACKTEST_PROGRESS_INTERVAL', '100', 'candles between progress messages, 1-1000000'],
-  ['BACKTEST_MAX_CONCURRENT', '4', 'runs at once, 1-64'],
-] as const;
-
 type Env = Readonly<Record<string, string | undefined>>;
+
+interface NumberVariable {
+  default: number;
+  min: number;
+  max: number;
+  integer?: boolean;
+  accepts: string;
+}
+interface ChoiceVariable {
+  default: string;
+  /** The values it takes; the default is one of them. */
+  accepted: readonly string[];
+  accepts: string;
+}
+interface OtherVariable {
+  /** undefined: the variable is optional and has no default (`shown` says what happens then). */
+  default: string | boolean | readonly string[] | undefined;
+  /** For the docs, when the default is not a value. */
+  shown?: string;
+  accepts: string;
+}
+
+/**
+ * Every variable, once: its default, its range (numbers) and what it accepts in words. loadConfig reads defaults and
+ * ranges from here, and CONFIG_VARIABLES (the docs, checked against README's table by test/readme.test.ts) is
+ * derived from it, so a default is written in one place.
+ */
+const VARIABLES = {
+  PORT: { default: 8000, min: 0, max: 65535, integer: true, accepts: 'integer 0-65535' },
+  HOST: { default: '127.0.0.1', accepts: 'interface to listen on (0.0.0.0 for all)' },
+  WEBSOCKET_ENABLED: { default: true, accepts: 'true or false' },
+  WEBSOCKET_MAX_CONNECTIONS: { default: 100, min: 1, max: 100_000, integer: true, accepts: 'integer 1-100000' },
+  WEBSOCKET_PING_INTERVAL: { default: 30, min: 1, max: 3600, accepts: 'seconds, 1-3600' },
+  WEBSOCKET_MAX_CONNECTION_LIFESPAN: { default: 3600, min: 1, max: 604_800, accepts: 'seconds, 1-604800' },
+  WEBSOCKET_MAX_PAYLOAD: { default: 65_536, min: 256, max: 16_777_216, integer: true, accepts: 'bytes, 256-16777216' },
+  WEBSOCKET_RATE_LIMIT: { default: 10, min: 1, max: 10_000, accepts: 'inbound messages per second, 1-10000' },
+  WEBSOCKET_RATE_BURST: { default: 20, min: 1, max: 100_000, integer: true, accepts: 'inbound burst, 1-100000' },
+  WEBSOCKET_MAX_SUBSCRIPTIONS: { default: 100, min: 1, max: 100_000, integer: true, accepts: 'topics per connection, 1-100000' },
+  WEBSOCKET_MAX_BUFFERED_BYTES: { default: 1_048_576, min: 1024, max: 1_073_741_824, integer: true, accepts: 'unsent bytes per connection before close 4001, 1024-1073741824' },
+  WEBSOCKET_PRICE_UPDATE_INTERVAL: { default: 3, min: 2, max: 5, accepts: 'seconds, 2-5 (seed 000)' },
+  WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL: { default: 5, min: 1, max: 3600, accepts: 'seconds, 1-3600' },
+  MARKET_SOURCE: { default: 'simulated', accepted: ['simulated', 'ibkr'], accepts: 'simulated or ibkr' },
+  MARKET_SYMBOLS: { default: DEFAULT_SYMBOLS, accepts: 'comma-separated tickers' },
+  MARKET_SEED: { default: 42, min: 0, max: 2 ** 32 - 1, integer: true, accepts: 'integer (simulated market random seed)' },
+  MARKET_TICK_INTERVAL_MS: { default: 1000, min: 10, max: 60_000, integer: true, accepts: 'milliseconds between simulated ticks, 10-60000' },
+  MARKET_SPEED: { default: 1, min: 1, max: 3600, accepts: 'simulated clock speed, 1-3600 (60 = a 1-minute bar per second)' },
+  IBKR_HOST: { default: '127.0.0.1', accepts: 'TWS / IB Gateway host' },
+  IBKR_PORT: { default: undefined, shown: '(none)', accepts: 'required when MARKET_SOURCE=ibkr: 4002 IB Gateway paper, 7497 TWS paper, 4001/7496 live' },
+  IBKR_CLIENT_ID: { default: 1, min: 0, max: 2_147_483_647, integer: true, accepts: 'integer 0-2147483647' },
+  IBKR_ACCOUNT: { default: undefined, shown: '(first managed account)', accepts: 'account id, e.g. DU1234567' },
+  TRADING_AUTO_TRADE: { default: true, accepts: 'true or false: place an order on each strategy signal (paper venue; real IB orders when MARKET_SOURCE=ibkr)' },
+  TRADING_ORDER_QUANTITY: { default: 10, min: Number.MIN_VALUE, max: 1e9, accepts: 'shares per signal order, > 0' },
+  TRADING_INITIAL_CASH: { default: 100_000, min: Number.MIN_VALUE, max: 1e12, accepts: 'paper account cash, > 0' },
+  BACKTEST_RETENTION_SECONDS: { default: 3600, min: 1, max: 604_800, accepts: 'how long finished runs are kept, 1-604800' },
+  BACKTEST_PROGRESS_INTERVAL: { default: 100, min: 1, max: 1_000_000, integer: true, accepts: 'candles between progress messages, 1-1000000' },
+  BACKTEST_MAX_CONCURRENT: { default: 4, min: 1, max: 64, integer: true, accepts: 'runs at once, 1-64' },
+  HISTORY_SIZE: { default: 1000, min: 1, max: 1_000_000, integer: true, accepts: 'publications kept per topic for recovery (bars, dashboard, live-trading, market-data), 1-1000000' },
+  HISTORY_TTL_SECONDS: { default: 300, min: 1, max: 86_400, accepts: 'how long a publication is kept for recovery, seconds, 1-86400' },
+  HISTORY_BACKTEST_SIZE: { default: 100_000, min: 1, max: 10_000_000, integer: true, accepts: "events kept per backtest run (kept for the run's retention), 1-10000000" },
+  HISTORY_RECOVERY_LIMIT: { default: 1000, min: 1, max: 1_000_000, integer: true, accepts: 'most publications replayed on one resubscribe; more missed means recovered: false, 1-1000000' },
+} as const satisfies Record<string, NumberVariable | ChoiceVariable | OtherVariable>;
+
+type Variables = typeof VARIABLES;
+type Name = keyof Variables;
+/** The variables whose default is a T. */
+type NameOf<T> = { [K in Name]: Variables[K]['default'] extends T ? K : never }[Name];
+type NumberName = { [K in Name]: Variables[K] extends NumberVariable ? K : never }[Name];
+type ChoiceName = { [K in Name]: Variables[K] extends ChoiceVariable ? K : never }[Name];
+
+/** Documentation of every variable: name, default as written in the README, and what it accepts. */
+export const CONFIG_VARIABLES: readonly (readonly [name: string, shownDefault: string, accepts: string])[] = Object.entries(VARIABLES).map(
+  ([name, v]: [string, NumberVariable | ChoiceVariable | OtherVariable]) => [name, 'shown' in v && v.shown !== undefined ? v.shown : showDefault(v.default), v.accepts] as const,
+);
+
+function showDefault(value: unknown): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
 
 class Reader {
   readonly errors: ConfigError[] = [];
   constructor(private readonly env: Env) {}
 
-  private raw(name: string): string | undefined {
+  private raw(name: Name): string | undefined {
     const v = this.env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   }
 
-  number(name: string, fallback: number, min: number, max: number, { integer = false } = {}): number {
-    const v = this.raw(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-      this.errors.push({ variable: name, message: `${name}=${JSON.stringify(v)} is invalid: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}` });
-      return fallback;
-    }
-    return n;
+  number(name: NumberName): number {
+    const spec: NumberVariable = VARIABLES[name];
+    return this.parseNumber(name, spec.default, spec);
   }
 
-  optionalInt(name: string, min: number, max: number): number | undefined {
-    return this.raw(name) === undefined ? undefined : this.number(name, 0, min, max, { integer: true });
+  optionalInt(name: NameOf<undefined>, min: number, max: number): number | undefined {
+    return this.raw(name) === undefined ? undefined : this.parseNumber(name, 0, { min, max, integer: true });
   }
 
-  bool(name: string, fallback: boolean): boolean {
+  bool(name: NameOf<boolean>): boolean {
+    const fallback = VARIABLES[name].default;
     const v = this.raw(name);
     if (v === undefined) return fallback;
     if (/^(true|1|yes)$/i.test(v)) return true;
@@ -118,23 +167,25 @@ class Reader {
     return fallback;
   }
 
-  choice<T extends string>(name: string, fallback: T, accepted: readonly T[]): T {
+  choice<N extends ChoiceName>(name: N): Variables[N]['accepted'][number] {
+    const { default: fallback, accepted }: ChoiceVariable = VARIABLES[name];
     const v = this.raw(name);
-    if (v === undefined) return fallback;
-    if ((accepted as readonly string[]).includes(v)) return v as T;
-    this.errors.push({ variable: name, message: `${name}=${JSON.stringify(v)} is invalid: expected one of ${accepted.join(', ')}` });
-    return fallback;
+    if (v !== undefined && !accepted.includes(v)) {
+      this.errors.push({ variable: name, message: `${name}=${JSON.stringify(v)} is invalid: expected one of ${accepted.join(', ')}` });
+    }
+    return (v !== undefined && accepted.includes(v) ? v : fallback) as Variables[N]['accepted'][number];
   }
 
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
+  string(name: Exclude<NameOf<string>, ChoiceName>): string {
+    return this.raw(name) ?? VARIABLES[name].default;
   }
 
-  optionalString(name: string): string | undefined {
+  optionalString(name: NameOf<undefined>): string | undefined {
     return this.raw(name);
   }
 
-  symbols(name: string, fallback: string[]): string[] {
+  symbols(name: NameOf<readonly string[]>): string[] {
+    const fallback = [...VARIABLES[name].default];
     const v = this.raw(name);
     if (v === undefined) return fallback;
     const list = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -145,52 +196,68 @@ class Reader {
     }
     return [...new Set(list)];
   }
-}
 
-export const DEFAULT_SYMBOLS = ['AAPL', 'MSFT', 'GOOGL', 'AMZN', 'TSLA', 'BRK.B', 'BTC-USD'];
+  private parseNumber(name: Name, fallback: number, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+      this.errors.push({ variable: name, message: `${name}=${JSON.stringify(v)} is invalid: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}` });
+      return fallback;
+    }
+    return n;
+  }
+}
 
 /** Reads and validates the environment. Errors name the variable and the accepted values. */
 export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false; errors: ConfigError[] } {
   const r = new Reader(env);
   const s = 1000;
   const config: Config = {
-    port: r.number('PORT', 8000, 0, 65535, { integer: true }),
-    host: r.string('HOST', '127.0.0.1'),
+    port: r.number('PORT'),
+    host: r.string('HOST'),
     websocket: {
-      enabled: r.bool('WEBSOCKET_ENABLED', true),
-      maxConnections: r.number('WEBSOCKET_MAX_CONNECTIONS', 100, 1, 100_000, { integer: true }),
-      pingIntervalMs: r.number('WEBSOCKET_PING_INTERVAL', 30, 1, 3600) * s,
-      maxLifespanMs: r.number('WEBSOCKET_MAX_CONNECTION_LIFESPAN', 3600, 1, 604_800) * s,
-      maxPayloadBytes: r.number('WEBSOCKET_MAX_PAYLOAD', 65_536, 256, 16_777_216, { integer: true }),
-      rateLimitPerSec: r.number('WEBSOCKET_RATE_LIMIT', 10, 1, 10_000),
-      rateBurst: r.number('WEBSOCKET_RATE_BURST', 20, 1, 100_000, { integer: true }),
-      maxSubscriptions: r.number('WEBSOCKET_MAX_SUBSCRIPTIONS', 100, 1, 100_000, { integer: true }),
-      maxBufferedBytes: r.number('WEBSOCKET_MAX_BUFFERED_BYTES', 1_048_576, 1024, 1_073_741_824, { integer: true }),
-      priceUpdateIntervalMs: r.number('WEBSOCKET_PRICE_UPDATE_INTERVAL', 3, 2, 5) * s,
-      portfolioUpdateIntervalMs: r.number('WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL', 5, 1, 3600) * s,
+      enabled: r.bool('WEBSOCKET_ENABLED'),
+      maxConnections: r.number('WEBSOCKET_MAX_CONNECTIONS'),
+      pingIntervalMs: r.number('WEBSOCKET_PING_INTERVAL') * s,
+      maxLifespanMs: r.number('WEBSOCKET_MAX_CONNECTION_LIFESPAN') * s,
+      maxPayloadBytes: r.number('WEBSOCKET_MAX_PAYLOAD'),
+      rateLimitPerSec: r.number('WEBSOCKET_RATE_LIMIT'),
+      rateBurst: r.number('WEBSOCKET_RATE_BURST'),
+      maxSubscriptions: r.number('WEBSOCKET_MAX_SUBSCRIPTIONS'),
+      maxBufferedBytes: r.number('WEBSOCKET_MAX_BUFFERED_BYTES'),
+      priceUpdateIntervalMs: r.number('WEBSOCKET_PRICE_UPDATE_INTERVAL') * s,
+      portfolioUpdateIntervalMs: r.number('WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL') * s,
     },
     market: {
-      source: r.choice('MARKET_SOURCE', 'simulated', ['simulated', 'ibkr'] as const),
-      symbols: r.symbols('MARKET_SYMBOLS', DEFAULT_SYMBOLS),
-      seed: r.number('MARKET_SEED', 42, 0, 2 ** 32 - 1, { integer: true }),
-      tickIntervalMs: r.number('MARKET_TICK_INTERVAL_MS', 1000, 10, 60_000, { integer: true }),
-      speed: r.number('MARKET_SPEED', 1, 1, 3600),
+      source: r.choice('MARKET_SOURCE'),
+      symbols: r.symbols('MARKET_SYMBOLS'),
+      seed: r.number('MARKET_SEED'),
+      tickIntervalMs: r.number('MARKET_TICK_INTERVAL_MS'),
+      speed: r.number('MARKET_SPEED'),
     },
     ibkr: {
-      host: r.string('IBKR_HOST', '127.0.0.1'),
+      host: r.string('IBKR_HOST'),
       port: r.optionalInt('IBKR_PORT', 1, 65535),
-      clientId: r.number('IBKR_CLIENT_ID', 1, 0, 2_147_483_647, { integer: true }),
+      clientId: r.number('IBKR_CLIENT_ID'),
       account: r.optionalString('IBKR_ACCOUNT'),
     },
     trading: {
-      autoTrade: r.bool('TRADING_AUTO_TRADE', true),
-      orderQuantity: r.number('TRADING_ORDER_QUANTITY', 10, Number.MIN_VALUE, 1e9),
-      initialCash: r.number('TRADING_INITIAL_CASH', 100_000, Number.MIN_VALUE, 1e12),
+      autoTrade: r.bool('TRADING_AUTO_TRADE'),
+      orderQuantity: r.number('TRADING_ORDER_QUANTITY'),
+      initialCash: r.number('TRADING_INITIAL_CASH'),
     },
     backtest: {
-      retentionMs: r.number('BACKTEST_RETENTION_SECONDS', 3600, 1, 604_800) * s,
-      progressInterval: r.number('BACKTEST_PROGRESS_INTERVAL', 100, 1, 1_000_000, { integer: true }),
-      maxConcurrent: r.number('BACKTEST_MAX_CONCURRENT', 4, 1, 64, { integer: true }),
+      retentionMs: r.number('BACKTEST_RETENTION_SECONDS') * s,
+      progressInterval: r.number('BACKTEST_PROGRESS_INTERVAL'),
+      maxConcurrent: r.number('BACKTEST_MAX_CONCURRENT'),
+    },
+    history: {
+      size: r.number('HISTORY_SIZE'),
+      ttlMs: r.number('HISTORY_TTL_SECONDS') * s,
+      backtestSize: r.number('HISTORY_BACKTEST_SIZE'),
+      backtestTtlMs: r.number('BACKTEST_RETENTION_SECONDS') * s,
+      recoveryLimit: r.number('HISTORY_RECOVERY_LIMIT'),
     },
   };
   if (config.market.source === 'ibkr' && config.ibkr.port === undefined && !r.errors.some((e) => e.variable === 'IBKR_PORT')) {
