@@ -13,7 +13,7 @@ import { CloseCodes } from '../../generated/codes.ts';
 import { decodeFrame } from '../../generated/runtime.ts';
 import { parseBarsTopic } from '../../generated/topics.ts';
 import type * as T from '../../generated/types.ts';
-import type { BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from '../util/backoff.ts';
 import { ReconnectingSocket, type CloseInfo, type SocketState, type WebSocketFactory } from './socket.ts';
 
 export type { CloseInfo, SocketState, WebSocketFactory } from './socket.ts';

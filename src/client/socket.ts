@@ -4,7 +4,8 @@
  * not to, and paces what it sends so the client never trips the server's inbound rate limit. It knows nothing
  * about messages: the client (client.ts) decodes, validates and correlates them.
  */
-import { backoffDelay, defaultBackoff, mayReconnect, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.ts';
+import { defaultBackoff, mayReconnect } from './backoff.ts';
 
 /** The part of the WebSocket API the client uses (browser WebSocket and `ws` both have it). */
 export interface WebSocketLike {

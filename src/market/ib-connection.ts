@@ -6,9 +6,9 @@
  *   differ by product and mode, and guessing wrong silently talks to the live account). Because every
  *   option is passed to IBApi, @stoqey/ib never falls back to its .env / IB_* configuration.
  * - `start()` resolves once the connection is ready (NEXT_VALID_ID received) or the first attempt has failed;
- *   it never rejects. Failures become health events and retries: exponential backoff with jitter,
- *   `delay = min(maxMs, initialMs * factor^attempt)`, of which a random `jitter` fraction is randomized
- *   (equal jitter by default: 50 %). The attempt counter resets when a connection becomes ready.
+ *   it never rejects. Failures become health events and retries: exponential backoff with jitter
+ *   (backoffDelay, src/util/backoff.ts; equal jitter by default: 50 %). The attempt counter resets when a
+ *   connection becomes ready.
  * - Ready / lost: `onReady` listeners run on every (re)connection; with `reconnect: true` they must re-issue
  *   every subscription (TWS forgets them with the socket; also after 1101 "restored, data lost").
  *   `onLost` listeners run when the socket closes. Requests go through `request()` (the pacing queue); one
@@ -21,6 +21,7 @@
  *   errors go to `onRequestError`; connection-level ones become health events.
  */
 import { EventName, IBApi } from '@stoqey/ib';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.ts';
 import { PacingQueue, SYSTEM_CLOCK, type PacedRequest, type PacingClock, type PacingLimits } from './ib-pacing.ts';
 
 export interface IbConnectionConfig {
@@ -31,13 +32,8 @@ export interface IbConnectionConfig {
   account?: string;
 }
 
-export interface IbBackoff {
-  initialMs: number;
-  maxMs: number;
-  factor: number;
-  /** Fraction of each delay that is randomized, 0..1 (0.5 = equal jitter). */
-  jitter: number;
-}
+/** Reconnect delays to TWS (the formula is backoffDelay in src/util/backoff.ts). */
+export type IbBackoff = BackoffOptions;
 
 export const DEFAULT_BACKOFF: Readonly<IbBackoff> = Object.freeze({ initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5 });
 
@@ -312,9 +308,7 @@ export class IbConnection {
 
   /** The delay before reconnect attempt `attempt` (0-based), given a random draw in [0, 1). */
   backoffDelay(attempt: number, draw: number): number {
-    const b = this.backoff;
-    const base = Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, attempt));
-    return Math.round(base * (1 - b.jitter) + base * b.jitter * draw);
+    return backoffDelay(attempt, this.backoff, () => draw);
   }
 
   // ---- internals ---------------------------------------------------------------------------------------
