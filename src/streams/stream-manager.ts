@@ -63,9 +63,6 @@ export class StreamManager {
       error: (err) => {
         if (current()) health.recordError(r.stream.name, err);
       },
-      fail: (err) => {
-        if (current()) void this.restart(r, err);
-      },
     };
   }
 

@@ -1,12 +1,11 @@
 /**
  * A stream: a small module the StreamManager starts and stops. It reports through its context: `update()` after
- * each successful publish cycle, `error(err)` for a failed cycle (it keeps running), `fail(err)` when it cannot go
- * on (the manager stops it and restarts it with backoff, counting a recovery attempt).
+ * each successful publish cycle, `error(err)` for a failed cycle (it keeps running). A stream that cannot start
+ * throws (or rejects) from `start()`: the manager stops it and restarts it with backoff, counting a recovery attempt.
  */
 export interface StreamContext {
   update(): void;
   error(err: unknown): void;
-  fail(err: unknown): void;
 }
 
 export interface Stream {

@@ -97,7 +97,7 @@ describe('backtest/service: runs', function () {
       progressInterval: 100,
       startGraceMs: options.startGraceMs,
     });
-    service.start({ update: () => undefined, error: (e) => void errors.push(e), fail: (e) => void errors.push(e) });
+    service.start({ update: () => undefined, error: (e) => void errors.push(e) });
     return { service, published, errors };
   };
   const body = { name: 'svc', symbol: 'AAPL', timeframes: ['1'], start_date: '2024-01-02', end_date: '2024-01-02', strategy_ids: ['ma_crossover', 'rsi'] };
