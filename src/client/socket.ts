@@ -5,6 +5,7 @@
  * about messages: the client (client.ts) decodes, validates and correlates them.
  */
 import { backoffDelay, type BackoffOptions } from '../util/backoff.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
 import { defaultBackoff, mayReconnect } from './backoff.ts';
 
 /** The part of the WebSocket API the client uses (browser WebSocket and `ws` both have it). */
@@ -70,8 +71,7 @@ export class ReconnectingSocket {
   private readonly backoff: BackoffOptions;
   private readonly random: () => number;
   private readonly rate: { perSec: number; burst: number };
-  private tokens: number;
-  private refilledAt = Date.now();
+  private bucket: TokenBucket;
   private readonly queue: string[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -79,7 +79,7 @@ export class ReconnectingSocket {
     this.backoff = { ...defaultBackoff, ...options.backoff };
     this.random = options.random ?? Math.random;
     this.rate = options.sendRate ?? { perSec: 8, burst: 16 };
-    this.tokens = this.rate.burst;
+    this.bucket = new TokenBucket(this.rate.perSec, this.rate.burst);
     this.open();
   }
 
@@ -149,7 +149,7 @@ export class ReconnectingSocket {
       const reconnected = this.everOpened;
       this.everOpened = true;
       this.attempt = 0;
-      this.tokens = this.rate.burst;
+      this.bucket = new TokenBucket(this.rate.perSec, this.rate.burst);
       this.setState('open');
       this.events.open(reconnected);
     };
@@ -203,15 +203,11 @@ export class ReconnectingSocket {
   }
 
   private flush(): void {
-    const now = Date.now();
-    this.tokens = Math.min(this.rate.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.rate.perSec);
-    this.refilledAt = now;
-    while (this.queue.length && this.tokens >= 1 && this.ws && this.ws.readyState === OPEN) {
-      this.tokens -= 1;
+    while (this.queue.length && this.ws && this.ws.readyState === OPEN && this.bucket.take()) {
       this.ws.send(this.queue.shift()!);
     }
     if (this.queue.length && this.flushTimer === undefined) {
-      const waitMs = Math.ceil(((1 - this.tokens) / this.rate.perSec) * 1000);
+      const waitMs = this.bucket.waitMs();
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         this.flush();

@@ -6,7 +6,7 @@ import type { Hub, Subscriber } from '../pubsub/hub.ts';
 import { textFrame, type Frame } from '../pubsub/frame.ts';
 import type { ConnectionContext, Endpoint, ErrorInfo } from './endpoint.ts';
 import { FlushScheduler, OutboundQueue, type WritableSocket } from './outbound.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
 
 export interface ConnectionLimits {
   maxSubscriptions: number;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TokenBucket } from '../../src/server/rate-limit.ts';
+import { TokenBucket } from '../../src/util/token-bucket.ts';
 
 describe('TokenBucket', () => {
   it('allows the burst, then the rate', () => {
@@ -14,5 +14,19 @@ describe('TokenBucket', () => {
     let n = 0;
     while (b.take()) n++;
     expect(n).to.equal(20);
+  });
+
+  it('waitMs: 0 while a token is there, else the time until the next one', () => {
+    let t = 0;
+    const b = new TokenBucket(8, 2, () => t);
+    expect(b.waitMs()).to.equal(0);
+    b.take();
+    b.take();
+    expect(b.waitMs()).to.equal(125);
+    t += 50;
+    expect(b.waitMs()).to.equal(75);
+    t += 75;
+    expect(b.waitMs()).to.equal(0);
+    expect(b.take()).to.equal(true);
   });
 });
