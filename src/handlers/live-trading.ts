@@ -11,7 +11,8 @@
  * - `live-trading:account`: pnl_update and risk_update. They describe the whole account (the contract's RiskData
  *   is the account's; PnlData has no symbol), so every client gets the same ones whatever its filter.
  * When: positions, P&L and risk are re-checked on the turn after each fill (so the Portfolio, fed by the trade
- * stream's fill listener, already holds it) and every `intervalMs` after marking positions to the latest quotes.
+ * stream's fill listener, already holds it) and after each mark-to-market of the Portfolio (Portfolio.onMarked; the
+ * portfolio stream's timer marks it). The feed never marks the Portfolio itself: one timer, one source of marks.
  * Risk: gross/net exposure = Σ|market value| / Σ market value, leverage = gross / equity, largest_position_pct =
  * max |market value| / equity × 100, drawdown = fraction below the highest equity this feed has seen.
  *
@@ -119,18 +120,18 @@ export function riskMessage(s: PortfolioSnapshot, peakEquity: number, now?: Cloc
 
 export interface LiveTradingFeedOptions {
   venue: Pick<OrderVenue, 'onOrder' | 'onFill'>;
-  portfolio: Pick<Portfolio, 'snapshot' | 'mark'>;
-  source: Pick<MarketSource, 'quote'>;
+  portfolio: Pick<Portfolio, 'snapshot' | 'onMarked'>;
   hub: Pick<Hub, 'publish' | 'watch' | 'activeTopics'>;
-  /** Mark-to-market and change check period; default 5000. */
-  intervalMs?: number;
   now?: Clock;
+  /** @deprecated Unused (the feed reads no quotes); kept until src/app.ts stops passing it. */
+  source?: unknown;
+  /** @deprecated Unused (the portfolio stream's interval marks the portfolio); kept until src/app.ts stops passing it. */
+  intervalMs?: number;
 }
 
 export class LiveTradingFeed implements Stream {
   readonly name = 'live_trading';
   private off: (() => void)[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private pendingRefresh: NodeJS.Immediate | undefined;
   private ctx: StreamContext | undefined;
   private peakEquity = -Infinity;
@@ -162,8 +163,7 @@ export class LiveTradingFeed implements Stream {
       active: () => undefined,
       idle: (topic) => this.lastPositions.delete(topic),
     }));
-    this.timer = setInterval(() => this.safely(() => this.refresh(true)), this.deps.intervalMs ?? 5000);
-    this.timer.unref();
+    this.off.push(this.deps.portfolio.onMarked(() => this.safely(() => this.refresh())));
     this.peakEquity = Math.max(this.peakEquity, this.deps.portfolio.snapshot().equity);
     ctx.update();
   }
@@ -171,8 +171,6 @@ export class LiveTradingFeed implements Stream {
   stop(): void {
     for (const off of this.off) off();
     this.off = [];
-    clearInterval(this.timer);
-    this.timer = undefined;
     if (this.pendingRefresh) clearImmediate(this.pendingRefresh);
     this.pendingRefresh = undefined;
   }
@@ -185,14 +183,8 @@ export class LiveTradingFeed implements Stream {
   }
 
   /** Publishes what changed: positions of every watched symbol set, then P&L and risk. Public for tests. */
-  refresh(mark: boolean): void {
-    const { portfolio, source, hub } = this.deps;
-    if (mark) {
-      for (const p of portfolio.snapshot().positions) {
-        const q = source.quote(p.symbol);
-        if (q) portfolio.mark(q);
-      }
-    }
+  refresh(): void {
+    const { portfolio, hub } = this.deps;
     const s = portfolio.snapshot();
     this.peakEquity = Math.max(this.peakEquity, s.equity);
     for (const topic of hub.activeTopics()) {
@@ -224,7 +216,7 @@ export class LiveTradingFeed implements Stream {
     if (this.pendingRefresh) return;
     this.pendingRefresh = setImmediate(() => {
       this.pendingRefresh = undefined;
-      this.safely(() => this.refresh(false));
+      this.safely(() => this.refresh());
     });
   }
 

@@ -8,7 +8,8 @@ import { dashboardTopic } from './topics.ts';
 
 /**
  * Positions and P&L. Fills are applied as they come (applyFill); every `intervalMs` positions are marked to the
- * latest quotes and a `portfolio_update` is published only when something changed.
+ * latest quotes and a `portfolio_update` is published only when something changed. This is the one mark-to-market
+ * timer of the portfolio: the live-trading feed follows it through Portfolio.onMarked.
  */
 export class PortfolioStream implements Stream {
   readonly name = 'portfolio';
@@ -34,10 +35,7 @@ export class PortfolioStream implements Stream {
   /** Marks to market and publishes if changed; returns whether it published. Public for tests. */
   tick(): boolean {
     const { portfolio, source } = this.deps;
-    for (const p of portfolio.snapshot().positions) {
-      const q = source.quote(p.symbol);
-      if (q) portfolio.mark(q);
-    }
+    portfolio.markToMarket((symbol) => source.quote(symbol));
     const next = portfolio.snapshot();
     if (!changedSince(this.last, next)) return false;
     this.last = next;

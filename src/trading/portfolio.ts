@@ -11,6 +11,9 @@
  * - Commissions are paid from cash and counted in realized P&L (so realized is net of commissions);
  *   hence always total_pnl = realized_pnl + unrealized_pnl = equity − initial cash.
  * - A position is marked at its last quote; before any quote, at its last fill price.
+ * - Mark-to-market: `markToMarket` marks every open position to the latest quotes and then tells the `onMarked`
+ *   listeners. One owner calls it on a timer (the portfolio stream); whoever else shows marked values (the
+ *   live-trading feed) follows `onMarked` instead of marking again.
  * - daily_pnl = equity − equity at the start of the current day (UTC by default; `dayKey` decides).
  */
 import type { Quote } from '../market/source.ts';
@@ -85,6 +88,7 @@ export class Portfolio {
   private day: string;
   private dayStartEquity: number;
   private commission = 0;
+  private readonly markedListeners = new Set<() => void>();
 
   constructor(options: PortfolioOptions) {
     this.cash = options.initialCash;
@@ -117,6 +121,36 @@ export class Portfolio {
     const h = this.holdings.get(quote.symbol);
     if (h) h.market_price = quote.price;
     else this.holdings.set(quote.symbol, { quantity: 0, avg_price: 0, market_price: quote.price, realized_pnl: 0 });
+  }
+
+  /**
+   * Marks every open position to `quote(symbol)` (a symbol without a quote keeps its mark), then calls every
+   * `onMarked` listener. A throwing listener does not stop the others; the first error is rethrown after all ran.
+   */
+  markToMarket(quote: (symbol: string) => Pick<Quote, 'symbol' | 'price'> | undefined): void {
+    for (const [symbol, h] of this.holdings) {
+      if (h.quantity === 0) continue;
+      const q = quote(symbol);
+      if (q) this.mark(q);
+    }
+    const errors: unknown[] = [];
+    for (const listener of [...this.markedListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length) throw errors[0];
+  }
+
+  /** Called after each markToMarket. Returns the remover. */
+  onMarked(listener: () => void): () => void {
+    const own = () => listener();
+    this.markedListeners.add(own);
+    return () => {
+      this.markedListeners.delete(own);
+    };
   }
 
   /** Total commissions paid (already inside cash and realized P&L). */

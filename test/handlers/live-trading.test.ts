@@ -1,10 +1,12 @@
 import { expect } from 'chai';
-import { parseSymbolsQuery, positionsTopic, riskMessage } from '../../src/handlers/live-trading.ts';
+import { ACCOUNT_TOPIC, LiveTradingFeed, parseSymbolsQuery, positionsTopic, riskMessage } from '../../src/handlers/live-trading.ts';
 import { SimulatedSource } from '../../src/market/source-simulated.ts';
-import type { PortfolioSnapshot } from '../../src/trading/portfolio.ts';
+import type { Hub } from '../../src/pubsub/hub.ts';
+import { PortfolioStream } from '../../src/streams/portfolio-stream.ts';
+import { Portfolio, type PortfolioSnapshot } from '../../src/trading/portfolio.ts';
 import { TestClient, type Msg } from '../support/client.ts';
 import { startServer, type TestServer } from '../support/server.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, waitUntil } from '../support/wait.ts';
 
 describe('handlers/live-trading: query and messages', () => {
   const has = (s: string) => ['AAPL', 'MSFT', 'BTC-USD'].includes(s);
@@ -37,6 +39,54 @@ describe('handlers/live-trading: query and messages', () => {
       cash: 9800, equity: 10_000, unrealized_pnl: 200, realized_pnl: 0, total_pnl: 200, daily_pnl: 200, timestamp: '',
     } satisfies PortfolioSnapshot;
     expect(riskMessage(snap, 12_500).data).to.deep.equal({ gross_exposure: 2000, net_exposure: 200, leverage: 0.2, largest_position_pct: 11, equity: 10_000, drawdown: 0.2 });
+  });
+});
+
+describe('handlers/live-trading: one mark-to-market', () => {
+  it('the portfolio stream marks the portfolio; the live-trading feed only follows its marks (never a second timer)', async () => {
+    const portfolio = new Portfolio({ initialCash: 10_000 });
+    portfolio.applyFill({ execution_id: 'e1', order_id: 'o1', symbol: 'AAPL', side: 'BUY', quantity: 10, price: 100, commission: 0, timestamp: '2024-01-02T15:00:00Z' });
+    const marks: number[] = [];
+    const mark = portfolio.mark.bind(portfolio);
+    portfolio.mark = (q) => {
+      marks.push(q.price);
+      mark(q);
+    };
+    let price = 100;
+    const source = { quote: (symbol: string) => ({ symbol, price: ++price, change: 0, change_pct: 0, timestamp: 0 }) };
+    const published: { topic: string; message: any }[] = [];
+    const hub = {
+      publish: (topic: string, message: object) => {
+        published.push({ topic, message });
+        return Promise.resolve(undefined);
+      },
+      watch: () => () => undefined,
+      activeTopics: () => [positionsTopic(undefined), ACCOUNT_TOPIC],
+    } as unknown as Hub;
+    const venue = { onOrder: () => () => undefined, onFill: () => () => undefined };
+    const ctx = { update: () => undefined, error: (err: unknown) => { throw err; } };
+    // Both on the same period, the feed started first: with a timer of its own it would mark on every period too.
+    // The feed gets `source` as src/app.ts gives it; it must not read quotes from it.
+    const feed = new LiveTradingFeed({ venue, portfolio, source, hub, intervalMs: 5 });
+    const stream = new PortfolioStream({ portfolio, source: source as never, hub, intervalMs: 5 });
+    let ticks = 0;
+    const tick = stream.tick.bind(stream);
+    stream.tick = () => {
+      ticks++;
+      return tick();
+    };
+    feed.start(ctx);
+    stream.start(ctx);
+    try {
+      await waitUntil(() => ticks >= 3, 'three portfolio stream ticks');
+    } finally {
+      stream.stop();
+      feed.stop();
+    }
+    expect(marks, 'one mark per tick (one open position)').to.have.length(ticks);
+    // After each mark the feed published the new P&L (the price moved on every mark).
+    const pnl = published.filter((p) => p.topic === ACCOUNT_TOPIC && p.message.type === 'pnl_update');
+    expect(pnl.map((p) => p.message.data.unrealized_pnl)).to.deep.equal(marks.map((m) => (m - 100) * 10));
   });
 });
 

@@ -99,6 +99,35 @@ describe('Portfolio', () => {
   });
 });
 
+describe('Portfolio.markToMarket', () => {
+  it('marks every open position that has a quote, then tells each onMarked listener; a throwing one does not stop the others', () => {
+    const p = new Portfolio({ initialCash: 10_000, now: () => DAY1 });
+    p.applyFill(fill('AAPL', 'BUY', 10, 100));
+    p.applyFill(fill('MSFT', 'SELL', 5, 200));
+    p.applyFill(fill('TSLA', 'BUY', 1, 50));
+    p.applyFill(fill('TSLA', 'SELL', 1, 50)); // flat: not asked for a quote
+    const asked: string[] = [];
+    const seen: number[] = [];
+    p.onMarked(() => {
+      throw new Error('listener bug');
+    });
+    const off = p.onMarked(() => seen.push(p.snapshot().unrealized_pnl));
+    const quotes: Record<string, number> = { AAPL: 110 };
+    expect(() => p.markToMarket((symbol) => {
+      asked.push(symbol);
+      return quotes[symbol] === undefined ? undefined : { symbol, price: quotes[symbol]! };
+    })).to.throw('listener bug');
+    expect(asked.sort()).to.deep.equal(['AAPL', 'MSFT']);
+    // AAPL marked at 110 (+100); MSFT has no quote and keeps its fill price (0).
+    expect(seen).to.deep.equal([100]);
+    off();
+    quotes.AAPL = 120;
+    expect(() => p.markToMarket((symbol) => (quotes[symbol] === undefined ? undefined : { symbol, price: quotes[symbol]! }))).to.throw('listener bug');
+    expect(seen).to.deep.equal([100]);
+    expect(p.snapshot().unrealized_pnl).to.equal(200);
+  });
+});
+
 describe('changedSince', () => {
   it('detects every visible change and ignores the timestamp', () => {
     let now = DAY1;
