@@ -139,9 +139,11 @@ describe('client: reconnect', function () {
       await waitFor(() => seen.has('bars:AAPL:1') && seen.has('bars:MSFT:5'), 15_000);
       expect((await restored).streams).to.deep.equal(['prices']);
       dash.onAny((m) => dashTypes.push(m.type));
-      await new Promise((r) => setTimeout(r, 400));
-      expect(dashTypes).to.include('price_update');
-      expect(dashTypes, 'streams unsubscribed before the restart stay off').to.not.include('portfolio_update');
+      await first((fn) => dash.on('price_update', fn), 5000, 'a price_update after the restart');
+      // A marker request: its reply comes after everything the server sent before it, and lists the streams it holds.
+      const held = await dash.unsubscribe(['portfolio']);
+      expect(held.streams, 'streams unsubscribed before the restart stay off').to.deep.equal(['prices']);
+      expect(dashTypes).to.not.include('portfolio_update');
       expect(states[0]).to.equal('open');
       expect(states.at(-1)).to.equal('open');
       expect(states).to.include('reconnecting');
@@ -155,12 +157,19 @@ describe('client: reconnect', function () {
 
   it('does not reconnect after a 4500+ close code; ready() rejects for an unreachable server with failFast', async () => {
     const fake = await scriptedServer((socket) => socket.close(4501, 'invalid connection url'));
-    const client = connect(fake.url, '/api/v1/ws', { backoff: { initialMs: 10, maxMs: 20 } });
+    // Every reconnect is scheduled with a backoff draw from `random`: none may happen after connecting.
+    let draws = 0;
+    const random = () => {
+      draws++;
+      return 0.5;
+    };
+    const client = connect(fake.url, '/api/v1/ws', { backoff: { initialMs: 10, maxMs: 20 }, random });
+    const drawsAtConnect = draws;
     try {
       const info = await first(client.onClose.bind(client), 5000, 'close');
       expect(info).to.include({ code: 4501, willReconnect: false });
       expect(client.state).to.equal('closed');
-      await new Promise((r) => setTimeout(r, 100));
+      expect(draws - drawsAtConnect, 'no reconnect scheduled').to.equal(0);
       expect(fake.connections()).to.equal(1);
       const err = await client.subscribe('bars:AAPL:1').then(() => null, (e: unknown) => e);
       expect((err as TickwireError).code).to.equal('CLOSED');
@@ -195,10 +204,14 @@ describe('client: reconnect', function () {
       // The first connection never answers: silence > 100 ms → dropped (4004) → a second connection, which pongs.
       await waitFor(() => fake.connections() >= 2, 5000);
       expect(client.lastClose?.code).to.equal(4004);
-      const pongs = await first<T.StreamPongMessage>((fn) => client.on('pong', fn), 2000, 'pong');
-      expect(pongs.type).to.equal('pong');
+      let pongs = 0;
+      client.on('pong', () => pongs++);
+      const pong = await first<T.StreamPongMessage>((fn) => client.on('pong', fn), 2000, 'pong');
+      expect(pong.type).to.equal('pong');
       expect(pings[0]).to.have.property('type', 'ping');
-      await new Promise((r) => setTimeout(r, 300));
+      // Five more heartbeats answered: far past the 50 ms timeout, so a client that dropped it would be on a third.
+      const from = pongs;
+      await waitFor(() => pongs >= from + 5);
       expect(fake.connections(), 'an answering server is kept').to.equal(2);
     } finally {
       client.close();

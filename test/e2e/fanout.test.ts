@@ -121,7 +121,12 @@ describe('e2e: coalesced fan-out over real sockets', function () {
     await waitFor(() => aapl.every((c) => c.count(isSeq('bars:AAPL:1')) >= 1000)
       && both.every((c) => c.count(isSeq('bars:AAPL:1')) >= 1000 && c.count(isSeq('bars:MSFT:1')) >= 500)
       && msft.count(isSeq('bars:MSFT:1')) >= 500, 20_000);
-    await new Promise((r) => setTimeout(r, 50)); // a duplicate would arrive right behind
+    // A marker per client: its pong is queued behind everything published before it, so a duplicate would be in.
+    await Promise.all(all.map(async (c) => {
+      const from = c.messages.length;
+      c.send({ type: 'ping' });
+      await c.next((m) => m.type === 'pong', { from, what: 'the marker pong' });
+    }));
     for (const c of aapl) {
       expect(seqs(c, 'bars:AAPL:1')).to.deep.equal(range(0, 1000));
       expect(c.count(isSeq('bars:MSFT:1'))).to.equal(0);
@@ -201,7 +206,7 @@ describe('e2e: coalesced fan-out over real sockets', function () {
       const raw = await RawClient.open(server.port, '/api/v1/ws');
       raws.push(raw);
       raw.send({ type: 'bars.subscribe', id: 's', payload: { symbol: 'AAPL' } });
-      await new Promise((r) => setTimeout(r, 15));
+      await waitFor(() => raw.texts().some((m) => m.id === 's'));
     }
     let seq = 0;
     // Bounded: publish every turn (bursts of 1..9) until every connection has expired, at most 5 s.
