@@ -3,6 +3,7 @@ import { runBacktest } from '../../src/backtest/engine.ts';
 import { createStrategies } from '../../src/trading/strategies.ts';
 import { TestClient, type Msg } from '../support/client.ts';
 import { startServer, type TestServer } from '../support/server.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const ID = /^bt_\d{8}_\d{6}_[0-9a-f]{6}$/;
 const DAY = { symbol: 'AAPL', timeframes: ['1'], start_date: '2024-01-02', end_date: '2024-01-02' };
@@ -248,11 +249,6 @@ describe('e2e: backtest concurrency cap', function () {
 });
 
 async function waitForRun(server: TestServer, id: string, cond: (run: any) => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { json } = await getRun(server, id);
-    if (cond(json)) return;
-    if (Date.now() > deadline) throw new Error(`run ${id} did not reach the condition; last: ${JSON.stringify(json).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let last: unknown;
+  await waitUntil(async () => cond(last = (await getRun(server, id)).json), () => `run ${id} to reach the condition; last: ${JSON.stringify(last).slice(0, 300)}`, timeoutMs);
 }

@@ -21,6 +21,7 @@ import { IbkrSource } from '../../src/market/source-ibkr.ts';
 import { FakeTws, type FakeBar, type TwsFixture } from '../fakes/fake-tws.ts';
 import { TestClient, type Msg } from '../support/client.ts';
 import { testConfig } from '../support/server.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const FILLS: TwsFixture = JSON.parse(readFileSync(new URL('../fixtures/tws/e2e-unsolicited-fills.json', import.meta.url), 'utf8'));
@@ -41,15 +42,6 @@ function aaplBar(i: number): FakeBar {
   const open = round4(level(i));
   const close = round4(level(i + 1));
   return { time: (T0 + i * 5000) / 1000, open, close, high: round4(Math.max(open, close) + 0.02), low: round4(Math.min(open, close) - 0.02), volume: (i % 7) + 1 };
-}
-
-/** Polls an async condition (state with no event to wait on) until it holds; fails after timeoutMs. */
-async function until(cond: () => Promise<boolean> | boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
@@ -228,8 +220,8 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     fake.setAccepting(false);
     fake.drop();
     // while down: errors counted (504 disconnected, refused reconnects)
-    await until(async () => (await status()).stream_health.market_data.error_count > before.error_count, 'market_data error_count to go up');
-    await until(() => fake.refused >= 1, 'a refused reconnect attempt');
+    await waitUntil(async () => (await status()).stream_health.market_data.error_count > before.error_count, 'market_data error_count to go up', 5000);
+    await waitUntil(() => fake.refused >= 1, 'a refused reconnect attempt', 5000);
     const down = (await status()).stream_health.market_data;
     expect(down.error_count).to.be.at.least(1);
     expect(down.recovery_attempts).to.equal(before.recovery_attempts);
@@ -239,7 +231,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     fake.setAccepting(true);
     // back: everything re-subscribed on the new connection
     await fake.waitForRequest('reqRealTimeBars', { since, where: (q) => q.f.symbol === 'AAPL', timeoutMs: 10_000 });
-    await until(() => fake.requests.slice(since).filter((q) => q.type === 'reqMktData').length === 2, 'quotes re-requested');
+    await waitUntil(() => fake.requests.slice(since).filter((q) => q.type === 'reqMktData').length === 2, 'quotes re-requested', 5000);
     expect(fake.liveConnections).to.equal(1);
     // bars resume on /api/v1/ws
     const fromB = b.messages.length;
@@ -270,7 +262,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     // 200 on MSFT's quote line: MSFT is no longer served; the rest carries on
     const errorsBefore = (await status()).stream_health.market_data.error_count;
     fake.error(lastReq('reqMktData', 'MSFT'), 200, 'No security definition has been found for the request');
-    await until(() => !app.source.hasSymbol('MSFT'), 'MSFT to be dropped');
+    await waitUntil(() => !app.source.hasSymbol('MSFT'), 'MSFT to be dropped', 5000);
     const st = await status();
     expect(st.stream_health.market_data.error_count).to.be.above(errorsBefore);
     expect(st.stream_health.market_data.last_error).to.match(/^200 /);
@@ -287,7 +279,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     // a data-level problem followed by good news (a farm-OK notice) is not a reconnect: only reconnects count
     const okCount = health.filter((h) => h.code === 2104).length;
     fake.error(-1, 2104, 'Market data farm connection is OK:usfarm');
-    await until(() => health.filter((h) => h.code === 2104).length > okCount, 'the farm-OK health event');
+    await waitUntil(() => health.filter((h) => h.code === 2104).length > okCount, 'the farm-OK health event', 5000);
     expect((await status()).stream_health.market_data.recovery_attempts).to.equal(recoveriesBefore);
   });
 });
@@ -317,7 +309,7 @@ describe('e2e support: IbkrSource subscribed before start(), as buildApp does, d
       expect(backfill.f.endDateTime).to.equal('20240110-15:07:00');
       const rtb = await fake.waitForRequest('reqRealTimeBars');
       fake.realtimeBar(Number(rtb.f.reqId), { time: Date.UTC(2024, 0, 10, 15, 7, 35) / 1000, open: 1, high: 1, low: 1, close: 1, volume: 7 });
-      await until(() => updates.length > 0, 'a live bar after the backfill');
+      await waitUntil(() => updates.length > 0, 'a live bar after the backfill', 5000);
       expect(updates).to.deep.equal([7]);
       expect(health.filter((h) => !h.ok)).to.deep.equal([]);
       off();

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import type { Fill, Order, OrderVenue, OrderStatus } from '../../src/trading/venue.ts';
+import { waitUntil } from '../support/wait.ts';
 
 export interface VenueFixture {
   /** A fresh venue, not yet started. The suite calls start() before and stop() after each test. */
@@ -87,15 +88,6 @@ class Recorder {
   }
 }
 
-/** Polls `check` (for state that may lag the events, e.g. upstream position reports). */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${TIMEOUT_MS} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 export function describeVenueConformance(label: string, make: () => Promise<VenueFixture>): void {
   describe(`OrderVenue conformance: ${label}`, () => {
     let fx: VenueFixture;
@@ -159,15 +151,15 @@ export function describeVenueConformance(label: string, make: () => Promise<Venu
     it('positions follow fills: signed quantity at average cost', async () => {
       const pos = () => venue.positions().find((p) => p.symbol === symbol);
       await marketFill('BUY', 10, 100);
-      await eventually(() => pos()?.quantity === 10, 'position 10');
+      await waitUntil(() => pos()?.quantity === 10, 'position 10', TIMEOUT_MS);
       if (fx.fillAt) expect(pos()!.avg_price).to.equal(100);
       await marketFill('BUY', 10, 110);
-      await eventually(() => pos()?.quantity === 20, 'position 20');
+      await waitUntil(() => pos()?.quantity === 20, 'position 20', TIMEOUT_MS);
       if (fx.fillAt) expect(pos()!.avg_price).to.equal(105);
       await marketFill('SELL', 20, 120);
-      await eventually(() => (pos()?.quantity ?? 0) === 0, 'flat');
+      await waitUntil(() => (pos()?.quantity ?? 0) === 0, 'flat', TIMEOUT_MS);
       await marketFill('SELL', 5, 90);
-      await eventually(() => pos()?.quantity === -5, 'short 5');
+      await waitUntil(() => pos()?.quantity === -5, 'short 5', TIMEOUT_MS);
       if (fx.fillAt) expect(pos()!.avg_price).to.equal(90);
     });
 
@@ -194,7 +186,7 @@ export function describeVenueConformance(label: string, make: () => Promise<Venu
         expect(order.reason).to.be.a('string').and.not.equal('');
         await marketFill('BUY', 1, 50); // fence
         expect(rec.fillsOf(order.order_id)).to.deep.equal([]);
-        await eventually(() => venue.positions().find((p) => p.symbol === symbol)?.quantity === 1, 'position 1');
+        await waitUntil(() => venue.positions().find((p) => p.symbol === symbol)?.quantity === 1, 'position 1', TIMEOUT_MS);
       });
     }
 
