@@ -25,6 +25,7 @@ import type { Bar, MarketSource, Resolution } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
+import { bridge, type Bridged } from '../util/bridge.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 /** Closed candles the analytics look at (RSI(14) converges well within it; swings need only a few). */
@@ -75,10 +76,13 @@ export class MarketDataFeed implements Stream {
   private ctx: StreamContext | undefined;
   private readonly warmupBars: number;
   private readonly now: Clock;
+  /** Fire-and-forget warm-ups (house rule 11): any failure, even of the error report itself, ends in ctx.error. */
+  private readonly warm: Bridged<{ topic: string; state: TopicState }>;
 
   constructor(private readonly deps: MarketDataFeedOptions) {
     this.warmupBars = deps.warmupBars ?? (deps.source.name === 'simulated' ? 0 : 100);
     this.now = deps.now ?? Date.now;
+    this.warm = bridge(({ topic, state }) => this.warmUp(topic, state), { onError: (err) => this.ctx?.error(err) });
   }
 
   start(ctx: StreamContext): void {
@@ -122,7 +126,7 @@ export class MarketDataFeed implements Stream {
         this.ctx?.error(err);
       }
     });
-    if (!state.ready) void this.warmUp(topic, state);
+    if (!state.ready) this.warm({ topic, state });
   }
 
   private close(topic: string): void {
@@ -132,22 +136,37 @@ export class MarketDataFeed implements Stream {
     this.topics.delete(topic);
   }
 
+  /**
+   * Loads the history, analyses it unpublished, then the candles queued meanwhile (published). A failing history
+   * load or analysis is reported to ctx.error and the topic still goes live; a failing queued candle is reported
+   * and the next one is still analysed, as on the live path.
+   */
   private async warmUp(topic: string, state: TopicState): Promise<void> {
     const end = this.now();
+    let bars: Bar[] = [];
     try {
-      const bars = await this.deps.source.history(state.symbol, state.resolution, end - this.warmupBars * PERIOD_MS[state.resolution], end);
-      if (this.topics.get(topic) !== state) return;
+      bars = await this.deps.source.history(state.symbol, state.resolution, end - this.warmupBars * PERIOD_MS[state.resolution], end);
+    } catch (err) {
+      this.ctx?.error(err);
+    }
+    if (this.topics.get(topic) !== state) return;
+    try {
       const firstPending = state.pending[0]?.time ?? Infinity;
       // History may include the forming candle: keep only candles that ended before now and precede the queue.
       for (const b of bars) if (b.time + PERIOD_MS[state.resolution] <= end && b.time < firstPending) this.analyse(topic, state, contractBar(b), false);
     } catch (err) {
       this.ctx?.error(err);
     }
-    if (this.topics.get(topic) !== state) return;
     state.ready = true;
     const queued = state.pending;
     state.pending = [];
-    for (const b of queued) this.analyse(topic, state, b, true);
+    for (const b of queued) {
+      try {
+        this.analyse(topic, state, b, true);
+      } catch (err) {
+        this.ctx?.error(err);
+      }
+    }
   }
 
   /** Adds a closed candle to the window and publishes (when `publish`) its analytics. */

@@ -95,6 +95,7 @@ describe('handlers/market-data: MarketDataFeed', () => {
     feed.start(ctx);
     const r = recorder();
     hub.subscribe(r, marketDataTopic('AAPL', '1'));
+    await waitFor(() => asked.length > 0, 1000); // the warm-up starts on the next microtask (src/util/bridge.ts)
     expect(asked).to.deep.equal([now - 6 * MIN, now]);
     source.emit(bars[6]!, true); // closes before the history arrives
     expect(r.got.map((m) => m.type)).to.deep.equal(['candle']);
@@ -106,6 +107,45 @@ describe('handlers/market-data: MarketDataFeed', () => {
     expect(r.got[2].data.swing_lows).to.deep.equal([{ time: bars[4]!.time, price: 8 }]);
     feed.stop();
     expect(source.listeners.length).to.equal(0);
+  });
+
+  it('warm-up: a throwing analysis of a queued candle is reported to ctx.error, never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const source = new FakeSource();
+      let release: ((b: Bar[]) => void) | undefined;
+      source.history = () => new Promise((r) => { release = r; });
+      const topic = marketDataTopic('AAPL', '1');
+      // a hub with one active topic whose candles go out but whose analytics (pattern, structure, confluence) fail to publish
+      const candles: unknown[] = [];
+      const hub = {
+        activeTopics: () => [topic],
+        watch: () => () => undefined,
+        publish: (_topic: string, message: { type: string }) => {
+          if (message.type !== 'candle') throw new Error('publish broke');
+          candles.push(message);
+        },
+      };
+      const errors: unknown[] = [];
+      const feed = new MarketDataFeed({ source: source as unknown as MarketSource, hub: hub as never, warmupBars: 6, now: () => T0 + 8 * MIN });
+      feed.start({ update: () => undefined, error: (e) => void errors.push(e), fail: (e) => void errors.push(e) });
+      source.emit(bars[6]!, true); // queued until the history arrives
+      source.emit({ ...bars[6]!, time: bars[6]!.time + MIN }, true);
+      expect(candles.length).to.equal(2);
+      await waitFor(() => release !== undefined, 1000);
+      release!(bars.slice(0, 6));
+      await waitFor(() => errors.length >= 2 || unhandled.length > 0, 1000);
+      // a macrotask turn, so Node reports any unhandled rejection before we look
+      await new Promise((res) => setImmediate(res));
+      expect(unhandled.map((e) => (e as Error).message), 'unhandled rejections').to.deep.equal([]);
+      // each queued candle was tried: the first failure did not drop the second
+      expect(errors.map((e) => (e as Error).message)).to.deep.equal(['publish broke', 'publish broke']);
+      feed.stop();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('defaults to no warm-up on the simulated source', () => {
