@@ -130,7 +130,7 @@ describe('handlers/market-data: MarketDataFeed', () => {
       };
       const errors: unknown[] = [];
       const feed = new MarketDataFeed({ source: source as unknown as MarketSource, hub: hub as never, warmupBars: 6, now: () => T0 + 8 * MIN });
-      feed.start({ update: () => undefined, error: (e) => void errors.push(e), fail: (e) => void errors.push(e) });
+      feed.start({ update: () => undefined, error: (e) => void errors.push(e) });
       source.emit(bars[6]!, true); // queued until the history arrives
       source.emit({ ...bars[6]!, time: bars[6]!.time + MIN }, true);
       expect(candles.length).to.equal(2);
