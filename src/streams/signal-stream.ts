@@ -1,5 +1,5 @@
 import type { SignalMessage } from '../../generated/types.ts';
-import type { MarketSource, Resolution } from '../market/source.ts';
+import type { Bar, MarketSource, Resolution } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { StrategyEvaluator, TradingSignal } from '../trading/strategy-evaluator.ts';
 import type { Stream, StreamContext } from './stream.ts';
@@ -20,15 +20,26 @@ export interface SignalStreamOptions {
 /**
  * Feeds every closed bar of every symbol to the strategy evaluator, and publishes each non-HOLD signal (the
  * evaluator only notifies those) as a dashboard `signal` with its confidence, fields at the root.
+ *
+ * The evaluator is shared (auto-trading listens to it too) and outlives this stream's restarts, so each bar of a
+ * symbol reaches it once and in time order: a bar not newer than the last one fed (a warm-up after a restart
+ * overlapping what was already fed, a repeated live bar) is skipped. A `stop()` while `start()` is still loading
+ * history ends that start: it subscribes nothing and feeds nothing more.
  */
 export class SignalStream implements Stream {
   readonly name = 'signals';
   private unsubscribers: (() => void)[] = [];
+  /** Bumped by stop(): a start() of an older generation is obsolete. */
+  private generation = 0;
+  /** Time of the last closed bar fed to the evaluator, per symbol; kept across restarts, like the evaluator. */
+  private readonly fedUpTo = new Map<string, number>();
 
   constructor(private readonly deps: SignalStreamOptions) {}
 
   async start(ctx: StreamContext): Promise<void> {
     this.stop();
+    const generation = this.generation;
+    const current = (): boolean => generation === this.generation;
     const { source, evaluator, resolution } = this.deps;
     this.unsubscribers.push(evaluator.onSignal((signal) => {
       try {
@@ -44,16 +55,18 @@ export class SignalStream implements Stream {
         try {
           const from = now - this.deps.warmupBars * this.deps.barMs;
           const history = await source.history(symbol, resolution, from, now - this.deps.barMs);
+          if (!current()) return;
           // Warm-up signals are history, not news: reset listeners would be heavier; evaluate silently instead.
-          for (const bar of history) evaluator.onClosedBar(symbol, bar, { silent: true });
+          for (const bar of history) this.feed(symbol, bar, true);
         } catch (err) {
+          if (!current()) return;
           ctx.error(err);
         }
       }
       this.unsubscribers.push(source.subscribeBars(symbol, resolution, (bar, closed) => {
         if (!closed) return;
         try {
-          evaluator.onClosedBar(symbol, bar);
+          this.feed(symbol, bar, false);
           ctx.update();
         } catch (err) {
           ctx.error(err);
@@ -63,8 +76,16 @@ export class SignalStream implements Stream {
   }
 
   stop(): void {
+    this.generation++;
     for (const u of this.unsubscribers) u();
     this.unsubscribers = [];
+  }
+
+  private feed(symbol: string, bar: Bar, silent: boolean): void {
+    const last = this.fedUpTo.get(symbol);
+    if (last !== undefined && bar.time <= last) return;
+    this.fedUpTo.set(symbol, bar.time);
+    this.deps.evaluator.onClosedBar(symbol, bar, { silent });
   }
 }
 
