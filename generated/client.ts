@@ -10,8 +10,9 @@ import type { ValidatorTable } from './runtime.ts';
 export const ResolutionValues = ['1', '5', '15', '30', '60', 'D'] as const satisfies readonly T.Resolution[];
 export const SideValues = ['BUY', 'SELL'] as const satisfies readonly T.Side[];
 export const SignalTypeValues = ['BUY', 'SELL', 'HOLD'] as const satisfies readonly T.SignalType[];
-export const ErrorCodeValues = ['INVALID_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNKNOWN_SYMBOL', 'SUBSCRIPTION_LIMIT', 'UNKNOWN_STREAM', 'UNKNOWN_BACKTEST', 'BACKTEST_FAILED', 'INTERNAL_ERROR'] as const satisfies readonly T.ErrorCode[];
+export const ErrorCodeValues = ['INVALID_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNKNOWN_SYMBOL', 'SUBSCRIPTION_LIMIT', 'UNKNOWN_STREAM', 'UNKNOWN_BACKTEST', 'BACKTEST_FAILED', 'INTERNAL_ERROR', 'UNAVAILABLE'] as const satisfies readonly T.ErrorCode[];
 export const DashboardStreamValues = ['prices', 'signals', 'trades', 'portfolio'] as const satisfies readonly T.DashboardStream[];
+export const RecoveryReasonValues = ['epoch', 'expired', 'limit'] as const satisfies readonly T.RecoveryReason[];
 
 /** What the client core needs to know about one endpoint, as data. */
 export interface ClientEndpointInfo {
@@ -20,7 +21,7 @@ export interface ClientEndpointInfo {
   /** Path parameters (in order); an endpoint with parameters needs them to build its URL. */
   readonly params: readonly string[];
   readonly buildPath?: (params: Record<string, string>) => A.AddressResult<string>;
-  /** Validators of the messages the server sends, keyed by `type` (the same tables the server checks with). */
+  /** Validators of the messages the server sends, keyed by `type`: open (fields added later pass; ignore them). */
   readonly outbound: ValidatorTable;
   /** Requests correlated by `id`: request `type` → the `type`s of its possible replies. */
   readonly requests: Readonly<Record<string, readonly string[]>>;

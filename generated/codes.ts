@@ -12,6 +12,7 @@ export const ErrorCodes = {
   UNKNOWN_BACKTEST: 'no backtest has this id',
   BACKTEST_FAILED: 'the backtest run failed',
   INTERNAL_ERROR: 'the server failed while handling a valid request',
+  UNAVAILABLE: 'the pub/sub broker is unreachable; nothing was changed, retry later',
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;
 
@@ -27,6 +28,7 @@ export const CloseCodes = {
   RATE_LIMITED: { code: 4002, reason: 'inbound message rate exceeded', reconnect: true },
   SERVER_FULL: { code: 4003, reason: 'server at max connections', reconnect: true },
   HEARTBEAT_TIMEOUT: { code: 4004, reason: 'heartbeat timeout', reconnect: true },
+  INSUFFICIENT_STATE: { code: 4005, reason: 'continuity lost; reconnect and recover', reconnect: true },
   UNKNOWN_BACKTEST: { code: 4500, reason: 'unknown backtest id', reconnect: false },
   BAD_REQUEST: { code: 4501, reason: 'invalid connection url', reconnect: false },
 } as const;

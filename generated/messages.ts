@@ -2,6 +2,7 @@
 
 import type * as T from './types.ts';
 import * as V from './validators.js';
+import * as S from './validators-strict.js';
 import type { ValidatorTable } from './runtime.ts';
 
 /** A handler may answer synchronously or with a promise. */
@@ -57,13 +58,22 @@ export const operationEndpointInbound: ValidatorTable = {
   'ping': V.validateStreamPingMessage,
 };
 
-/** Validators of outbound messages, keyed by `type`. */
+/** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
 export const operationEndpointOutbound: ValidatorTable = {
   'bars.subscribe.response': V.validateBarsSubscribeResponseMessage,
   'bars.unsubscribe.response': V.validateBarsUnsubscribeResponseMessage,
   'bars.update': V.validateBarsUpdateMessage,
   'error': V.validateOperationErrorMessage,
   'pong': V.validateStreamPongMessage,
+};
+
+/** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
+export const operationEndpointOutboundStrict: ValidatorTable = {
+  'bars.subscribe.response': S.validateBarsSubscribeResponseMessage,
+  'bars.unsubscribe.response': S.validateBarsUnsubscribeResponseMessage,
+  'bars.update': S.validateBarsUpdateMessage,
+  'error': S.validateOperationErrorMessage,
+  'pong': S.validateStreamPongMessage,
 };
 
 /** Handlers for every inbound message of /api/v1/ws; each returns the operation's reply. */
@@ -93,6 +103,7 @@ export const operationEndpointEndpoint = {
   address: '/api/v1/ws',
   inbound: operationEndpointInbound,
   outbound: operationEndpointOutbound,
+  outboundStrict: operationEndpointOutboundStrict,
 } as const;
 
 // ---------------------------------------------------------------- /ws (Dashboard stream)
@@ -109,7 +120,7 @@ export const dashboardInbound: ValidatorTable = {
   'ping': V.validateStreamPingMessage,
 };
 
-/** Validators of outbound messages, keyed by `type`. */
+/** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
 export const dashboardOutbound: ValidatorTable = {
   'subscriptions': V.validateDashboardSubscriptionsMessage,
   'price_update': V.validatePriceUpdateMessage,
@@ -118,6 +129,17 @@ export const dashboardOutbound: ValidatorTable = {
   'portfolio_update': V.validatePortfolioUpdateMessage,
   'error': V.validateDashboardErrorMessage,
   'pong': V.validateStreamPongMessage,
+};
+
+/** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
+export const dashboardOutboundStrict: ValidatorTable = {
+  'subscriptions': S.validateDashboardSubscriptionsMessage,
+  'price_update': S.validatePriceUpdateMessage,
+  'signal': S.validateSignalMessage,
+  'trade_executed': S.validateTradeExecutedMessage,
+  'portfolio_update': S.validatePortfolioUpdateMessage,
+  'error': S.validateDashboardErrorMessage,
+  'pong': S.validateStreamPongMessage,
 };
 
 /** Handlers for every inbound message of /ws; each returns the operation's reply. */
@@ -147,6 +169,7 @@ export const dashboardEndpoint = {
   address: '/ws',
   inbound: dashboardInbound,
   outbound: dashboardOutbound,
+  outboundStrict: dashboardOutboundStrict,
 } as const;
 
 // ---------------------------------------------------------------- /api/ws/stream/backtest/{backtest_id} (Backtest stream)
@@ -161,7 +184,7 @@ export const backtestStreamInbound: ValidatorTable = {
   'ping': V.validateStreamPingMessage,
 };
 
-/** Validators of outbound messages, keyed by `type`. */
+/** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
 export const backtestStreamOutbound: ValidatorTable = {
   'connected': V.validateStreamConnectedMessage,
   'progress': V.validateBacktestProgressMessage,
@@ -171,6 +194,18 @@ export const backtestStreamOutbound: ValidatorTable = {
   'complete': V.validateBacktestCompleteMessage,
   'error': V.validateStreamErrorMessage,
   'pong': V.validateStreamPongMessage,
+};
+
+/** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
+export const backtestStreamOutboundStrict: ValidatorTable = {
+  'connected': S.validateStreamConnectedMessage,
+  'progress': S.validateBacktestProgressMessage,
+  'trade': S.validateBacktestTradeMessage,
+  'equity': S.validateBacktestEquityMessage,
+  'metrics': S.validateBacktestMetricsMessage,
+  'complete': S.validateBacktestCompleteMessage,
+  'error': S.validateStreamErrorMessage,
+  'pong': S.validateStreamPongMessage,
 };
 
 /** Handlers for every inbound message of /api/ws/stream/backtest/{backtest_id}; each returns the operation's reply. */
@@ -192,6 +227,7 @@ export const backtestStreamEndpoint = {
   address: '/api/ws/stream/backtest/{backtest_id}',
   inbound: backtestStreamInbound,
   outbound: backtestStreamOutbound,
+  outboundStrict: backtestStreamOutboundStrict,
 } as const;
 
 // ---------------------------------------------------------------- /api/ws/stream/live-trading (Live trading stream)
@@ -206,7 +242,7 @@ export const liveTradingStreamInbound: ValidatorTable = {
   'ping': V.validateStreamPingMessage,
 };
 
-/** Validators of outbound messages, keyed by `type`. */
+/** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
 export const liveTradingStreamOutbound: ValidatorTable = {
   'connected': V.validateStreamConnectedMessage,
   'position_update': V.validatePositionUpdateMessage,
@@ -216,6 +252,18 @@ export const liveTradingStreamOutbound: ValidatorTable = {
   'pnl_update': V.validatePnlUpdateMessage,
   'error': V.validateStreamErrorMessage,
   'pong': V.validateStreamPongMessage,
+};
+
+/** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
+export const liveTradingStreamOutboundStrict: ValidatorTable = {
+  'connected': S.validateStreamConnectedMessage,
+  'position_update': S.validatePositionUpdateMessage,
+  'order_update': S.validateOrderUpdateMessage,
+  'order_execution': S.validateOrderExecutionMessage,
+  'risk_update': S.validateRiskUpdateMessage,
+  'pnl_update': S.validatePnlUpdateMessage,
+  'error': S.validateStreamErrorMessage,
+  'pong': S.validateStreamPongMessage,
 };
 
 /** Handlers for every inbound message of /api/ws/stream/live-trading; each returns the operation's reply. */
@@ -237,6 +285,7 @@ export const liveTradingStreamEndpoint = {
   address: '/api/ws/stream/live-trading',
   inbound: liveTradingStreamInbound,
   outbound: liveTradingStreamOutbound,
+  outboundStrict: liveTradingStreamOutboundStrict,
 } as const;
 
 // ---------------------------------------------------------------- /api/ws/stream/market-data/{symbol} (Market data stream)
@@ -251,7 +300,7 @@ export const marketDataStreamInbound: ValidatorTable = {
   'ping': V.validateStreamPingMessage,
 };
 
-/** Validators of outbound messages, keyed by `type`. */
+/** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
 export const marketDataStreamOutbound: ValidatorTable = {
   'connected': V.validateStreamConnectedMessage,
   'candle': V.validateMarketCandleMessage,
@@ -260,6 +309,17 @@ export const marketDataStreamOutbound: ValidatorTable = {
   'confluence': V.validateMarketConfluenceMessage,
   'error': V.validateStreamErrorMessage,
   'pong': V.validateStreamPongMessage,
+};
+
+/** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
+export const marketDataStreamOutboundStrict: ValidatorTable = {
+  'connected': S.validateStreamConnectedMessage,
+  'candle': S.validateMarketCandleMessage,
+  'pattern': S.validateMarketPatternMessage,
+  'market_structure': S.validateMarketStructureMessage,
+  'confluence': S.validateMarketConfluenceMessage,
+  'error': S.validateStreamErrorMessage,
+  'pong': S.validateStreamPongMessage,
 };
 
 /** Handlers for every inbound message of /api/ws/stream/market-data/{symbol}; each returns the operation's reply. */
@@ -281,6 +341,7 @@ export const marketDataStreamEndpoint = {
   address: '/api/ws/stream/market-data/{symbol}',
   inbound: marketDataStreamInbound,
   outbound: marketDataStreamOutbound,
+  outboundStrict: marketDataStreamOutboundStrict,
 } as const;
 
 /** Every WebSocket endpoint of the contract. */

@@ -44,12 +44,82 @@ export type ErrorCode =
   | 'UNKNOWN_STREAM'
   | 'UNKNOWN_BACKTEST'
   | 'BACKTEST_FAILED'
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  | 'UNAVAILABLE';
 /**
- * A dashboard stream name.
+ * A dashboard stream name; stream `prices` is hub topic `dashboard:prices`, and so on.
  */
 export type DashboardStream = 'prices' | 'signals' | 'trades' | 'portfolio';
+/**
+ * The hub topic a publication was published on, and the key of SinceMap and PositionsMap. Topics:
+ * `bars:<SYMBOL>:<RES>` (/api/v1/ws); `dashboard:prices`, `dashboard:signals`, `dashboard:trades`,
+ * `dashboard:portfolio` (/ws); `backtest:<backtest_id>`; `live-trading:orders:<SYMBOL>` (or
+ * `live-trading:orders:*` when the stream has no `symbols`), `live-trading:positions:<SYMBOLS>` (the stream's
+ * sorted, comma-joined symbols, or `*`), `live-trading:account`; `market-data:<SYMBOL>:<RES>`. A client treats
+ * it as an opaque name: it reads it from pushes and positions and sends it back in `since`.
+ *
+ */
+export type HubTopic = string;
+/**
+ * The publication's offset on its topic (`topic`): 1, 2, 3... with no gap within one epoch. Present on every
+ * message pushed on a topic (live or replayed); absent on snapshots sent to one client, whose position is the
+ * `asOf` of the subscription.
+ *
+ */
+export type PublicationSeq = number;
+/**
+ * Why a subscribe that gave `since` was not recovered. `epoch`: the topic's epoch is not `since.epoch` (its
+ * history was lost or reset). `expired`: history no longer holds every publication after `since.offset`
+ * (trimmed by count or age), or `since.offset` is ahead of the topic. `limit`: more publications were missed
+ * than the server replays (default 1000).
+ *
+ */
+export type RecoveryReason = 'epoch' | 'expired' | 'limit';
 
+/**
+ * A position in one topic's stream: `epoch` names this copy of the topic's history (it changes whenever that
+ * history is lost, and an offset is never compared across epochs); `offset` is the offset of the last
+ * publication included (0 before the first).
+ *
+ */
+export interface StreamPosition {
+  /**
+   * Opaque; compare for equality only.
+   */
+  epoch: string;
+  /**
+   * The last publication included (a `seq`); 0 = none yet.
+   */
+  offset: number;
+}
+/**
+ * The state of one topic after a subscribe. `asOf`: the position the client is current to once the replay is
+ * done (recovered) or once the snapshot that follows has been applied (not recovered); apply later updates
+ * with `seq > asOf.offset` only. `recovered`: true only when `since` was given and every publication after it
+ * is replayed (in order, before any live one). `reason`: why not, when `since` was given and `recovered` is
+ * false.
+ *
+ */
+export interface SubscriptionState {
+  asOf: StreamPosition;
+  recovered: boolean;
+  reason?: RecoveryReason;
+}
+/**
+ * Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last
+ * `seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,
+ * and as the `since` query parameter (URL-encoded JSON) of /ws and the seed-003 streams.
+ *
+ */
+export interface SinceMap {
+  [k: string]: StreamPosition | undefined;
+}
+/**
+ * Server → client, per hub topic subscribed by this request (or at connect), its SubscriptionState.
+ */
+export interface PositionsMap {
+  [k: string]: SubscriptionState | undefined;
+}
 /**
  * One OHLCV bar. `time` is the start of the bar's period (epoch ms UTC).
  */
@@ -65,6 +135,16 @@ export interface BarsSubscriptionRequest {
   symbol: TickerSymbol;
   resolution?: Resolution;
 }
+/**
+ * A bars subscribe. `since`: recover from a position the client holds on this topic (the epoch of its `asOf`
+ * and the last `seq` it applied).
+ *
+ */
+export interface BarsSubscribeRequest {
+  symbol: TickerSymbol;
+  resolution?: Resolution;
+  since?: StreamPosition;
+}
 export interface SubscriptionResponse {
   /**
    * Always `ok` from this server (failures are replied with an `error` message).
@@ -72,6 +152,23 @@ export interface SubscriptionResponse {
   status: 'ok' | 'error';
   message: string;
   topic: BarsTopic;
+}
+/**
+ * A bars subscribe's outcome: the topic and its SubscriptionState fields (`asOf`, `recovered`, `reason`).
+ * Recovered: the missed `bars.update`s follow in order, then live ones. Not recovered: the current bar follows
+ * (no `seq`; when one exists), then updates with `seq > asOf.offset`.
+ *
+ */
+export interface BarsSubscribeResult {
+  /**
+   * Always `ok` from this server (failures are replied with an `error` message).
+   */
+  status: 'ok' | 'error';
+  message: string;
+  topic: BarsTopic;
+  asOf: StreamPosition;
+  recovered: boolean;
+  reason?: RecoveryReason;
 }
 export interface ErrorPayload {
   code: ErrorCode;
@@ -87,7 +184,7 @@ export interface ErrorPayload {
 export interface BarsSubscribeMessage {
   type: 'bars.subscribe';
   id?: RequestId;
-  payload: BarsSubscriptionRequest;
+  payload: BarsSubscribeRequest;
 }
 export interface BarsUnsubscribeMessage {
   type: 'bars.unsubscribe';
@@ -97,7 +194,7 @@ export interface BarsUnsubscribeMessage {
 export interface BarsSubscribeResponseMessage {
   type: 'bars.subscribe.response';
   id?: RequestId;
-  payload: SubscriptionResponse;
+  payload: BarsSubscribeResult;
 }
 export interface BarsUnsubscribeResponseMessage {
   type: 'bars.unsubscribe.response';
@@ -107,6 +204,7 @@ export interface BarsUnsubscribeResponseMessage {
 export interface BarsUpdateMessage {
   type: 'bars.update';
   topic: BarsTopic;
+  seq?: PublicationSeq;
   payload: Bar;
 }
 export interface OperationErrorMessage {
@@ -130,6 +228,8 @@ export interface PriceData {
 }
 export interface PriceUpdateMessage {
   type: 'price_update';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   /**
    * Only the symbols whose price changed since the last update.
    */
@@ -140,6 +240,8 @@ export interface PriceUpdateMessage {
 }
 export interface SignalMessage {
   type: 'signal';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   signal_type: SignalType;
   symbol: TickerSymbol;
   price: number;
@@ -156,6 +258,8 @@ export interface SignalMessage {
 }
 export interface TradeExecutedMessage {
   type: 'trade_executed';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   symbol: TickerSymbol;
   side: Side;
   quantity: number;
@@ -197,6 +301,8 @@ export interface PortfolioSnapshot {
 }
 export interface PortfolioUpdateMessage {
   type: 'portfolio_update';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   positions: PortfolioPosition[];
   cash: number;
   equity: number;
@@ -206,6 +312,9 @@ export interface PortfolioUpdateMessage {
   daily_pnl: number;
   timestamp: Timestamp;
 }
+/**
+ * `since`: recover these streams from the positions held, keyed by hub topic (`dashboard:prices`...).
+ */
 export interface DashboardSubscribeMessage {
   type: 'subscribe';
   id?: RequestId;
@@ -213,6 +322,7 @@ export interface DashboardSubscribeMessage {
    * @minItems 1
    */
   streams: [string, ...string[]];
+  since?: SinceMap;
 }
 export interface DashboardUnsubscribeMessage {
   type: 'unsubscribe';
@@ -222,6 +332,11 @@ export interface DashboardUnsubscribeMessage {
    */
   streams: [string, ...string[]];
 }
+/**
+ * `positions`: the state of each stream subscribed by this request (or at connect), keyed by hub topic
+ * (`dashboard:prices`...). Absent on an unsubscribe reply.
+ *
+ */
 export interface DashboardSubscriptionsMessage {
   type: 'subscriptions';
   id?: RequestId;
@@ -229,6 +344,7 @@ export interface DashboardSubscriptionsMessage {
    * The streams this connection now receives.
    */
   streams: DashboardStream[];
+  positions?: PositionsMap;
 }
 export interface DashboardErrorMessage {
   type: 'error';
@@ -237,6 +353,9 @@ export interface DashboardErrorMessage {
   message: string;
   field?: string;
 }
+/**
+ * `positions`: the state of each topic this stream subscribed at connect, keyed by hub topic.
+ */
 export interface ConnectedData {
   stream: 'backtest' | 'live-trading' | 'market-data';
   message: string;
@@ -245,6 +364,7 @@ export interface ConnectedData {
   symbols?: TickerSymbol[];
   symbol?: TickerSymbol;
   resolution?: Resolution;
+  positions?: PositionsMap;
 }
 export interface StreamConnectedMessage {
   type: 'connected';
@@ -291,6 +411,8 @@ export interface ProgressData {
 }
 export interface BacktestProgressMessage {
   type: 'progress';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: ProgressData;
 }
@@ -311,6 +433,8 @@ export interface BacktestTradeData {
 }
 export interface BacktestTradeMessage {
   type: 'trade';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: BacktestTradeData;
 }
@@ -324,11 +448,15 @@ export interface EquityPoint {
 }
 export interface BacktestEquityMessage {
   type: 'equity';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: EquityPoint;
 }
 export interface BacktestMetricsMessage {
   type: 'metrics';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: BacktestMetrics;
 }
@@ -345,11 +473,15 @@ export interface BacktestResult {
 }
 export interface BacktestCompleteMessage {
   type: 'complete';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: BacktestResult;
 }
 export interface StreamErrorMessage {
   type: 'error';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: ErrorPayload;
 }
@@ -376,6 +508,8 @@ export interface LivePosition {
 }
 export interface PositionUpdateMessage {
   type: 'position_update';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: {
     positions: LivePosition[];
@@ -396,6 +530,8 @@ export interface OrderData {
 }
 export interface OrderUpdateMessage {
   type: 'order_update';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: OrderData;
 }
@@ -411,6 +547,8 @@ export interface ExecutionData {
 }
 export interface OrderExecutionMessage {
   type: 'order_execution';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: ExecutionData;
 }
@@ -439,6 +577,8 @@ export interface RiskData {
 }
 export interface RiskUpdateMessage {
   type: 'risk_update';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: RiskData;
 }
@@ -450,6 +590,8 @@ export interface PnlData {
 }
 export interface PnlUpdateMessage {
   type: 'pnl_update';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: PnlData;
 }
@@ -464,6 +606,8 @@ export interface CandleData {
 }
 export interface MarketCandleMessage {
   type: 'candle';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: CandleData;
 }
@@ -486,6 +630,8 @@ export interface PatternData {
 }
 export interface MarketPatternMessage {
   type: 'pattern';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: PatternData;
 }
@@ -508,6 +654,8 @@ export interface StructureData {
 }
 export interface MarketStructureMessage {
   type: 'market_structure';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: StructureData;
 }
@@ -543,6 +691,8 @@ export interface ConfluenceData {
 }
 export interface MarketConfluenceMessage {
   type: 'confluence';
+  seq?: PublicationSeq;
+  topic?: HubTopic;
   timestamp: Timestamp;
   data: ConfluenceData;
 }

@@ -12,6 +12,8 @@ export interface ValidationIssue {
   schemaPath: string;
   keyword: string;
   params: Record<string, unknown>;
+  /** Set when the issue is about an object key (propertyNames). */
+  propertyName?: string;
   message?: string;
 }
 
@@ -26,9 +28,18 @@ export declare const validateSide: Validator<T.Side>;
 export declare const validateSignalType: Validator<T.SignalType>;
 export declare const validateErrorCode: Validator<T.ErrorCode>;
 export declare const validateDashboardStream: Validator<T.DashboardStream>;
+export declare const validateHubTopic: Validator<T.HubTopic>;
+export declare const validatePublicationSeq: Validator<T.PublicationSeq>;
+export declare const validateStreamPosition: Validator<T.StreamPosition>;
+export declare const validateRecoveryReason: Validator<T.RecoveryReason>;
+export declare const validateSubscriptionState: Validator<T.SubscriptionState>;
+export declare const validateSinceMap: Validator<T.SinceMap>;
+export declare const validatePositionsMap: Validator<T.PositionsMap>;
 export declare const validateBar: Validator<T.Bar>;
 export declare const validateBarsSubscriptionRequest: Validator<T.BarsSubscriptionRequest>;
+export declare const validateBarsSubscribeRequest: Validator<T.BarsSubscribeRequest>;
 export declare const validateSubscriptionResponse: Validator<T.SubscriptionResponse>;
+export declare const validateBarsSubscribeResult: Validator<T.BarsSubscribeResult>;
 export declare const validateErrorPayload: Validator<T.ErrorPayload>;
 export declare const validateBarsSubscribeMessage: Validator<T.BarsSubscribeMessage>;
 export declare const validateBarsUnsubscribeMessage: Validator<T.BarsUnsubscribeMessage>;

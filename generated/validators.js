@@ -222,7 +222,7 @@ return errors === 0;
 }
 
 export const validateErrorCode = validate20;
-const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR"]};
+const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE"]};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -231,7 +231,7 @@ if(typeof data !== "string"){
 validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR"))){
+if(!(((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE"))){
 validate20.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -240,7 +240,7 @@ return errors === 0;
 }
 
 export const validateDashboardStream = validate21;
-const schema22 = {"type":"string","description":"A dashboard stream name.","enum":["prices","signals","trades","portfolio"]};
+const schema22 = {"type":"string","description":"A dashboard stream name; stream `prices` is hub topic `dashboard:prices`, and so on.","enum":["prices","signals","trades","portfolio"]};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -257,133 +257,27 @@ validate21.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBar = validate22;
-const schema23 = {"type":"object","description":"One OHLCV bar. `time` is the start of the bar's period (epoch ms UTC).","additionalProperties":false,"required":["time","open","high","low","close","volume"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"open":{"type":"number"},"high":{"type":"number"},"low":{"type":"number"},"close":{"type":"number"},"volume":{"type":"number","minimum":0}}};
+export const validateHubTopic = validate22;
+const schema23 = {"type":"string","description":"The hub topic a publication was published on, and the key of SinceMap and PositionsMap. Topics:\n`bars:<SYMBOL>:<RES>` (/api/v1/ws); `dashboard:prices`, `dashboard:signals`, `dashboard:trades`,\n`dashboard:portfolio` (/ws); `backtest:<backtest_id>`; `live-trading:orders:<SYMBOL>` (or\n`live-trading:orders:*` when the stream has no `symbols`), `live-trading:positions:<SYMBOLS>` (the stream's\nsorted, comma-joined symbols, or `*`), `live-trading:account`; `market-data:<SYMBOL>:<RES>`. A client treats\nit as an opaque name: it reads it from pushes and positions and sends it back in `since`.\n","minLength":1,"maxLength":2048};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.time === undefined) && (missing0 = "time")) || ((data.open === undefined) && (missing0 = "open"))) || ((data.high === undefined) && (missing0 = "high"))) || ((data.low === undefined) && (missing0 = "low"))) || ((data.close === undefined) && (missing0 = "close"))) || ((data.volume === undefined) && (missing0 = "volume"))){
-validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(typeof data === "string"){
+if(func2(data) > 2048){
+validate22.errors = [{instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "time") || (key0 === "open")) || (key0 === "high")) || (key0 === "low")) || (key0 === "close")) || (key0 === "volume"))){
-validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(func2(data) < 1){
+validate22.errors = [{instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.time !== undefined){
-let data0 = data.time;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate22.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs3){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate22.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.open !== undefined){
-let data1 = data.open;
-const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate22.errors = [{instancePath:instancePath+"/open",schemaPath:"#/properties/open/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.high !== undefined){
-let data2 = data.high;
-const _errs7 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate22.errors = [{instancePath:instancePath+"/high",schemaPath:"#/properties/high/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.low !== undefined){
-let data3 = data.low;
-const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate22.errors = [{instancePath:instancePath+"/low",schemaPath:"#/properties/low/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.close !== undefined){
-let data4 = data.close;
-const _errs11 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate22.errors = [{instancePath:instancePath+"/close",schemaPath:"#/properties/close/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.volume !== undefined){
-let data5 = data.volume;
-const _errs13 = errors;
-if(errors === _errs13){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate22.errors = [{instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate22.errors = [{instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
 }
 }
 }
 else {
-validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -391,88 +285,30 @@ validate22.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBarsSubscriptionRequest = validate23;
-const schema25 = {"type":"object","additionalProperties":false,"required":["symbol"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"}}};
+export const validatePublicationSeq = validate23;
+const schema24 = {"type":"integer","description":"The publication's offset on its topic (`topic`): 1, 2, 3... with no gap within one epoch. Present on every\nmessage pushed on a topic (live or replayed); absent on snapshots sent to one client, whose position is the\n`asOf` of the subscription.\n","minimum":1};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
+if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
+validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
 if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.symbol === undefined) && (missing0 = "symbol")){
-validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((typeof data == "number") && (isFinite(data))){
+if(data < 1 || isNaN(data)){
+validate23.errors = [{instancePath,schemaPath:"#/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "symbol") || (key0 === "resolution"))){
-validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate23.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate23.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate23.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate23.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate23.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
 }
 }
 validate23.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSubscriptionResponse = validate24;
-const schema28 = {"type":"object","additionalProperties":false,"required":["status","message","topic"],"properties":{"status":{"type":"string","enum":["ok","error"],"description":"Always `ok` from this server (failures are replied with an `error` message)."},"message":{"type":"string"},"topic":{"$ref":"#/definitions/BarsTopic"}}};
+export const validateStreamPosition = validate24;
+const schema25 = {"type":"object","description":"A position in one topic's stream: `epoch` names this copy of the topic's history (it changes whenever that\nhistory is lost, and an offset is never compared across epochs); `offset` is the offset of the last\npublication included (0 before the first).\n","additionalProperties":false,"required":["epoch","offset"],"properties":{"epoch":{"type":"string","minLength":1,"maxLength":64,"description":"Opaque; compare for equality only."},"offset":{"type":"integer","minimum":0,"description":"The last publication included (a `seq`); 0 = none yet."}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -480,30 +316,40 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.status === undefined) && (missing0 = "status")) || ((data.message === undefined) && (missing0 = "message"))) || ((data.topic === undefined) && (missing0 = "topic"))){
+if(((data.epoch === undefined) && (missing0 = "epoch")) || ((data.offset === undefined) && (missing0 = "offset"))){
 validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "status") || (key0 === "message")) || (key0 === "topic"))){
+if(!((key0 === "epoch") || (key0 === "offset"))){
 validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.status !== undefined){
-let data0 = data.status;
+if(data.epoch !== undefined){
+let data0 = data.epoch;
 const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate24.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) > 64){
+validate24.errors = [{instancePath:instancePath+"/epoch",schemaPath:"#/properties/epoch/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
-if(!((data0 === "ok") || (data0 === "error"))){
-validate24.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema28.properties.status.enum},message:"must be equal to one of the allowed values"}];
+else {
+if(func2(data0) < 1){
+validate24.errors = [{instancePath:instancePath+"/epoch",schemaPath:"#/properties/epoch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
+}
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/epoch",schemaPath:"#/properties/epoch/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs2 === errors;
 }
@@ -511,39 +357,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.message !== undefined){
+if(data.offset !== undefined){
+let data1 = data.offset;
 const _errs4 = errors;
-if(typeof data.message !== "string"){
-validate24.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate24.errors = [{instancePath:instancePath+"/offset",schemaPath:"#/properties/offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+validate24.errors = [{instancePath:instancePath+"/offset",schemaPath:"#/properties/offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
 }
 var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(!pattern1.test(data2)){
-validate24.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/BarsTopic/pattern",keyword:"pattern",params:{pattern: "^bars:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(1|5|15|30|60|D)$"},message:"must match pattern \""+"^bars:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(1|5|15|30|60|D)$"+"\""}];
-return false;
-}
-}
-else {
-validate24.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/BarsTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -558,85 +390,26 @@ validate24.errors = vErrors;
 return errors === 0;
 }
 
-export const validateErrorPayload = validate25;
-const schema30 = {"type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string","description":"Human-readable; names the problem."},"field":{"type":"string","description":"JSON pointer of the offending field, for INVALID_MESSAGE (e.g. /payload/resolution)."}}};
+export const validateRecoveryReason = validate25;
+const schema26 = {"type":"string","description":"Why a subscribe that gave `since` was not recovered. `epoch`: the topic's epoch is not `since.epoch` (its\nhistory was lost or reset). `expired`: history no longer holds every publication after `since.offset`\n(trimmed by count or age), or `since.offset` is ahead of the topic. `limit`: more publications were missed\nthan the server replays (default 1000).\n","enum":["epoch","expired","limit"]};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
-validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(typeof data !== "string"){
+validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "code") || (key0 === "message")) || (key0 === "field"))){
-validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(((data === "epoch") || (data === "expired")) || (data === "limit"))){
+validate25.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema26.enum},message:"must be equal to one of the allowed values"}];
 return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.code !== undefined){
-let data0 = data.code;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate25.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR"))){
-validate25.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.message !== undefined){
-const _errs5 = errors;
-if(typeof data.message !== "string"){
-validate25.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.field !== undefined){
-const _errs7 = errors;
-if(typeof data.field !== "string"){
-validate25.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
 }
 validate25.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBarsSubscribeMessage = validate26;
-const schema32 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.subscribe"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsSubscriptionRequest"}}};
+export const validateSubscriptionState = validate26;
+const schema27 = {"type":"object","description":"The state of one topic after a subscribe. `asOf`: the position the client is current to once the replay is\ndone (recovered) or once the snapshot that follows has been applied (not recovered); apply later updates\nwith `seq > asOf.offset` only. `recovered`: true only when `since` was given and every publication after it\nis replayed (in order, before any live one). `reason`: why not, when `since` was given and `recovered` is\nfalse.\n","required":["asOf","recovered"],"properties":{"asOf":{"$ref":"#/definitions/StreamPosition"},"recovered":{"type":"boolean"},"reason":{"$ref":"#/definitions/RecoveryReason"}}};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -644,76 +417,121 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+if(((data.asOf === undefined) && (missing0 = "asOf")) || ((data.recovered === undefined) && (missing0 = "recovered"))){
 validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.asOf !== undefined){
+let data0 = data.asOf;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
-validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+const _errs2 = errors;
+if(errors === _errs2){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing1;
+if(((data0.epoch === undefined) && (missing1 = "epoch")) || ((data0.offset === undefined) && (missing1 = "offset"))){
+validate26.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs4 = errors;
+for(const key0 in data0){
+if(!((key0 === "epoch") || (key0 === "offset"))){
+validate26.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("bars.subscribe" !== data0){
-validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.subscribe"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
-const _errs4 = errors;
+if(_errs4 === errors){
+if(data0.epoch !== undefined){
+let data1 = data0.epoch;
 const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate26.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate26.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate26.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate26.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate26.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid2 = _errs5 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data0.offset !== undefined){
+let data2 = data0.offset;
+const _errs7 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate26.errors = [{instancePath:instancePath+"/asOf/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs7){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate26.errors = [{instancePath:instancePath+"/asOf/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid2 = _errs7 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.payload !== undefined){
-const _errs7 = errors;
-if(!(validate23(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
+if(data.recovered !== undefined){
+const _errs9 = errors;
+if(typeof data.recovered !== "boolean"){
+validate26.errors = [{instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.reason !== undefined){
+let data4 = data.reason;
+const _errs11 = errors;
+if(typeof data4 !== "string"){
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/definitions/RecoveryReason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data4 === "epoch") || (data4 === "expired")) || (data4 === "limit"))){
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/definitions/RecoveryReason/enum",keyword:"enum",params:{allowedValues: schema26.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
 }
 }
 }
@@ -728,86 +546,240 @@ validate26.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBarsUnsubscribeMessage = validate28;
-const schema34 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsSubscriptionRequest"}}};
+export const validateSinceMap = validate27;
+const schema30 = {"type":"object","description":"Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last\n`seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,\nand as the `since` query parameter (URL-encoded JSON) of /ws and the seed-003 streams.\n","maxProperties":200,"propertyNames":{"$ref":"#/definitions/HubTopic"},"additionalProperties":{"$ref":"#/definitions/StreamPosition"}};
+
+function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(Object.keys(data).length > 200){
+validate27.errors = [{instancePath,schemaPath:"#/maxProperties",keyword:"maxProperties",params:{limit: 200},message:"must NOT have more than 200 properties"}];
+return false;
+}
+else {
+for(const key0 in data){
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof key0 === "string"){
+if(func2(key0) > 2048){
+const err0 = {instancePath,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",propertyName:key0};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(func2(key0) < 1){
+const err1 = {instancePath,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+const err3 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate27.errors = vErrors;
+return false;
+break;
+}
+}
+if(valid0){
+for(const key1 in data){
+let data0 = data[key1];
+const _errs5 = errors;
+const _errs6 = errors;
+if(errors === _errs6){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing0;
+if(((data0.epoch === undefined) && (missing0 = "epoch")) || ((data0.offset === undefined) && (missing0 = "offset"))){
+validate27.errors = [{instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/StreamPosition/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs8 = errors;
+for(const key2 in data0){
+if(!((key2 === "epoch") || (key2 === "offset"))){
+validate27.errors = [{instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/StreamPosition/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs8 === errors){
+if(data0.epoch !== undefined){
+let data1 = data0.epoch;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate27.errors = [{instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate27.errors = [{instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate27.errors = [{instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid4 = _errs9 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data0.offset !== undefined){
+let data2 = data0.offset;
+const _errs11 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate27.errors = [{instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs11){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate27.errors = [{instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid4 = _errs11 === errors;
+}
+else {
+var valid4 = true;
+}
+}
+}
+}
+}
+else {
+validate27.errors = [{instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/StreamPosition/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs5 === errors;
+if(!valid2){
+break;
+}
+}
+}
+}
+}
+else {
+validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate27.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePositionsMap = validate28;
+const schema33 = {"type":"object","description":"Server → client, per hub topic subscribed by this request (or at connect), its SubscriptionState.","propertyNames":{"$ref":"#/definitions/HubTopic"},"additionalProperties":{"$ref":"#/definitions/SubscriptionState"}};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+for(const key0 in data){
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof key0 === "string"){
+if(func2(key0) > 2048){
+const err0 = {instancePath,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",propertyName:key0};
+if(vErrors === null){
+vErrors = [err0];
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
-validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(func2(key0) < 1){
+const err1 = {instancePath,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+const err3 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate28.errors = vErrors;
 return false;
 break;
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("bars.unsubscribe" !== data0){
-validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.unsubscribe"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
 if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
-const _errs4 = errors;
+for(const key1 in data){
 const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate28.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate28.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate28.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs7 = errors;
-if(!(validate23(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate26(data[key1], {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key1,rootData}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
 errors = vErrors.length;
 }
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
+var valid2 = _errs5 === errors;
+if(!valid2){
+break;
 }
 }
 }
@@ -821,8 +793,8 @@ validate28.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBarsSubscribeResponseMessage = validate30;
-const schema36 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.subscribe.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/SubscriptionResponse"}}};
+export const validateBar = validate30;
+const schema35 = {"type":"object","description":"One OHLCV bar. `time` is the start of the bar's period (epoch ms UTC).","required":["time","open","high","low","close","volume"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"open":{"type":"number"},"high":{"type":"number"},"low":{"type":"number"},"close":{"type":"number"},"volume":{"type":"number","minimum":0}}};
 
 function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -830,58 +802,39 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+if(((((((data.time === undefined) && (missing0 = "time")) || ((data.open === undefined) && (missing0 = "open"))) || ((data.high === undefined) && (missing0 = "high"))) || ((data.low === undefined) && (missing0 = "low"))) || ((data.close === undefined) && (missing0 = "close"))) || ((data.volume === undefined) && (missing0 = "volume"))){
 validate30.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.time !== undefined){
+let data0 = data.time;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
-validate30.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
 const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate30.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate30.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if("bars.subscribe.response" !== data0){
-validate30.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.subscribe.response"},message:"must be equal to constant"}];
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate30.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+}
+}
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
+if(data.open !== undefined){
+let data1 = data.open;
 const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate30.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate30.errors = [{instancePath:instancePath+"/open",schemaPath:"#/properties/open/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-else {
-if(func2(data1) < 1){
-validate30.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate30.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs4 === errors;
 }
@@ -889,16 +842,66 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.payload !== undefined){
-const _errs7 = errors;
-if(!(validate24(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
+if(data.high !== undefined){
+let data2 = data.high;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate30.errors = [{instancePath:instancePath+"/high",schemaPath:"#/properties/high/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.low !== undefined){
+let data3 = data.low;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate30.errors = [{instancePath:instancePath+"/low",schemaPath:"#/properties/low/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.close !== undefined){
+let data4 = data.close;
+const _errs10 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate30.errors = [{instancePath:instancePath+"/close",schemaPath:"#/properties/close/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.volume !== undefined){
+let data5 = data.volume;
+const _errs12 = errors;
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate30.errors = [{instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate30.errors = [{instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -914,39 +917,50 @@ validate30.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBarsUnsubscribeResponseMessage = validate32;
-const schema38 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.unsubscribe.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/SubscriptionResponse"}}};
+export const validateBarsSubscriptionRequest = validate31;
+const schema37 = {"type":"object","additionalProperties":false,"required":["symbol"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"}}};
 
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((data.symbol === undefined) && (missing0 = "symbol")){
+validate31.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
-validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!((key0 === "symbol") || (key0 === "resolution"))){
+validate31.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
+if(data.symbol !== undefined){
+let data0 = data.symbol;
 const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate31.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
-if("bars.unsubscribe.response" !== data0){
-validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.unsubscribe.response"},message:"must be equal to constant"}];
+else {
+if(!pattern0.test(data0)){
+validate31.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
+}
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs2 === errors;
 }
@@ -954,41 +968,181 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
-const _errs4 = errors;
+if(data.resolution !== undefined){
+let data1 = data.resolution;
 const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate32.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+if(typeof data1 !== "string"){
+validate31.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate31.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate31.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate31.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsSubscribeRequest = validate32;
+const schema40 = {"type":"object","description":"A bars subscribe. `since`: recover from a position the client holds on this topic (the epoch of its `asOf`\nand the last `seq` it applied).\n","additionalProperties":false,"required":["symbol"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"since":{"$ref":"#/definitions/StreamPosition"}}};
+
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.symbol === undefined) && (missing0 = "symbol")){
+validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(func2(data1) < 1){
-validate32.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "symbol") || (key0 === "resolution")) || (key0 === "since"))){
+validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate32.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate32.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate32.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate32.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs2 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.payload !== undefined){
-const _errs7 = errors;
-if(!(validate24(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate32.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
-var valid0 = _errs7 === errors;
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate32.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.since !== undefined){
+let data2 = data.since;
+const _errs8 = errors;
+const _errs9 = errors;
+if(errors === _errs9){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if(((data2.epoch === undefined) && (missing1 = "epoch")) || ((data2.offset === undefined) && (missing1 = "offset"))){
+validate32.errors = [{instancePath:instancePath+"/since",schemaPath:"#/definitions/StreamPosition/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs11 = errors;
+for(const key1 in data2){
+if(!((key1 === "epoch") || (key1 === "offset"))){
+validate32.errors = [{instancePath:instancePath+"/since",schemaPath:"#/definitions/StreamPosition/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs11 === errors){
+if(data2.epoch !== undefined){
+let data3 = data2.epoch;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data3 === "string"){
+if(func2(data3) > 64){
+validate32.errors = [{instancePath:instancePath+"/since/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data3) < 1){
+validate32.errors = [{instancePath:instancePath+"/since/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate32.errors = [{instancePath:instancePath+"/since/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid4 = _errs12 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data2.offset !== undefined){
+let data4 = data2.offset;
+const _errs14 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate32.errors = [{instancePath:instancePath+"/since/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate32.errors = [{instancePath:instancePath+"/since/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid4 = _errs14 === errors;
+}
+else {
+var valid4 = true;
+}
+}
+}
+}
+}
+else {
+validate32.errors = [{instancePath:instancePath+"/since",schemaPath:"#/definitions/StreamPosition/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
 }
 else {
 var valid0 = true;
@@ -1007,8 +1161,85 @@ validate32.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBarsUpdateMessage = validate34;
-const schema40 = {"type":"object","additionalProperties":false,"required":["type","topic","payload"],"properties":{"type":{"type":"string","const":"bars.update"},"topic":{"$ref":"#/definitions/BarsTopic"},"payload":{"$ref":"#/definitions/Bar"}}};
+export const validateSubscriptionResponse = validate33;
+const schema44 = {"type":"object","required":["status","message","topic"],"properties":{"status":{"type":"string","enum":["ok","error"],"description":"Always `ok` from this server (failures are replied with an `error` message)."},"message":{"type":"string"},"topic":{"$ref":"#/definitions/BarsTopic"}}};
+
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.status === undefined) && (missing0 = "status")) || ((data.message === undefined) && (missing0 = "message"))) || ((data.topic === undefined) && (missing0 = "topic"))){
+validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.status !== undefined){
+let data0 = data.status;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate33.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data0 === "ok") || (data0 === "error"))){
+validate33.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema44.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.message !== undefined){
+const _errs3 = errors;
+if(typeof data.message !== "string"){
+validate33.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs5 = errors;
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data2 === "string"){
+if(!pattern1.test(data2)){
+validate33.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/BarsTopic/pattern",keyword:"pattern",params:{pattern: "^bars:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(1|5|15|30|60|D)$"},message:"must match pattern \""+"^bars:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(1|5|15|30|60|D)$"+"\""}];
+return false;
+}
+}
+else {
+validate33.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/BarsTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate33.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsSubscribeResult = validate34;
+const schema46 = {"type":"object","description":"A bars subscribe's outcome: the topic and its SubscriptionState fields (`asOf`, `recovered`, `reason`).\nRecovered: the missed `bars.update`s follow in order, then live ones. Not recovered: the current bar follows\n(no `seq`; when one exists), then updates with `seq > asOf.offset`.\n","required":["status","message","topic","asOf","recovered"],"properties":{"status":{"type":"string","enum":["ok","error"],"description":"Always `ok` from this server (failures are replied with an `error` message)."},"message":{"type":"string"},"topic":{"$ref":"#/definitions/BarsTopic"},"asOf":{"$ref":"#/definitions/StreamPosition"},"recovered":{"type":"boolean"},"reason":{"$ref":"#/definitions/RecoveryReason"}}};
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1016,44 +1247,47 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.payload === undefined) && (missing0 = "payload"))){
+if((((((data.status === undefined) && (missing0 = "status")) || ((data.message === undefined) && (missing0 = "message"))) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.asOf === undefined) && (missing0 = "asOf"))) || ((data.recovered === undefined) && (missing0 = "recovered"))){
 validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.status !== undefined){
+let data0 = data.status;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "topic")) || (key0 === "payload"))){
-validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate34.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("bars.update" !== data0){
-validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.update"},message:"must be equal to constant"}];
+if(!((data0 === "ok") || (data0 === "error"))){
+validate34.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema46.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.message !== undefined){
+const _errs3 = errors;
+if(typeof data.message !== "string"){
+validate34.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.topic !== undefined){
-let data1 = data.topic;
-const _errs4 = errors;
+let data2 = data.topic;
 const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern1.test(data1)){
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data2 === "string"){
+if(!pattern1.test(data2)){
 validate34.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/BarsTopic/pattern",keyword:"pattern",params:{pattern: "^bars:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(1|5|15|30|60|D)$"},message:"must match pattern \""+"^bars:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(1|5|15|30|60|D)$"+"\""}];
 return false;
 }
@@ -1063,22 +1297,124 @@ validate34.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitio
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.payload !== undefined){
-const _errs7 = errors;
-if(!(validate22(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
-errors = vErrors.length;
+if(data.asOf !== undefined){
+let data3 = data.asOf;
+const _errs8 = errors;
+const _errs9 = errors;
+if(errors === _errs9){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing1;
+if(((data3.epoch === undefined) && (missing1 = "epoch")) || ((data3.offset === undefined) && (missing1 = "offset"))){
+validate34.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
 }
-var valid0 = _errs7 === errors;
+else {
+const _errs11 = errors;
+for(const key0 in data3){
+if(!((key0 === "epoch") || (key0 === "offset"))){
+validate34.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs11 === errors){
+if(data3.epoch !== undefined){
+let data4 = data3.epoch;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate34.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate34.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid3 = _errs12 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data3.offset !== undefined){
+let data5 = data3.offset;
+const _errs14 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate34.errors = [{instancePath:instancePath+"/asOf/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate34.errors = [{instancePath:instancePath+"/asOf/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid3 = _errs14 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.recovered !== undefined){
+const _errs16 = errors;
+if(typeof data.recovered !== "boolean"){
+validate34.errors = [{instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data7 = data.reason;
+const _errs18 = errors;
+if(typeof data7 !== "string"){
+validate34.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/definitions/RecoveryReason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data7 === "epoch") || (data7 === "expired")) || (data7 === "limit"))){
+validate34.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/definitions/RecoveryReason/enum",keyword:"enum",params:{allowedValues: schema26.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -1094,8 +1430,75 @@ validate34.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOperationErrorMessage = validate36;
-const schema42 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/ErrorPayload"}}};
+export const validateErrorPayload = validate35;
+const schema50 = {"type":"object","required":["code","message"],"properties":{"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string","description":"Human-readable; names the problem."},"field":{"type":"string","description":"JSON pointer of the offending field, for INVALID_MESSAGE (e.g. /payload/resolution)."}}};
+
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
+validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.code !== undefined){
+let data0 = data.code;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE"))){
+validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.message !== undefined){
+const _errs4 = errors;
+if(typeof data.message !== "string"){
+validate35.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.field !== undefined){
+const _errs6 = errors;
+if(typeof data.field !== "string"){
+validate35.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate35.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsSubscribeMessage = validate36;
+const schema52 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.subscribe"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsSubscribeRequest"}}};
 
 function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1124,8 +1527,8 @@ if(typeof data0 !== "string"){
 validate36.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("error" !== data0){
-validate36.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+if("bars.subscribe" !== data0){
+validate36.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.subscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1164,8 +1567,8 @@ var valid0 = true;
 if(valid0){
 if(data.payload !== undefined){
 const _errs7 = errors;
-if(!(validate25(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if(!(validate32(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs7 === errors;
@@ -1187,8 +1590,8 @@ validate36.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePriceData = validate38;
-const schema44 = {"type":"object","additionalProperties":false,"required":["price","change","change_pct"],"properties":{"price":{"type":"number","description":"Last price."},"change":{"type":"number","description":"Price minus the previous session close."},"change_pct":{"type":"number","description":"Change in percent of the previous close, 2 decimals."}}};
+export const validateBarsUnsubscribeMessage = validate38;
+const schema54 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsSubscriptionRequest"}}};
 
 function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1196,25 +1599,29 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.price === undefined) && (missing0 = "price")) || ((data.change === undefined) && (missing0 = "change"))) || ((data.change_pct === undefined) && (missing0 = "change_pct"))){
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
 validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "price") || (key0 === "change")) || (key0 === "change_pct"))){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
 validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.price !== undefined){
-let data0 = data.price;
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate38.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(typeof data0 !== "string"){
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("bars.unsubscribe" !== data0){
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.unsubscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1223,12 +1630,27 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.change !== undefined){
-let data1 = data.change;
+if(data.id !== undefined){
+let data1 = data.id;
 const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate38.errors = [{instancePath:instancePath+"/change",schemaPath:"#/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate38.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
+}
+else {
+if(func2(data1) < 1){
+validate38.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate38.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs4 === errors;
 }
@@ -1236,14 +1658,13 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.change_pct !== undefined){
-let data2 = data.change_pct;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate38.errors = [{instancePath:instancePath+"/change_pct",schemaPath:"#/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate31(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+errors = vErrors.length;
 }
-var valid0 = _errs6 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
@@ -1262,230 +1683,8 @@ validate38.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePriceUpdateMessage = validate39;
-const schema45 = {"type":"object","additionalProperties":false,"required":["type","symbols","timestamp"],"properties":{"type":{"type":"string","const":"price_update"},"symbols":{"type":"object","description":"Only the symbols whose price changed since the last update.","propertyNames":{"$ref":"#/definitions/TickerSymbol"},"additionalProperties":{"$ref":"#/definitions/PriceData"}},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
-
-function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.symbols === undefined) && (missing0 = "symbols"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "symbols")) || (key0 === "timestamp"))){
-validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate39.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("price_update" !== data0){
-validate39.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "price_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbols !== undefined){
-let data1 = data.symbols;
-const _errs4 = errors;
-if(errors === _errs4){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-for(const key1 in data1){
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof key1 === "string"){
-if(func2(key1) > 20){
-const err0 = {instancePath:instancePath+"/symbols",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-else {
-if(!pattern0.test(key1)){
-const err1 = {instancePath:instancePath+"/symbols",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\"",propertyName:key1};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-}
-}
-else {
-const err2 = {instancePath:instancePath+"/symbols",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-var valid1 = _errs6 === errors;
-if(!valid1){
-const err3 = {instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-validate39.errors = vErrors;
-return false;
-break;
-}
-}
-if(valid1){
-for(const key2 in data1){
-let data2 = data1[key2];
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if((((data2.price === undefined) && (missing1 = "price")) || ((data2.change === undefined) && (missing1 = "change"))) || ((data2.change_pct === undefined) && (missing1 = "change_pct"))){
-validate39.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs13 = errors;
-for(const key3 in data2){
-if(!(((key3 === "price") || (key3 === "change")) || (key3 === "change_pct"))){
-validate39.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs13 === errors){
-if(data2.price !== undefined){
-let data3 = data2.price;
-const _errs14 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate39.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/price",schemaPath:"#/definitions/PriceData/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs14 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data2.change !== undefined){
-let data4 = data2.change;
-const _errs16 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate39.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change",schemaPath:"#/definitions/PriceData/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs16 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data2.change_pct !== undefined){
-let data5 = data2.change_pct;
-const _errs18 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate39.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change_pct",schemaPath:"#/definitions/PriceData/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs18 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate39.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid3 = _errs10 === errors;
-if(!valid3){
-break;
-}
-}
-}
-}
-else {
-validate39.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data6 = data.timestamp;
-const _errs20 = errors;
-const _errs21 = errors;
-if(errors === _errs21){
-if(typeof data6 === "string"){
-if(!pattern3.test(data6)){
-validate39.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate39.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate39.errors = vErrors;
-return errors === 0;
-}
-
-export const validateSignalMessage = validate40;
-const schema49 = {"type":"object","additionalProperties":false,"required":["type","signal_type","symbol","price","confidence","timestamp"],"properties":{"type":{"type":"string","const":"signal"},"signal_type":{"$ref":"#/definitions/SignalType"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"confidence":{"type":"number","minimum":0,"maximum":1},"timestamp":{"$ref":"#/definitions/Timestamp"},"strategy_id":{"type":"string","description":"The strategy that produced the signal."},"reason":{"type":"string","description":"Why, in words."}}};
+export const validateBarsSubscribeResponseMessage = validate40;
+const schema56 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.subscribe.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsSubscribeResult"}}};
 
 function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1493,172 +1692,66 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.type === undefined) && (missing0 = "type")) || ((data.signal_type === undefined) && (missing0 = "signal_type"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.confidence === undefined) && (missing0 = "confidence"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
 validate40.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((((key0 === "type") || (key0 === "signal_type")) || (key0 === "symbol")) || (key0 === "price")) || (key0 === "confidence")) || (key0 === "timestamp")) || (key0 === "strategy_id")) || (key0 === "reason"))){
-validate40.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate40.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("signal" !== data0){
-validate40.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "signal"},message:"must be equal to constant"}];
+if("bars.subscribe.response" !== data0){
+validate40.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.subscribe.response"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.signal_type !== undefined){
-let data1 = data.signal_type;
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs3 = errors;
 const _errs4 = errors;
-if(typeof data1 !== "string"){
-validate40.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs4){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate40.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
-if(!(((data1 === "BUY") || (data1 === "SELL")) || (data1 === "HOLD"))){
-validate40.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/enum",keyword:"enum",params:{allowedValues: schema20.enum},message:"must be equal to one of the allowed values"}];
+else {
+if(func2(data1) < 1){
+validate40.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
-var valid0 = _errs4 === errors;
+}
+}
+else {
+validate40.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.symbol !== undefined){
-let data2 = data.symbol;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 20){
-validate40.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
+if(data.payload !== undefined){
+const _errs6 = errors;
+if(!(validate34(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
+errors = vErrors.length;
 }
-else {
-if(!pattern0.test(data2)){
-validate40.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate40.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.price !== undefined){
-let data3 = data.price;
-const _errs10 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate40.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.confidence !== undefined){
-let data4 = data.confidence;
-const _errs12 = errors;
-if(errors === _errs12){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 1 || isNaN(data4)){
-validate40.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data4 < 0 || isNaN(data4)){
-validate40.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-else {
-validate40.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data5 = data.timestamp;
-const _errs14 = errors;
-const _errs15 = errors;
-if(errors === _errs15){
-if(typeof data5 === "string"){
-if(!pattern3.test(data5)){
-validate40.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate40.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.strategy_id !== undefined){
-const _errs17 = errors;
-if(typeof data.strategy_id !== "string"){
-validate40.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-const _errs19 = errors;
-if(typeof data.reason !== "string"){
-validate40.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
 }
 }
 }
@@ -1673,206 +1766,8 @@ validate40.errors = vErrors;
 return errors === 0;
 }
 
-export const validateTradeExecutedMessage = validate41;
-const schema53 = {"type":"object","additionalProperties":false,"required":["type","symbol","side","quantity","price","timestamp"],"properties":{"type":{"type":"string","const":"trade_executed"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number","exclusiveMinimum":0},"price":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"},"order_id":{"type":"string"},"execution_id":{"type":"string","description":"Unique per execution; a fill is published once."},"commission":{"type":"number"}}};
-const func18 = Object.prototype.hasOwnProperty;
-
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.type === undefined) && (missing0 = "type")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func18.call(schema53.properties, key0))){
-validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("trade_executed" !== data0){
-validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade_executed"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data1 = data.symbol;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 20){
-validate41.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data1)){
-validate41.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate41.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.side !== undefined){
-let data2 = data.side;
-const _errs7 = errors;
-if(typeof data2 !== "string"){
-validate41.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data2 === "BUY") || (data2 === "SELL"))){
-validate41.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data3 = data.quantity;
-const _errs10 = errors;
-if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 <= 0 || isNaN(data3)){
-validate41.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
-return false;
-}
-}
-else {
-validate41.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.price !== undefined){
-let data4 = data.price;
-const _errs12 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate41.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data5 = data.timestamp;
-const _errs14 = errors;
-const _errs15 = errors;
-if(errors === _errs15){
-if(typeof data5 === "string"){
-if(!pattern3.test(data5)){
-validate41.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate41.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.order_id !== undefined){
-const _errs17 = errors;
-if(typeof data.order_id !== "string"){
-validate41.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.execution_id !== undefined){
-const _errs19 = errors;
-if(typeof data.execution_id !== "string"){
-validate41.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.commission !== undefined){
-let data8 = data.commission;
-const _errs21 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate41.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs21 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate41.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePortfolioPosition = validate42;
-const schema57 = {"type":"object","additionalProperties":false,"required":["symbol","quantity","avg_price","market_price","market_value","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number","description":"Signed; negative is short."},"avg_price":{"type":"number"},"market_price":{"type":"number"},"market_value":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}}};
+export const validateBarsUnsubscribeResponseMessage = validate42;
+const schema58 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.unsubscribe.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/SubscriptionResponse"}}};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1880,129 +1775,66 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.market_value === undefined) && (missing0 = "market_value"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
 validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((((((key0 === "symbol") || (key0 === "quantity")) || (key0 === "avg_price")) || (key0 === "market_price")) || (key0 === "market_value")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl"))){
-validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(typeof data0 !== "string"){
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
-break;
 }
+if("bars.unsubscribe.response" !== data0){
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.unsubscribe.response"},message:"must be equal to constant"}];
+return false;
 }
-if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs2 = errors;
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
 const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate42.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+const _errs4 = errors;
+if(errors === _errs4){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate42.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
-if(!pattern0.test(data0)){
-validate42.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+if(func2(data1) < 1){
+validate42.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate42.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data1 = data.quantity;
-const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate42.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.avg_price !== undefined){
-let data2 = data.avg_price;
-const _errs7 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate42.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
+if(data.payload !== undefined){
+const _errs6 = errors;
+if(!(validate33(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+errors = vErrors.length;
 }
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.market_price !== undefined){
-let data3 = data.market_price;
-const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate42.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs9 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.market_value !== undefined){
-let data4 = data.market_value;
-const _errs11 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate42.errors = [{instancePath:instancePath+"/market_value",schemaPath:"#/properties/market_value/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data5 = data.unrealized_pnl;
-const _errs13 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate42.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.realized_pnl !== undefined){
-let data6 = data.realized_pnl;
-const _errs15 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate42.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
 }
 }
 }
@@ -2017,378 +1849,132 @@ validate42.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioSnapshot = validate43;
-const schema59 = {"type":"object","additionalProperties":false,"required":["positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number","description":"Cash plus market value of all positions."},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number","description":"Equity change since the start of the trading day."}}};
+export const validateBarsUpdateMessage = validate44;
+const schema60 = {"type":"object","required":["type","topic","payload"],"properties":{"type":{"type":"string","const":"bars.update"},"topic":{"$ref":"#/definitions/BarsTopic"},"seq":{"$ref":"#/definitions/PublicationSeq"},"payload":{"$ref":"#/definitions/Bar"}}};
 
-function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((data.positions === undefined) && (missing0 = "positions")) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((((key0 === "positions") || (key0 === "cash")) || (key0 === "equity")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
-validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.positions !== undefined){
-let data0 = data.positions;
-const _errs2 = errors;
-if(errors === _errs2){
-if(Array.isArray(data0)){
-var valid1 = true;
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-const _errs4 = errors;
-if(!(validate42(data0[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
-errors = vErrors.length;
-}
-var valid1 = _errs4 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate43.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.cash !== undefined){
-let data2 = data.cash;
-const _errs5 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate43.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data3 = data.equity;
-const _errs7 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate43.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data4 = data.unrealized_pnl;
-const _errs9 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate43.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.realized_pnl !== undefined){
-let data5 = data.realized_pnl;
-const _errs11 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate43.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total_pnl !== undefined){
-let data6 = data.total_pnl;
-const _errs13 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate43.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.daily_pnl !== undefined){
-let data7 = data.daily_pnl;
-const _errs15 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate43.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate43.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePortfolioUpdateMessage = validate45;
-const schema60 = {"type":"object","additionalProperties":false,"required":["type","positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl","timestamp"],"properties":{"type":{"type":"string","const":"portfolio_update"},"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
-
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((((((data.type === undefined) && (missing0 = "type")) || ((data.positions === undefined) && (missing0 = "positions"))) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func18.call(schema60.properties, key0))){
-validate45.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate44.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("portfolio_update" !== data0){
-validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "portfolio_update"},message:"must be equal to constant"}];
+if("bars.update" !== data0){
+validate44.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.update"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.positions !== undefined){
-let data1 = data.positions;
+if(data.topic !== undefined){
+let data1 = data.topic;
+const _errs3 = errors;
 const _errs4 = errors;
 if(errors === _errs4){
-if(Array.isArray(data1)){
-var valid1 = true;
-const len0 = data1.length;
-for(let i0=0; i0<len0; i0++){
+if(typeof data1 === "string"){
+if(!pattern1.test(data1)){
+validate44.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/BarsTopic/pattern",keyword:"pattern",params:{pattern: "^bars:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(1|5|15|30|60|D)$"},message:"must match pattern \""+"^bars:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(1|5|15|30|60|D)$"+"\""}];
+return false;
+}
+}
+else {
+validate44.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/BarsTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data2 = data.seq;
 const _errs6 = errors;
-if(!(validate42(data1[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data1,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
-errors = vErrors.length;
-}
-var valid1 = _errs6 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate45.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.cash !== undefined){
-let data3 = data.cash;
 const _errs7 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate45.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate44.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-var valid0 = _errs7 === errors;
+if(errors === _errs7){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 1 || isNaN(data2)){
+validate44.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.equity !== undefined){
-let data4 = data.equity;
+if(data.payload !== undefined){
 const _errs9 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate45.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
+if(!(validate30(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data5 = data.unrealized_pnl;
-const _errs11 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate45.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.realized_pnl !== undefined){
-let data6 = data.realized_pnl;
-const _errs13 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate45.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total_pnl !== undefined){
-let data7 = data.total_pnl;
-const _errs15 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate45.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.daily_pnl !== undefined){
-let data8 = data.daily_pnl;
-const _errs17 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate45.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data9 = data.timestamp;
-const _errs19 = errors;
-const _errs20 = errors;
-if(errors === _errs20){
-if(typeof data9 === "string"){
-if(!pattern3.test(data9)){
-validate45.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate45.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
 }
 }
 }
 }
 }
 else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate45.errors = vErrors;
+validate44.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardSubscribeMessage = validate47;
-const schema62 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
+export const validateOperationErrorMessage = validate46;
+const schema63 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/ErrorPayload"}}};
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "streams"))){
-validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("subscribe" !== data0){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscribe"},message:"must be equal to constant"}];
+if("error" !== data0){
+validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
@@ -2396,92 +1982,39 @@ var valid0 = true;
 if(valid0){
 if(data.id !== undefined){
 let data1 = data.id;
+const _errs3 = errors;
 const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
+if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate47.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate47.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.streams !== undefined){
-let data2 = data.streams;
-const _errs7 = errors;
-if(errors === _errs7){
-if(Array.isArray(data2)){
-if(data2.length < 1){
-validate47.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
-return false;
+if(data.payload !== undefined){
+const _errs6 = errors;
+if(!(validate35(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+errors = vErrors.length;
 }
-else {
-var valid2 = true;
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-let data3 = data2[i0];
-const _errs9 = errors;
-if(errors === _errs9){
-if(typeof data3 === "string"){
-if(func2(data3) > 32){
-validate47.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
-return false;
-}
-}
-else {
-validate47.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs9 === errors;
-if(!valid2){
-break;
-}
-}
-if(valid2){
-let i1 = data2.length;
-let j0;
-if(i1 > 1){
-const indices0 = {};
-for(;i1--;){
-let item0 = data2[i1];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-validate47.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
-return false;
-break;
-}
-indices0[item0] = i1;
-}
-}
-}
-}
-}
-else {
-validate47.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
@@ -2490,18 +2023,17 @@ var valid0 = true;
 }
 }
 }
-}
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate47.errors = vErrors;
+validate46.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardUnsubscribeMessage = validate48;
-const schema64 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
+export const validatePriceData = validate48;
+const schema65 = {"type":"object","required":["price","change","change_pct"],"properties":{"price":{"type":"number","description":"Last price."},"change":{"type":"number","description":"Price minus the previous session close."},"change_pct":{"type":"number","description":"Change in percent of the previous close, 2 decimals."}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2509,129 +2041,48 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
+if((((data.price === undefined) && (missing0 = "price")) || ((data.change === undefined) && (missing0 = "change"))) || ((data.change_pct === undefined) && (missing0 = "change_pct"))){
 validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.price !== undefined){
+let data0 = data.price;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "streams"))){
-validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate48.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if("unsubscribe" !== data0){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "unsubscribe"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
-const _errs4 = errors;
+if(data.change !== undefined){
+let data1 = data.change;
+const _errs3 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate48.errors = [{instancePath:instancePath+"/change",schemaPath:"#/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.change_pct !== undefined){
+let data2 = data.change_pct;
 const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate48.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate48.errors = [{instancePath:instancePath+"/change_pct",schemaPath:"#/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-else {
-if(func2(data1) < 1){
-validate48.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate48.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.streams !== undefined){
-let data2 = data.streams;
-const _errs7 = errors;
-if(errors === _errs7){
-if(Array.isArray(data2)){
-if(data2.length < 1){
-validate48.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
-return false;
-}
-else {
-var valid2 = true;
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-let data3 = data2[i0];
-const _errs9 = errors;
-if(errors === _errs9){
-if(typeof data3 === "string"){
-if(func2(data3) > 32){
-validate48.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
-return false;
-}
-}
-else {
-validate48.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs9 === errors;
-if(!valid2){
-break;
-}
-}
-if(valid2){
-let i1 = data2.length;
-let j0;
-if(i1 > 1){
-const indices0 = {};
-for(;i1--;){
-let item0 = data2[i1];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-validate48.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
-return false;
-break;
-}
-indices0[item0] = i1;
-}
-}
-}
-}
-}
-else {
-validate48.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -2646,8 +2097,8 @@ validate48.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardSubscriptionsMessage = validate49;
-const schema66 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscriptions"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","description":"The streams this connection now receives.","items":{"$ref":"#/definitions/DashboardStream"}}}};
+export const validatePriceUpdateMessage = validate49;
+const schema66 = {"type":"object","required":["type","symbols","timestamp"],"properties":{"type":{"type":"string","const":"price_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbols":{"type":"object","description":"Only the symbols whose price changed since the last update.","propertyNames":{"$ref":"#/definitions/TickerSymbol"},"additionalProperties":{"$ref":"#/definitions/PriceData"}},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2655,98 +2106,236 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.symbols === undefined) && (missing0 = "symbols"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
 validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "streams"))){
-validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("subscriptions" !== data0){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscriptions"},message:"must be equal to constant"}];
+if("price_update" !== data0){
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "price_update"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
 const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate49.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-else {
-if(func2(data1) < 1){
-validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate49.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.streams !== undefined){
-let data2 = data.streams;
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
-if(Array.isArray(data2)){
-var valid2 = true;
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-let data3 = data2[i0];
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbols !== undefined){
+let data3 = data.symbols;
 const _errs9 = errors;
-if(typeof data3 !== "string"){
-validate49.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs9){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+for(const key0 in data3){
+const _errs11 = errors;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof key0 === "string"){
+if(func2(key0) > 20){
+const err0 = {instancePath:instancePath+"/symbols",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters",propertyName:key0};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(!pattern0.test(key0)){
+const err1 = {instancePath:instancePath+"/symbols",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\"",propertyName:key0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/symbols",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var valid3 = _errs11 === errors;
+if(!valid3){
+const err3 = {instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate49.errors = vErrors;
+return false;
+break;
+}
+}
+if(valid3){
+for(const key1 in data3){
+let data4 = data3[key1];
+const _errs15 = errors;
+const _errs16 = errors;
+if(errors === _errs16){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((((data4.price === undefined) && (missing1 = "price")) || ((data4.change === undefined) && (missing1 = "change"))) || ((data4.change_pct === undefined) && (missing1 = "change_pct"))){
+validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
-if(!((((data3 === "prices") || (data3 === "signals")) || (data3 === "trades")) || (data3 === "portfolio"))){
-validate49.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
+else {
+if(data4.price !== undefined){
+let data5 = data4.price;
+const _errs18 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/price",schemaPath:"#/definitions/PriceData/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-var valid2 = _errs9 === errors;
-if(!valid2){
+var valid7 = _errs18 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data4.change !== undefined){
+let data6 = data4.change;
+const _errs20 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/change",schemaPath:"#/definitions/PriceData/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid7 = _errs20 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data4.change_pct !== undefined){
+let data7 = data4.change_pct;
+const _errs22 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/change_pct",schemaPath:"#/definitions/PriceData/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid7 = _errs22 === errors;
+}
+else {
+var valid7 = true;
+}
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid5 = _errs15 === errors;
+if(!valid5){
 break;
 }
 }
 }
+}
 else {
-validate49.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate49.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data8 = data.timestamp;
+const _errs24 = errors;
+const _errs25 = errors;
+if(errors === _errs25){
+if(typeof data8 === "string"){
+if(!pattern3.test(data8)){
+validate49.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -2762,8 +2351,8 @@ validate49.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardErrorMessage = validate50;
-const schema69 = {"type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string"},"field":{"type":"string"}}};
+export const validateSignalMessage = validate50;
+const schema72 = {"type":"object","required":["type","signal_type","symbol","price","confidence","timestamp"],"properties":{"type":{"type":"string","const":"signal"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"signal_type":{"$ref":"#/definitions/SignalType"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"confidence":{"type":"number","minimum":0,"maximum":1},"timestamp":{"$ref":"#/definitions/Timestamp"},"strategy_id":{"type":"string","description":"The strategy that produced the signal."},"reason":{"type":"string","description":"Why, in words."}}};
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2771,104 +2360,211 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.code === undefined) && (missing0 = "code"))) || ((data.message === undefined) && (missing0 = "message"))){
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.signal_type === undefined) && (missing0 = "signal_type"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.confidence === undefined) && (missing0 = "confidence"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
 validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "id")) || (key0 === "code")) || (key0 === "message")) || (key0 === "field"))){
-validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("error" !== data0){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+if("signal" !== data0){
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "signal"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
 const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate50.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate50.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-else {
-if(func2(data1) < 1){
-validate50.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate50.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate50.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.code !== undefined){
-let data2 = data.code;
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
 const _errs7 = errors;
-if(typeof data2 !== "string"){
-validate50.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
-if(!((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR"))){
-validate50.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
+else {
+if(func2(data2) < 1){
+validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
-var valid0 = _errs7 === errors;
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.message !== undefined){
-const _errs10 = errors;
-if(typeof data.message !== "string"){
-validate50.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.signal_type !== undefined){
+let data3 = data.signal_type;
+const _errs9 = errors;
+if(typeof data3 !== "string"){
+validate50.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs10 === errors;
+if(!(((data3 === "BUY") || (data3 === "SELL")) || (data3 === "HOLD"))){
+validate50.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/enum",keyword:"enum",params:{allowedValues: schema20.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.field !== undefined){
+if(data.symbol !== undefined){
+let data4 = data.symbol;
 const _errs12 = errors;
-if(typeof data.field !== "string"){
-validate50.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs13 = errors;
+if(errors === _errs13){
+if(typeof data4 === "string"){
+if(func2(data4) > 20){
+validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data4)){
+validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data5 = data.price;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate50.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.confidence !== undefined){
+let data6 = data.confidence;
+const _errs17 = errors;
+if(errors === _errs17){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 1 || isNaN(data6)){
+validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data6 < 0 || isNaN(data6)){
+validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data7 = data.timestamp;
+const _errs19 = errors;
+const _errs20 = errors;
+if(errors === _errs20){
+if(typeof data7 === "string"){
+if(!pattern3.test(data7)){
+validate50.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strategy_id !== undefined){
+const _errs22 = errors;
+if(typeof data.strategy_id !== "string"){
+validate50.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs24 = errors;
+if(typeof data.reason !== "string"){
+validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -2886,8 +2582,8 @@ validate50.errors = vErrors;
 return errors === 0;
 }
 
-export const validateConnectedData = validate51;
-const schema72 = {"type":"object","additionalProperties":false,"required":["stream","message"],"properties":{"stream":{"type":"string","enum":["backtest","live-trading","market-data"]},"message":{"type":"string"},"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbols":{"type":"array","items":{"$ref":"#/definitions/TickerSymbol"}},"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"}}};
+export const validateTradeExecutedMessage = validate51;
+const schema78 = {"type":"object","required":["type","symbol","side","quantity","price","timestamp"],"properties":{"type":{"type":"string","const":"trade_executed"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number","exclusiveMinimum":0},"price":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"},"order_id":{"type":"string"},"execution_id":{"type":"string","description":"Unique per execution; a fill is published once."},"commission":{"type":"number"}}};
 
 function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2895,62 +2591,69 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.stream === undefined) && (missing0 = "stream")) || ((data.message === undefined) && (missing0 = "message"))){
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
 validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((((((key0 === "stream") || (key0 === "message")) || (key0 === "backtest_id")) || (key0 === "status")) || (key0 === "symbols")) || (key0 === "symbol")) || (key0 === "resolution"))){
-validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.stream !== undefined){
-let data0 = data.stream;
-const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((data0 === "backtest") || (data0 === "live-trading")) || (data0 === "market-data"))){
-validate51.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/enum",keyword:"enum",params:{allowedValues: schema72.properties.stream.enum},message:"must be equal to one of the allowed values"}];
+if("trade_executed" !== data0){
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade_executed"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.message !== undefined){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
 const _errs4 = errors;
-if(typeof data.message !== "string"){
-validate51.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate51.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-var valid0 = _errs4 === errors;
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate51.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.backtest_id !== undefined){
-let data2 = data.backtest_id;
+if(data.topic !== undefined){
+let data2 = data.topic;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(!pattern2.test(data2)){
-validate51.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+if(func2(data2) > 2048){
+validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
+}
 else {
-validate51.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2960,81 +2663,18 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.status !== undefined){
-let data3 = data.status;
-const _errs9 = errors;
-if(typeof data3 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data3 === "queued") || (data3 === "running")) || (data3 === "completed")) || (data3 === "failed")) || (data3 === "cancelled"))){
-validate51.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema72.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbols !== undefined){
-let data4 = data.symbols;
-const _errs11 = errors;
-if(errors === _errs11){
-if(Array.isArray(data4)){
-var valid2 = true;
-const len0 = data4.length;
-for(let i0=0; i0<len0; i0++){
-let data5 = data4[i0];
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(typeof data5 === "string"){
-if(func2(data5) > 20){
-validate51.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data5)){
-validate51.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate51.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs13 === errors;
-if(!valid2){
-break;
-}
-}
-}
-else {
-validate51.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
 if(data.symbol !== undefined){
-let data6 = data.symbol;
-const _errs16 = errors;
-const _errs17 = errors;
-if(errors === _errs17){
-if(typeof data6 === "string"){
-if(func2(data6) > 20){
+let data3 = data.symbol;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(func2(data3) > 20){
 validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
-if(!pattern0.test(data6)){
+if(!pattern0.test(data3)){
 validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
@@ -3045,27 +2685,123 @@ validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definiti
 return false;
 }
 }
-var valid0 = _errs16 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data7 = data.resolution;
-const _errs19 = errors;
-if(typeof data7 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.side !== undefined){
+let data4 = data.side;
+const _errs12 = errors;
+if(typeof data4 !== "string"){
+validate51.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!((((((data7 === "1") || (data7 === "5")) || (data7 === "15")) || (data7 === "30")) || (data7 === "60")) || (data7 === "D"))){
-validate51.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+if(!((data4 === "BUY") || (data4 === "SELL"))){
+validate51.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.quantity !== undefined){
+let data5 = data.quantity;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 <= 0 || isNaN(data5)){
+validate51.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
+return false;
+}
+}
+else {
+validate51.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data6 = data.price;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate51.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data7 = data.timestamp;
+const _errs19 = errors;
+const _errs20 = errors;
+if(errors === _errs20){
+if(typeof data7 === "string"){
+if(!pattern3.test(data7)){
+validate51.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate51.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs19 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.order_id !== undefined){
+const _errs22 = errors;
+if(typeof data.order_id !== "string"){
+validate51.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.execution_id !== undefined){
+const _errs24 = errors;
+if(typeof data.execution_id !== "string"){
+validate51.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.commission !== undefined){
+let data10 = data.commission;
+const _errs26 = errors;
+if(!((typeof data10 == "number") && (isFinite(data10)))){
+validate51.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -3085,8 +2821,8 @@ validate51.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamConnectedMessage = validate52;
-const schema77 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"connected"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConnectedData"}}};
+export const validatePortfolioPosition = validate52;
+const schema84 = {"type":"object","required":["symbol","quantity","avg_price","market_price","market_value","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number","description":"Signed; negative is short."},"avg_price":{"type":"number"},"market_price":{"type":"number"},"market_value":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}}};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3094,125 +2830,44 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if((((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.market_value === undefined) && (missing0 = "market_value"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
 validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.symbol !== undefined){
+let data0 = data.symbol;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
 const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
-if("connected" !== data0){
-validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"}];
+else {
+if(!pattern0.test(data0)){
+validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
-var valid0 = _errs2 === errors;
+}
+}
+else {
+validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate52.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate52.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate51(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate52.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestMetrics = validate54;
-const schema79 = {"type":"object","additionalProperties":false,"required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"}}};
-
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((((data.total_return === undefined) && (missing0 = "total_return")) || ((data.max_drawdown === undefined) && (missing0 = "max_drawdown"))) || ((data.sharpe_ratio === undefined) && (missing0 = "sharpe_ratio"))) || ((data.win_rate === undefined) && (missing0 = "win_rate"))) || ((data.num_trades === undefined) && (missing0 = "num_trades"))) || ((data.profit_factor === undefined) && (missing0 = "profit_factor"))) || ((data.final_equity === undefined) && (missing0 = "final_equity"))){
-validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((((key0 === "total_return") || (key0 === "max_drawdown")) || (key0 === "sharpe_ratio")) || (key0 === "win_rate")) || (key0 === "num_trades")) || (key0 === "profit_factor")) || (key0 === "final_equity"))){
-validate54.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.total_return !== undefined){
-let data0 = data.total_return;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate54.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.max_drawdown !== undefined){
-let data1 = data.max_drawdown;
+if(data.quantity !== undefined){
+let data1 = data.quantity;
 const _errs4 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate54.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate52.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -3221,11 +2876,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.sharpe_ratio !== undefined){
-let data2 = data.sharpe_ratio;
+if(data.avg_price !== undefined){
+let data2 = data.avg_price;
 const _errs6 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate54.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate52.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -3234,11 +2889,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.win_rate !== undefined){
-let data3 = data.win_rate;
+if(data.market_price !== undefined){
+let data3 = data.market_price;
 const _errs8 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate54.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate52.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3247,20 +2902,12 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.num_trades !== undefined){
-let data4 = data.num_trades;
+if(data.market_value !== undefined){
+let data4 = data.market_value;
 const _errs10 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate54.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate52.errors = [{instancePath:instancePath+"/market_value",schemaPath:"#/properties/market_value/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-if(errors === _errs10){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate54.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
 }
 var valid0 = _errs10 === errors;
 }
@@ -3268,11 +2915,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.profit_factor !== undefined){
-let data5 = data.profit_factor;
+if(data.unrealized_pnl !== undefined){
+let data5 = data.unrealized_pnl;
 const _errs12 = errors;
-if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
-validate54.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema79.properties.profit_factor.type},message:"must be number,null"}];
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate52.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -3281,11 +2928,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.final_equity !== undefined){
-let data6 = data.final_equity;
+if(data.realized_pnl !== undefined){
+let data6 = data.realized_pnl;
 const _errs14 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate54.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate52.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -3301,74 +2948,65 @@ var valid0 = true;
 }
 }
 }
-}
 else {
-validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate54.errors = vErrors;
+validate52.errors = vErrors;
 return errors === 0;
 }
 
-export const validateProgressData = validate55;
-const schema80 = {"type":"object","additionalProperties":false,"required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/definitions/EpochMs"},"num_trades":{"type":"integer","minimum":0}}};
+export const validatePortfolioSnapshot = validate53;
+const schema86 = {"type":"object","required":["positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number","description":"Cash plus market value of all positions."},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number","description":"Equity change since the start of the trading day."}}};
 
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
-validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((((((((data.positions === undefined) && (missing0 = "positions")) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.positions !== undefined){
+let data0 = data.positions;
 const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "processed") || (key0 === "total")) || (key0 === "pct")) || (key0 === "equity")) || (key0 === "current_time")) || (key0 === "num_trades"))){
-validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
+if(errors === _errs1){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+const _errs3 = errors;
+if(!(validate52(data0[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+errors = vErrors.length;
+}
+var valid1 = _errs3 === errors;
+if(!valid1){
 break;
 }
 }
-if(_errs1 === errors){
-if(data.processed !== undefined){
-let data0 = data.processed;
-const _errs2 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate55.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
 }
-if(errors === _errs2){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate55.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+else {
+validate53.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.total !== undefined){
-let data1 = data.total;
+if(data.cash !== undefined){
+let data2 = data.cash;
 const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate55.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate53.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-validate55.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
 }
 var valid0 = _errs4 === errors;
 }
@@ -3376,24 +3014,159 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.pct !== undefined){
-let data2 = data.pct;
+if(data.equity !== undefined){
+let data3 = data.equity;
 const _errs6 = errors;
-if(errors === _errs6){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 100 || isNaN(data2)){
-validate55.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate53.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.unrealized_pnl !== undefined){
+let data4 = data.unrealized_pnl;
+const _errs8 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate53.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.realized_pnl !== undefined){
+let data5 = data.realized_pnl;
+const _errs10 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate53.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total_pnl !== undefined){
+let data6 = data.total_pnl;
+const _errs12 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate53.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.daily_pnl !== undefined){
+let data7 = data.daily_pnl;
+const _errs14 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate53.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate53.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePortfolioUpdateMessage = validate55;
+const schema87 = {"type":"object","required":["type","positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl","timestamp"],"properties":{"type":{"type":"string","const":"portfolio_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
+
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((((data.type === undefined) && (missing0 = "type")) || ((data.positions === undefined) && (missing0 = "positions"))) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
+validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data2 < 0 || isNaN(data2)){
-validate55.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("portfolio_update" !== data0){
+validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "portfolio_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate55.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate55.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3403,60 +3176,138 @@ else {
 var valid0 = true;
 }
 if(valid0){
+if(data.positions !== undefined){
+let data3 = data.positions;
+const _errs9 = errors;
+if(errors === _errs9){
+if(Array.isArray(data3)){
+var valid3 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs11 = errors;
+if(!(validate52(data3[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+errors = vErrors.length;
+}
+var valid3 = _errs11 === errors;
+if(!valid3){
+break;
+}
+}
+}
+else {
+validate55.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.cash !== undefined){
+let data5 = data.cash;
+const _errs12 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate55.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.equity !== undefined){
-let data3 = data.equity;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
+let data6 = data.equity;
+const _errs14 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
 validate55.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-var valid0 = _errs8 === errors;
+var valid0 = _errs14 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.current_time !== undefined){
-let data4 = data.current_time;
-const _errs10 = errors;
-const _errs11 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate55.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(data.unrealized_pnl !== undefined){
+let data7 = data.unrealized_pnl;
+const _errs16 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate55.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(errors === _errs11){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate55.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs10 === errors;
+var valid0 = _errs16 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.num_trades !== undefined){
-let data5 = data.num_trades;
-const _errs13 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate55.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(data.realized_pnl !== undefined){
+let data8 = data.realized_pnl;
+const _errs18 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate55.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(errors === _errs13){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate55.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs13 === errors;
+var valid0 = _errs18 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.total_pnl !== undefined){
+let data9 = data.total_pnl;
+const _errs20 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate55.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.daily_pnl !== undefined){
+let data10 = data.daily_pnl;
+const _errs22 = errors;
+if(!((typeof data10 == "number") && (isFinite(data10)))){
+validate55.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data11 = data.timestamp;
+const _errs24 = errors;
+const _errs25 = errors;
+if(errors === _errs25){
+if(typeof data11 === "string"){
+if(!pattern3.test(data11)){
+validate55.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate55.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -3475,24 +3326,24 @@ validate55.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestProgressMessage = validate56;
-const schema82 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"progress"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ProgressData"}}};
+export const validateDashboardSubscribeMessage = validate57;
+const schema91 = {"type":"object","description":"`since`: recover these streams from the positions held, keyed by hub topic (`dashboard:prices`...).","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}},"since":{"$ref":"#/definitions/SinceMap"}}};
 
-function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate56.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!((((key0 === "type") || (key0 === "id")) || (key0 === "streams")) || (key0 === "since"))){
+validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3502,11 +3353,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("progress" !== data0){
-validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "progress"},message:"must be equal to constant"}];
+if("subscribe" !== data0){
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3515,19 +3366,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
+if(data.id !== undefined){
+let data1 = data.id;
 const _errs4 = errors;
 const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate56.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+if(func2(data1) > 64){
+validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
+}
 else {
-validate56.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3537,107 +3394,62 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
+if(data.streams !== undefined){
+let data2 = data.streams;
 const _errs7 = errors;
-if(!(validate55(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate56.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestTradeData = validate58;
-const schema84 = {"type":"object","additionalProperties":false,"required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/definitions/Side"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/definitions/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}}};
-
-function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
-validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(errors === _errs7){
+if(Array.isArray(data2)){
+if(data2.length < 1){
+validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func18.call(schema84.properties, key0))){
-validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data3 === "string"){
+if(func2(data3) > 32){
+validate57.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
+}
+}
+else {
+validate57.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+if(!valid2){
 break;
 }
 }
-if(_errs1 === errors){
-if(data.action !== undefined){
-let data0 = data.action;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate58.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(valid2){
+let i1 = data2.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data2[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
 return false;
+break;
 }
-if(!((data0 === "entry") || (data0 === "exit"))){
-validate58.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema84.properties.action.enum},message:"must be equal to one of the allowed values"}];
-return false;
+indices0[item0] = i1;
 }
-var valid0 = _errs2 === errors;
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.side !== undefined){
-let data1 = data.side;
-const _errs4 = errors;
-if(typeof data1 !== "string"){
-validate58.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data1 === "BUY") || (data1 === "SELL"))){
-validate58.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data2 = data.symbol;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 20){
-validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data2)){
-validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
 }
 }
 }
 else {
-validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3647,99 +3459,13 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.price !== undefined){
-let data3 = data.price;
-const _errs10 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate58.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
+if(data.since !== undefined){
+const _errs11 = errors;
+if(!(validate27(data.since, {instancePath:instancePath+"/since",parentData:data,parentDataProperty:"since",rootData}))){
+vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+errors = vErrors.length;
 }
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data4 = data.quantity;
-const _errs12 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate58.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.time !== undefined){
-let data5 = data.time;
-const _errs14 = errors;
-const _errs15 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate58.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs15){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate58.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pnl !== undefined){
-let data6 = data.pnl;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate58.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.fee !== undefined){
-let data7 = data.fee;
-const _errs19 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate58.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-const _errs21 = errors;
-if(typeof data.reason !== "string"){
-validate58.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs21 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.strategy_id !== undefined){
-const _errs23 = errors;
-if(typeof data.strategy_id !== "string"){
-validate58.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs23 === errors;
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
@@ -3750,23 +3476,17 @@ var valid0 = true;
 }
 }
 }
-}
-}
-}
-}
-}
-}
 else {
-validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate58.errors = vErrors;
+validate57.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestTradeMessage = validate59;
-const schema88 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"trade"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestTradeData"}}};
+export const validateDashboardUnsubscribeMessage = validate59;
+const schema93 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
 
 function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3774,14 +3494,14 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
 validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "streams"))){
 validate59.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -3795,8 +3515,8 @@ if(typeof data0 !== "string"){
 validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("trade" !== data0){
-validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade"},message:"must be equal to constant"}];
+if("unsubscribe" !== data0){
+validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "unsubscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3805,19 +3525,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
+if(data.id !== undefined){
+let data1 = data.id;
 const _errs4 = errors;
 const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate59.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+if(func2(data1) > 64){
+validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
+}
 else {
-validate59.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3827,11 +3553,64 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
+if(data.streams !== undefined){
+let data2 = data.streams;
 const _errs7 = errors;
-if(!(validate58(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
-errors = vErrors.length;
+if(errors === _errs7){
+if(Array.isArray(data2)){
+if(data2.length < 1){
+validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+else {
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data3 === "string"){
+if(func2(data3) > 32){
+validate59.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+return false;
+}
+}
+else {
+validate59.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+if(!valid2){
+break;
+}
+}
+if(valid2){
+let i1 = data2.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data2[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
+return false;
+break;
+}
+indices0[item0] = i1;
+}
+}
+}
+}
+}
+else {
+validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
 }
 var valid0 = _errs7 === errors;
 }
@@ -3852,80 +3631,107 @@ validate59.errors = vErrors;
 return errors === 0;
 }
 
-export const validateEquityPoint = validate61;
-const schema90 = {"type":"object","additionalProperties":false,"required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."}}};
+export const validateDashboardSubscriptionsMessage = validate60;
+const schema95 = {"type":"object","description":"`positions`: the state of each stream subscribed by this request (or at connect), keyed by hub topic\n(`dashboard:prices`...). Absent on an unsubscribe reply.\n","required":["type","streams"],"properties":{"type":{"type":"string","const":"subscriptions"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","description":"The streams this connection now receives.","items":{"$ref":"#/definitions/DashboardStream"}},"positions":{"$ref":"#/definitions/PositionsMap"}}};
 
-function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate61.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
+validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "time") || (key0 === "equity")) || (key0 === "drawdown"))){
-validate61.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(typeof data0 !== "string"){
+validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+if("subscriptions" !== data0){
+validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscriptions"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs3 = errors;
+const _errs4 = errors;
+if(errors === _errs4){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.streams !== undefined){
+let data2 = data.streams;
+const _errs6 = errors;
+if(errors === _errs6){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs8 = errors;
+if(typeof data3 !== "string"){
+validate60.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data3 === "prices") || (data3 === "signals")) || (data3 === "trades")) || (data3 === "portfolio"))){
+validate60.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid2 = _errs8 === errors;
+if(!valid2){
 break;
 }
 }
-if(_errs1 === errors){
-if(data.time !== undefined){
-let data0 = data.time;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate61.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
 }
-if(errors === _errs3){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate61.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+else {
+validate60.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.equity !== undefined){
-let data1 = data.equity;
-const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate61.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
+if(data.positions !== undefined){
+const _errs11 = errors;
+if(!(validate28(data.positions, {instancePath:instancePath+"/positions",parentData:data,parentDataProperty:"positions",rootData}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+errors = vErrors.length;
 }
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.drawdown !== undefined){
-let data2 = data.drawdown;
-const _errs7 = errors;
-if(errors === _errs7){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-validate61.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate61.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
@@ -3936,16 +3742,16 @@ var valid0 = true;
 }
 }
 else {
-validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate61.errors = vErrors;
+validate60.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestEquityMessage = validate62;
-const schema92 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"equity"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/EquityPoint"}}};
+export const validateDashboardErrorMessage = validate62;
+const schema98 = {"type":"object","required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string"},"field":{"type":"string"}}};
 
 function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3953,69 +3759,96 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.code === undefined) && (missing0 = "code"))) || ((data.message === undefined) && (missing0 = "message"))){
 validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate62.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("equity" !== data0){
-validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "equity"},message:"must be equal to constant"}];
+if("error" !== data0){
+validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs3 = errors;
 const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
+if(errors === _errs4){
 if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate62.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+if(func2(data1) > 64){
+validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
+}
+else {
+if(func2(data1) < 1){
+validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
 }
 }
 else {
-validate62.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate61(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
-errors = vErrors.length;
+if(data.code !== undefined){
+let data2 = data.code;
+const _errs6 = errors;
+if(typeof data2 !== "string"){
+validate62.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
-var valid0 = _errs7 === errors;
+if(!(((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE"))){
+validate62.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.message !== undefined){
+const _errs9 = errors;
+if(typeof data.message !== "string"){
+validate62.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.field !== undefined){
+const _errs11 = errors;
+if(typeof data.field !== "string"){
+validate62.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -4031,275 +3864,64 @@ validate62.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestMetricsMessage = validate64;
-const schema94 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"metrics"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestMetrics"}}};
+export const validateConnectedData = validate63;
+const schema101 = {"type":"object","description":"`positions`: the state of each topic this stream subscribed at connect, keyed by hub topic.","required":["stream","message"],"properties":{"stream":{"type":"string","enum":["backtest","live-trading","market-data"]},"message":{"type":"string"},"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbols":{"type":"array","items":{"$ref":"#/definitions/TickerSymbol"}},"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"positions":{"$ref":"#/definitions/PositionsMap"}}};
 
-function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data.stream === undefined) && (missing0 = "stream")) || ((data.message === undefined) && (missing0 = "message"))){
+validate63.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.stream !== undefined){
+let data0 = data.stream;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate64.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate63.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("metrics" !== data0){
-validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"}];
+if(!(((data0 === "backtest") || (data0 === "live-trading")) || (data0 === "market-data"))){
+validate63.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/enum",keyword:"enum",params:{allowedValues: schema101.properties.stream.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate64.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate64.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
-validate64.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs10 = errors;
-for(const key1 in data2){
-if(!(((((((key1 === "total_return") || (key1 === "max_drawdown")) || (key1 === "sharpe_ratio")) || (key1 === "win_rate")) || (key1 === "num_trades")) || (key1 === "profit_factor")) || (key1 === "final_equity"))){
-validate64.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs10 === errors){
-if(data2.total_return !== undefined){
-let data3 = data2.total_return;
-const _errs11 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate64.errors = [{instancePath:instancePath+"/data/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs11 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.max_drawdown !== undefined){
-let data4 = data2.max_drawdown;
-const _errs13 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate64.errors = [{instancePath:instancePath+"/data/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs13 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.sharpe_ratio !== undefined){
-let data5 = data2.sharpe_ratio;
-const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate64.errors = [{instancePath:instancePath+"/data/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.win_rate !== undefined){
-let data6 = data2.win_rate;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate64.errors = [{instancePath:instancePath+"/data/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.num_trades !== undefined){
-let data7 = data2.num_trades;
-const _errs19 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-validate64.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs19){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-validate64.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.profit_factor !== undefined){
-let data8 = data2.profit_factor;
-const _errs21 = errors;
-if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-validate64.errors = [{instancePath:instancePath+"/data/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema79.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.final_equity !== undefined){
-let data9 = data2.final_equity;
-const _errs23 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate64.errors = [{instancePath:instancePath+"/data/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs23 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate64.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate64.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestResult = validate65;
-const schema97 = {"type":"object","additionalProperties":false,"required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/definitions/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/definitions/EquityPoint"}}}};
-
-function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
-validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "backtest_id") || (key0 === "status")) || (key0 === "metrics")) || (key0 === "num_candles")) || (key0 === "duration_ms")) || (key0 === "equity_curve"))){
-validate65.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.backtest_id !== undefined){
-let data0 = data.backtest_id;
-const _errs2 = errors;
+if(data.message !== undefined){
 const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern2.test(data0)){
-validate65.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+if(typeof data.message !== "string"){
+validate63.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.status !== undefined){
-let data1 = data.status;
+if(data.backtest_id !== undefined){
+let data2 = data.backtest_id;
 const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate65.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data2 === "string"){
+if(!pattern2.test(data2)){
+validate63.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
 return false;
 }
-if(!(data1 === "completed")){
-validate65.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema97.properties.status.enum},message:"must be equal to one of the allowed values"}];
+}
+else {
+validate63.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
 }
 var valid0 = _errs5 === errors;
 }
@@ -4307,212 +3929,121 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.metrics !== undefined){
-let data2 = data.metrics;
-const _errs7 = errors;
+if(data.status !== undefined){
+let data3 = data.status;
 const _errs8 = errors;
-if(errors === _errs8){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
-validate65.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(typeof data3 !== "string"){
+validate63.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data3 === "queued") || (data3 === "running")) || (data3 === "completed")) || (data3 === "failed")) || (data3 === "cancelled"))){
+validate63.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema101.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbols !== undefined){
+let data4 = data.symbols;
+const _errs10 = errors;
+if(errors === _errs10){
+if(Array.isArray(data4)){
+var valid2 = true;
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+const _errs12 = errors;
+const _errs13 = errors;
+if(errors === _errs13){
+if(typeof data5 === "string"){
+if(func2(data5) > 20){
+validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
-const _errs10 = errors;
-for(const key1 in data2){
-if(!(((((((key1 === "total_return") || (key1 === "max_drawdown")) || (key1 === "sharpe_ratio")) || (key1 === "win_rate")) || (key1 === "num_trades")) || (key1 === "profit_factor")) || (key1 === "final_equity"))){
-validate65.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+if(!pattern0.test(data5)){
+validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
+}
+}
+}
+else {
+validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs12 === errors;
+if(!valid2){
 break;
 }
 }
-if(_errs10 === errors){
-if(data2.total_return !== undefined){
-let data3 = data2.total_return;
-const _errs11 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate65.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs11 === errors;
 }
 else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.max_drawdown !== undefined){
-let data4 = data2.max_drawdown;
-const _errs13 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate65.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate63.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
-var valid3 = _errs13 === errors;
+}
+var valid0 = _errs10 === errors;
 }
 else {
-var valid3 = true;
+var valid0 = true;
 }
-if(valid3){
-if(data2.sharpe_ratio !== undefined){
-let data5 = data2.sharpe_ratio;
+if(valid0){
+if(data.symbol !== undefined){
+let data6 = data.symbol;
 const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate65.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+const _errs16 = errors;
+if(errors === _errs16){
+if(typeof data6 === "string"){
+if(func2(data6) > 20){
+validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
-}
-var valid3 = _errs15 === errors;
 }
 else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.win_rate !== undefined){
-let data6 = data2.win_rate;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate65.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!pattern0.test(data6)){
+validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
-var valid3 = _errs17 === errors;
+}
 }
 else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.num_trades !== undefined){
-let data7 = data2.num_trades;
-const _errs19 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-validate65.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs19){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-validate65.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-}
-var valid3 = _errs19 === errors;
+var valid0 = _errs15 === errors;
 }
 else {
-var valid3 = true;
+var valid0 = true;
 }
-if(valid3){
-if(data2.profit_factor !== undefined){
-let data8 = data2.profit_factor;
+if(valid0){
+if(data.resolution !== undefined){
+let data7 = data.resolution;
+const _errs18 = errors;
+if(typeof data7 !== "string"){
+validate63.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data7 === "1") || (data7 === "5")) || (data7 === "15")) || (data7 === "30")) || (data7 === "60")) || (data7 === "D"))){
+validate63.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.positions !== undefined){
 const _errs21 = errors;
-if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-validate65.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema79.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.final_equity !== undefined){
-let data9 = data2.final_equity;
-const _errs23 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate65.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs23 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_candles !== undefined){
-let data10 = data.num_candles;
-const _errs25 = errors;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-validate65.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs25){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
-validate65.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs25 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.duration_ms !== undefined){
-let data11 = data.duration_ms;
-const _errs27 = errors;
-if(errors === _errs27){
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 < 0 || isNaN(data11)){
-validate65.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs27 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity_curve !== undefined){
-let data12 = data.equity_curve;
-const _errs29 = errors;
-if(errors === _errs29){
-if(Array.isArray(data12)){
-var valid4 = true;
-const len0 = data12.length;
-for(let i0=0; i0<len0; i0++){
-const _errs31 = errors;
-if(!(validate61(data12[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data12,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+if(!(validate28(data.positions, {instancePath:instancePath+"/positions",parentData:data,parentDataProperty:"positions",rootData}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
 errors = vErrors.length;
 }
-var valid4 = _errs31 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs29 === errors;
+var valid0 = _errs21 === errors;
 }
 else {
 var valid0 = true;
@@ -4520,6 +4051,84 @@ var valid0 = true;
 }
 }
 }
+}
+}
+}
+}
+}
+}
+else {
+validate63.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate63.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStreamConnectedMessage = validate65;
+const schema106 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"connected"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConnectedData"}}};
+
+function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("connected" !== data0){
+validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
+const _errs3 = errors;
+const _errs4 = errors;
+if(errors === _errs4){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate65.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate65.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs6 = errors;
+if(!(validate63(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
 }
 }
 }
@@ -4534,8 +4143,8 @@ validate65.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestCompleteMessage = validate67;
-const schema100 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"complete"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestResult"}}};
+export const validateBacktestMetrics = validate67;
+const schema108 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"}}};
 
 function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4543,412 +4152,42 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if((((((((data.total_return === undefined) && (missing0 = "total_return")) || ((data.max_drawdown === undefined) && (missing0 = "max_drawdown"))) || ((data.sharpe_ratio === undefined) && (missing0 = "sharpe_ratio"))) || ((data.win_rate === undefined) && (missing0 = "win_rate"))) || ((data.num_trades === undefined) && (missing0 = "num_trades"))) || ((data.profit_factor === undefined) && (missing0 = "profit_factor"))) || ((data.final_equity === undefined) && (missing0 = "final_equity"))){
 validate67.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.total_return !== undefined){
+let data0 = data.total_return;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate67.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate67.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate67.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if("complete" !== data0){
-validate67.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "complete"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate67.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate67.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate65(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate67.errors = vErrors;
-return errors === 0;
-}
-
-export const validateStreamErrorMessage = validate69;
-const schema102 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"error"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ErrorPayload"}}};
-
-function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate69.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate69.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("error" !== data0){
-validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate69.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate69.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate25(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate69.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate69.errors = vErrors;
-return errors === 0;
-}
-
-export const validateStreamPingMessage = validate71;
-const schema104 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ping"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","description":"Ignored; echoed nowhere."}}};
-
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.type === undefined) && (missing0 = "type")){
-validate71.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate71.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate71.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("ping" !== data0){
-validate71.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ping"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate71.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate71.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
-validate71.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate71.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate71.errors = vErrors;
-return errors === 0;
-}
-
-export const validateStreamPongMessage = validate72;
-const schema106 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","additionalProperties":false,"properties":{}}}};
-
-function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate72.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate72.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("pong" !== data0){
-validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-if(errors === _errs7){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-for(const key1 in data2){
-validate72.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-else {
-validate72.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate72.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate72.errors = vErrors;
-return errors === 0;
-}
-
-export const validateLivePosition = validate73;
-const schema108 = {"type":"object","additionalProperties":false,"required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}}};
-
-function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
-validate73.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "symbol") || (key0 === "quantity")) || (key0 === "avg_price")) || (key0 === "market_price")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl"))){
-validate73.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs2 = errors;
+if(data.max_drawdown !== undefined){
+let data1 = data.max_drawdown;
 const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate73.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate67.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-else {
-if(!pattern0.test(data0)){
-validate73.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate73.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.quantity !== undefined){
-let data1 = data.quantity;
+if(data.sharpe_ratio !== undefined){
+let data2 = data.sharpe_ratio;
 const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate73.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate67.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4957,11 +4196,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.avg_price !== undefined){
-let data2 = data.avg_price;
+if(data.win_rate !== undefined){
+let data3 = data.win_rate;
 const _errs7 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate73.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate67.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -4970,12 +4209,20 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.market_price !== undefined){
-let data3 = data.market_price;
+if(data.num_trades !== undefined){
+let data4 = data.num_trades;
 const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate73.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate67.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
+}
+if(errors === _errs9){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate67.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
 }
 var valid0 = _errs9 === errors;
 }
@@ -4983,11 +4230,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data4 = data.unrealized_pnl;
+if(data.profit_factor !== undefined){
+let data5 = data.profit_factor;
 const _errs11 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate73.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+validate67.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -4996,11 +4243,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.realized_pnl !== undefined){
-let data5 = data.realized_pnl;
+if(data.final_equity !== undefined){
+let data6 = data.final_equity;
 const _errs13 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate73.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate67.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -5017,16 +4264,621 @@ var valid0 = true;
 }
 }
 else {
-validate73.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate73.errors = vErrors;
+validate67.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePositionUpdateMessage = validate74;
-const schema110 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","additionalProperties":false,"required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}}}}};
+export const validateProgressData = validate68;
+const schema109 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/definitions/EpochMs"},"num_trades":{"type":"integer","minimum":0}}};
+
+function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
+validate68.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.processed !== undefined){
+let data0 = data.processed;
+const _errs1 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate68.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs1){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate68.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total !== undefined){
+let data1 = data.total;
+const _errs3 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate68.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs3){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+validate68.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pct !== undefined){
+let data2 = data.pct;
+const _errs5 = errors;
+if(errors === _errs5){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 100 || isNaN(data2)){
+validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data2 < 0 || isNaN(data2)){
+validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity !== undefined){
+let data3 = data.equity;
+const _errs7 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate68.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.current_time !== undefined){
+let data4 = data.current_time;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate68.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate68.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.num_trades !== undefined){
+let data5 = data.num_trades;
+const _errs12 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate68.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate68.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate68.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate68.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBacktestProgressMessage = validate69;
+const schema111 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"progress"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ProgressData"}}};
+
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate69.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("progress" !== data0){
+validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "progress"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate69.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate69.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate69.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate69.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate68(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate69.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate69.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBacktestTradeData = validate71;
+const schema115 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/definitions/Side"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/definitions/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}}};
+
+function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
+validate71.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.action !== undefined){
+let data0 = data.action;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate71.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data0 === "entry") || (data0 === "exit"))){
+validate71.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema115.properties.action.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.side !== undefined){
+let data1 = data.side;
+const _errs3 = errors;
+if(typeof data1 !== "string"){
+validate71.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data1 === "BUY") || (data1 === "SELL"))){
+validate71.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbol !== undefined){
+let data2 = data.symbol;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 20){
+validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data3 = data.price;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate71.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.quantity !== undefined){
+let data4 = data.quantity;
+const _errs11 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate71.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data5 = data.time;
+const _errs13 = errors;
+const _errs14 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate71.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate71.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pnl !== undefined){
+let data6 = data.pnl;
+const _errs16 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate71.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.fee !== undefined){
+let data7 = data.fee;
+const _errs18 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate71.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs20 = errors;
+if(typeof data.reason !== "string"){
+validate71.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strategy_id !== undefined){
+const _errs22 = errors;
+if(typeof data.strategy_id !== "string"){
+validate71.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate71.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate71.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBacktestTradeMessage = validate72;
+const schema119 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"trade"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestTradeData"}}};
+
+function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate72.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("trade" !== data0){
+validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate72.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate72.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate71(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate72.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate72.errors = vErrors;
+return errors === 0;
+}
+
+export const validateEquityPoint = validate74;
+const schema123 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."}}};
 
 function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5034,52 +4886,39 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
 validate74.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.time !== undefined){
+let data0 = data.time;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate74.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
 const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate74.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate74.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if("position_update" !== data0){
-validate74.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate74.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+}
+}
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
+if(data.equity !== undefined){
+let data1 = data.equity;
 const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate74.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate74.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-}
-else {
-validate74.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs4 === errors;
 }
@@ -5087,64 +4926,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-if(errors === _errs7){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if((data2.positions === undefined) && (missing1 = "positions")){
-validate74.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(data.drawdown !== undefined){
+let data2 = data.drawdown;
+const _errs6 = errors;
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate74.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
-}
-else {
-const _errs9 = errors;
-for(const key1 in data2){
-if(!(key1 === "positions")){
-validate74.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs9 === errors){
-if(data2.positions !== undefined){
-let data3 = data2.positions;
-const _errs10 = errors;
-if(errors === _errs10){
-if(Array.isArray(data3)){
-var valid3 = true;
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-const _errs12 = errors;
-if(!(validate73(data3[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
-errors = vErrors.length;
-}
-var valid3 = _errs12 === errors;
-if(!valid3){
-break;
-}
 }
 }
 else {
-validate74.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate74.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
-}
-}
-}
-}
-else {
-validate74.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
-}
 }
 }
 }
@@ -5159,212 +4959,120 @@ validate74.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderData = validate76;
-const schema112 = {"type":"object","additionalProperties":false,"required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}}};
+export const validateBacktestEquityMessage = validate75;
+const schema125 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"equity"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/EquityPoint"}}};
 
-function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((((data.order_id === undefined) && (missing0 = "order_id")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.filled_quantity === undefined) && (missing0 = "filled_quantity"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
-validate76.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate75.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func18.call(schema112.properties, key0))){
-validate76.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.order_id !== undefined){
-const _errs2 = errors;
-if(typeof data.order_id !== "string"){
-validate76.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data1 = data.symbol;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 20){
-validate76.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data1)){
-validate76.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate76.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.side !== undefined){
-let data2 = data.side;
-const _errs7 = errors;
-if(typeof data2 !== "string"){
-validate76.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data2 === "BUY") || (data2 === "SELL"))){
-validate76.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data3 = data.quantity;
-const _errs10 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate76.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
 if(data.type !== undefined){
-let data4 = data.type;
-const _errs12 = errors;
-if(typeof data4 !== "string"){
-validate76.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate75.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!((data4 === "MKT") || (data4 === "LMT"))){
-validate76.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema112.properties.type.enum},message:"must be equal to one of the allowed values"}];
+if("equity" !== data0){
+validate75.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "equity"},message:"must be equal to constant"}];
 return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate75.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate75.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate75.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate75.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate74(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.limit_price !== undefined){
-let data5 = data.limit_price;
-const _errs14 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate76.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.status !== undefined){
-let data6 = data.status;
-const _errs16 = errors;
-if(typeof data6 !== "string"){
-validate76.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data6 === "submitted") || (data6 === "partially_filled")) || (data6 === "filled")) || (data6 === "cancelled")) || (data6 === "rejected"))){
-validate76.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema112.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.filled_quantity !== undefined){
-let data7 = data.filled_quantity;
-const _errs18 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate76.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.avg_fill_price !== undefined){
-let data8 = data.avg_fill_price;
-const _errs20 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate76.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.created_at !== undefined){
-let data9 = data.created_at;
-const _errs22 = errors;
-const _errs23 = errors;
-if(errors === _errs23){
-if(typeof data9 === "string"){
-if(!pattern3.test(data9)){
-validate76.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate76.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs22 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-const _errs25 = errors;
-if(typeof data.reason !== "string"){
-validate76.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs25 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
 }
 }
 }
@@ -5372,16 +5080,16 @@ var valid0 = true;
 }
 }
 else {
-validate76.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate75.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate76.errors = vErrors;
+validate75.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderUpdateMessage = validate77;
-const schema116 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}}};
+export const validateBacktestMetricsMessage = validate77;
+const schema129 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"metrics"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestMetrics"}}};
 
 function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5394,39 +5102,80 @@ validate77.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate77.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate77.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("order_update" !== data0){
-validate77.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
+if("metrics" !== data0){
+validate77.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate77.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate77.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
 validate77.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
@@ -5436,22 +5185,140 @@ validate77.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/defin
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate76(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
-errors = vErrors.length;
+let data4 = data.data;
+const _errs12 = errors;
+const _errs13 = errors;
+if(errors === _errs13){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((((((((data4.total_return === undefined) && (missing1 = "total_return")) || ((data4.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data4.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data4.win_rate === undefined) && (missing1 = "win_rate"))) || ((data4.num_trades === undefined) && (missing1 = "num_trades"))) || ((data4.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data4.final_equity === undefined) && (missing1 = "final_equity"))){
+validate77.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
 }
-var valid0 = _errs7 === errors;
+else {
+if(data4.total_return !== undefined){
+let data5 = data4.total_return;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate77.errors = [{instancePath:instancePath+"/data/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs15 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.max_drawdown !== undefined){
+let data6 = data4.max_drawdown;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate77.errors = [{instancePath:instancePath+"/data/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.sharpe_ratio !== undefined){
+let data7 = data4.sharpe_ratio;
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate77.errors = [{instancePath:instancePath+"/data/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.win_rate !== undefined){
+let data8 = data4.win_rate;
+const _errs21 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate77.errors = [{instancePath:instancePath+"/data/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.num_trades !== undefined){
+let data9 = data4.num_trades;
+const _errs23 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+validate77.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs23){
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+validate77.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.profit_factor !== undefined){
+let data10 = data4.profit_factor;
+const _errs25 = errors;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+validate77.errors = [{instancePath:instancePath+"/data/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.final_equity !== undefined){
+let data11 = data4.final_equity;
+const _errs27 = errors;
+if(!((typeof data11 == "number") && (isFinite(data11)))){
+validate77.errors = [{instancePath:instancePath+"/data/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs27 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate77.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -5467,45 +5334,51 @@ validate77.errors = vErrors;
 return errors === 0;
 }
 
-export const validateExecutionData = validate79;
-const schema118 = {"type":"object","additionalProperties":false,"required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
+export const validateBacktestResult = validate78;
+const schema134 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/definitions/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/definitions/EquityPoint"}}}};
 
-function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((((data.execution_id === undefined) && (missing0 = "execution_id")) || ((data.order_id === undefined) && (missing0 = "order_id"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.commission === undefined) && (missing0 = "commission"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate79.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
+validate78.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.backtest_id !== undefined){
+let data0 = data.backtest_id;
 const _errs1 = errors;
-for(const key0 in data){
-if(!((((((((key0 === "execution_id") || (key0 === "order_id")) || (key0 === "symbol")) || (key0 === "side")) || (key0 === "quantity")) || (key0 === "price")) || (key0 === "commission")) || (key0 === "timestamp"))){
-validate79.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.execution_id !== undefined){
 const _errs2 = errors;
-if(typeof data.execution_id !== "string"){
-validate79.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(!pattern2.test(data0)){
+validate78.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
 return false;
 }
-var valid0 = _errs2 === errors;
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.order_id !== undefined){
+if(data.status !== undefined){
+let data1 = data.status;
 const _errs4 = errors;
-if(typeof data.order_id !== "string"){
-validate79.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data1 !== "string"){
+validate78.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data1 === "completed")){
+validate78.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema134.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -5514,25 +5387,126 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.symbol !== undefined){
-let data2 = data.symbol;
+if(data.metrics !== undefined){
+let data2 = data.metrics;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 20){
-validate79.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
+validate78.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
-if(!pattern0.test(data2)){
-validate79.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+if(data2.total_return !== undefined){
+let data3 = data2.total_return;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate78.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs9 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.max_drawdown !== undefined){
+let data4 = data2.max_drawdown;
+const _errs11 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate78.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs11 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.sharpe_ratio !== undefined){
+let data5 = data2.sharpe_ratio;
+const _errs13 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate78.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.win_rate !== undefined){
+let data6 = data2.win_rate;
+const _errs15 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate78.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.num_trades !== undefined){
+let data7 = data2.num_trades;
+const _errs17 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate78.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs17){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+validate78.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
+var valid3 = _errs17 === errors;
+}
 else {
-validate79.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+var valid3 = true;
+}
+if(valid3){
+if(data2.profit_factor !== undefined){
+let data8 = data2.profit_factor;
+const _errs19 = errors;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+validate78.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid3 = _errs19 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.final_equity !== undefined){
+let data9 = data2.final_equity;
+const _errs21 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate78.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5542,79 +5516,73 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.side !== undefined){
-let data3 = data.side;
-const _errs9 = errors;
-if(typeof data3 !== "string"){
-validate79.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.num_candles !== undefined){
+let data10 = data.num_candles;
+const _errs23 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+validate78.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(!((data3 === "BUY") || (data3 === "SELL"))){
-validate79.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+if(errors === _errs23){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+validate78.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
-var valid0 = _errs9 === errors;
+}
+}
+var valid0 = _errs23 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.quantity !== undefined){
-let data4 = data.quantity;
-const _errs12 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate79.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(data.duration_ms !== undefined){
+let data11 = data.duration_ms;
+const _errs25 = errors;
+if(errors === _errs25){
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 < 0 || isNaN(data11)){
+validate78.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
-var valid0 = _errs12 === errors;
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs25 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.price !== undefined){
-let data5 = data.price;
-const _errs14 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate79.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
+if(data.equity_curve !== undefined){
+let data12 = data.equity_curve;
+const _errs27 = errors;
+if(errors === _errs27){
+if(Array.isArray(data12)){
+var valid4 = true;
+const len0 = data12.length;
+for(let i0=0; i0<len0; i0++){
+const _errs29 = errors;
+if(!(validate74(data12[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data12,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+errors = vErrors.length;
 }
-var valid0 = _errs14 === errors;
+var valid4 = _errs29 === errors;
+if(!valid4){
+break;
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.commission !== undefined){
-let data6 = data.commission;
-const _errs16 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate79.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data7 = data.timestamp;
-const _errs18 = errors;
-const _errs19 = errors;
-if(errors === _errs19){
-if(typeof data7 === "string"){
-if(!pattern3.test(data7)){
-validate79.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
 }
 }
 else {
-validate79.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate78.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid0 = _errs18 === errors;
+var valid0 = _errs27 === errors;
 }
 else {
 var valid0 = true;
@@ -5626,20 +5594,17 @@ var valid0 = true;
 }
 }
 }
-}
-}
-}
 else {
-validate79.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate78.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate79.errors = vErrors;
+validate78.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderExecutionMessage = validate80;
-const schema122 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}}};
+export const validateBacktestCompleteMessage = validate80;
+const schema137 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"complete"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestResult"}}};
 
 function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5652,39 +5617,80 @@ validate80.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate80.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("order_execution" !== data0){
-validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
+if("complete" !== data0){
+validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "complete"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate80.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate80.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
 validate80.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
@@ -5694,22 +5700,23 @@ validate80.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/defin
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate79(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
+const _errs12 = errors;
+if(!(validate78(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -5725,8 +5732,8 @@ validate80.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRiskData = validate82;
-const schema124 = {"type":"object","additionalProperties":false,"required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}}};
+export const validateStreamErrorMessage = validate82;
+const schema141 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"error"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ErrorPayload"}}};
 
 function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5734,52 +5741,71 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
 validate82.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "gross_exposure") || (key0 === "net_exposure")) || (key0 === "leverage")) || (key0 === "largest_position_pct")) || (key0 === "equity")) || (key0 === "drawdown"))){
-validate82.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.gross_exposure !== undefined){
-let data0 = data.gross_exposure;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate82.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(typeof data0 !== "string"){
+validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+if("error" !== data0){
+validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.net_exposure !== undefined){
-let data1 = data.net_exposure;
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
 const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate82.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate82.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-var valid0 = _errs4 === errors;
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate82.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.leverage !== undefined){
-let data2 = data.leverage;
+if(data.topic !== undefined){
+let data2 = data.topic;
 const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate82.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate82.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
+}
+else {
+if(func2(data2) < 1){
+validate82.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate82.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs6 === errors;
 }
@@ -5787,53 +5813,38 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.largest_position_pct !== undefined){
-let data3 = data.largest_position_pct;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate82.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data4 = data.equity;
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
 const _errs10 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate82.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate82.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
-var valid0 = _errs10 === errors;
+}
+else {
+validate82.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.drawdown !== undefined){
-let data5 = data.drawdown;
+if(data.data !== undefined){
 const _errs12 = errors;
-if(errors === _errs12){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate82.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate82.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
+if(!(validate35(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
-}
-}
 }
 }
 }
@@ -5850,24 +5861,24 @@ validate82.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRiskUpdateMessage = validate83;
-const schema125 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}}};
+export const validateStreamPingMessage = validate84;
+const schema145 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ping"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","description":"Ignored; echoed nowhere."}}};
 
-function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate83.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((data.type === undefined) && (missing0 = "type")){
+validate84.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate83.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate84.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -5877,11 +5888,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate83.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("risk_update" !== data0){
-validate83.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
+if("ping" !== data0){
+validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ping"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5897,12 +5908,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-validate83.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate84.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate83.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate84.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5915,215 +5926,14 @@ if(valid0){
 if(data.data !== undefined){
 let data2 = data.data;
 const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if(((((((data2.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data2.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data2.leverage === undefined) && (missing1 = "leverage"))) || ((data2.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data2.equity === undefined) && (missing1 = "equity"))) || ((data2.drawdown === undefined) && (missing1 = "drawdown"))){
-validate83.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
+validate84.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
-}
-else {
-const _errs10 = errors;
-for(const key1 in data2){
-if(!((((((key1 === "gross_exposure") || (key1 === "net_exposure")) || (key1 === "leverage")) || (key1 === "largest_position_pct")) || (key1 === "equity")) || (key1 === "drawdown"))){
-validate83.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs10 === errors){
-if(data2.gross_exposure !== undefined){
-let data3 = data2.gross_exposure;
-const _errs11 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate83.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs11 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.net_exposure !== undefined){
-let data4 = data2.net_exposure;
-const _errs13 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate83.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs13 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.leverage !== undefined){
-let data5 = data2.leverage;
-const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate83.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.largest_position_pct !== undefined){
-let data6 = data2.largest_position_pct;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate83.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.equity !== undefined){
-let data7 = data2.equity;
-const _errs19 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate83.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.drawdown !== undefined){
-let data8 = data2.drawdown;
-const _errs21 = errors;
-if(errors === _errs21){
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 < 0 || isNaN(data8)){
-validate83.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate83.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate83.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
 }
 var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate83.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate83.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePnlData = validate84;
-const schema128 = {"type":"object","additionalProperties":false,"required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}}};
-
-function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate84.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "realized_pnl") || (key0 === "unrealized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
-validate84.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.realized_pnl !== undefined){
-let data0 = data.realized_pnl;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate84.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data1 = data.unrealized_pnl;
-const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate84.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total_pnl !== undefined){
-let data2 = data.total_pnl;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate84.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.daily_pnl !== undefined){
-let data3 = data.daily_pnl;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate84.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -6139,8 +5949,8 @@ validate84.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePnlUpdateMessage = validate85;
-const schema129 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}}};
+export const validateStreamPongMessage = validate85;
+const schema147 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{}}}};
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6153,27 +5963,18 @@ validate85.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate85.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("pnl_update" !== data0){
-validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
+if("pong" !== data0){
+validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
@@ -6181,9 +5982,9 @@ var valid0 = true;
 if(valid0){
 if(data.timestamp !== undefined){
 let data1 = data.timestamp;
+const _errs3 = errors;
 const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
+if(errors === _errs4){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
 validate85.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
@@ -6195,7 +5996,7 @@ validate85.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/defin
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
@@ -6203,92 +6004,17 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 let data2 = data.data;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if(((((data2.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data2.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data2.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data2.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
-validate85.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs10 = errors;
-for(const key1 in data2){
-if(!((((key1 === "realized_pnl") || (key1 === "unrealized_pnl")) || (key1 === "total_pnl")) || (key1 === "daily_pnl"))){
-validate85.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs10 === errors){
-if(data2.realized_pnl !== undefined){
-let data3 = data2.realized_pnl;
-const _errs11 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate85.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs11 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.unrealized_pnl !== undefined){
-let data4 = data2.unrealized_pnl;
-const _errs13 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate85.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs13 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.total_pnl !== undefined){
-let data5 = data2.total_pnl;
-const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate85.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.daily_pnl !== undefined){
-let data6 = data2.daily_pnl;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate85.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate85.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+const _errs6 = errors;
+if(errors === _errs6){
+if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
+validate85.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
-}
 }
 }
 }
@@ -6303,8 +6029,8 @@ validate85.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCandleData = validate86;
-const schema132 = {"type":"object","additionalProperties":false,"required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}}};
+export const validateLivePosition = validate86;
+const schema149 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}}};
 
 function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6312,25 +6038,16 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
+if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
 validate86.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "closed")) || (key0 === "bar"))){
-validate86.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.symbol !== undefined){
 let data0 = data.symbol;
+const _errs1 = errors;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
+if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
 validate86.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
@@ -6348,33 +6065,43 @@ validate86.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definiti
 return false;
 }
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate86.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.quantity !== undefined){
+let data1 = data.quantity;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate86.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate86.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.closed !== undefined){
+if(data.avg_price !== undefined){
+let data2 = data.avg_price;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate86.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.market_price !== undefined){
+let data3 = data.market_price;
 const _errs8 = errors;
-if(typeof data.closed !== "boolean"){
-validate86.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate86.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -6383,16 +6110,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.bar !== undefined){
+if(data.unrealized_pnl !== undefined){
+let data4 = data.unrealized_pnl;
 const _errs10 = errors;
-if(!(validate22(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
-errors = vErrors.length;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate86.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
 }
 var valid0 = _errs10 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.realized_pnl !== undefined){
+let data5 = data.realized_pnl;
+const _errs12 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate86.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -6409,209 +6151,150 @@ validate86.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketCandleMessage = validate88;
-const schema135 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}}};
+export const validatePositionUpdateMessage = validate87;
+const schema151 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}}}}};
 
-function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate88.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate88.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate88.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("candle" !== data0){
-validate88.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
+if("position_update" !== data0){
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate88.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate88.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate86(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+let data4 = data.data;
+const _errs12 = errors;
+if(errors === _errs12){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((data4.positions === undefined) && (missing1 = "positions")){
+validate87.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.positions !== undefined){
+let data5 = data4.positions;
+const _errs14 = errors;
+if(errors === _errs14){
+if(Array.isArray(data5)){
+var valid5 = true;
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+const _errs16 = errors;
+if(!(validate86(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
 errors = vErrors.length;
 }
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate88.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate88.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePatternData = validate90;
-const schema137 = {"type":"object","additionalProperties":false,"required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}}};
-
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
-validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "pattern")) || (key0 === "direction")) || (key0 === "time")) || (key0 === "strength"))){
-validate90.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
+var valid5 = _errs16 === errors;
+if(!valid5){
 break;
 }
 }
-if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate90.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
 }
 else {
-if(!pattern0.test(data0)){
-validate90.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate87.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
+}
+}
 }
 }
 }
 else {
-validate90.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate87.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate90.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate90.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pattern !== undefined){
-let data2 = data.pattern;
-const _errs8 = errors;
-if(typeof data2 !== "string"){
-validate90.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
-validate90.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema137.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.direction !== undefined){
-let data3 = data.direction;
-const _errs10 = errors;
-if(typeof data3 !== "string"){
-validate90.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate90.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema137.properties.direction.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.time !== undefined){
-let data4 = data.time;
-const _errs12 = errors;
-const _errs13 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate90.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs13){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate90.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
 }
 }
 var valid0 = _errs12 === errors;
@@ -6619,34 +6302,345 @@ var valid0 = _errs12 === errors;
 else {
 var valid0 = true;
 }
+}
+}
+}
+}
+}
+}
+else {
+validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate87.errors = vErrors;
+return errors === 0;
+}
+
+export const validateOrderData = validate89;
+const schema155 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}}};
+
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((((data.order_id === undefined) && (missing0 = "order_id")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.filled_quantity === undefined) && (missing0 = "filled_quantity"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
+validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.order_id !== undefined){
+const _errs1 = errors;
+if(typeof data.order_id !== "string"){
+validate89.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
 if(valid0){
-if(data.strength !== undefined){
-let data5 = data.strength;
+if(data.symbol !== undefined){
+let data1 = data.symbol;
+const _errs3 = errors;
+const _errs4 = errors;
+if(errors === _errs4){
+if(typeof data1 === "string"){
+if(func2(data1) > 20){
+validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data1)){
+validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.side !== undefined){
+let data2 = data.side;
+const _errs6 = errors;
+if(typeof data2 !== "string"){
+validate89.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data2 === "BUY") || (data2 === "SELL"))){
+validate89.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.quantity !== undefined){
+let data3 = data.quantity;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate89.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.type !== undefined){
+let data4 = data.type;
+const _errs11 = errors;
+if(typeof data4 !== "string"){
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data4 === "MKT") || (data4 === "LMT"))){
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema155.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.limit_price !== undefined){
+let data5 = data.limit_price;
+const _errs13 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate89.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.status !== undefined){
+let data6 = data.status;
 const _errs15 = errors;
-if(errors === _errs15){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1 || isNaN(data5)){
-validate90.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+if(typeof data6 !== "string"){
+validate89.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-if(data5 < 0 || isNaN(data5)){
-validate90.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(!(((((data6 === "submitted") || (data6 === "partially_filled")) || (data6 === "filled")) || (data6 === "cancelled")) || (data6 === "rejected"))){
+validate89.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema155.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
-}
-}
-}
-else {
-validate90.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
 }
 var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.filled_quantity !== undefined){
+let data7 = data.filled_quantity;
+const _errs17 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate89.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
 }
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.avg_fill_price !== undefined){
+let data8 = data.avg_fill_price;
+const _errs19 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate89.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.created_at !== undefined){
+let data9 = data.created_at;
+const _errs21 = errors;
+const _errs22 = errors;
+if(errors === _errs22){
+if(typeof data9 === "string"){
+if(!pattern3.test(data9)){
+validate89.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs24 = errors;
+if(typeof data.reason !== "string"){
+validate89.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate89.errors = vErrors;
+return errors === 0;
+}
+
+export const validateOrderUpdateMessage = validate90;
+const schema159 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}}};
+
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("order_update" !== data0){
+validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate90.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate90.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate90.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate90.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate90.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate89(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
 }
 }
 }
@@ -6663,75 +6657,145 @@ validate90.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketPatternMessage = validate91;
-const schema141 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}}};
+export const validateExecutionData = validate92;
+const schema163 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
 
-function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((((((((data.execution_id === undefined) && (missing0 = "execution_id")) || ((data.order_id === undefined) && (missing0 = "order_id"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.commission === undefined) && (missing0 = "commission"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
+validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.execution_id !== undefined){
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate91.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate91.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data.execution_id !== "string"){
+validate92.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("pattern" !== data0){
-validate91.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.order_id !== undefined){
+const _errs3 = errors;
+if(typeof data.order_id !== "string"){
+validate92.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbol !== undefined){
+let data2 = data.symbol;
+const _errs5 = errors;
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data2 === "string"){
+if(func2(data2) > 20){
+validate92.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate92.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate92.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.side !== undefined){
+let data3 = data.side;
+const _errs8 = errors;
+if(typeof data3 !== "string"){
+validate92.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data3 === "BUY") || (data3 === "SELL"))){
+validate92.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.quantity !== undefined){
+let data4 = data.quantity;
+const _errs11 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate92.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data5 = data.price;
+const _errs13 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate92.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.commission !== undefined){
+let data6 = data.commission;
+const _errs15 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate92.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate91.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+let data7 = data.timestamp;
+const _errs17 = errors;
+const _errs18 = errors;
+if(errors === _errs18){
+if(typeof data7 === "string"){
+if(!pattern3.test(data7)){
+validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate91.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate90(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs7 === errors;
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
@@ -6741,17 +6805,21 @@ var valid0 = true;
 }
 }
 }
+}
+}
+}
+}
 else {
-validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate91.errors = vErrors;
+validate92.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSwingPoint = validate93;
-const schema143 = {"type":"object","additionalProperties":false,"required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}}};
+export const validateOrderExecutionMessage = validate93;
+const schema167 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}}};
 
 function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6759,53 +6827,112 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
 validate93.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "time") || (key0 === "price"))){
-validate93.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.time !== undefined){
-let data0 = data.time;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate93.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(typeof data0 !== "string"){
+validate93.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(errors === _errs3){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate93.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if("order_execution" !== data0){
+validate93.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
 return false;
 }
-}
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.price !== undefined){
-let data1 = data.price;
-const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate93.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate93.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-var valid0 = _errs5 === errors;
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate93.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate93.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate93.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate92(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -6820,66 +6947,51 @@ validate93.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStructureData = validate94;
-const schema145 = {"type":"object","additionalProperties":false,"required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}}};
+export const validateRiskData = validate95;
+const schema171 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}}};
 
-function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
-validate94.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.gross_exposure !== undefined){
+let data0 = data.gross_exposure;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "trend")) || (key0 === "swing_highs")) || (key0 === "swing_lows"))){
-validate94.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate95.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-else {
-if(!pattern0.test(data0)){
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate94.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.net_exposure !== undefined){
+let data1 = data.net_exposure;
+const _errs3 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate95.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate94.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.leverage !== undefined){
+let data2 = data.leverage;
+const _errs5 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate95.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -6888,78 +7000,48 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.trend !== undefined){
-let data2 = data.trend;
-const _errs8 = errors;
-if(typeof data2 !== "string"){
-validate94.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.largest_position_pct !== undefined){
+let data3 = data.largest_position_pct;
+const _errs7 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate95.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!(((data2 === "up") || (data2 === "down")) || (data2 === "range"))){
-validate94.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema145.properties.trend.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs8 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.swing_highs !== undefined){
-let data3 = data.swing_highs;
-const _errs10 = errors;
-if(errors === _errs10){
-if(Array.isArray(data3)){
-var valid3 = true;
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-const _errs12 = errors;
-if(!(validate93(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate93.errors : vErrors.concat(validate93.errors);
-errors = vErrors.length;
-}
-var valid3 = _errs12 === errors;
-if(!valid3){
-break;
-}
-}
-}
-else {
-validate94.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+if(data.equity !== undefined){
+let data4 = data.equity;
+const _errs9 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate95.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-}
-var valid0 = _errs10 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.swing_lows !== undefined){
-let data5 = data.swing_lows;
-const _errs13 = errors;
-if(errors === _errs13){
-if(Array.isArray(data5)){
-var valid4 = true;
-const len1 = data5.length;
-for(let i1=0; i1<len1; i1++){
-const _errs15 = errors;
-if(!(validate93(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate93.errors : vErrors.concat(validate93.errors);
-errors = vErrors.length;
-}
-var valid4 = _errs15 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate94.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+if(data.drawdown !== undefined){
+let data5 = data.drawdown;
+const _errs11 = errors;
+if(errors === _errs11){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate95.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
-var valid0 = _errs13 === errors;
+else {
+validate95.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
@@ -6972,16 +7054,248 @@ var valid0 = true;
 }
 }
 else {
-validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate94.errors = vErrors;
+validate95.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketStructureMessage = validate97;
-const schema148 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}}};
+export const validateRiskUpdateMessage = validate96;
+const schema172 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}}};
+
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate96.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate96.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("risk_update" !== data0){
+validate96.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate96.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate96.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate96.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate96.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate96.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate96.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate96.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs12 = errors;
+const _errs13 = errors;
+if(errors === _errs13){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
+validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.gross_exposure !== undefined){
+let data5 = data4.gross_exposure;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate96.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs15 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.net_exposure !== undefined){
+let data6 = data4.net_exposure;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate96.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.leverage !== undefined){
+let data7 = data4.leverage;
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate96.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.largest_position_pct !== undefined){
+let data8 = data4.largest_position_pct;
+const _errs21 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate96.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.equity !== undefined){
+let data9 = data4.equity;
+const _errs23 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate96.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.drawdown !== undefined){
+let data10 = data4.drawdown;
+const _errs25 = errors;
+if(errors === _errs25){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+validate96.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate96.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate96.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate96.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePnlData = validate97;
+const schema177 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}}};
 
 function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6989,64 +7303,56 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
 validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.realized_pnl !== undefined){
+let data0 = data.realized_pnl;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate97.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate97.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if("market_structure" !== data0){
-validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
+if(data.unrealized_pnl !== undefined){
+let data1 = data.unrealized_pnl;
+const _errs3 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate97.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total_pnl !== undefined){
+let data2 = data.total_pnl;
 const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate97.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-}
-else {
-validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
+if(data.daily_pnl !== undefined){
+let data3 = data.daily_pnl;
 const _errs7 = errors;
-if(!(validate94(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
-errors = vErrors.length;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate97.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
 }
 var valid0 = _errs7 === errors;
 }
@@ -7067,8 +7373,204 @@ validate97.errors = vErrors;
 return errors === 0;
 }
 
-export const validateConfluenceData = validate99;
-const schema150 = {"type":"object","additionalProperties":false,"required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","additionalProperties":false,"required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}}}}};
+export const validatePnlUpdateMessage = validate98;
+const schema178 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}}};
+
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pnl_update" !== data0){
+validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate98.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate98.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate98.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs12 = errors;
+const _errs13 = errors;
+if(errors === _errs13){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
+validate98.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.realized_pnl !== undefined){
+let data5 = data4.realized_pnl;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate98.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs15 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.unrealized_pnl !== undefined){
+let data6 = data4.unrealized_pnl;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate98.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.total_pnl !== undefined){
+let data7 = data4.total_pnl;
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate98.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.daily_pnl !== undefined){
+let data8 = data4.daily_pnl;
+const _errs21 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate98.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate98.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate98.errors = vErrors;
+return errors === 0;
+}
+
+export const validateCandleData = validate99;
+const schema183 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}}};
 
 function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7076,25 +7578,16 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.score === undefined) && (missing0 = "score"))) || ((data.bias === undefined) && (missing0 = "bias"))) || ((data.components === undefined) && (missing0 = "components"))){
+if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
 validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "score")) || (key0 === "bias")) || (key0 === "components"))){
-validate99.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.symbol !== undefined){
 let data0 = data.symbol;
+const _errs1 = errors;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
+if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
 validate99.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
@@ -7112,7 +7605,7 @@ validate99.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definiti
 return false;
 }
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
@@ -7120,7 +7613,7 @@ var valid0 = true;
 if(valid0){
 if(data.resolution !== undefined){
 let data1 = data.resolution;
-const _errs5 = errors;
+const _errs4 = errors;
 if(typeof data1 !== "string"){
 validate99.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
@@ -7129,200 +7622,34 @@ if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === 
 validate99.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid0 = _errs5 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.score !== undefined){
-let data2 = data.score;
-const _errs8 = errors;
-if(errors === _errs8){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 100 || isNaN(data2)){
-validate99.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+if(data.closed !== undefined){
+const _errs7 = errors;
+if(typeof data.closed !== "boolean"){
+validate99.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-else {
-if(data2 < -100 || isNaN(data2)){
-validate99.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
-return false;
-}
-}
-}
-else {
-validate99.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs8 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.bias !== undefined){
-let data3 = data.bias;
-const _errs10 = errors;
-if(typeof data3 !== "string"){
-validate99.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(data.bar !== undefined){
+const _errs9 = errors;
+if(!(validate30(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
 }
-if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate99.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema150.properties.bias.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs10 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.components !== undefined){
-let data4 = data.components;
-const _errs12 = errors;
-if(errors === _errs12){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((data4.trend === undefined) && (missing1 = "trend")) || ((data4.momentum === undefined) && (missing1 = "momentum"))) || ((data4.moving_average === undefined) && (missing1 = "moving_average"))) || ((data4.pattern === undefined) && (missing1 = "pattern"))){
-validate99.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs14 = errors;
-for(const key1 in data4){
-if(!((((key1 === "trend") || (key1 === "momentum")) || (key1 === "moving_average")) || (key1 === "pattern"))){
-validate99.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs14 === errors){
-if(data4.trend !== undefined){
-let data5 = data4.trend;
-const _errs15 = errors;
-if(errors === _errs15){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1 || isNaN(data5)){
-validate99.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data5 < -1 || isNaN(data5)){
-validate99.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate99.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.momentum !== undefined){
-let data6 = data4.momentum;
-const _errs17 = errors;
-if(errors === _errs17){
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 1 || isNaN(data6)){
-validate99.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data6 < -1 || isNaN(data6)){
-validate99.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate99.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.moving_average !== undefined){
-let data7 = data4.moving_average;
-const _errs19 = errors;
-if(errors === _errs19){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 1 || isNaN(data7)){
-validate99.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data7 < -1 || isNaN(data7)){
-validate99.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate99.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.pattern !== undefined){
-let data8 = data4.pattern;
-const _errs21 = errors;
-if(errors === _errs21){
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 1 || isNaN(data8)){
-validate99.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data8 < -1 || isNaN(data8)){
-validate99.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate99.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate99.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
 }
 }
 }
@@ -7338,61 +7665,187 @@ validate99.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketConfluenceMessage = validate100;
-const schema153 = {"type":"object","additionalProperties":false,"required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}}};
+export const validateMarketCandleMessage = validate101;
+const schema186 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}}};
 
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate100.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate101.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate100.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate100.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("confluence" !== data0){
-validate100.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
+if("candle" !== data0){
+validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate101.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate101.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate100.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate101.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate100.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate99(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate101.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate101.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePatternData = validate103;
+const schema190 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}}};
+
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
+validate103.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate103.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate103.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate103.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate103.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate103.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
 }
 var valid0 = _errs4 === errors;
 }
@@ -7400,13 +7853,84 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
+if(data.pattern !== undefined){
+let data2 = data.pattern;
 const _errs7 = errors;
-if(!(validate99(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
-errors = vErrors.length;
+if(typeof data2 !== "string"){
+validate103.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
+validate103.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema190.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
+return false;
 }
 var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.direction !== undefined){
+let data3 = data.direction;
+const _errs9 = errors;
+if(typeof data3 !== "string"){
+validate103.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
+validate103.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema190.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data4 = data.time;
+const _errs11 = errors;
+const _errs12 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate103.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate103.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strength !== undefined){
+let data5 = data.strength;
+const _errs14 = errors;
+if(errors === _errs14){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1 || isNaN(data5)){
+validate103.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data5 < 0 || isNaN(data5)){
+validate103.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate103.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs14 === errors;
 }
 else {
 var valid0 = true;
@@ -7416,12 +7940,862 @@ var valid0 = true;
 }
 }
 }
+}
+}
 else {
-validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate100.errors = vErrors;
+validate103.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketPatternMessage = validate104;
+const schema194 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}}};
+
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate104.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pattern" !== data0){
+validate104.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate104.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate104.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate103(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate104.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate104.errors = vErrors;
+return errors === 0;
+}
+
+export const validateSwingPoint = validate106;
+const schema198 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}}};
+
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.time !== undefined){
+let data0 = data.time;
+const _errs1 = errors;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate106.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate106.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data1 = data.price;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate106.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate106.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStructureData = validate107;
+const schema200 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}}};
+
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
+validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate107.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate107.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.trend !== undefined){
+let data2 = data.trend;
+const _errs7 = errors;
+if(typeof data2 !== "string"){
+validate107.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data2 === "up") || (data2 === "down")) || (data2 === "range"))){
+validate107.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema200.properties.trend.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.swing_highs !== undefined){
+let data3 = data.swing_highs;
+const _errs9 = errors;
+if(errors === _errs9){
+if(Array.isArray(data3)){
+var valid3 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs11 = errors;
+if(!(validate106(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+errors = vErrors.length;
+}
+var valid3 = _errs11 === errors;
+if(!valid3){
+break;
+}
+}
+}
+else {
+validate107.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.swing_lows !== undefined){
+let data5 = data.swing_lows;
+const _errs12 = errors;
+if(errors === _errs12){
+if(Array.isArray(data5)){
+var valid4 = true;
+const len1 = data5.length;
+for(let i1=0; i1<len1; i1++){
+const _errs14 = errors;
+if(!(validate106(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs14 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate107.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate107.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketStructureMessage = validate110;
+const schema203 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}}};
+
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate110.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("market_structure" !== data0){
+validate110.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate110.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate110.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate110.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate107(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate110.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfluenceData = validate112;
+const schema207 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}}}}};
+
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.score === undefined) && (missing0 = "score"))) || ((data.bias === undefined) && (missing0 = "bias"))) || ((data.components === undefined) && (missing0 = "components"))){
+validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate112.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate112.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.score !== undefined){
+let data2 = data.score;
+const _errs7 = errors;
+if(errors === _errs7){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 100 || isNaN(data2)){
+validate112.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data2 < -100 || isNaN(data2)){
+validate112.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
+return false;
+}
+}
+}
+else {
+validate112.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bias !== undefined){
+let data3 = data.bias;
+const _errs9 = errors;
+if(typeof data3 !== "string"){
+validate112.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
+validate112.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema207.properties.bias.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.components !== undefined){
+let data4 = data.components;
+const _errs11 = errors;
+if(errors === _errs11){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.trend === undefined) && (missing1 = "trend")) || ((data4.momentum === undefined) && (missing1 = "momentum"))) || ((data4.moving_average === undefined) && (missing1 = "moving_average"))) || ((data4.pattern === undefined) && (missing1 = "pattern"))){
+validate112.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.trend !== undefined){
+let data5 = data4.trend;
+const _errs13 = errors;
+if(errors === _errs13){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1 || isNaN(data5)){
+validate112.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data5 < -1 || isNaN(data5)){
+validate112.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate112.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.momentum !== undefined){
+let data6 = data4.momentum;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 1 || isNaN(data6)){
+validate112.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data6 < -1 || isNaN(data6)){
+validate112.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate112.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.moving_average !== undefined){
+let data7 = data4.moving_average;
+const _errs17 = errors;
+if(errors === _errs17){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 1 || isNaN(data7)){
+validate112.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data7 < -1 || isNaN(data7)){
+validate112.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate112.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs17 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.pattern !== undefined){
+let data8 = data4.pattern;
+const _errs19 = errors;
+if(errors === _errs19){
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 1 || isNaN(data8)){
+validate112.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data8 < -1 || isNaN(data8)){
+validate112.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate112.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs19 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate112.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate112.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate112.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketConfluenceMessage = validate113;
+const schema210 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}}};
+
+function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate113.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("confluence" !== data0){
+validate113.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate113.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate113.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate113.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate112(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate113.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate113.errors = vErrors;
 return errors === 0;
 }
 

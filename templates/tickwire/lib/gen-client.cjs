@@ -36,7 +36,7 @@ function generateClient(model) {
     '  /** Path parameters (in order); an endpoint with parameters needs them to build its URL. */',
     '  readonly params: readonly string[];',
     '  readonly buildPath?: (params: Record<string, string>) => A.AddressResult<string>;',
-    '  /** Validators of the messages the server sends, keyed by `type` (the same tables the server checks with). */',
+    '  /** Validators of the messages the server sends, keyed by `type`: open (fields added later pass; ignore them). */',
     '  readonly outbound: ValidatorTable;',
     '  /** Requests correlated by `id`: request `type` → the `type`s of its possible replies. */',
     '  readonly requests: Readonly<Record<string, readonly string[]>>;',

@@ -15,6 +15,7 @@ function generateMessages(model) {
   const out = [HEADER,
     "import type * as T from './types.ts';",
     "import * as V from './validators.js';",
+    "import * as S from './validators-strict.js';",
     "import type { ValidatorTable } from './runtime.ts';",
     '',
     '/** A handler may answer synchronously or with a promise. */',
@@ -39,9 +40,13 @@ function generateMessages(model) {
     out.push(`export const ${v}Inbound: ValidatorTable = {`);
     for (const m of e.inbound) out.push(`  ${q(messages[m].type)}: V.validate${messages[m].schemaName},`);
     out.push('};', '');
-    out.push(`/** Validators of outbound messages, keyed by \`type\`. */`);
+    out.push(`/** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by \`type\`. Clients use these. */`);
     out.push(`export const ${v}Outbound: ValidatorTable = {`);
     for (const m of e.outbound) out.push(`  ${q(messages[m].type)}: V.validate${messages[m].schemaName},`);
+    out.push('};', '');
+    out.push(`/** Strict validators of outbound messages (no undeclared field at any depth), keyed by \`type\`: for checking the server's own output. */`);
+    out.push(`export const ${v}OutboundStrict: ValidatorTable = {`);
+    for (const m of e.outbound) out.push(`  ${q(messages[m].type)}: S.validate${messages[m].schemaName},`);
     out.push('};', '');
     out.push(`/** Handlers for every inbound message of ${e.address}; each returns the operation's reply. */`);
     out.push(`export interface ${e.name}Handlers<Ctx> {`);
@@ -64,7 +69,7 @@ function generateMessages(model) {
     }
     out.push('}', '');
     out.push(`export const ${v}Endpoint = {`);
-    out.push(`  id: ${q(e.id)},`, `  address: ${q(e.address)},`, `  inbound: ${v}Inbound,`, `  outbound: ${v}Outbound,`);
+    out.push(`  id: ${q(e.id)},`, `  address: ${q(e.address)},`, `  inbound: ${v}Inbound,`, `  outbound: ${v}Outbound,`, `  outboundStrict: ${v}OutboundStrict,`);
     out.push('} as const;', '');
   }
   out.push('/** Every WebSocket endpoint of the contract. */');

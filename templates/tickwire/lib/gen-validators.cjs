@@ -1,17 +1,14 @@
 'use strict';
 const Ajv = require('ajv');
 const standaloneCode = require('ajv/dist/standalone').default;
-const { HEADER } = require('./model.cjs');
+const { HEADER, strictSchema } = require('./model.cjs');
 const { rewriteRefs } = require('./gen-types.cjs');
 
-/**
- * Precompiled AJV validators (standalone ESM code) for every component schema: nothing compiles a schema while
- * the server runs. 
- */
-function generateValidators(model) {
+/** Compiles every component schema (as given by `prepare`) into one standalone ESM module with no imports. */
+function compileStandalone(model, prepare) {
   const ajv = new Ajv({ strict: true, allErrors: false, allowUnionTypes: true, code: { source: true, esm: true, lines: true } });
   const definitions = {};
-  for (const [name, schema] of Object.entries(model.spec.components.schemas)) definitions[name] = rewriteRefs(schema);
+  for (const [name, schema] of Object.entries(model.spec.components.schemas)) definitions[name] = prepare(rewriteRefs(schema));
   ajv.addSchema({ $id: 'tickwire', definitions });
   const exportsMap = {};
   for (const name of model.schemas) exportsMap[`validate${name}`] = `tickwire#/definitions/${name}`;
@@ -28,7 +25,24 @@ function generateValidators(model) {
   });
   if (/require\(/.test(code)) throw new Error('validators still contain require(); teach gen-validators.cjs to inline it');
   const helperLines = helpers.map((m, i) => `const __runtime${i} = ${inlined[m].replace(/^function \w+/, 'function')};`).join('\n');
-  const js = HEADER + '/* eslint-disable */\n' + (helperLines ? helperLines + '\n' : '') + code.replace(/^"use strict";/, '') + '\n';
+  return (helperLines ? helperLines + '\n' : '') + code.replace(/^"use strict";/, '') + '\n';
+}
+
+/**
+ * Precompiled AJV validators (standalone ESM code) for every component schema: nothing compiles a schema while
+ * the server runs. Two modules from the same schemas:
+ * - validators.js: the contract as written. Server → client schemas are open (unknown fields pass), client →
+ *   server schemas strict. The server validates inbound frames and the typed client validates what it receives
+ *   with these.
+ * - validators-strict.js: every object schema that declares `properties` also gets `additionalProperties: false`.
+ *   The server checks its own output with these in tests (messages.ts `<endpoint>OutboundStrict`), so it never
+ *   sends a field the contract does not declare.
+ */
+function generateValidators(model) {
+  const js = HEADER + '/* eslint-disable */\n' + compileStandalone(model, (s) => s);
+  const strictJs = HEADER + '/* eslint-disable */\n'
+    + '/* Strict variants: additionalProperties: false forced on every object schema that declares properties. For checking the server\'s own output. */\n'
+    + compileStandalone(model, strictSchema);
 
   const dts = [HEADER, "import type * as T from './types.ts';", '',
     '/** An AJV standalone validator: returns true when valid; on false, `errors` holds why. */',
@@ -41,12 +55,18 @@ function generateValidators(model) {
     '  schemaPath: string;',
     '  keyword: string;',
     '  params: Record<string, unknown>;',
+    '  /** Set when the issue is about an object key (propertyNames). */',
+    '  propertyName?: string;',
     '  message?: string;',
     '}',
     '',
     ...model.schemas.map((n) => `export declare const validate${n}: Validator<T.${n}>;`),
     ''].join('\n');
-  return { js, dts };
+  const strictDts = [HEADER, "import type * as T from './types.ts';", "import type { Validator } from './validators.js';", '',
+    '/* Strict variants of validators.js: an object that declares properties refuses any other (the server\'s own output). */',
+    ...model.schemas.map((n) => `export declare const validate${n}: Validator<T.${n}>;`),
+    ''].join('\n');
+  return { js, dts, strictJs, strictDts };
 }
 
 module.exports = { generateValidators };

@@ -83,7 +83,67 @@ function buildModel(spec) {
   const missing = enumCodes.filter((c) => !(c in errorCodes)).concat(Object.keys(errorCodes).filter((c) => !enumCodes.includes(c)));
   if (missing.length) throw new Error(`ErrorCode enum and x-tickwire-error-codes disagree on: ${missing.join(', ')}`);
 
+  checkEvolutionRule(spec, messages, endpoints);
   return { spec, messages, endpoints, topics, errorCodes, closeCodes, schemas: Object.keys(spec.components.schemas) };
 }
 
-module.exports = { buildModel, HEADER, pascal, refName };
+/** Names of the component schemas reachable (through $ref) from the given message ids' payloads. */
+function reachableSchemas(spec, messages, ids) {
+  const seen = new Set();
+  const visit = (node) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')) {
+        const name = refName(v);
+        if (!seen.has(name)) { seen.add(name); visit(spec.components.schemas[name]); }
+      } else visit(v);
+    }
+  };
+  for (const id of ids) visit({ $ref: `#/components/schemas/${messages[id].schemaName}` });
+  return seen;
+}
+
+/** Every object schema inside `schema` (itself included) that declares `properties`, with its path. */
+function objectSchemas(schema, at, out = []) {
+  if (Array.isArray(schema)) { schema.forEach((s, i) => objectSchemas(s, `${at}/${i}`, out)); return out; }
+  if (!schema || typeof schema !== 'object') return out;
+  if (schema.properties && typeof schema.properties === 'object') out.push({ at, schema });
+  for (const key of ['properties', 'patternProperties', 'definitions', '$defs']) {
+    for (const [k, v] of Object.entries(schema[key] || {})) objectSchemas(v, `${at}/${key}/${k}`, out);
+  }
+  for (const key of ['additionalProperties', 'items', 'propertyNames', 'contains', 'not', 'if', 'then', 'else']) {
+    if (schema[key] && typeof schema[key] === 'object') objectSchemas(schema[key], `${at}/${key}`, out);
+  }
+  for (const key of ['allOf', 'anyOf', 'oneOf', 'prefixItems']) if (Array.isArray(schema[key])) objectSchemas(schema[key], `${at}/${key}`, out);
+  return out;
+}
+
+/**
+ * The contract's evolution rule, checked so it cannot drift: schemas a client sends (reachable from an inbound
+ * message) are strict (every object declaring properties says `additionalProperties: false`); schemas only the
+ * server sends are open (no `additionalProperties: false` anywhere in them), so clients ignore fields added later.
+ */
+function checkEvolutionRule(spec, messages, endpoints) {
+  const inbound = reachableSchemas(spec, messages, endpoints.flatMap((e) => e.inbound));
+  const problems = [];
+  for (const [name, schema] of Object.entries(spec.components.schemas)) {
+    for (const { at, schema: obj } of objectSchemas(schema, `#/components/schemas/${name}`)) {
+      if (inbound.has(name) && obj.additionalProperties !== false) problems.push(`${at}: sent by clients, so it must say additionalProperties: false`);
+      if (!inbound.has(name) && obj.additionalProperties === false) problems.push(`${at}: sent only by the server, so it must stay open (remove additionalProperties: false)`);
+    }
+  }
+  if (problems.length) throw new Error(`evolution rule (server → client open, client → server strict):\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * A copy of `schema` with `additionalProperties: false` on every object schema that declares `properties` and says
+ * nothing about additional ones: the strict variant the server checks its own output with.
+ */
+function strictSchema(schema) {
+  const copy = structuredClone(schema);
+  for (const { schema: obj } of objectSchemas(copy, '')) if (obj.additionalProperties === undefined) obj.additionalProperties = false;
+  return copy;
+}
+
+module.exports = { buildModel, HEADER, pascal, refName, strictSchema };

@@ -17,6 +17,11 @@ export type Decoded<M> = { ok: true; message: M } | DecodeError;
 export function describeIssue(issue: ValidationIssue): { field: string; message: string } {
   const at = issue.instancePath || '';
   const name = at || '/';
+  if (issue.propertyName !== undefined) {
+    // A key of a map (propertyNames) is malformed: the pointer names the map, the message names the key (cut short).
+    const key = issue.propertyName.length > 64 ? `${issue.propertyName.slice(0, 64)}...` : issue.propertyName;
+    return { field: name, message: `${name} key ${JSON.stringify(key)} ${issue.message ?? 'is invalid'}` };
+  }
   switch (issue.keyword) {
     case 'additionalProperties': {
       const field = `${at}/${String(issue.params.additionalProperty)}`;

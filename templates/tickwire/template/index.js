@@ -13,7 +13,7 @@ export default async function ({ originalAsyncAPI }) {
   const { buildModel, HEADER } = lib('model.cjs');
   const spec = YAML.parse(originalAsyncAPI);
   const model = buildModel(spec);
-  const { js, dts } = lib('gen-validators.cjs').generateValidators(model);
+  const { js, dts, strictJs, strictDts } = lib('gen-validators.cjs').generateValidators(model);
   const runtime = fs.readFileSync(path.join(__dirname, '..', 'static', 'runtime.ts'), 'utf8');
   const files = {
     // JSON has no comments: the do-not-edit header is an extension key (allowed at the root of an AsyncAPI document).
@@ -21,6 +21,8 @@ export default async function ({ originalAsyncAPI }) {
     'types.ts': await lib('gen-types.cjs').generateTypes(model),
     'validators.js': js,
     'validators.d.ts': dts,
+    'validators-strict.js': strictJs,
+    'validators-strict.d.ts': strictDts,
     'runtime.ts': HEADER + runtime,
     'messages.ts': lib('gen-messages.cjs').generateMessages(model),
     'topics.ts': lib('gen-topics.cjs').generateTopics(model),
