@@ -14,7 +14,8 @@
  *   `onLost` listeners run when the socket closes. Requests go through `request()` (the pacing queue); one
  *   that comes due while the connection is not ready is dropped, because owners re-issue on ready.
  * - Nothing here throws to the process: IB listeners registered through `on()` are wrapped, a throwing one
- *   is reported as a health event (code LISTENER_ERROR_CODE) and the others still run.
+ *   is reported as a health event (code LISTENER_ERROR_CODE) and the others still run. A throwing health
+ *   listener cannot be a health event itself: it goes to `onHealthListenerError` (default console.error).
  * - IB message codes are mapped once, in `IB_CODES` (below): connectivity (1100 lost, 1101/1102 restored),
  *   farm status (2104/2106/2158 OK = info, 2103/2105/2157 broken), request errors routed to the request
  *   owner (200 unknown symbol, 354/10167 delayed data, 162/420/100 pacing, 201/202 order). Request-level
@@ -23,6 +24,7 @@
 import { EventName, IBApi } from '@stoqey/ib';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.ts';
 import { PacingQueue, SYSTEM_CLOCK, type PacedRequest, type PacingClock, type PacingLimits } from './ib-pacing.ts';
+import { Listeners } from '../util/listeners.ts';
 
 export interface IbConnectionConfig {
   host: string;
@@ -141,6 +143,13 @@ export interface IbConnectionOptions {
   pacing?: Partial<PacingLimits>;
   /** First request id handed out by `allocateRequestId` (kept far from order ids). */
   firstRequestId?: number;
+  /** A health listener threw (the others still ran). Default: console.error. If this throws too, it is dropped. */
+  onHealthListenerError?: (err: unknown) => void;
+}
+
+/** Where a throwing health listener is reported when nothing else is injected (there is no logger module yet). */
+export function logHealthListenerError(owner: string): (err: unknown) => void {
+  return (err) => console.error(`tickwire: ${owner} health listener threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 }
 
 export type IbConnectionState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'stopped';
@@ -170,7 +179,7 @@ export class IbConnection {
   private lastNextValidId: number | undefined;
   private readonly readyListeners = new Set<(e: { nextValidId: number; reconnect: boolean }) => void>();
   private readonly lostListeners = new Set<() => void>();
-  private readonly healthListeners = new Set<(e: IbHealthEvent) => void>();
+  private readonly healthListeners: Listeners<IbHealthEvent>;
   private readonly requestErrorListeners = new Set<(e: IbRequestError) => void>();
   private readonly startWaiters: (() => void)[] = [];
   private readonly detach: (() => void)[] = [];
@@ -185,6 +194,7 @@ export class IbConnection {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
     this.nextReqId = options.firstRequestId ?? 10_000_000;
+    this.healthListeners = new Listeners<IbHealthEvent>(options.onHealthListenerError ?? logHealthListenerError('IB connection'));
     this.pacing = new PacingQueue({
       clock: this.clock,
       limits: options.pacing,
@@ -295,9 +305,9 @@ export class IbConnection {
     return () => this.lostListeners.delete(listener);
   }
 
+  /** Listeners are isolated: a throwing one goes to `onHealthListenerError` and the others still run. */
   onHealth(listener: (e: IbHealthEvent) => void): () => void {
-    this.healthListeners.add(listener);
-    return () => this.healthListeners.delete(listener);
+    return this.healthListeners.add(listener);
   }
 
   /** Errors tied to a request id or order id (200, 354, 10167, 162, 420, 201...). */
@@ -428,13 +438,7 @@ export class IbConnection {
   }
 
   private health(e: IbHealthEvent): void {
-    for (const l of [...this.healthListeners]) {
-      try {
-        l(e);
-      } catch {
-        // a health listener that throws has nobody left to tell
-      }
-    }
+    this.healthListeners.emit(e);
   }
 
   private flushStartWaiters(): void {

@@ -39,8 +39,9 @@ import type { Bar, BarListener, MarketSource, Quote, Resolution, SourceHealthLis
 import { BarAggregator } from './aggregator.ts';
 import { bucketStart } from './resolution.ts';
 import { ALWAYS_OPEN_SESSION, DAY_MS, US_EQUITY_SESSION, tradingDayAt, type Session } from './session.ts';
-import { IbConnection, LISTENER_ERROR_CODE, type IbConnectionOptions, type IbHealthEvent, type IbRequestError } from './ib-connection.ts';
+import { IbConnection, LISTENER_ERROR_CODE, logHealthListenerError, type IbConnectionOptions, type IbHealthEvent, type IbRequestError } from './ib-connection.ts';
 import { SYSTEM_CLOCK, type PacingClock } from './ib-pacing.ts';
+import { Listeners } from '../util/listeners.ts';
 
 export type SourceErrorCode = 'UNKNOWN_SYMBOL' | 'HISTORY_TIMEOUT' | 'HISTORY_PACING' | 'HISTORY_FAILED' | 'SOURCE_STOPPED';
 
@@ -104,6 +105,8 @@ export interface IbkrSourceOptions {
   historyCacheMs?: number;
   /** Interval of closeUpTo(now()); 0 disables. Default 1000. */
   closeIntervalMs?: number;
+  /** One of this source's health listeners threw (the others still ran). Default: console.error. */
+  onHealthListenerError?: (err: unknown) => void;
 }
 
 /** Bar sizes requested per resolution, and how bars are re-bucketed. */
@@ -163,7 +166,7 @@ export class IbkrSource implements MarketSource {
   private readonly byReqId = new Map<number, { symbol: string; kind: 'rtb' | 'mkt' }>();
   private readonly inflight = new Map<number, Inflight>();
   private readonly historyCache = new Map<string, { at: number; promise: Promise<Bar[]> }>();
-  private readonly healthListeners = new Set<SourceHealthListener>();
+  private readonly healthListeners: Listeners<IbHealthEvent>;
   private readonly detach: (() => void)[] = [];
   private readonly now: () => number;
   private readonly timers: PacingClock;
@@ -184,6 +187,7 @@ export class IbkrSource implements MarketSource {
     this.historyTimeoutMs = options.historyTimeoutMs ?? 30_000;
     this.historyCacheMs = options.historyCacheMs ?? 15_000;
     this.closeIntervalMs = options.closeIntervalMs ?? 1000;
+    this.healthListeners = new Listeners<IbHealthEvent>(options.onHealthListenerError ?? logHealthListenerError('IBKR source'));
     const contractFor = options.contractFor ?? defaultContractFor;
     for (const symbol of this.configured) {
       const spec = contractFor(symbol);
@@ -300,9 +304,9 @@ export class IbkrSource implements MarketSource {
     return rebucket(raw, resolution, feed.spec.session).filter((b) => b.time >= from && b.time < to);
   }
 
+  /** Listeners are isolated: a throwing one goes to `onHealthListenerError` and the others still run. */
   onHealth(listener: SourceHealthListener): () => void {
-    this.healthListeners.add(listener);
-    return () => this.healthListeners.delete(listener);
+    return this.healthListeners.add(listener);
   }
 
   // ---- upstream subscriptions ------------------------------------------------------------------------
@@ -590,13 +594,7 @@ export class IbkrSource implements MarketSource {
   }
 
   private health(e: IbHealthEvent): void {
-    for (const l of [...this.healthListeners]) {
-      try {
-        l(e);
-      } catch {
-        // a throwing health listener has nobody left to tell
-      }
-    }
+    this.healthListeners.emit(e);
   }
 }
 

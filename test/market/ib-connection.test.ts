@@ -149,6 +149,39 @@ describe('IbConnection', () => {
     expect([0, 1, 2, 3, 4, 5].map((a) => c.backoffDelay(a, 0.999999))).to.deep.equal([100, 200, 400, 800, 1000, 1000]);
   });
 
+  it('a throwing health listener is reported to onHealthListenerError; the other health listeners still run', async () => {
+    const reported: unknown[] = [];
+    const c = new IbConnection({ config: { host: '127.0.0.1', port: fake.port, clientId: 3 }, onHealthListenerError: (e) => reported.push(e) });
+    conn = c;
+    c.onHealth(() => {
+      throw new Error('health listener bug');
+    });
+    c.onHealth((h) => health.push(h));
+    await c.start();
+    await waitForItem(health, (h) => h.ok && h.message === 'connected to TWS');
+    expect(reported.map((e) => (e as Error).message)).to.deep.equal(['health listener bug']);
+  });
+
+  it('without onHealthListenerError, a throwing health listener is logged to console.error', async () => {
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      const c = new IbConnection({ config: { host: '127.0.0.1', port: fake.port, clientId: 3 } });
+      conn = c;
+      c.onHealth(() => {
+        throw new Error('health listener bug');
+      });
+      c.onHealth((h) => health.push(h));
+      await c.start();
+      await waitForItem(health, (h) => h.ok && h.message === 'connected to TWS');
+    } finally {
+      console.error = original;
+    }
+    expect(logged.length, 'console.error calls').to.equal(1);
+    expect(String(logged[0]![0])).to.match(/IB connection health listener threw: Error: health listener bug/);
+  });
+
   it('a throwing IB listener becomes a health event and does not crash', async () => {
     const c = make();
     await c.start();

@@ -67,7 +67,7 @@ interface Rig {
   clock: { t: number };
 }
 
-async function rig(opts: { symbols?: string[]; t0?: number; prepare?: (fake: FakeTws) => void } = {}): Promise<Rig> {
+async function rig(opts: { symbols?: string[]; t0?: number; prepare?: (fake: FakeTws) => void; extra?: Partial<ConstructorParameters<typeof IbkrSource>[0]> } = {}): Promise<Rig> {
   const fake = await FakeTws.start();
   fake.historicalBars = synthHistory;
   fake.quotes.set('AAPL', { last: 190.5, close: 188 });
@@ -79,6 +79,7 @@ async function rig(opts: { symbols?: string[]; t0?: number; prepare?: (fake: Fak
     connection: { config: { host: '127.0.0.1', port: fake.port, clientId: 1 }, backoff: { initialMs: 20, maxMs: 200 } },
     now: () => clock.t,
     closeIntervalMs: 0,
+    ...opts.extra,
   });
   const health: IbHealthEvent[] = [];
   source.onHealth((h) => health.push(h));
@@ -247,6 +248,19 @@ describe('IbkrSource (IB specifics over the fake TWS)', () => {
     expect(r.source.quote('AAPL')).to.deep.include({ price: 191, change: 1, change_pct: 0.53, delayed: true });
     expect(r.fake.requestsOf('reqMktData').length).to.equal(1);
     expect(r.fake.requestsOf('reqMarketDataType').length).to.equal(0);
+  });
+
+  it('a throwing health listener is reported to onHealthListenerError; the other health listeners still run', async () => {
+    const reported: unknown[] = [];
+    r = await rig({ extra: { onHealthListenerError: (e) => reported.push(e) } });
+    r.source.onHealth(() => {
+      throw new Error('health listener bug');
+    });
+    const after: IbHealthEvent[] = [];
+    r.source.onHealth((h) => after.push(h));
+    r.fake.error(-1, 2104, 'Market data farm connection is OK:usfarm');
+    await waitUntil(() => after.some((h) => h.code === 2104), 'the 2104 health event');
+    expect(reported.map((e) => (e as Error).message)).to.deep.equal(['health listener bug']);
   });
 
   it('error 200 (no security definition) → health event, symbol unknown, no crash, others unaffected', async () => {
