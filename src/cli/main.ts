@@ -124,6 +124,8 @@ async function stream(topics: string[], opts: { url: string; json: boolean; coun
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
   const print = (m: { type: string }) => {
+    // Frames that arrive after the count was reached (while closing) are not printed: --count N prints N.
+    if (opts.count !== undefined && printed >= opts.count) return;
     io.out(opts.json ? JSON.stringify(m) : formatMessage(m, p));
     if (opts.count !== undefined && ++printed >= opts.count) finish(0);
   };
