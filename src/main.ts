@@ -4,6 +4,7 @@
  */
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { exitOnSignals } from './shutdown.ts';
 
 const loaded = loadConfig(process.env);
 if (!loaded.ok) {
@@ -30,19 +31,4 @@ try {
   process.exit(1);
 }
 
-let shuttingDown = false;
-async function shutdown(signal: string): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  console.log(`tickwire: ${signal} received, shutting down`);
-  const force = setTimeout(() => {
-    console.error('tickwire: shutdown took over 5 s; exiting');
-    process.exit(1);
-  }, 5000);
-  force.unref();
-  await app.stop();
-  console.log('tickwire: stopped');
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+exitOnSignals({ app, proc: process });
