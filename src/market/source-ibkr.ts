@@ -41,6 +41,7 @@ import { bucketStart } from './resolution.ts';
 import { ALWAYS_OPEN_SESSION, DAY_MS, US_EQUITY_SESSION, tradingDayAt, type Session } from './session.ts';
 import { IbConnection, LISTENER_ERROR_CODE, logHealthListenerError, type IbConnectionOptions, type IbHealthEvent, type IbRequestError } from './ib-connection.ts';
 import { SYSTEM_CLOCK, type PacingClock } from './ib-pacing.ts';
+import { bridge } from '../util/bridge.ts';
 import { Listeners } from '../util/listeners.ts';
 
 export type SourceErrorCode = 'UNKNOWN_SYMBOL' | 'HISTORY_TIMEOUT' | 'HISTORY_PACING' | 'HISTORY_FAILED' | 'SOURCE_STOPPED';
@@ -177,6 +178,22 @@ export class IbkrSource implements MarketSource {
   private delayedRequested = false;
   private useDelayed = false;
   private running = false;
+  /**
+   * Completes a backfill when its history settles. Fire-and-forget through the bridge (house rule 11): a failed
+   * fetch leaves the bars live-only, and anything that throws while seeding becomes a health event.
+   */
+  private readonly backfilled = bridge(
+    async ({ feed, minutes, start, cutoff }: { feed: Feed; minutes: Promise<Bar[]>; start: number; cutoff: number }) => {
+      let bars: Bar[] = [];
+      try {
+        bars = (await minutes).filter((b) => b.time >= start && b.time < cutoff);
+      } catch (error) {
+        this.health({ ok: false, code: LISTENER_ERROR_CODE, message: `${feed.symbol}: backfill failed (${(error as SourceError).code}); bars are live-only` });
+      }
+      this.completeBackfill(feed, bars);
+    },
+    { onError: (err) => this.health({ ok: false, code: LISTENER_ERROR_CODE, message: `backfill could not be applied: ${String(err)}` }) },
+  );
 
   constructor(options: IbkrSourceOptions) {
     this.ownsConnection = !(options.connection instanceof IbConnection);
@@ -480,13 +497,7 @@ export class IbkrSource implements MarketSource {
       whatToShow: feed.spec.historyWhatToShow,
       useRTH: feed.spec.historyRth,
     };
-    this.fetchHistory(feed, params, false).then(
-      (minutes) => this.completeBackfill(feed, minutes.filter((b) => b.time >= day.start && b.time < cutoff)),
-      (error: SourceError) => {
-        this.health({ ok: false, code: LISTENER_ERROR_CODE, message: `${feed.symbol}: backfill failed (${error.code}); bars are live-only` });
-        this.completeBackfill(feed, []);
-      },
-    );
+    this.backfilled({ feed, minutes: this.fetchHistory(feed, params, false), start: day.start, cutoff });
   }
 
   private completeBackfill(feed: Feed, minutes: Bar[]): void {

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { IbkrSource, formatIbDateTime } from '../../src/market/source-ibkr.ts';
 import type { Bar, Resolution } from '../../src/market/source.ts';
 import { US_EQUITY_SESSION, tradingDayAt, tradingDayOn, DAY_MS } from '../../src/market/session.ts';
-import type { IbHealthEvent } from '../../src/market/ib-connection.ts';
+import { LISTENER_ERROR_CODE, type IbHealthEvent } from '../../src/market/ib-connection.ts';
 import { FakeTws, type FakeBar, type TwsRequest } from '../fakes/fake-tws.ts';
 import { describeSourceConformance } from './source.conformance.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -153,6 +153,27 @@ describe('IbkrSource (IB specifics over the fake TWS)', () => {
     offs[0]!();
     const cancel = await r.fake.waitForRequest('cancelRealTimeBars');
     expect(cancel.f.reqId).to.equal(rtb[0]!.f.reqId);
+  });
+
+  it('a backfill that throws while seeding becomes a health event, never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      r = await rig({ t0: Date.UTC(2024, 0, 10, 15, 7, 30) });
+      // a seeding bug, injected into the (private) aggregator of AAPL
+      const feed = (r.source as unknown as { feeds: Map<string, { aggregator: { seed: () => void } }> }).feeds.get('AAPL')!;
+      feed.aggregator.seed = () => {
+        throw new Error('seed broke');
+      };
+      r.source.subscribeBars('AAPL', 'D', () => undefined);
+      await waitUntil(() => unhandled.length > 0 || r.health.some((h) => /seed broke/.test(h.message)), 'the failed backfill to be reported');
+      await new Promise((res) => setImmediate(res));
+      expect(unhandled.map((e) => (e as Error).message), 'unhandled rejections').to.deep.equal([]);
+      expect(r.health.find((h) => /seed broke/.test(h.message))).to.deep.include({ ok: false, code: LISTENER_ERROR_CODE });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('requests quotes for every symbol and computes change / change_pct from last and close', async () => {
