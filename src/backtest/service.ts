@@ -37,6 +37,7 @@ import { validateTickerSymbol } from '../../generated/validators.js';
 import type { Bar, MarketSource, Resolution } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
+import { bridge } from '../util/bridge.ts';
 import { createStrategies, isStrategyId } from '../trading/strategies.ts';
 import type { Strategy, StrategySignal } from '../trading/strategy.ts';
 import { envelope, streamError } from '../handlers/streams-common.ts';
@@ -325,8 +326,11 @@ export class BacktestService implements Stream {
   readonly registry: RunRegistry;
   private readonly now: () => number;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
-  /** Settles when the run has ended (stop() waits for these). */
-  private readonly running = new Map<string, Promise<void>>();
+  /**
+   * Runs begun and not yet settled. Fire-and-forget through the bridge (house rule 11): whatever escapes a run,
+   * even a failure while recording its end, goes to ctx.error, never to an unhandled rejection; stop() waits for idle().
+   */
+  private readonly runs = bridge((run: RunRecord) => this.runToEnd(run), { onError: (err) => this.ctx?.error(err) });
   private ctx: StreamContext | undefined;
   private stopped = false;
 
@@ -346,14 +350,12 @@ export class BacktestService implements Stream {
     this.stopped = true;
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
-    const pending: Promise<void>[] = [];
     for (const run of this.registry.all()) {
       if (isFinished(run.status)) continue;
       run.abort.abort();
       if (run.status === 'queued') this.end(run, 'cancelled', { code: 'CANCELLED', message: 'cancelled: the server is shutting down' });
-      else pending.push(this.settled(run));
     }
-    await Promise.all(pending);
+    await this.runs.idle();
     this.registry.clear();
   }
 
@@ -402,20 +404,22 @@ export class BacktestService implements Stream {
     if (run?.status === 'queued') this.begin(run);
   }
 
-  private settled(run: RunRecord): Promise<void> {
-    return this.running.get(run.id) ?? Promise.resolve();
-  }
-
   private begin(run: RunRecord): void {
     clearTimeout(this.graceTimers.get(run.id));
     this.graceTimers.delete(run.id);
     if (run.status !== 'queued' || this.stopped) return;
     run.status = 'running';
     run.startedAt = this.now();
-    const done = this.execute(run)
-      .catch((err) => this.end(run, 'failed', { code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err) }))
-      .finally(() => this.running.delete(run.id));
-    this.running.set(run.id, done);
+    this.runs(run);
+  }
+
+  /** A run that throws unexpectedly ends failed (INTERNAL_ERROR). */
+  private async runToEnd(run: RunRecord): Promise<void> {
+    try {
+      await this.execute(run);
+    } catch (err) {
+      this.end(run, 'failed', { code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   private async execute(run: RunRecord): Promise<void> {

@@ -192,6 +192,39 @@ describe('backtest/service: runs', function () {
     if (!after.ok) expect(after.status).to.equal(503);
   });
 
+  it('a run that throws unexpectedly ends failed; if recording that throws too, it goes to ctx.error, never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const sim = new SimulatedSource();
+      const errors: unknown[] = [];
+      const service = new BacktestService({
+        // a source bug: history resolves to no array at all, so the run throws after loading
+        source: { hasSymbol: (s) => sim.hasSymbol(s), symbols: () => sim.symbols(), history: async () => null as unknown as Bar[] },
+        hub: { publish: () => undefined },
+        maxConcurrent: 4,
+        retentionMs: 60_000,
+        progressInterval: 100,
+        log: () => {
+          throw new Error('log broke');
+        },
+      });
+      service.start({ update: () => undefined, error: (e) => void errors.push(e) });
+      const out = service.startRun(body, { streaming: false });
+      if (!out.ok) throw new Error(out.error.message);
+      await waitFor(() => errors.length > 0 || unhandled.length > 0);
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled.map((e) => (e as Error).message), 'unhandled rejections').to.deep.equal([]);
+      expect(errors.map((e) => (e as Error).message)).to.deep.equal(['log broke']);
+      expect(out.run.status).to.equal('failed');
+      expect(out.run.error!.code).to.equal('INTERNAL_ERROR');
+      await service.stop();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('a finished run is forgotten after retentionMs', async () => {
     const { service } = make({ retentionMs: 30 });
     const out = service.startRun(body, { streaming: false });
