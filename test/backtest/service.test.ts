@@ -202,7 +202,7 @@ describe('backtest/service: runs', function () {
       const service = new BacktestService({
         // a source bug: history resolves to no array at all, so the run throws after loading
         source: { hasSymbol: (s) => sim.hasSymbol(s), symbols: () => sim.symbols(), history: async () => null as unknown as Bar[] },
-        hub: { publish: () => undefined },
+        hub: { publish: async () => undefined },
         maxConcurrent: 4,
         retentionMs: 60_000,
         progressInterval: 100,
