@@ -31,6 +31,17 @@
  * reqExecutions (at start / reconnect, for dedup and reporting) are not applied: the snapshot includes them.
  *
  * Listeners are called synchronously, each isolated (a throw goes to `onError`, others still run).
+ *
+ * Memory over a long session (state per order and per execution is bounded):
+ * - orders(): open orders are always kept; finished ones (filled / cancelled / rejected) only the latest
+ *   `maxFinishedOrders` (default 1000), the oldest finished forgotten first. A late ORDER_STATUS for a forgotten
+ *   order is ignored, as it would be for any finished order.
+ * - Executions are kept for dedup and corrections for `executionRetentionMs` (default 24 h: reqExecutions replays
+ *   the current day) after they arrived, then forgotten once reported and no longer applied on top of a position
+ *   snapshot. A replayed execution (reqExecutions) whose time is older than that window is ignored, so a replay of a
+ *   forgotten execution is never reported twice.
+ * - A commission report is folded into its execution and not kept; one that arrives before its execution waits,
+ *   at most `maxPendingCommissions` (default 1000) of them, the oldest dropped first.
  */
 import { EventName, OrderAction, OrderType as IbOrderType, type Contract, type Execution, type CommissionReport } from '@stoqey/ib';
 import type { VenuePosition, Fill, Order, OrderVenue, OrderRequest, OrderStatus } from './venue.ts';
@@ -66,6 +77,12 @@ export interface IbkrVenueOptions {
   onCorrection?: (previous: Fill, corrected: Fill) => void;
   /** Errors thrown by listeners; default: ignore. */
   onError?: (err: unknown, where: 'fill' | 'order' | 'correction') => void;
+  /** Finished orders kept for orders(); default 1000 (see the file comment). */
+  maxFinishedOrders?: number;
+  /** How long an execution is remembered for dedup and corrections; default 24 h (see the file comment). */
+  executionRetentionMs?: number;
+  /** Commission reports waiting for their execution; default 1000. */
+  maxPendingCommissions?: number;
 }
 
 const IB_REJECT_CODES = new Set([103, 110, 201, 203, 321]);
@@ -79,6 +96,8 @@ interface HeldExecution {
   reported: boolean;
   hasCommission: boolean;
   timer: unknown;
+  /** receipt time (now()), for the retention */
+  at: number;
 }
 
 export class IbkrVenue implements OrderVenue {
@@ -94,9 +113,15 @@ export class IbkrVenue implements OrderVenue {
   private readonly onCorrection: (previous: Fill, corrected: Fill) => void;
   private readonly onError: (err: unknown, where: 'fill' | 'order' | 'correction') => void;
   private readonly all = new Map<string, Order>();
+  /** ids of finished orders in `all`, oldest finished first */
+  private readonly finished = new Set<string>();
+  /** by execution base, in arrival order */
   private readonly executions = new Map<string, HeldExecution>();
-  /** commissions by full execId, kept until their execution (revision) is known */
+  /** commissions by full execId that arrived before their execution (revision), oldest first */
   private readonly commissions = new Map<string, number>();
+  private readonly maxFinishedOrders: number;
+  private readonly executionRetentionMs: number;
+  private readonly maxPendingCommissions: number;
   private readonly snapshots = new Map<string, PositionState>();
   /** live execution bases per symbol, in arrival order, applied on top of the snapshot */
   private readonly liveBases = new Map<string, string[]>();
@@ -122,6 +147,9 @@ export class IbkrVenue implements OrderVenue {
     this.startTimeoutMs = options.startTimeoutMs ?? 5000;
     this.onCorrection = options.onCorrection ?? (() => undefined);
     this.onError = options.onError ?? (() => undefined);
+    this.maxFinishedOrders = options.maxFinishedOrders ?? 1000;
+    this.executionRetentionMs = options.executionRetentionMs ?? 86_400_000;
+    this.maxPendingCommissions = options.maxPendingCommissions ?? 1000;
   }
 
   async start(): Promise<void> {
@@ -182,14 +210,14 @@ export class IbkrVenue implements OrderVenue {
     };
     if (invalid) {
       const order: Order = { ...base, order_id: `ibkr-rejected-${++this.rejectedSeq}`, status: 'rejected', reason: invalid };
-      this.all.set(order.order_id, order);
+      this.store(order);
       this.emitOrder(order);
       return { ...order };
     }
     const id = Math.max(this.nextId, this.connection.nextValidId ?? 0);
     this.nextId = id + 1;
     const order: Order = { ...base, order_id: String(id), status: 'submitted' };
-    this.all.set(order.order_id, order);
+    this.store(order);
     const contract = this.contractFor(request.symbol).contract;
     const ibOrder = {
       action: request.side === 'BUY' ? OrderAction.BUY : OrderAction.SELL,
@@ -232,6 +260,11 @@ export class IbkrVenue implements OrderVenue {
 
   onOrder(listener: (order: Order) => void): () => void {
     return this.orderUpdates.add(listener);
+  }
+
+  /** How much per-order state is held (bounded, see the file comment); for status pages and tests. */
+  retained(): { orders: number; executions: number; pendingCommissions: number } {
+    return { orders: this.all.size, executions: this.executions.size, pendingCommissions: this.commissions.size };
   }
 
   // ---- upstream ----------------------------------------------------------------------------------------
@@ -289,8 +322,20 @@ export class IbkrVenue implements OrderVenue {
 
   private update(order: Order, next: Order): void {
     const changed = next.status !== order.status || next.filled_quantity !== order.filled_quantity || next.avg_fill_price !== order.avg_fill_price;
-    this.all.set(order.order_id, next);
+    this.store(next);
     if (changed && (next.status !== order.status || next.filled_quantity !== order.filled_quantity)) this.emitOrder(next);
+  }
+
+  /** Keeps an order; a finished one counts against maxFinishedOrders (the oldest finished is forgotten). */
+  private store(order: Order): void {
+    this.all.set(order.order_id, order);
+    if (!isTerminal(order.status) || this.finished.has(order.order_id)) return;
+    this.finished.add(order.order_id);
+    for (const id of this.finished) {
+      if (this.finished.size <= this.maxFinishedOrders) break;
+      this.finished.delete(id);
+      this.all.delete(id);
+    }
   }
 
   private onExecution(reqId: number, contract: Contract, exec: Execution): void {
@@ -300,8 +345,14 @@ export class IbkrVenue implements OrderVenue {
     const symbol = symbolOf(contract);
     const side = exec.side === 'SLD' ? 'SELL' : 'BUY';
     const orderId = exec.orderId && exec.orderId > 0 ? String(exec.orderId) : `tws-${exec.permId ?? base}`;
+    const now = this.now();
+    const execTime = parseExecTime(exec.time);
+    // older than what is remembered: it may have been reported and forgotten already
+    if (reqId !== -1 && execTime !== undefined && execTime < now - this.executionRetentionMs) return;
     const held = this.executions.get(base);
     if (held && revision <= held.revision) return; // duplicate
+    const commission = this.commissions.get(execId);
+    this.commissions.delete(execId);
     const fill: Fill = {
       execution_id: base,
       order_id: orderId,
@@ -309,8 +360,8 @@ export class IbkrVenue implements OrderVenue {
       side,
       quantity: exec.shares,
       price: exec.price,
-      commission: this.commissions.get(execId) ?? held?.fill.commission ?? 0,
-      timestamp: new Date(parseExecTime(exec.time) ?? this.now()).toISOString(),
+      commission: commission ?? held?.fill.commission ?? 0,
+      timestamp: new Date(execTime ?? now).toISOString(),
     };
     const live = reqId === -1 || held?.live === true;
     if (held) {
@@ -318,7 +369,7 @@ export class IbkrVenue implements OrderVenue {
       const previous = held.fill;
       held.revision = revision;
       held.fill = fill;
-      held.hasCommission = this.commissions.has(execId);
+      held.hasCommission = commission !== undefined;
       if (held.reported) {
         this.safe(() => this.onCorrection({ ...previous }, { ...fill }), 'correction');
       } else if (held.hasCommission) {
@@ -326,7 +377,8 @@ export class IbkrVenue implements OrderVenue {
       }
       return;
     }
-    const h: HeldExecution = { base, revision, fill, live, reported: false, hasCommission: this.commissions.has(execId), timer: undefined };
+    this.forgetOldExecutions(now);
+    const h: HeldExecution = { base, revision, fill, live, reported: false, hasCommission: commission !== undefined, timer: undefined, at: now };
     this.executions.set(base, h);
     if (live) {
       const list = this.liveBases.get(symbol) ?? [];
@@ -341,12 +393,30 @@ export class IbkrVenue implements OrderVenue {
       }, this.commissionWaitMs);
   }
 
+  /** Executions past the retention, reported and not applied on top of a snapshot, are forgotten. */
+  private forgetOldExecutions(now: number): void {
+    const cutoff = now - this.executionRetentionMs;
+    for (const [base, h] of this.executions) {
+      if (h.at >= cutoff) break; // arrival order: the rest are newer
+      if (!h.reported || (h.live && this.liveBases.get(h.fill.symbol)?.includes(base))) continue;
+      this.executions.delete(base);
+    }
+  }
+
   private onCommission(report: CommissionReport): void {
     if (!report.execId || report.commission === undefined) return;
-    this.commissions.set(report.execId, report.commission);
     const { base, revision } = splitExecId(report.execId);
     const h = this.executions.get(base);
-    if (!h || h.revision !== revision) return;
+    if (h && h.revision > revision) return; // for a revision already replaced
+    if (!h || h.revision !== revision) {
+      // its execution (revision) has not arrived yet
+      this.commissions.set(report.execId, report.commission);
+      for (const id of this.commissions.keys()) {
+        if (this.commissions.size <= this.maxPendingCommissions) break;
+        this.commissions.delete(id);
+      }
+      return;
+    }
     h.fill = { ...h.fill, commission: report.commission };
     h.hasCommission = true;
     if (!h.reported) this.report(h);

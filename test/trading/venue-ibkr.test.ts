@@ -187,6 +187,55 @@ describe('IbkrVenue (IB specifics over the fake TWS)', () => {
     expect((await fake.waitForRequest('placeOrder', { since })).f.orderId).to.equal(o.order_id);
   });
 
+  it('keeps open orders and only the latest maxFinishedOrders finished ones', async () => {
+    await setup(undefined, { maxFinishedOrders: 2 });
+    const open = await venue.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 1, type: 'MKT' });
+    const rejected: Order[] = [];
+    for (let i = 0; i < 4; i++) rejected.push(await venue.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 0, type: 'MKT' }));
+    expect(venue.orders().map((o) => o.order_id)).to.have.members([open.order_id, rejected[2]!.order_id, rejected[3]!.order_id]);
+    // an order finished by TWS counts as well: the oldest finished one goes
+    await venue.cancelOrder(open.order_id);
+    await waitUntil(() => orders.some((o) => o.order_id === open.order_id && o.status === 'cancelled'), 'the cancel');
+    expect(venue.orders().map((o) => o.order_id)).to.have.members([open.order_id, rejected[3]!.order_id]);
+    expect(venue.retained().orders).to.equal(2);
+  });
+
+  it('forgets reported executions after executionRetentionMs; a replay of a forgotten one is not reported again', async () => {
+    const clock = { t: Date.UTC(2024, 0, 10, 15, 0, 0) };
+    await setup(
+      (f) => f.executions.push({ exec: { orderId: 3, execId: 'day.01', symbol: 'AAPL', side: 'BOT', shares: 10, price: 100, time: '20240110  15:00:00' }, commission: 1 }),
+      { now: () => clock.t, executionRetentionMs: 60_000 },
+    );
+    await waitUntil(() => fills.length === 1, 'the replayed fill');
+    expect(venue.retained().executions).to.equal(1);
+    clock.t += 120_000;
+    fake.execution({ orderId: 0, execId: 'later.01', symbol: 'MSFT', side: 'BOT', shares: 1, price: 400, time: '20240110  15:02:00' }, 0.5);
+    await waitUntil(() => fills.length === 2, 'the later fill');
+    expect(venue.retained().executions, 'the old execution is forgotten').to.equal(1);
+    // a reconnect replays the day's executions (reqExecutions): the forgotten one must not come back as a new fill
+    const since = fake.requests.length;
+    fake.drop();
+    await fake.waitForRequest('reqExecutions', { since, timeoutMs: 5000 });
+    fake.execution({ orderId: 0, execId: 'fence.01', symbol: 'MSFT', side: 'BOT', shares: 1, price: 401, time: '20240110  15:02:01' }, 0.5);
+    await waitUntil(() => fills.some((f) => f.execution_id === 'fence'), 'the fence fill');
+    expect(fills.map((f) => f.execution_id)).to.deep.equal(['day', 'later', 'fence']);
+  });
+
+  it('folds commission reports into their executions; early ones wait, at most maxPendingCommissions', async () => {
+    await setup(undefined, { maxPendingCommissions: 2 });
+    fake.execution({ orderId: 0, execId: 'c0.01', symbol: 'AAPL', side: 'BOT', shares: 1, price: 10 }, 0.1);
+    await waitUntil(() => fills.length === 1, 'the first fill');
+    expect(venue.retained().pendingCommissions, 'a consumed report is not kept').to.equal(0);
+    // three reports before their executions: only the latest two wait
+    fake.commissionReport('c1.01', 0.1);
+    fake.commissionReport('c2.01', 0.2);
+    fake.commissionReport('c3.01', 0.3);
+    fake.execution({ orderId: 0, execId: 'c3.01', symbol: 'AAPL', side: 'BOT', shares: 1, price: 10 });
+    await waitUntil(() => fills.length === 2, 'the second fill');
+    expect(fills[1]).to.include({ execution_id: 'c3', commission: 0.3 });
+    expect(venue.retained().pendingCommissions).to.equal(1);
+  });
+
   it('splits execIds into base and revision', () => {
     const cases = [
       { given: '0000e0d5.6571a1b2.01.01', want: { base: '0000e0d5.6571a1b2.01', revision: 1 } },
