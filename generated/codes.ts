@@ -29,6 +29,7 @@ export const CloseCodes = {
   SERVER_FULL: { code: 4003, reason: 'server at max connections', reconnect: true },
   HEARTBEAT_TIMEOUT: { code: 4004, reason: 'heartbeat timeout', reconnect: true },
   INSUFFICIENT_STATE: { code: 4005, reason: 'continuity lost; reconnect and recover', reconnect: true },
+  UNAVAILABLE: { code: 4006, reason: 'pub/sub broker unreachable; retry later', reconnect: true },
   UNKNOWN_BACKTEST: { code: 4500, reason: 'unknown backtest id', reconnect: false },
   BAD_REQUEST: { code: 4501, reason: 'invalid connection url', reconnect: false },
 } as const;

@@ -5,6 +5,7 @@ import { createMarket, type Market } from './create-market.ts';
 import type { MarketSource } from './market/source.ts';
 import { MemoryBroker } from './pubsub/broker-memory.ts';
 import type { Broker } from './pubsub/broker.ts';
+import { historyPolicy } from './pubsub/history-policy.ts';
 import { Hub } from './pubsub/hub.ts';
 import { createBarsHandlers } from './handlers/bars.ts';
 import { createDashboardHandlers } from './handlers/dashboard.ts';
@@ -66,7 +67,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const market: Market | undefined = options.source ? undefined : createMarket(config);
   const source = options.source ?? market!.source;
   const now = options.now ?? market?.now ?? Date.now;
-  const hub = new Hub(options.broker ?? new MemoryBroker());
+  const broker = options.broker ?? new MemoryBroker({ historyPolicy: historyPolicy(config.history) });
+  const hub = new Hub(broker, {
+    recoveryLimit: config.history.recoveryLimit,
+    // A publish the broker refused is never silent: logged here, and the publishing stream's health counts it.
+    onPublishError: (topic, err) => log(`publish on ${topic} refused by the broker: ${(err as Error)?.message ?? String(err)}`),
+    onError: (err, where) => log(`hub: ${where}: ${(err as Error)?.message ?? String(err)}`),
+  });
   const health = new HealthMonitor();
   // The paper venue the app builds itself is fed the source's prices below; a venue passed in is the caller's to feed.
   const paper = (options.venue ?? market?.venue) ? undefined : new PaperVenue({ quotes: source, commissionPerShare: 0.005, minCommission: 1, now });

@@ -45,6 +45,14 @@ export interface Config {
     progressInterval: number;
     maxConcurrent: number;
   };
+  /** Per-topic history kept for recovery (see src/pubsub/history-policy.ts). */
+  history: {
+    size: number;
+    ttlMs: number;
+    backtestSize: number;
+    backtestTtlMs: number;
+    recoveryLimit: number;
+  };
 }
 
 export interface ConfigError {
@@ -109,6 +117,10 @@ const VARIABLES = {
   BACKTEST_RETENTION_SECONDS: { default: 3600, min: 1, max: 604_800, accepts: 'how long finished runs are kept, 1-604800' },
   BACKTEST_PROGRESS_INTERVAL: { default: 100, min: 1, max: 1_000_000, integer: true, accepts: 'candles between progress messages, 1-1000000' },
   BACKTEST_MAX_CONCURRENT: { default: 4, min: 1, max: 64, integer: true, accepts: 'runs at once, 1-64' },
+  HISTORY_SIZE: { default: 1000, min: 1, max: 1_000_000, integer: true, accepts: 'publications kept per topic for recovery (bars, dashboard, live-trading, market-data), 1-1000000' },
+  HISTORY_TTL_SECONDS: { default: 300, min: 1, max: 86_400, accepts: 'how long a publication is kept for recovery, seconds, 1-86400' },
+  HISTORY_BACKTEST_SIZE: { default: 100_000, min: 1, max: 10_000_000, integer: true, accepts: "events kept per backtest run (kept for the run's retention), 1-10000000" },
+  HISTORY_RECOVERY_LIMIT: { default: 1000, min: 1, max: 1_000_000, integer: true, accepts: 'most publications replayed on one resubscribe; more missed means recovered: false, 1-1000000' },
 } as const satisfies Record<string, NumberVariable | ChoiceVariable | OtherVariable>;
 
 type Variables = typeof VARIABLES;
@@ -239,6 +251,13 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       retentionMs: r.number('BACKTEST_RETENTION_SECONDS') * s,
       progressInterval: r.number('BACKTEST_PROGRESS_INTERVAL'),
       maxConcurrent: r.number('BACKTEST_MAX_CONCURRENT'),
+    },
+    history: {
+      size: r.number('HISTORY_SIZE'),
+      ttlMs: r.number('HISTORY_TTL_SECONDS') * s,
+      backtestSize: r.number('HISTORY_BACKTEST_SIZE'),
+      backtestTtlMs: r.number('BACKTEST_RETENTION_SECONDS') * s,
+      recoveryLimit: r.number('HISTORY_RECOVERY_LIMIT'),
     },
   };
   if (config.market.source === 'ibkr' && config.ibkr.port === undefined && !r.errors.some((e) => e.variable === 'IBKR_PORT')) {

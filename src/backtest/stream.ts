@@ -10,24 +10,28 @@
  */
 import { backtestStreamEndpoint, dispatchBacktestStream, type BacktestStreamHandlers, type BacktestStreamInbound } from '../../generated/messages.ts';
 import { parseBacktestStreamPath, type BacktestStreamParams } from '../../generated/topics.ts';
+import { sinceFromQuery, subscribeAll, type SinceMap } from '../handlers/positions.ts';
 import { connectedMessage, pingHandlers, streamError } from '../handlers/streams-common.ts';
+import type { ConnectedData } from '../../generated/types.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import { backtestTopic, type BacktestService } from './service.ts';
 
-export function backtestWsEndpoint(service: Pick<BacktestService, 'get' | 'clientJoined'>): Endpoint<BacktestStreamParams> {
+export function backtestWsEndpoint(service: Pick<BacktestService, 'get' | 'clientJoined'>): Endpoint<BacktestStreamParams & { since: SinceMap }> {
   const handlers: BacktestStreamHandlers<ConnectionContext> = pingHandlers<ConnectionContext>();
   return {
     id: backtestStreamEndpoint.id,
     inbound: backtestStreamEndpoint.inbound,
-    outbound: backtestStreamEndpoint.outbound,
-    match(pathname) {
+    outbound: backtestStreamEndpoint.outboundStrict,
+    match(pathname, query) {
       if (!pathname.startsWith('/api/ws/stream/backtest/')) return null;
       const parsed = parseBacktestStreamPath(pathname);
-      if (parsed.ok) return { ok: true, params: parsed.value };
-      return { ok: false, error: { code: 'INVALID_MESSAGE', message: parsed.message, field: parsed.param }, close: 'BAD_REQUEST' };
+      if (!parsed.ok) return { ok: false, error: { code: 'INVALID_MESSAGE', message: parsed.message, field: parsed.param }, close: 'BAD_REQUEST' };
+      const since = sinceFromQuery(query);
+      if (!since.ok) return { ok: false, error: { code: 'INVALID_MESSAGE', message: since.message, field: 'since' }, close: 'BAD_REQUEST' };
+      return { ok: true, params: { ...parsed.value, since: since.since } };
     },
     errorMessage: (error) => streamError(error),
-    open(ctx, params) {
+    async open(ctx, params) {
       const id = params.backtest_id;
       const run = service.get(id);
       if (!run) {
@@ -36,15 +40,18 @@ export function backtestWsEndpoint(service: Pick<BacktestService, 'get' | 'clien
         setImmediate(() => ctx.close('UNKNOWN_BACKTEST', id));
         return;
       }
-      ctx.send(connectedMessage({ stream: 'backtest', message: 'Connected to backtest stream', backtest_id: id, status: run.status }));
-      if (run.latestProgress) ctx.send(run.latestProgress);
-      if (run.latestMetrics) ctx.send(run.latestMetrics);
-      if (run.terminal) {
-        ctx.send(run.terminal);
-        return;
+      const topic = backtestTopic(id);
+      // A finished run is not followed (nothing more will come) unless the client recovers what it missed.
+      const follow = !run.terminal || params.since[topic] !== undefined;
+      const result = follow ? await subscribeAll(ctx, [topic], params.since) : undefined;
+      const positions = result && Object.keys(result.positions).length ? { positions: result.positions } : {};
+      ctx.send(connectedMessage({ stream: 'backtest', message: 'Connected to backtest stream', backtest_id: id, status: run.status, ...positions } as ConnectedData));
+      if (!result || result.fresh.has(topic)) {
+        if (run.latestProgress) ctx.send(run.latestProgress);
+        if (run.latestMetrics) ctx.send(run.latestMetrics);
+        if (run.terminal) ctx.send(run.terminal);
       }
-      ctx.subscribe(backtestTopic(id));
-      service.clientJoined(id);
+      if (follow) service.clientJoined(id);
     },
     handle: (message, ctx) => dispatchBacktestStream(handlers, message as BacktestStreamInbound, ctx),
   };

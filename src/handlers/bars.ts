@@ -1,5 +1,5 @@
 import type { OperationEndpointHandlers } from '../../generated/messages.ts';
-import type { OperationErrorMessage } from '../../generated/types.ts';
+import type { BarsSubscribeResponseMessage, OperationErrorMessage } from '../../generated/types.ts';
 import { buildBarsTopic } from '../../generated/topics.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
@@ -13,13 +13,15 @@ export function operationError(error: ErrorInfo): OperationErrorMessage {
 
 /**
  * `bars.subscribe` / `bars.unsubscribe` (seed 004). Resolution defaults to "1"; replies echo the request id.
- * After a successful subscribe the client gets the topic's current bar (when there is one), then live updates.
+ * The reply says the position the client is current to (`asOf`) and whether a `since` was `recovered`. Then: the
+ * missed updates in order (recovered), or the topic's current bar as a snapshot (when there is one); then live
+ * updates, each with its `seq`.
  */
 export function createBarsHandlers(deps: { source: MarketSource }): OperationEndpointHandlers<ConnectionContext> {
   const { source } = deps;
   return {
     ...pingHandlers<ConnectionContext>(),
-    'bars.subscribe'(message, ctx) {
+    async 'bars.subscribe'(message, ctx) {
       const id = message.id ? { id: message.id } : {};
       const built = buildBarsTopic(message.payload);
       if (!built.ok) return operationError({ code: 'INVALID_MESSAGE', message: built.message, field: `/payload/${built.param}`, ...id });
@@ -29,14 +31,25 @@ export function createBarsHandlers(deps: { source: MarketSource }): OperationEnd
       if (!source.hasSymbol(symbol)) {
         return operationError({ code: 'UNKNOWN_SYMBOL', message: `unknown symbol ${symbol}; this server serves ${source.symbols().join(', ')}`, ...id });
       }
-      if (ctx.subscribe(topic) === 'limit') {
+      const { since } = message.payload;
+      // A `since` on a topic already subscribed resubscribes it (how a client fills a gap it saw in `seq`).
+      if (since && ctx.topics().has(topic)) ctx.unsubscribe(topic);
+      const sub = await ctx.subscribe(topic, { since });
+      if (sub.status === 'limit') {
         return operationError({ code: 'SUBSCRIPTION_LIMIT', message: `subscription limit reached (${ctx.topics().size} topics); unsubscribe first`, ...id });
       }
-      ctx.after(() => {
-        const bar = source.currentBar(symbol, resolution);
-        if (bar) ctx.send(barsUpdate(topic, bar));
-      });
-      return { type: 'bars.subscribe.response', ...id, payload: { status: 'ok', message: `Subscribed to ${topic}`, topic } };
+      if (sub.status === 'added' && !sub.recovered) {
+        ctx.after(() => {
+          const bar = source.currentBar(symbol, resolution);
+          if (bar) ctx.send(barsUpdate(topic, bar));
+        });
+      }
+      // Already subscribed: the client is current to what this node last delivered on the topic.
+      const state = sub.status === 'added'
+        ? { asOf: sub.asOf, recovered: sub.recovered, ...(sub.reason ? { reason: sub.reason } : {}) }
+        : { asOf: ctx.positionOf(topic), recovered: false };
+      const reply: BarsSubscribeResponseMessage = { type: 'bars.subscribe.response', ...id, payload: { status: 'ok', message: `Subscribed to ${topic}`, topic, ...state } };
+      return reply;
     },
 
     'bars.unsubscribe'(message, ctx) {

@@ -2,6 +2,7 @@ import type { DashboardHandlers } from '../../generated/messages.ts';
 import type { DashboardErrorMessage, DashboardStream, DashboardSubscriptionsMessage } from '../../generated/types.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 import { DASHBOARD_STREAMS, dashboardTopic, isDashboardStream } from '../streams/topics.ts';
+import { sinceFromQuery, subscribeAll, type PositionsMap } from './positions.ts';
 import { pingHandlers } from './streams-common.ts';
 
 export function dashboardError(error: ErrorInfo): DashboardErrorMessage {
@@ -9,10 +10,11 @@ export function dashboardError(error: ErrorInfo): DashboardErrorMessage {
   return { type: 'error', ...(id ? { id } : {}), code, message, ...(field ? { field } : {}) };
 }
 
-export function subscriptionsOf(ctx: ConnectionContext, id?: string): DashboardSubscriptionsMessage {
+export function subscriptionsOf(ctx: ConnectionContext, id?: string, positions?: PositionsMap): DashboardSubscriptionsMessage {
   const mine = ctx.topics();
   const streams = DASHBOARD_STREAMS.filter((s) => mine.has(dashboardTopic(s)));
-  return { type: 'subscriptions', ...(id ? { id } : {}), streams };
+  const withPositions = positions && Object.keys(positions).length ? { positions } : {};
+  return { type: 'subscriptions', ...(id ? { id } : {}), streams, ...withPositions };
 }
 
 /** Latest state of a stream, sent to a client when it (re)subscribes so the dashboard is not empty until the next tick. */
@@ -27,12 +29,16 @@ export function createDashboardHandlers(deps: { snapshots: Snapshots }): Dashboa
   };
   return {
     ...pingHandlers<ConnectionContext>(),
-    subscribe(message, ctx) {
+    async subscribe(message, ctx) {
       const bad = check(message.streams, message.id);
       if (bad) return bad;
-      const added = (message.streams as DashboardStream[]).filter((s) => ctx.subscribe(dashboardTopic(s)) === 'added');
-      ctx.after(() => sendSnapshots(ctx, added, deps.snapshots));
-      return subscriptionsOf(ctx, message.id);
+      const since = message.since ?? {};
+      const topics = (message.streams as DashboardStream[]).map(dashboardTopic);
+      // A `since` for a stream already subscribed resubscribes it (how a client fills a gap it saw in `seq`).
+      for (const t of topics) if (since[t] && ctx.topics().has(t)) ctx.unsubscribe(t);
+      const result = await subscribeAll(ctx, topics, since);
+      ctx.after(() => sendSnapshots(ctx, DASHBOARD_STREAMS.filter((s) => result.fresh.has(dashboardTopic(s))), deps.snapshots));
+      return subscriptionsOf(ctx, message.id, result.positions);
     },
     unsubscribe(message, ctx) {
       const bad = check(message.streams, message.id);
@@ -43,11 +49,20 @@ export function createDashboardHandlers(deps: { snapshots: Snapshots }): Dashboa
   };
 }
 
-/** Subscribes a new dashboard client to every stream and sends `subscriptions` then the current snapshots. */
-export function openDashboard(ctx: ConnectionContext, snapshots: Snapshots): void {
-  for (const s of DASHBOARD_STREAMS) ctx.subscribe(dashboardTopic(s));
-  ctx.send(subscriptionsOf(ctx));
-  sendSnapshots(ctx, DASHBOARD_STREAMS, snapshots);
+/**
+ * Subscribes a new dashboard client to every stream (recovering those named in the `since` query parameter) and
+ * sends `subscriptions` with each stream's position, then the snapshots of the streams not recovered.
+ */
+export async function openDashboard(ctx: ConnectionContext, snapshots: Snapshots, query: URLSearchParams): Promise<void> {
+  const since = sinceFromQuery(query);
+  if (!since.ok) {
+    ctx.send(dashboardError({ code: 'INVALID_MESSAGE', message: since.message, field: 'since' }));
+    ctx.close('BAD_REQUEST', since.message);
+    return;
+  }
+  const result = await subscribeAll(ctx, DASHBOARD_STREAMS.map(dashboardTopic), since.since);
+  ctx.send(subscriptionsOf(ctx, undefined, result.positions));
+  sendSnapshots(ctx, DASHBOARD_STREAMS.filter((s) => result.fresh.has(dashboardTopic(s))), snapshots);
 }
 
 function sendSnapshots(ctx: ConnectionContext, streams: readonly DashboardStream[], snapshots: Snapshots): void {

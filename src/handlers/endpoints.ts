@@ -22,7 +22,7 @@ export function operationEndpoint(handlers: OperationEndpointHandlers<Connection
   return {
     id: operationEndpointEndpoint.id,
     inbound: operationEndpointEndpoint.inbound,
-    outbound: operationEndpointEndpoint.outbound,
+    outbound: operationEndpointEndpoint.outboundStrict,
     match: (pathname) => (pathname === operationEndpointEndpoint.address ? { ok: true, params: null } : null),
     errorMessage: operationError,
     handle: (message, ctx) => dispatchOperationEndpoint(handlers, message as OperationEndpointInbound, ctx),
@@ -34,10 +34,10 @@ export function dashboardWsEndpoint(handlers: DashboardHandlers<ConnectionContex
   return {
     id: dashboardEndpoint.id,
     inbound: dashboardEndpoint.inbound,
-    outbound: dashboardEndpoint.outbound,
+    outbound: dashboardEndpoint.outboundStrict,
     match: (pathname) => (pathname === dashboardEndpoint.address ? { ok: true, params: null } : null),
     errorMessage: dashboardError,
-    open: (ctx) => openDashboard(ctx, snapshots),
+    open: (ctx, _params, query) => openDashboard(ctx, snapshots, query),
     handle: (message, ctx) => dispatchDashboard(handlers, message as DashboardInbound, ctx),
   };
 }

@@ -22,6 +22,7 @@
  */
 import { dispatchLiveTradingStream, liveTradingStreamEndpoint, type LiveTradingStreamHandlers, type LiveTradingStreamInbound } from '../../generated/messages.ts';
 import type {
+  ConnectedData,
   LivePosition,
   OrderExecutionMessage,
   OrderUpdateMessage,
@@ -36,6 +37,7 @@ import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
 import type { Fill, Order, OrderVenue } from '../trading/venue.ts';
 import type { Portfolio, PortfolioSnapshot } from '../trading/portfolio.ts';
+import { sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 export const ALL = '*';
@@ -246,29 +248,39 @@ export function parseSymbolsQuery(raw: string | null, hasSymbol: (s: string) => 
 export function liveTradingWsEndpoint(deps: {
   source: Pick<MarketSource, 'hasSymbol' | 'symbols'>;
   feed: Pick<LiveTradingFeed, 'snapshot' | 'noteSent'>;
-}): Endpoint<{ symbols: string[] | undefined }> {
+}): Endpoint<{ symbols: string[] | undefined; since: SinceMap }> {
   const handlers: LiveTradingStreamHandlers<ConnectionContext> = pingHandlers<ConnectionContext>();
   return {
     id: liveTradingStreamEndpoint.id,
     inbound: liveTradingStreamEndpoint.inbound,
-    outbound: liveTradingStreamEndpoint.outbound,
+    outbound: liveTradingStreamEndpoint.outboundStrict,
     match(pathname, query) {
       if (pathname !== liveTradingStreamEndpoint.address) return null;
       const parsed = parseSymbolsQuery(query.get('symbols'), (s) => deps.source.hasSymbol(s));
       if (!parsed.ok) return { ok: false, error: { code: parsed.code, message: parsed.message, field: 'symbols' }, close: 'BAD_REQUEST' };
-      return { ok: true, params: { symbols: parsed.symbols } };
+      const since = sinceFromQuery(query);
+      if (!since.ok) return { ok: false, error: { code: 'INVALID_MESSAGE', message: since.message, field: 'since' }, close: 'BAD_REQUEST' };
+      return { ok: true, params: { symbols: parsed.symbols, since: since.since } };
     },
     errorMessage: (error) => streamError(error),
-    open(ctx, { symbols }) {
-      ctx.send(connectedMessage({ stream: 'live-trading', message: 'Connected to live trading stream', symbols: symbols ?? [...deps.source.symbols()] }));
+    /**
+     * `connected` (with each topic's position), then the snapshot of what was not recovered (positions; risk and
+     * P&L), then live updates. Orders and executions have no snapshot: they are recovered from history or missed.
+     */
+    async open(ctx, { symbols, since }) {
+      const topics = [...(symbols ?? [ALL]).map(ordersTopic), positionsTopic(symbols), ACCOUNT_TOPIC];
+      const result = await subscribeAll(ctx, topics, since);
+      const positionsState = Object.keys(result.positions).length ? { positions: result.positions } : {};
+      ctx.send(connectedMessage({ stream: 'live-trading', message: 'Connected to live trading stream', symbols: symbols ?? [...deps.source.symbols()], ...positionsState } as ConnectedData));
       const [positions, risk, pnl] = deps.feed.snapshot(symbols);
-      ctx.send(positions);
-      ctx.send(risk);
-      ctx.send(pnl);
-      deps.feed.noteSent(symbols, positions.data.positions);
-      for (const s of symbols ?? [ALL]) ctx.subscribe(ordersTopic(s));
-      ctx.subscribe(positionsTopic(symbols));
-      ctx.subscribe(ACCOUNT_TOPIC);
+      if (result.fresh.has(positionsTopic(symbols))) {
+        ctx.send(positions);
+        deps.feed.noteSent(symbols, positions.data.positions);
+      }
+      if (result.fresh.has(ACCOUNT_TOPIC)) {
+        ctx.send(risk);
+        ctx.send(pnl);
+      }
     },
     handle: (message, ctx) => dispatchLiveTradingStream(handlers, message as LiveTradingStreamInbound, ctx),
   };

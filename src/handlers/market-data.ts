@@ -16,7 +16,7 @@
  */
 import { dispatchMarketDataStream, marketDataStreamEndpoint, type MarketDataStreamHandlers, type MarketDataStreamInbound } from '../../generated/messages.ts';
 import { parseMarketDataStreamPath } from '../../generated/topics.ts';
-import type { MarketCandleMessage, MarketConfluenceMessage, MarketPatternMessage, MarketStructureMessage } from '../../generated/types.ts';
+import type { ConnectedData, MarketCandleMessage, MarketConfluenceMessage, MarketPatternMessage, MarketStructureMessage } from '../../generated/types.ts';
 import { confluenceOf } from '../analytics/confluence.ts';
 import { detectPatterns } from '../analytics/patterns.ts';
 import { marketStructure, structureChanged, type Structure } from '../analytics/structure.ts';
@@ -26,6 +26,7 @@ import type { Hub } from '../pubsub/hub.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
 import { bridge, type Bridged } from '../util/bridge.ts';
+import { sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 /** Closed candles the analytics look at (RSI(14) converges well within it; swings need only a few). */
@@ -198,6 +199,7 @@ export class MarketDataFeed implements Stream {
 export interface MarketDataParams {
   symbol: string;
   resolution: Resolution;
+  since: SinceMap;
 }
 
 /** The endpoint; URL problems are refused before `connected` with an error and close 4501 (BAD_REQUEST). */
@@ -206,7 +208,7 @@ export function marketDataWsEndpoint(deps: { source: Pick<MarketSource, 'hasSymb
   return {
     id: marketDataStreamEndpoint.id,
     inbound: marketDataStreamEndpoint.inbound,
-    outbound: marketDataStreamEndpoint.outbound,
+    outbound: marketDataStreamEndpoint.outboundStrict,
     match(pathname, query) {
       if (!pathname.startsWith('/api/ws/stream/market-data/')) return null;
       const parsed = parseMarketDataStreamPath(pathname);
@@ -217,15 +219,21 @@ export function marketDataWsEndpoint(deps: { source: Pick<MarketSource, 'hasSymb
       if (!isResolution(resolution)) {
         return { ok: false, error: { code: 'INVALID_MESSAGE', message: `invalid resolution ${JSON.stringify(resolution)} (one of 1, 5, 15, 30, 60, D)`, field: 'resolution' }, close: 'BAD_REQUEST' };
       }
-      return { ok: true, params: { symbol, resolution } };
+      const since = sinceFromQuery(query);
+      if (!since.ok) return { ok: false, error: { code: 'INVALID_MESSAGE', message: since.message, field: 'since' }, close: 'BAD_REQUEST' };
+      return { ok: true, params: { symbol, resolution, since: since.since } };
     },
     errorMessage: (error) => streamError(error),
-    open(ctx, { symbol, resolution }) {
-      ctx.send(connectedMessage({ stream: 'market-data', message: `Connected to market data stream for ${symbol}`, symbol, resolution }));
+    /** `connected` (with the topic's position), the snapshot unless recovered (current candle, structure, confluence), then live. */
+    async open(ctx, { symbol, resolution, since }) {
+      const topic = marketDataTopic(symbol, resolution);
+      const result = await subscribeAll(ctx, [topic], since);
+      const positions = Object.keys(result.positions).length ? { positions: result.positions } : {};
+      ctx.send(connectedMessage({ stream: 'market-data', message: `Connected to market data stream for ${symbol}`, symbol, resolution, ...positions } as ConnectedData));
+      if (!result.fresh.has(topic)) return;
       const bar = deps.source.currentBar(symbol, resolution);
       if (bar) ctx.send(candleMessage(symbol, resolution, bar, false));
       for (const m of deps.feed.snapshot(symbol, resolution)) ctx.send(m);
-      ctx.subscribe(marketDataTopic(symbol, resolution));
     },
     handle: (message, ctx) => dispatchMarketDataStream(handlers, message as MarketDataStreamInbound, ctx),
   };

@@ -25,3 +25,31 @@ export function textFrame(text: string): Frame {
   bytes.write(text, header, 'utf8');
   return { text, bytes };
 }
+
+/**
+ * The frames one topic published in one event-loop turn, shared by every subscriber of the topic: the hub hands a
+ * subscriber the batch once per turn (not once per message), appends later frames of the turn to it, and each
+ * subscriber's queue reads it when it flushes. The first read seals it (later publications start a new batch), so
+ * every reader sees the same frames; a reader from index 0 gets one concatenation shared by all of them.
+ */
+export class TopicBatch {
+  readonly frames: Frame[] = [];
+  private bytes = 0;
+  private whole: Buffer | undefined;
+  sealed = false;
+
+  add(frame: Frame): void {
+    this.frames.push(frame);
+    this.bytes += frame.bytes.length;
+  }
+
+  /** The bytes of frames[start..], back to back; seals the batch. */
+  read(start: number): Buffer {
+    this.sealed = true;
+    if (start === 0) {
+      if (!this.whole) this.whole = this.frames.length === 1 ? this.frames[0]!.bytes : Buffer.concat(this.frames.map((f) => f.bytes), this.bytes);
+      return this.whole;
+    }
+    return Buffer.concat(this.frames.slice(start).map((f) => f.bytes));
+  }
+}

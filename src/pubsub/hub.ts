@@ -1,11 +1,21 @@
-import type { Broker, BrokerEventHandler } from './broker.ts';
-import { textFrame, type Frame } from './frame.ts';
+import type { Broker, BrokerEventHandler, Publication, StreamPosition, UnrecoverableReason } from './broker.ts';
+import { textFrame, TopicBatch, type Frame } from './frame.ts';
 
 /** Whatever receives frames: a WebSocket connection in the server, a recorder in tests. */
 export interface Subscriber {
   readonly id: string;
   /** Queue one frame for this subscriber. Must not throw; a closed subscriber drops it. */
   deliver(frame: Frame): void;
+  /**
+   * Queue a topic's batch for this turn, from frame `start` on: frames the hub adds to it before it is read come
+   * along (one call per topic per turn instead of one per message). Must not throw.
+   */
+  deliverBatch(batch: TopicBatch, start: number): void;
+  /**
+   * The hub lost continuity on `topic` (a gap it could not fill from history, or a new epoch): the subscriber has
+   * already been removed from the topic and must tell its client, who resubscribes and recovers or resyncs.
+   */
+  lost(topic: string, reason: UnrecoverableReason | 'unavailable'): void;
 }
 
 /** Told when a topic gets its first local subscriber and when its last one leaves (feeds start/stop sources). */
@@ -14,60 +24,148 @@ export interface TopicWatcher {
   idle(topic: string): void;
 }
 
+export interface SubscribeOptions {
+  /** Recover every publication after this position (the client's last seen). */
+  since?: StreamPosition;
+}
+
 /**
- * Topic → subscribers and subscriber → topics, kept together. Subscribe and unsubscribe are idempotent; an empty
- * topic is deleted; the first local subscriber subscribes the node at the broker and the last one unsubscribes it.
+ * - `added`: subscribed. `position` is what the subscriber is current to once `activate` runs: with `since` and
+ *   `recovered: true`, every publication up to it is replayed (in order, before live ones); otherwise the caller
+ *   sends a snapshot and says it is current to `position` (live publications after it follow).
+ * - `exists`: already subscribed; nothing changed.
+ */
+export type SubscribeOutcome =
+  | { status: 'added'; position: StreamPosition; recovered: boolean; reason?: UnrecoverableReason }
+  | { status: 'exists' };
+
+export interface HubOptions {
+  /** At most this many publications are replayed on a resubscribe; more missed means `recovered: false`. Default 1000. */
+  recoveryLimit?: number;
+  /** A publish the broker refused (e.g. Redis down). Default: ignored (tests); the app logs and counts it. */
+  onPublishError?: (topic: string, err: unknown) => void;
+  /** A broker call made by the hub itself failed (unsubscribe, a position check). */
+  onError?: (err: unknown, where: string) => void;
+}
+
+/** A subscriber between subscribe and activate: live publications are held so the replay or snapshot goes first. */
+interface Pending {
+  held: { offset: number; frame: Frame }[];
+  replay: Publication[];
+  position: StreamPosition;
+  ready: boolean;
+}
+
+interface TopicState {
+  live: Set<Subscriber>;
+  pending: Map<Subscriber, Pending>;
+  /** The last publication this node delivered (or the top when it subscribed): the live path's continuity check. */
+  last: StreamPosition | undefined;
+  /** Set while a gap is being filled from history; live publications wait here meanwhile. */
+  repairing: { offset: number; data: string; epoch: string }[] | undefined;
+  /** This turn's frames, shared by the live subscribers (until the first of them reads it). */
+  batch: TopicBatch | undefined;
+}
+
+/**
+ * Topic → subscribers and subscriber → topics, kept together. The first local subscriber of a topic subscribes the
+ * node at the broker and the last one unsubscribes it; an empty topic is deleted.
  *
- * Delivery contract: `publish` encodes the message once (JSON) and the broker hands the bytes back; they are framed
- * once and the same Frame goes to every subscriber of the topic, in publish order. A subscriber never receives a
- * topic it is not subscribed to.
+ * Delivery contract: `publish` encodes a message once; the broker assigns its position and hands the bytes back;
+ * the hub appends `"seq":<offset>` (and the message's `topic` when it has none, at publish), frames it once and
+ * the same Frame goes to every live subscriber of the topic, in offset order. A subscriber never receives a topic
+ * it is not subscribed to, never a duplicate and never a gap: the hub checks each topic's offsets, fills a gap from
+ * the broker's history, and when it cannot, removes the subscribers and tells them (`lost`).
  */
 export class Hub implements BrokerEventHandler {
-  private readonly topics = new Map<string, Set<Subscriber>>();
+  private readonly topics = new Map<string, TopicState>();
   private readonly subscriptions = new Map<Subscriber, Set<string>>();
   private readonly watchers = new Set<TopicWatcher>();
+  /** Node-level subscribe/unsubscribe calls per topic, chained so they reach the broker in order. */
+  private readonly nodeOps = new Map<string, Promise<void>>();
+  private readonly recoveryLimit: number;
 
-  constructor(private readonly broker: Broker) {
+  constructor(private readonly broker: Broker, private readonly options: HubOptions = {}) {
+    this.recoveryLimit = options.recoveryLimit ?? 1000;
     broker.setHandler(this);
   }
 
-  /** Returns true when the subscription is new. */
-  subscribe(subscriber: Subscriber, topic: string): boolean {
-    let subs = this.topics.get(topic);
-    if (subs?.has(subscriber)) return false;
-    const isNewTopic = !subs;
-    if (!subs) this.topics.set(topic, (subs = new Set()));
-    subs.add(subscriber);
-    let mine = this.subscriptions.get(subscriber);
-    if (!mine) this.subscriptions.set(subscriber, (mine = new Set()));
-    mine.add(topic);
-    if (isNewTopic) {
-      this.broker.subscribe(topic);
-      for (const w of this.watchers) w.active(topic);
+  /**
+   * Subscribes and reads what the subscriber needs to be current: the replay after `since` or the position a
+   * snapshot must be current to. Until `activate(subscriber, topic)` live publications are held (the caller sends its
+   * reply and snapshot first); then the replay and the held publications after `position` are delivered, deduplicated
+   * by offset, and the subscriber is live. Rejects (and subscribes nothing) when the broker cannot be reached.
+   */
+  async subscribe(subscriber: Subscriber, topic: string, options: SubscribeOptions = {}): Promise<SubscribeOutcome> {
+    const state = this.topics.get(topic);
+    if (state && (state.live.has(subscriber) || state.pending.has(subscriber))) return { status: 'exists' };
+    const pending: Pending = { held: [], replay: [], position: { epoch: '', offset: 0 }, ready: false };
+    const isNewTopic = !state;
+    const s = state ?? this.newTopic(topic);
+    s.pending.set(subscriber, pending);
+    this.index(subscriber, topic);
+    if (isNewTopic) for (const w of this.watchers) w.active(topic);
+    try {
+      await this.nodeOp(topic, () => this.broker.subscribe(topic), isNewTopic);
+      const h = await this.broker.history(topic, { since: options.since, limit: this.recoveryLimit });
+      if (this.topics.get(topic)?.pending.get(subscriber) !== pending) return { status: 'exists' }; // left meanwhile
+      // Publications up to the top were published before the node subscribed (or are replayed): the live path
+      // continues after it. Once set, only the live path moves `last`.
+      if (!s.last) s.last = h.position;
+      pending.ready = true;
+      // Not recovering: the caller's snapshot is taken from now on, so the subscriber is current to what this node
+      // has delivered by now (the live path may be ahead of the history read); held publications after it follow.
+      const now = s.last && s.last.epoch === h.position.epoch && s.last.offset > h.position.offset ? s.last : h.position;
+      pending.position = now;
+      if (!options.since) return { status: 'added', position: now, recovered: false };
+      if (!h.recoverable) return { status: 'added', position: now, recovered: false, reason: h.reason };
+      pending.position = h.position;
+      pending.replay = h.publications;
+      return { status: 'added', position: h.position, recovered: true };
+    } catch (err) {
+      this.unsubscribe(subscriber, topic);
+      throw err;
     }
-    return true;
+  }
+
+  /** Delivers the replay and the held publications after the subscriber's position, then makes it live. */
+  activate(subscriber: Subscriber, topic: string): void {
+    const s = this.topics.get(topic);
+    const pending = s?.pending.get(subscriber);
+    if (!s || !pending || !pending.ready) return;
+    s.pending.delete(subscriber);
+    for (const p of pending.replay) subscriber.deliver(textFrame(withSeq(p.data, p.offset)));
+    let next = pending.position.offset + 1;
+    for (const h of pending.held) {
+      if (h.offset < next) continue;
+      if (h.offset > next) {
+        // The node skipped publications between the history read and the first held one: resync this subscriber.
+        this.unsubscribe(subscriber, topic);
+        subscriber.lost(topic, 'expired');
+        return;
+      }
+      subscriber.deliver(h.frame);
+      next++;
+    }
+    s.live.add(subscriber);
+    // Frames this turn's batch gets from now on are the subscriber's too.
+    if (s.batch && !s.batch.sealed) subscriber.deliverBatch(s.batch, s.batch.frames.length);
   }
 
   /** Returns true when a subscription was removed. */
   unsubscribe(subscriber: Subscriber, topic: string): boolean {
-    const subs = this.topics.get(topic);
-    if (!subs?.delete(subscriber)) return false;
+    const s = this.topics.get(topic);
+    if (!s || !(s.live.delete(subscriber) || s.pending.delete(subscriber))) return false;
     const mine = this.subscriptions.get(subscriber);
     mine?.delete(topic);
     if (mine && mine.size === 0) this.subscriptions.delete(subscriber);
-    if (subs.size === 0) this.dropTopic(topic);
+    if (s.live.size === 0 && s.pending.size === 0) this.dropTopic(topic);
     return true;
   }
 
   /** Removes the subscriber from every topic (on disconnect). */
   removeSubscriber(subscriber: Subscriber): void {
-    const mine = this.subscriptions.get(subscriber);
-    if (!mine) return;
-    this.subscriptions.delete(subscriber);
-    for (const topic of mine) {
-      const subs = this.topics.get(topic);
-      if (subs?.delete(subscriber) && subs.size === 0) this.dropTopic(topic);
-    }
+    for (const topic of [...(this.subscriptions.get(subscriber) ?? [])]) this.unsubscribe(subscriber, topic);
   }
 
   topicsOf(subscriber: Subscriber): ReadonlySet<string> {
@@ -75,7 +173,8 @@ export class Hub implements BrokerEventHandler {
   }
 
   subscriberCount(topic: string): number {
-    return this.topics.get(topic)?.size ?? 0;
+    const s = this.topics.get(topic);
+    return s ? s.live.size + s.pending.size : 0;
   }
 
   /** Active topics (those with at least one local subscriber). */
@@ -83,27 +182,158 @@ export class Hub implements BrokerEventHandler {
     return [...this.topics.keys()];
   }
 
+  /** The position of the last publication this node delivered on an active topic. */
+  positionOf(topic: string): StreamPosition | undefined {
+    return this.topics.get(topic)?.last;
+  }
+
   watch(watcher: TopicWatcher): () => void {
     this.watchers.add(watcher);
     return () => this.watchers.delete(watcher);
   }
 
-  /** Encode once and publish through the broker. */
-  publish(topic: string, message: unknown): void {
-    this.broker.publish(topic, JSON.stringify(message));
+  /**
+   * Encodes once and publishes through the broker. A message without a `topic` field gets one (so a client on an
+   * endpoint that carries several topics can tell whose `seq` it is). Never throws; a refused publish is reported
+   * to `onPublishError`. Resolves with the position (undefined when refused).
+   */
+  publish(topic: string, message: object): Promise<StreamPosition | undefined> {
+    let data = JSON.stringify(message);
+    if (!('topic' in message)) data = `${data.slice(0, -1)},"topic":${JSON.stringify(topic)}}`;
+    return this.broker.publish(topic, data).then(
+      (p) => p,
+      (err) => {
+        this.options.onPublishError?.(topic, err);
+        return undefined;
+      },
+    );
   }
 
-  /** Broker callback: frame once, deliver the same bytes to every local subscriber. */
-  onPublication(topic: string, data: string): void {
-    const subs = this.topics.get(topic);
-    if (!subs) return;
-    const frame = textFrame(data);
-    for (const s of subs) s.deliver(frame);
+  /** Broker callback: check continuity, frame once, deliver the same bytes to every local subscriber. */
+  onPublication(topic: string, data: string, position: StreamPosition): void {
+    const s = this.topics.get(topic);
+    if (!s) return;
+    if (s.repairing) {
+      s.repairing.push({ offset: position.offset, data, epoch: position.epoch });
+      return;
+    }
+    const last = s.last;
+    if (last && last.epoch === position.epoch) {
+      if (position.offset <= last.offset) return; // already delivered (a replayed check raced the live path)
+      if (position.offset > last.offset + 1) {
+        s.repairing = [{ offset: position.offset, data, epoch: position.epoch }];
+        this.repair(topic, s, last);
+        return;
+      }
+    } else if (last && last.offset > 0) {
+      this.loseTopic(topic, s, 'epoch', position);
+      return;
+    }
+    this.deliver(s, data, position);
+  }
+
+  /** Broker callback: after a reconnect, fill what each active topic missed from history (or resync its subscribers). */
+  onConnectionChange(state: 'down' | 'up'): void {
+    if (state === 'up') this.checkPositions();
+  }
+
+  /**
+   * Compares every active topic's last delivered position with the broker's and fills the difference from history,
+   * catching publications the live path dropped silently (Centrifugo's periodic position check).
+   */
+  checkPositions(): void {
+    for (const [topic, s] of this.topics) {
+      if (!s.last || s.repairing) continue;
+      s.repairing = [];
+      this.repair(topic, s, s.last);
+    }
+  }
+
+  /**
+   * Frames once and appends to the topic's batch for this turn; only a new batch is handed to each live subscriber,
+   * so per-subscriber work is once per topic per turn, not once per message (per-topic order is kept).
+   */
+  private deliver(s: TopicState, data: string, position: StreamPosition): void {
+    s.last = position;
+    const frame = textFrame(withSeq(data, position.offset));
+    if (s.batch && !s.batch.sealed) {
+      s.batch.add(frame);
+    } else if (s.live.size > 0) {
+      const batch = (s.batch = new TopicBatch());
+      batch.add(frame);
+      // Sealed at the end of the turn even if no reader got to it (a closing socket), so it never grows unbounded.
+      setImmediate(() => { batch.sealed = true; });
+      for (const sub of s.live) sub.deliverBatch(batch, 0);
+    }
+    for (const p of s.pending.values()) p.held.push({ offset: position.offset, frame });
+  }
+
+  /** Reads history after `from`, delivers it and what arrived meanwhile in order; when it cannot, resyncs. */
+  private repair(topic: string, s: TopicState, from: StreamPosition): void {
+    this.broker.history(topic, { since: from, limit: this.recoveryLimit }).then(
+      (h) => {
+        if (this.topics.get(topic) !== s) return;
+        const waiting = s.repairing ?? [];
+        s.repairing = undefined;
+        if (!h.recoverable) {
+          this.loseTopic(topic, s, h.reason, h.position);
+          return;
+        }
+        for (const p of h.publications) this.deliver(s, p.data, { epoch: h.position.epoch, offset: p.offset });
+        if (h.position.offset > (s.last?.offset ?? 0)) s.last = h.position;
+        for (const w of waiting) this.onPublication(topic, w.data, { epoch: w.epoch, offset: w.offset });
+      },
+      (err) => {
+        if (this.topics.get(topic) !== s) return;
+        s.repairing = undefined;
+        this.options.onError?.(err, `history of ${topic}`);
+        this.loseTopic(topic, s, 'unavailable', undefined);
+      },
+    );
+  }
+
+  /** Continuity lost: every subscriber is removed from the topic and told; the topic restarts from `position`. */
+  private loseTopic(topic: string, s: TopicState, reason: UnrecoverableReason | 'unavailable', position: StreamPosition | undefined): void {
+    const subs = [...s.live, ...s.pending.keys()];
+    for (const sub of subs) this.unsubscribe(sub, topic);
+    for (const sub of subs) sub.lost(topic, reason);
+    const again = this.topics.get(topic);
+    if (again && position) again.last = position;
+  }
+
+  private newTopic(topic: string): TopicState {
+    const s: TopicState = { live: new Set(), pending: new Map(), last: undefined, repairing: undefined, batch: undefined };
+    this.topics.set(topic, s);
+    return s;
+  }
+
+  private index(subscriber: Subscriber, topic: string): void {
+    let mine = this.subscriptions.get(subscriber);
+    if (!mine) this.subscriptions.set(subscriber, (mine = new Set()));
+    mine.add(topic);
+  }
+
+  /** Chains a node-level broker call after the topic's previous one; `run` false just waits for the chain. */
+  private nodeOp(topic: string, op: () => Promise<void>, run: boolean): Promise<void> {
+    const prev = this.nodeOps.get(topic) ?? Promise.resolve();
+    if (!run) return prev;
+    const next = prev.catch(() => undefined).then(op);
+    this.nodeOps.set(topic, next);
+    const clear = () => {
+      if (this.nodeOps.get(topic) === next) this.nodeOps.delete(topic);
+    };
+    next.then(clear, clear);
+    return next;
   }
 
   private dropTopic(topic: string): void {
     this.topics.delete(topic);
-    this.broker.unsubscribe(topic);
+    this.nodeOp(topic, () => this.broker.unsubscribe(topic), true).catch((err) => this.options.onError?.(err, `unsubscribe ${topic}`));
     for (const w of this.watchers) w.idle(topic);
   }
+}
+
+/** The published JSON object with `"seq":<offset>` appended (one string operation per publication per node). */
+export function withSeq(data: string, offset: number): string {
+  return `${data.slice(0, -1)},"seq":${offset}}`;
 }

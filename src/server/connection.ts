@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { CloseCodes, type CloseCodeName } from '../../generated/codes.ts';
 import { checkMessage, decodeFrame } from '../../generated/runtime.ts';
+import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
 import type { Hub, Subscriber } from '../pubsub/hub.ts';
-import { textFrame, type Frame } from '../pubsub/frame.ts';
-import type { ConnectionContext, Endpoint, ErrorInfo } from './endpoint.ts';
+import { textFrame, type Frame, type TopicBatch } from '../pubsub/frame.ts';
+import type { ConnectionContext, Endpoint, ErrorInfo, TopicSubscription } from './endpoint.ts';
 import { FlushScheduler, OutboundQueue, type WritableSocket } from './outbound.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
 
@@ -52,6 +53,8 @@ export class Connection implements Subscriber, ConnectionContext {
   private readonly lifespanTimer: NodeJS.Timeout;
   private inbox: Promise<void> = Promise.resolve();
   private afterTasks: (() => void)[] = [];
+  /** Topics subscribed while answering the current request (or the open hook): made live once it is answered. */
+  private toActivate: string[] = [];
   private ended = false;
   private killTimer: NodeJS.Timeout | undefined;
 
@@ -63,9 +66,12 @@ export class Connection implements Subscriber, ConnectionContext {
     const socket = (this.ws as unknown as { _socket: WritableSocket })._socket;
     this.queue = new OutboundQueue(socket, options.scheduler, this.limits.maxBufferedBytes,
       () => this.close('SLOW_CONSUMER', `more than ${this.limits.maxBufferedBytes} bytes unsent`),
-      () => this.ws.readyState === 1);
+      () => this.ws.readyState === 1,
+      options.onContractViolation ? (frame) => this.checkOutbound(frame.text) : undefined);
     this.bucket = new TokenBucket(this.limits.rateLimitPerSec, this.limits.rateBurst);
-    this.lifespanTimer = setTimeout(() => this.close('LIFESPAN_EXPIRED'), this.limits.maxLifespanMs);
+    // Jitter (the last 10% of the lifespan) so a fleet of clients connected together does not reconnect together.
+    const lifespan = Math.round(this.limits.maxLifespanMs * (0.9 + 0.1 * Math.random()));
+    this.lifespanTimer = setTimeout(() => this.close('LIFESPAN_EXPIRED'), lifespan);
     this.lifespanTimer.unref();
     this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     this.ws.on('pong', () => { this.alive = true; });
@@ -84,12 +90,14 @@ export class Connection implements Subscriber, ConnectionContext {
 
   // ---- ConnectionContext
 
-  subscribe(topic: string): 'added' | 'exists' | 'limit' {
+  async subscribe(topic: string, options: { since?: StreamPosition } = {}): Promise<TopicSubscription> {
     const mine = this.hub.topicsOf(this);
-    if (mine.has(topic)) return 'exists';
-    if (mine.size >= this.limits.maxSubscriptions) return 'limit';
-    this.hub.subscribe(this, topic);
-    return 'added';
+    if (mine.has(topic)) return { status: 'exists' };
+    if (mine.size >= this.limits.maxSubscriptions) return { status: 'limit' };
+    const out = await this.hub.subscribe(this, topic, options);
+    if (out.status !== 'added') return { status: 'exists' };
+    this.toActivate.push(topic);
+    return { status: 'added', asOf: out.position, recovered: out.recovered, ...(out.reason ? { reason: out.reason } : {}) };
   }
 
   unsubscribe(topic: string): boolean {
@@ -100,6 +108,10 @@ export class Connection implements Subscriber, ConnectionContext {
     return this.hub.topicsOf(this);
   }
 
+  positionOf(topic: string): StreamPosition {
+    return this.hub.positionOf(topic) ?? { epoch: '', offset: 0 };
+  }
+
   send(message: object): void {
     this.deliver(textFrame(JSON.stringify(message)));
   }
@@ -108,10 +120,15 @@ export class Connection implements Subscriber, ConnectionContext {
     this.afterTasks.push(task);
   }
 
+  /**
+   * Closes with a contract close code. What is queued (replies, pushes) is written first, for every reason but
+   * SLOW_CONSUMER (whose queue is what overflowed; the client recovers with `since`).
+   */
   close(reason: CloseCodeName, detail?: string): void {
     if (this.ended || this.ws.readyState > 1) return;
     const { code, reason: text } = CloseCodes[reason];
     this.options.log(`connection ${this.id} closed: ${code} ${text}${detail ? ` (${detail})` : ''}`);
+    if (reason !== 'SLOW_CONSUMER') this.queue.flush();
     this.queue.close();
     this.ws.close(code, text);
   }
@@ -123,11 +140,31 @@ export class Connection implements Subscriber, ConnectionContext {
     this.queue.push(frame);
   }
 
+  deliverBatch(batch: TopicBatch, start: number): void {
+    this.queue.pushBatch(batch, start);
+  }
+
+  lost(topic: string, reason: UnrecoverableReason | 'unavailable'): void {
+    this.close('INSUFFICIENT_STATE', `${topic}: ${reason}`);
+  }
+
   // ---- lifecycle
 
-  /** Runs the endpoint's open hook (auto-subscriptions, connected message, unknown-id close). */
-  open(params: unknown): void {
-    this.guard(() => this.endpoint.open?.(this, params));
+  /**
+   * Runs the endpoint's open hook (auto-subscriptions, connected message, unknown-id close) as the first entry of
+   * the inbox, so inbound messages are answered after it; its subscriptions go live once it has sent its snapshot.
+   */
+  open(params: unknown, query: URLSearchParams = new URLSearchParams()): void {
+    this.enqueue(async () => {
+      try {
+        await this.endpoint.open?.(this, params, query);
+      } catch (err) {
+        this.options.log(`connection ${this.id}: open failed: ${(err as Error)?.stack ?? String(err)}`);
+        this.close('UNAVAILABLE');
+        return;
+      }
+      this.activateSubscribed();
+    });
   }
 
   /** Heartbeat: terminate if the last ping got no pong, else ping again. */
@@ -202,12 +239,21 @@ export class Connection implements Subscriber, ConnectionContext {
     } catch (err) {
       this.options.log(`connection ${this.id}: handler for ${message.type} failed: ${(err as Error).stack ?? String(err)}`);
       this.afterTasks = [];
+      // Nothing was changed: a subscription half made by the failed request is undone.
+      for (const t of this.toActivate.splice(0)) this.hub.unsubscribe(this, t);
       this.sendError({ code: 'INTERNAL_ERROR', message: `the server failed handling ${message.type}`, ...(message.id ? { id: message.id } : {}) });
       return;
     }
     const tasks = this.afterTasks;
     this.afterTasks = [];
     for (const t of tasks) this.guard(t);
+    this.activateSubscribed();
+  }
+
+  private activateSubscribed(): void {
+    const topics = this.toActivate;
+    this.toActivate = [];
+    for (const t of topics) this.hub.activate(this, t);
   }
 
   private sendError(error: ErrorInfo): void {

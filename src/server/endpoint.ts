@@ -1,6 +1,16 @@
 import type { ErrorCode } from '../../generated/codes.ts';
 import type { CloseCodeName } from '../../generated/codes.ts';
 import type { ValidatorTable } from '../../generated/runtime.ts';
+import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
+
+/**
+ * The outcome of a subscribe. `added`: `asOf` is the position the client is current to once the request is answered
+ * (the replay after `since` when `recovered`, else the snapshot the handler sends); live publications after it follow.
+ */
+export type TopicSubscription =
+  | { status: 'added'; asOf: StreamPosition; recovered: boolean; reason?: UnrecoverableReason }
+  | { status: 'exists' }
+  | { status: 'limit' };
 
 /** An error as a value: stable code, human message, optional offending field and request id to echo. */
 export interface ErrorInfo {
@@ -13,10 +23,16 @@ export interface ErrorInfo {
 /** What a handler may do with the connection it serves. */
 export interface ConnectionContext {
   readonly id: string;
-  /** 'limit' when the per-connection subscription cap would be passed (nothing changes then). */
-  subscribe(topic: string): 'added' | 'exists' | 'limit';
+  /**
+   * 'limit' when the per-connection subscription cap would be passed (nothing changes then). Live publications of
+   * an added topic reach the client only after the current request's reply and `after` tasks (the replay of
+   * missed publications, when recovered, goes first). Rejects when the pub/sub broker is unreachable (nothing changes).
+   */
+  subscribe(topic: string, options?: { since?: StreamPosition }): Promise<TopicSubscription>;
   unsubscribe(topic: string): boolean;
   topics(): ReadonlySet<string>;
+  /** The position of the last publication delivered on a topic this node follows ({'', 0} when none). */
+  positionOf(topic: string): StreamPosition;
   /** Encode and queue one message for this connection only. */
   send(message: object): void;
   /** Run after the reply to the current request has been queued (e.g. send the current bar after "subscribed"). */
@@ -38,8 +54,11 @@ export interface Endpoint<Params = unknown> {
   match(pathname: string, query: URLSearchParams): Match<Params> | null;
   /** The endpoint's own `error` message shape. */
   errorMessage(error: ErrorInfo): object;
-  /** Called once the connection is open; may send, subscribe, or close (e.g. unknown backtest). */
-  open?(ctx: ConnectionContext, params: Params): void;
+  /**
+   * Called once the connection is open; may send, subscribe, or close (e.g. unknown backtest). Inbound messages are
+   * handled only after it resolves; `query` carries the URL's query (e.g. `since`).
+   */
+  open?(ctx: ConnectionContext, params: Params, query: URLSearchParams): void | Promise<void>;
   /** A validated inbound message; returns the reply (if any). Errors thrown become INTERNAL_ERROR. */
   handle(message: { type: string }, ctx: ConnectionContext): object | void | Promise<object | void>;
   closed?(ctx: ConnectionContext): void;

@@ -102,7 +102,7 @@ export class Gateway {
         setImmediate(() => conn.close(matched.close, matched.error.message));
         return;
       }
-      conn.open(matched.params);
+      conn.open(matched.params, url.searchParams);
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Frame } from '../pubsub/frame.ts';
+import type { Frame, TopicBatch } from '../pubsub/frame.ts';
 
 /** The part of a net.Socket the outbound queue uses. */
 export interface WritableSocket {
@@ -67,17 +67,26 @@ export class FlushScheduler {
   }
 }
 
+/** A queued topic batch: its frames from `start` on (see TopicBatch). */
+interface BatchEntry {
+  batch: TopicBatch;
+  start: number;
+}
+
 /**
- * One connection's outbound frames. Contract: frames leave in the order they were pushed; nothing is written after
- * `close()`; when queued + kernel-pending bytes would pass `maxBufferedBytes`, the frame is refused, the queue is
- * dropped and `onOverflow` is called once (the connection then closes with SLOW_CONSUMER).
+ * One connection's outbound frames. Contract: frames leave in the order they were pushed (a topic batch counts as
+ * pushed when it was handed over: frames the topic publishes later in the same turn go with it, so per-topic order
+ * holds and frames of different topics may interleave differently than they were published); nothing is written
+ * after `close()`; when queued + kernel-pending bytes would pass `maxBufferedBytes` (checked on each single frame,
+ * and for batches when the queue flushes), the queue is dropped and `onOverflow` is called once (the connection then
+ * closes with SLOW_CONSUMER).
  *
  * Why write to the socket directly: ws has no public "send these pre-framed bytes" call; ws.send frames per client.
  * Only data frames go through here; ws keeps writing its own control frames (ping/pong/close), which may be
  * interleaved between whole data frames as RFC 6455 allows. permessage-deflate is off on this server.
  */
 export class OutboundQueue {
-  private frames: Buffer[] = [];
+  private entries: (Buffer | BatchEntry)[] = [];
   private queuedBytes = 0;
   private closed = false;
 
@@ -88,9 +97,11 @@ export class OutboundQueue {
     private readonly onOverflow: () => void,
     /** False once the WebSocket is closing: ws may already have written its close frame. */
     private readonly canWrite: () => boolean,
+    /** Tests: sees every batched frame as it is written (single frames are seen by the caller of push). */
+    private readonly inspect?: (frame: Frame) => void,
   ) {}
 
-  /** Bytes not yet accepted by the kernel: queued here plus the socket's user-space buffer. */
+  /** Bytes not yet accepted by the kernel: queued single frames plus the socket's user-space buffer. */
   get pendingBytes(): number {
     return this.queuedBytes + this.socket.writableLength;
   }
@@ -98,31 +109,60 @@ export class OutboundQueue {
   push(frame: Frame): boolean {
     if (this.closed) return false;
     if (this.pendingBytes + frame.bytes.length > this.maxBufferedBytes) {
-      this.close();
-      this.onOverflow();
+      this.overflow();
       return false;
     }
-    this.frames.push(frame.bytes);
+    this.entries.push(frame.bytes);
     this.queuedBytes += frame.bytes.length;
-    if (this.frames.length === 1) this.scheduler.mark(this);
+    if (this.entries.length === 1) this.scheduler.mark(this);
     return true;
+  }
+
+  /** Queues a topic batch from frame `start` on (frames appended to it until it is read come along). */
+  pushBatch(batch: TopicBatch, start: number): void {
+    if (this.closed) return;
+    this.entries.push({ batch, start });
+    if (this.entries.length === 1) this.scheduler.mark(this);
   }
 
   /** Writes everything queued in one socket write (see FlushScheduler for why a shared concatenation). */
   flush(): void {
-    if (this.closed || this.frames.length === 0) return;
-    const frames = this.frames;
-    const total = this.queuedBytes;
-    this.frames = [];
+    if (this.closed || this.entries.length === 0) return;
+    const entries = this.entries;
+    this.entries = [];
     this.queuedBytes = 0;
     if (!this.canWrite()) return;
-    this.socket.write(frames.length === 1 ? frames[0]! : this.scheduler.concat(frames, total));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (const e of entries) {
+      let chunk: Buffer;
+      if (Buffer.isBuffer(e)) {
+        chunk = e;
+      } else {
+        if (e.start >= e.batch.frames.length) continue;
+        chunk = e.batch.read(e.start);
+        if (this.inspect) for (const f of e.batch.frames.slice(e.start)) this.inspect(f);
+      }
+      chunks.push(chunk);
+      total += chunk.length;
+    }
+    if (total === 0) return;
+    if (this.socket.writableLength + total > this.maxBufferedBytes) {
+      this.overflow();
+      return;
+    }
+    this.socket.write(chunks.length === 1 ? chunks[0]! : this.scheduler.concat(chunks, total));
   }
 
   /** Drops whatever is queued; later pushes are refused. */
   close(): void {
     this.closed = true;
-    this.frames = [];
+    this.entries = [];
     this.queuedBytes = 0;
+  }
+
+  private overflow(): void {
+    this.close();
+    this.onOverflow();
   }
 }

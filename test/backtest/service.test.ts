@@ -91,7 +91,7 @@ describe('backtest/service: runs', function () {
     const errors: unknown[] = [];
     const service = new BacktestService({
       source: { hasSymbol: (s) => sim.hasSymbol(s), symbols: () => sim.symbols(), history: options.history ?? ((s, r, f, t) => sim.history(s, r as '1', f, t)) },
-      hub: { publish: (topic, msg) => void published.push({ topic, msg }) },
+      hub: { publish: async (topic, msg) => void published.push({ topic, msg }) },
       maxConcurrent: options.maxConcurrent ?? 4,
       retentionMs: options.retentionMs ?? 60_000,
       progressInterval: 100,

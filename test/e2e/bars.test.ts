@@ -1,3 +1,4 @@
+import { seedView } from '../support/positions.ts';
 import { expect } from 'chai';
 import { TestClient, type Msg } from '../support/client.ts';
 import { startServer, type TestServer } from '../support/server.ts';
@@ -32,7 +33,9 @@ describe('e2e: /api/v1/ws bars operations (seed 004)', function () {
   it('subscribe replies with the topic and echoes the id, then the current bar, then live updates', async () => {
     const c = await open();
     const reply = await c.request({ type: 'bars.subscribe', id: 'req-1', payload: { symbol: 'AAPL', resolution: '1' } });
-    expect(reply).to.deep.equal({ type: 'bars.subscribe.response', id: 'req-1', payload: { status: 'ok', message: 'Subscribed to bars:AAPL:1', topic: 'bars:AAPL:1' } });
+    expect(reply.payload.recovered).to.equal(false);
+    expect(reply.payload.asOf.offset).to.be.a('number');
+    expect(seedView(reply)).to.deep.equal({ type: 'bars.subscribe.response', id: 'req-1', payload: { status: 'ok', message: 'Subscribed to bars:AAPL:1', topic: 'bars:AAPL:1' } });
     const replyAt = c.messages.indexOf(reply);
     const first = await c.next(isUpdate('bars:AAPL:1'), { from: replyAt });
     expect(first.payload).to.have.all.keys('time', 'open', 'high', 'low', 'close', 'volume');
@@ -47,7 +50,7 @@ describe('e2e: /api/v1/ws bars operations (seed 004)', function () {
     c.send({ type: 'bars.subscribe', payload: { symbol: 'MSFT' } });
     const reply = await c.next((m) => m.type === 'bars.subscribe.response');
     expect(reply).to.not.have.property('id');
-    expect(reply.payload).to.deep.equal({ status: 'ok', message: 'Subscribed to bars:MSFT:1', topic: 'bars:MSFT:1' });
+    expect(seedView(reply).payload).to.deep.equal({ status: 'ok', message: 'Subscribed to bars:MSFT:1', topic: 'bars:MSFT:1' });
     await c.next(isUpdate('bars:MSFT:1'));
   });
 

@@ -1,3 +1,4 @@
+import { seedView } from '../support/positions.ts';
 import { expect } from 'chai';
 import { TestClient } from '../support/client.ts';
 import { startServer, type TestServer } from '../support/server.ts';
@@ -25,12 +26,13 @@ describe('e2e: /ws dashboard (seed 000 formats)', function () {
 
   it('a new client is subscribed to every stream and told so first', async () => {
     const first = await d.next(() => true);
-    expect(first).to.deep.equal({ type: 'subscriptions', streams: ['prices', 'signals', 'trades', 'portfolio'] });
+    expect(seedView(first)).to.deep.equal({ type: 'subscriptions', streams: ['prices', 'signals', 'trades', 'portfolio'] });
+    expect(Object.keys(first.positions).sort()).to.deep.equal(['dashboard:portfolio', 'dashboard:prices', 'dashboard:signals', 'dashboard:trades']);
   });
 
   it('price_update: `symbols` maps each symbol to {price, change, change_pct}', async () => {
     const m = await d.next((x) => x.type === 'price_update');
-    expect(Object.keys(m).sort()).to.deep.equal(['symbols', 'timestamp', 'type']);
+    expect(Object.keys(seedView(m)).sort()).to.deep.equal(['symbols', 'timestamp', 'type']);
     expect(m.timestamp).to.match(ISO);
     const [symbol, data] = Object.entries<any>(m.symbols)[0]!;
     expect(server.app.source.hasSymbol(symbol)).to.equal(true);

@@ -171,7 +171,7 @@ describe('e2e: coalesced fan-out over real sockets', function () {
     expect(got).to.deep.equal(range(0, got.length));
   });
 
-  it('nothing is written after the close frame, though frames were queued in the same turn', async () => {
+  it('a close writes what was queued before it, then the close frame, and nothing after', async () => {
     server = await startServer({}, { source: fastSource({ tickIntervalMs: 60_000 }) });
     for (let k = 0; k < 6; k++) {
       const raw = await RawClient.open(server.port, '/api/v1/ws');
@@ -194,9 +194,10 @@ describe('e2e: coalesced fan-out over real sockets', function () {
       expect(closeAt, `client ${k} got a close frame`).to.be.greaterThan(-1);
       expect(raw.frames.slice(closeAt + 1), `client ${k}: frames after the close frame`).to.deep.equal([]);
       expect(raw.frames[closeAt]!.payload.readUInt16BE(0)).to.equal(1001);
-      // Before the close: whole turns only (the closing turn's queued frames are dropped, never half-written).
+      // Before the close: every frame published before the close decision (a close flushes for every reason but
+      // SLOW_CONSUMER), none published after it.
       const got = raw.texts().filter(isSeq('bars:AAPL:1')).map((m) => m.payload.time as number);
-      expect(got).to.deep.equal(range(0, 25 * k));
+      expect(got).to.deep.equal(range(0, 25 * k + 20));
     });
   });
 

@@ -12,6 +12,7 @@
  * The tests in this file run in order and share one server: each step builds on the state the previous one
  * left (bars pushed so far, the connection, the fills).
  */
+import { seedView } from '../support/positions.ts';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { buildApp, type App } from '../../src/app.ts';
@@ -117,13 +118,13 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     expect(fake.requestsOf('reqPositions').length).to.equal(1);
     expect(fake.requestsOf('reqExecutions').length).to.equal(1);
     const first = await d.next(() => true);
-    expect(first).to.deep.equal({ type: 'subscriptions', streams: ['prices', 'signals', 'trades', 'portfolio'] });
+    expect(seedView(first)).to.deep.equal({ type: 'subscriptions', streams: ['prices', 'signals', 'trades', 'portfolio'] });
     expect((await status()).market_source).to.equal('ibkr');
   });
 
   it('price_update: last price from TICK_PRICE, change / change_pct against the previous close', async () => {
     const m = await d.next((x) => x.type === 'price_update' && x.symbols.AAPL && x.symbols.MSFT, { what: 'prices of both symbols' });
-    expect(Object.keys(m).sort()).to.deep.equal(['symbols', 'timestamp', 'type']);
+    expect(Object.keys(seedView(m)).sort()).to.deep.equal(['symbols', 'timestamp', 'type']);
     expect(m.timestamp).to.match(ISO);
     expect(m.symbols.AAPL).to.deep.equal({ price: 190.5, change: 2.5, change_pct: 1.33 });
     expect(m.symbols.MSFT).to.deep.equal({ price: 410, change: 10, change_pct: 2.5 });
@@ -140,7 +141,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
 
   it('/api/v1/ws bars:AAPL:5 gets 5-minute bars aggregated from the 5-second bars, closed on data time', async () => {
     const reply = await b.request({ type: 'bars.subscribe', id: 's5', payload: { symbol: 'AAPL', resolution: '5' } });
-    expect(reply).to.deep.equal({ type: 'bars.subscribe.response', id: 's5', payload: { status: 'ok', message: 'Subscribed to bars:AAPL:5', topic: 'bars:AAPL:5' } });
+    expect(seedView(reply)).to.deep.equal({ type: 'bars.subscribe.response', id: 's5', payload: { status: 'ok', message: 'Subscribed to bars:AAPL:5', topic: 'bars:AAPL:5' } });
     const at = b.messages.indexOf(reply);
     pushAaplBars(61); // 10:30:00 .. 10:35:00 New York: the whole first 5-minute bar and the first 5-s bar of the next
     await b.next((m) => isBars('bars:AAPL:5')(m) && m.payload.time === T0 + 300_000, { from: at, what: 'the second 5-minute bar' });
@@ -182,7 +183,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     const fence = await d.next((x) => x.type === 'trade_executed' && x.execution_id === MSFT_FILL, { from, what: 'the fence trade' });
     const trades = d.messages.slice(from).filter((x) => x.type === 'trade_executed');
     expect(trades.map((t) => t.execution_id)).to.deep.equal([AAPL_FILL, MSFT_FILL]);
-    expect(trades[0]).to.deep.equal({
+    expect(seedView(trades[0])).to.deep.equal({
       type: 'trade_executed',
       symbol: 'AAPL',
       side: 'BUY',
@@ -202,7 +203,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
 
   it('portfolio_update: the fills as positions, marked to the IB quotes', async () => {
     const p = await d.next((x) => x.type === 'portfolio_update' && x.positions.length === 2, { what: 'a portfolio with both positions' });
-    expect(Object.keys(p).sort()).to.deep.equal(['cash', 'daily_pnl', 'equity', 'positions', 'realized_pnl', 'timestamp', 'total_pnl', 'type', 'unrealized_pnl']);
+    expect(Object.keys(seedView(p)).sort()).to.deep.equal(['cash', 'daily_pnl', 'equity', 'positions', 'realized_pnl', 'timestamp', 'total_pnl', 'type', 'unrealized_pnl']);
     const [aapl, msft] = p.positions;
     expect(Object.keys(aapl).sort()).to.deep.equal(['avg_price', 'market_price', 'market_value', 'quantity', 'realized_pnl', 'symbol', 'unrealized_pnl']);
     expect(aapl).to.deep.include({ symbol: 'AAPL', quantity: 10, avg_price: 190, market_price: 191.25 });

@@ -1,3 +1,4 @@
+import { seedView } from '../support/positions.ts';
 import { expect } from 'chai';
 import { ACCOUNT_TOPIC, LiveTradingFeed, parseSymbolsQuery, positionsTopic, riskMessage } from '../../src/handlers/live-trading.ts';
 import { SimulatedSource } from '../../src/market/source-simulated.ts';
@@ -117,7 +118,7 @@ describe('e2e: /api/ws/stream/live-trading', function () {
     const c = await open('/api/ws/stream/live-trading?symbols=AAPL,BTC-USD');
     await c.next((m) => m.type === 'pnl_update');
     expect(c.messages.map((m) => m.type)).to.deep.equal(['connected', 'position_update', 'risk_update', 'pnl_update']);
-    expect(c.messages[0]!.data).to.deep.equal({ stream: 'live-trading', message: 'Connected to live trading stream', symbols: ['AAPL', 'BTC-USD'] });
+    expect(seedView(c.messages[0]!).data).to.deep.equal({ stream: 'live-trading', message: 'Connected to live trading stream', symbols: ['AAPL', 'BTC-USD'] });
     const all = await open('/api/ws/stream/live-trading');
     const connected = await all.next((m) => m.type === 'connected');
     expect(connected.data.symbols).to.deep.equal([...source.symbols()]);

@@ -1,3 +1,4 @@
+import { RecordingSubscriber } from '../support/subscriber.ts';
 import { expect } from 'chai';
 import { checkMessage } from '../../generated/runtime.ts';
 import { marketDataStreamOutbound } from '../../generated/messages.ts';
@@ -35,24 +36,26 @@ class FakeSource {
   }
 }
 
-function recorder(id = 'r'): Subscriber & { got: any[] } {
-  const got: any[] = [];
-  return { id, got, deliver: (frame) => void got.push(JSON.parse(frame.text)) };
+function recorder(id = 'r'): RecordingSubscriber & { readonly got: any[] } {
+  const r = new RecordingSubscriber(id, () => { throw new Error('continuity lost'); });
+  Object.defineProperty(r, 'got', { get: () => r.messages });
+  return r as RecordingSubscriber & { readonly got: any[] };
 }
 
-const ctx = { update: () => undefined, error: (e: unknown) => { throw e; }, fail: (e: unknown) => { throw e; } };
+const ctx = { update: () => undefined, error: (e: unknown) => { throw e; } };
 const valid = (ms: any[]) => {
   for (const m of ms) expect(checkMessage(marketDataStreamOutbound, m), JSON.stringify(m)).to.equal(null);
 };
 
 describe('handlers/market-data: MarketDataFeed', () => {
-  it('on known candles: candle per update, pattern on the engulfing, structure when swings change, confluence per close', () => {
+  it('on known candles: candle per update, pattern on the engulfing, structure when swings change, confluence per close', async () => {
     const source = new FakeSource();
     const hub = new Hub(new MemoryBroker());
     const feed = new MarketDataFeed({ source: source as unknown as MarketSource, hub, warmupBars: 0, now: () => T0 + 10 * MIN });
     feed.start(ctx);
     const r = recorder();
-    hub.subscribe(r, marketDataTopic('AAPL', '1'));
+    await hub.subscribe(r, marketDataTopic('AAPL', '1'));
+    hub.activate(r, marketDataTopic('AAPL', '1'));
     expect(source.listeners.length).to.equal(1);
 
     source.emit({ ...bars[0]!, close: 9.5 }, false); // a forming update: a candle, no analytics
@@ -94,7 +97,8 @@ describe('handlers/market-data: MarketDataFeed', () => {
     const feed = new MarketDataFeed({ source: source as unknown as MarketSource, hub, warmupBars: 6, now: () => now });
     feed.start(ctx);
     const r = recorder();
-    hub.subscribe(r, marketDataTopic('AAPL', '1'));
+    await hub.subscribe(r, marketDataTopic('AAPL', '1'));
+    hub.activate(r, marketDataTopic('AAPL', '1'));
     await waitFor(() => asked.length > 0, 1000); // the warm-up starts on the next microtask (src/util/bridge.ts)
     expect(asked).to.deep.equal([now - 6 * MIN, now]);
     source.emit(bars[6]!, true); // closes before the history arrives
@@ -181,7 +185,10 @@ describe('e2e: /api/ws/stream/market-data/{symbol}', function () {
     const c = await open('/api/ws/stream/market-data/AAPL?resolution=1');
     await c.next((m) => m.type === 'candle');
     expect(c.messages[0]).to.deep.include({ type: 'connected' });
-    expect(c.messages[0]!.data).to.deep.equal({ stream: 'market-data', message: 'Connected to market data stream for AAPL', symbol: 'AAPL', resolution: '1' });
+    const { positions, ...data } = c.messages[0]!.data;
+    expect(data).to.deep.equal({ stream: 'market-data', message: 'Connected to market data stream for AAPL', symbol: 'AAPL', resolution: '1' });
+    expect(positions['market-data:AAPL:1']).to.deep.include({ recovered: false });
+    expect(positions['market-data:AAPL:1'].asOf.offset).to.be.a('number');
     expect(c.messages[1]!.type).to.equal('candle');
     expect(c.messages[1]!.data.closed).to.equal(false);
     const closed = await c.next((m) => m.type === 'candle' && m.data.closed, { what: 'a closed candle' });

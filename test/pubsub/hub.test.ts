@@ -1,38 +1,43 @@
 import { expect } from 'chai';
 import { MemoryBroker } from '../../src/pubsub/broker-memory.ts';
-import type { Broker, BrokerEventHandler } from '../../src/pubsub/broker.ts';
-import type { Frame } from '../../src/pubsub/frame.ts';
+import type { Broker, BrokerEventHandler, HistoryOptions, HistoryResult, StreamPosition } from '../../src/pubsub/broker.ts';
 import { Hub, type Subscriber } from '../../src/pubsub/hub.ts';
+import { RecordingSubscriber } from '../support/subscriber.ts';
+import { waitUntil } from '../support/wait.ts';
 
-class Recorder implements Subscriber {
-  readonly frames: Frame[] = [];
-  constructor(readonly id: string) {}
-  deliver(frame: Frame): void {
-    this.frames.push(frame);
-  }
-  get texts(): string[] {
-    return this.frames.map((f) => f.text);
-  }
-}
+class Recorder extends RecordingSubscriber {}
 
-/** Records what the hub asks of the broker. */
+/** Records what the hub asks of the broker; history reads can be held until the test releases them. */
 class SpyBroker implements Broker {
   readonly calls: string[] = [];
-  private readonly inner = new MemoryBroker();
-  setHandler(h: BrokerEventHandler): void { this.inner.setHandler(h); }
-  subscribe(t: string): void { this.calls.push(`sub ${t}`); this.inner.subscribe(t); }
-  unsubscribe(t: string): void { this.calls.push(`unsub ${t}`); this.inner.unsubscribe(t); }
-  publish(t: string, d: string): void { this.calls.push(`pub ${t}`); this.inner.publish(t, d); }
+  readonly inner = new MemoryBroker();
+  handler: BrokerEventHandler | undefined;
+  hold: Promise<void> | undefined;
+  setHandler(h: BrokerEventHandler): void { this.handler = h; this.inner.setHandler(h); }
+  async subscribe(t: string): Promise<void> { this.calls.push(`sub ${t}`); await this.inner.subscribe(t); }
+  async unsubscribe(t: string): Promise<void> { this.calls.push(`unsub ${t}`); await this.inner.unsubscribe(t); }
+  publish(t: string, d: string): Promise<StreamPosition> { this.calls.push(`pub ${t}`); return this.inner.publish(t, d); }
+  async history(t: string, o: HistoryOptions): Promise<HistoryResult> {
+    const result = await this.inner.history(t, o);
+    if (this.hold) await this.hold;
+    return result;
+  }
   close(): Promise<void> { return this.inner.close(); }
 }
 
+async function subscribeLive(hub: Hub, s: Subscriber, topic: string, since?: StreamPosition) {
+  const out = await hub.subscribe(s, topic, { since });
+  hub.activate(s, topic);
+  return out;
+}
+
 describe('Hub', () => {
-  it('keeps topic→subscribers and subscriber→topics together; subscribe/unsubscribe are idempotent', () => {
+  it('keeps topic→subscribers and subscriber→topics together; subscribe/unsubscribe are idempotent', async () => {
     const hub = new Hub(new MemoryBroker());
     const a = new Recorder('a');
-    expect(hub.subscribe(a, 't1')).to.equal(true);
-    expect(hub.subscribe(a, 't1')).to.equal(false);
-    hub.subscribe(a, 't2');
+    expect((await subscribeLive(hub, a, 't1')).status).to.equal('added');
+    expect((await subscribeLive(hub, a, 't1')).status).to.equal('exists');
+    await subscribeLive(hub, a, 't2');
     expect([...hub.topicsOf(a)]).to.deep.equal(['t1', 't2']);
     expect(hub.subscriberCount('t1')).to.equal(1);
     expect(hub.unsubscribe(a, 't1')).to.equal(true);
@@ -41,53 +46,175 @@ describe('Hub', () => {
     expect(hub.activeTopics()).to.deep.equal(['t2']);
   });
 
-  it('first subscriber subscribes the node at the broker, last one unsubscribes it; watchers are told', () => {
+  it('first subscriber subscribes the node at the broker, last one unsubscribes it; watchers are told', async () => {
     const broker = new SpyBroker();
     const hub = new Hub(broker);
     const events: string[] = [];
     hub.watch({ active: (t) => events.push(`+${t}`), idle: (t) => events.push(`-${t}`) });
     const a = new Recorder('a');
     const b = new Recorder('b');
-    hub.subscribe(a, 't');
-    hub.subscribe(b, 't');
+    await subscribeLive(hub, a, 't');
+    await subscribeLive(hub, b, 't');
     hub.unsubscribe(a, 't');
     expect(broker.calls).to.deep.equal(['sub t']);
     hub.removeSubscriber(b);
+    await waitUntil(() => broker.calls.length === 2, 'the unsubscribe');
     expect(broker.calls).to.deep.equal(['sub t', 'unsub t']);
     expect(events).to.deep.equal(['+t', '-t']);
     expect(hub.activeTopics()).to.deep.equal([]);
   });
 
-  it('encodes once: every subscriber gets the very same Frame; non-subscribers get nothing', () => {
+  it('encodes once: every subscriber gets the very same Frame with seq and topic appended; non-subscribers get nothing', async () => {
     const hub = new Hub(new MemoryBroker());
     const subs = [new Recorder('a'), new Recorder('b'), new Recorder('c')];
-    for (const s of subs.slice(0, 2)) hub.subscribe(s, 'bars:AAPL:1');
-    hub.subscribe(subs[2]!, 'bars:MSFT:1');
-    hub.publish('bars:AAPL:1', { type: 'bars.update', n: 1 });
+    for (const s of subs.slice(0, 2)) await subscribeLive(hub, s, 'bars:AAPL:1');
+    await subscribeLive(hub, subs[2]!, 'bars:MSFT:1');
+    await hub.publish('bars:AAPL:1', { type: 'bars.update', topic: 'bars:AAPL:1', n: 1 });
+    await hub.publish('dashboard:prices', { type: 'price_update' });
     expect(subs[0]!.frames).to.have.length(1);
     expect(subs[0]!.frames[0]).to.equal(subs[1]!.frames[0]);
     expect(subs[2]!.frames).to.deep.equal([]);
-    expect(JSON.parse(subs[0]!.texts[0]!)).to.deep.equal({ type: 'bars.update', n: 1 });
+    expect(subs[0]!.frames[0]!.text).to.equal('{"type":"bars.update","topic":"bars:AAPL:1","n":1,"seq":1}');
+    const d = new Recorder('d');
+    await subscribeLive(hub, d, 'dashboard:prices');
+    await hub.publish('dashboard:prices', { type: 'price_update' });
+    expect(d.frames[0]!.text).to.equal('{"type":"price_update","topic":"dashboard:prices","seq":2}');
   });
 
-  it('delivers in publish order and removes a disconnected subscriber everywhere', () => {
+  it('delivers each topic in publish order, one batch per topic per turn, and removes a disconnected subscriber everywhere', async () => {
     const hub = new Hub(new MemoryBroker());
     const a = new Recorder('a');
-    hub.subscribe(a, 'x');
-    hub.subscribe(a, 'y');
-    for (let i = 0; i < 5; i++) hub.publish(i % 2 ? 'x' : 'y', { i });
-    expect(a.texts.map((t) => JSON.parse(t).i)).to.deep.equal([0, 1, 2, 3, 4]);
+    const calls: string[] = [];
+    const deliverBatch = a.deliverBatch.bind(a);
+    a.deliverBatch = (batch, start) => { calls.push('batch'); deliverBatch(batch, start); };
+    await subscribeLive(hub, a, 'x');
+    await subscribeLive(hub, a, 'y');
+    for (let i = 0; i < 5; i++) void hub.publish(i % 2 ? 'x' : 'y', { i }); // one turn
+    expect(calls).to.deep.equal(['batch', 'batch']);
+    expect(a.messages.filter((m) => m.topic === 'y').map((m) => m.i)).to.deep.equal([0, 2, 4]);
+    expect(a.messages.filter((m) => m.topic === 'x').map((m) => m.i)).to.deep.equal([1, 3]);
     hub.removeSubscriber(a);
-    hub.publish('x', { i: 99 });
+    await hub.publish('x', { i: 99 });
     expect(a.frames).to.have.length(5);
     expect(hub.topicsOf(a).size).to.equal(0);
     expect(hub.activeTopics()).to.deep.equal([]);
   });
 
-  it('a publication on a topic without subscribers is dropped by the broker', () => {
+  it('a publication on a topic without subscribers is stored but reaches no subscriber', async () => {
     const broker = new SpyBroker();
     const hub = new Hub(broker);
-    hub.publish('nobody', { a: 1 });
+    const late = new Recorder('late');
+    const first = await hub.publish('nobody', { a: 1 });
     expect(broker.calls).to.deep.equal(['pub nobody']);
+    expect(first).to.deep.include({ offset: 1 });
+    const out = await subscribeLive(hub, late, 'nobody');
+    expect(out).to.deep.equal({ status: 'added', position: first, recovered: false });
+    expect(late.frames).to.deep.equal([]);
+  });
+
+  it('recovers: a resubscribe with `since` replays every missed publication in order, then live ones, no duplicate', async () => {
+    const hub = new Hub(new MemoryBroker());
+    const a = new Recorder('a');
+    await subscribeLive(hub, a, 't');
+    for (let i = 1; i <= 3; i++) await hub.publish('t', { i });
+    const seen = hub.positionOf('t')!;
+    hub.unsubscribe(a, 't');
+    for (let i = 4; i <= 6; i++) await hub.publish('t', { i });
+    const b = new Recorder('b');
+    const out = await hub.subscribe(b, 't', { since: seen });
+    expect(out).to.deep.equal({ status: 'added', position: { epoch: seen.epoch, offset: 6 }, recovered: true });
+    await hub.publish('t', { i: 7 }); // while the caller sends its reply: held, delivered after the replay
+    expect(b.frames).to.deep.equal([]);
+    hub.activate(b, 't');
+    await hub.publish('t', { i: 8 });
+    expect(b.seqs).to.deep.equal([4, 5, 6, 7, 8]);
+    expect(b.messages.map((m) => m.i)).to.deep.equal([4, 5, 6, 7, 8]);
+  });
+
+  it('merge: a publish between the node subscribe and the history read is delivered once, after the replay', async () => {
+    const broker = new SpyBroker();
+    const hub = new Hub(broker);
+    const a = new Recorder('a');
+    await subscribeLive(hub, a, 't');
+    await hub.publish('t', { i: 1 });
+    const since = hub.positionOf('t')!;
+    hub.unsubscribe(a, 't');
+    await hub.publish('t', { i: 2 });
+    let release!: () => void;
+    broker.hold = new Promise((r) => (release = r));
+    const b = new Recorder('b');
+    const pending = hub.subscribe(b, 't', { since });
+    await waitUntil(() => broker.calls.filter((c) => c === 'sub t').length === 2, 'the node subscribe');
+    await hub.publish('t', { i: 3 }); // after the history was read (offset 2), before the subscriber is live
+    release();
+    const out = await pending;
+    expect(out).to.deep.include({ recovered: true });
+    hub.activate(b, 't');
+    await hub.publish('t', { i: 4 });
+    expect(b.seqs).to.deep.equal([2, 3, 4]);
+  });
+
+  it('says recovered: false when the epoch changed or too much was missed (the cap), and delivers only after the position', async () => {
+    const hub = new Hub(new MemoryBroker(), { recoveryLimit: 3 });
+    await hub.publish('t', { i: 1 });
+    const a = new Recorder('a');
+    const old = await subscribeLive(hub, a, 't');
+    hub.unsubscribe(a, 't');
+    for (let i = 2; i <= 10; i++) await hub.publish('t', { i });
+    const b = new Recorder('b');
+    const capped = await subscribeLive(hub, b, 't', old.status === 'added' ? old.position : undefined);
+    expect(capped).to.deep.include({ status: 'added', recovered: false, reason: 'limit' });
+    expect(b.frames).to.deep.equal([]);
+    const c = new Recorder('c');
+    const otherEpoch = await subscribeLive(hub, c, 't', { epoch: 'gone', offset: 9 });
+    expect(otherEpoch).to.deep.include({ status: 'added', recovered: false, reason: 'epoch' });
+    await hub.publish('t', { i: 11 });
+    expect(b.seqs).to.deep.equal([11]);
+    expect(c.seqs).to.deep.equal([11]);
+  });
+
+  it('fills a gap on the live path from history; a gap it cannot fill removes the subscribers and tells them', async () => {
+    const broker = new SpyBroker();
+    const hub = new Hub(broker);
+    const a = new Recorder('a');
+    await subscribeLive(hub, a, 't');
+    const p1 = (await hub.publish('t', { i: 1 }))!;
+    // Two publications the node never hears of (a networked broker dropped them):
+    await broker.inner.unsubscribe('t');
+    await broker.inner.publish('t', '{"i":2}');
+    await broker.inner.publish('t', '{"i":3}');
+    await broker.inner.subscribe('t');
+    await hub.publish('t', { i: 4 });
+    await waitUntil(() => a.frames.length === 4, 'the gap filled');
+    expect(a.seqs).to.deep.equal([1, 2, 3, 4]);
+    expect(a.losses).to.deep.equal([]);
+    // A new epoch on the live path cannot be filled: the subscriber is told and removed.
+    broker.handler!.onPublication('t', '{"i":1}', { epoch: `${p1.epoch}-new`, offset: 1 });
+    expect(a.losses).to.deep.equal(['t epoch']);
+    expect(hub.topicsOf(a).size).to.equal(0);
+  });
+
+  it('checkPositions delivers publications the live path missed silently', async () => {
+    const broker = new SpyBroker();
+    const hub = new Hub(broker);
+    const a = new Recorder('a');
+    await subscribeLive(hub, a, 't');
+    await hub.publish('t', { i: 1 });
+    await broker.inner.unsubscribe('t');
+    await broker.inner.publish('t', '{"i":2}');
+    await broker.inner.subscribe('t');
+    expect(a.seqs).to.deep.equal([1]);
+    hub.onConnectionChange('up');
+    await waitUntil(() => a.frames.length === 2, 'the missed publication');
+    expect(a.seqs).to.deep.equal([1, 2]);
+  });
+
+  it('a refused publish is reported, not thrown', async () => {
+    const errors: string[] = [];
+    const broker = new SpyBroker();
+    broker.publish = () => Promise.reject(new Error('down'));
+    const hub = new Hub(broker, { onPublishError: (t, e) => errors.push(`${t} ${(e as Error).message}`) });
+    expect(await hub.publish('t', { a: 1 })).to.equal(undefined);
+    expect(errors).to.deep.equal(['t down']);
   });
 });

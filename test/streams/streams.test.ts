@@ -1,8 +1,8 @@
+import { RecordingSubscriber } from '../support/subscriber.ts';
 import { expect } from 'chai';
 import type { Bar, BarListener, MarketSource, Quote, Resolution } from '../../src/market/source.ts';
 import { MemoryBroker } from '../../src/pubsub/broker-memory.ts';
-import type { Frame } from '../../src/pubsub/frame.ts';
-import { Hub, type Subscriber } from '../../src/pubsub/hub.ts';
+import { Hub } from '../../src/pubsub/hub.ts';
 import { PortfolioStream } from '../../src/streams/portfolio-stream.ts';
 import { PriceStream } from '../../src/streams/price-stream.ts';
 import { SignalStream } from '../../src/streams/signal-stream.ts';
@@ -46,10 +46,10 @@ class FakeSource implements MarketSource {
   onHealth(): () => void { return () => undefined; }
 }
 
-class Recorder implements Subscriber {
-  readonly id = 'rec';
-  readonly messages: any[] = [];
-  deliver(frame: Frame): void { this.messages.push(JSON.parse(frame.text)); }
+class Recorder extends RecordingSubscriber {
+  constructor() {
+    super('rec', () => { throw new Error('continuity lost'); });
+  }
 }
 
 function ctx(): StreamContext & { updates: number; errors: unknown[] } {
@@ -57,19 +57,20 @@ function ctx(): StreamContext & { updates: number; errors: unknown[] } {
   return c;
 }
 
-function setup(topic: 'prices' | 'signals' | 'trades' | 'portfolio') {
+async function setup(topic: 'prices' | 'signals' | 'trades' | 'portfolio') {
   const hub = new Hub(new MemoryBroker());
   const rec = new Recorder();
-  hub.subscribe(rec, dashboardTopic(topic));
+  await hub.subscribe(rec, dashboardTopic(topic));
+  hub.activate(rec, dashboardTopic(topic));
   return { hub, rec };
 }
 
 const bar = (time: number, close: number): Bar => ({ time, open: close, high: close, low: close, close, volume: 1 });
 
 describe('streams', () => {
-  it('price stream batches only the symbols whose price changed into one price_update', () => {
+  it('price stream batches only the symbols whose price changed into one price_update', async () => {
     const source = new FakeSource(['AAPL', 'MSFT', 'TSLA']);
-    const { hub, rec } = setup('prices');
+    const { hub, rec } = await setup('prices');
     const stream = new PriceStream({ source, hub, intervalMs: 3000 });
     source.setPrice('AAPL', 101);
     source.setPrice('MSFT', 99);
@@ -84,7 +85,7 @@ describe('streams', () => {
 
   it('signal stream feeds closed bars only and publishes non-HOLD signals with confidence; a failing listener does not stop it', async () => {
     const source = new FakeSource(['AAPL']);
-    const { hub, rec } = setup('signals');
+    const { hub, rec } = await setup('signals');
     // A strategy that says BUY on every 3rd closed bar, HOLD otherwise.
     const every3rd = (): Strategy => {
       let n = 0;
@@ -110,7 +111,7 @@ describe('streams', () => {
   it('trade stream publishes every fill once and, with auto-trade, opens on BUY and closes on SELL', async () => {
     const source = new FakeSource(['AAPL']);
     source.setPrice('AAPL', 100);
-    const { hub, rec } = setup('trades');
+    const { hub, rec } = await setup('trades');
     const venue = new PaperVenue({ quotes: source });
     await venue.start();
     const signals: ((s: any) => void)[] = [];
@@ -136,7 +137,7 @@ describe('streams', () => {
     const source = new FakeSource(['BTC-USD', 'AAPL']);
     source.setPrice('BTC-USD', 50_000);
     source.setPrice('AAPL', 100);
-    const { hub, rec } = setup('trades');
+    const { hub, rec } = await setup('trades');
     const venue = new PaperVenue({ quotes: source });
     await venue.start();
     const signals: ((s: any) => void)[] = [];
@@ -157,10 +158,10 @@ describe('streams', () => {
     await venue.stop();
   });
 
-  it('portfolio stream publishes only when positions or P&L changed', () => {
+  it('portfolio stream publishes only when positions or P&L changed', async () => {
     const source = new FakeSource(['AAPL']);
     source.setPrice('AAPL', 100);
-    const { hub, rec } = setup('portfolio');
+    const { hub, rec } = await setup('portfolio');
     const portfolio = new Portfolio({ initialCash: 10_000 });
     const stream = new PortfolioStream({ portfolio, source, hub, intervalMs: 5000 });
     expect(stream.tick()).to.equal(true); // first snapshot

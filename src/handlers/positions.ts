@@ -1,0 +1,49 @@
+/**
+ * Subscribing several topics at once with recovery: the `since` a client sends (a map topic → position, in a
+ * subscribe message or the `since` query parameter of an endpoint that subscribes by itself) and the `positions`
+ * it gets back (topic → {asOf, recovered, reason?}). Used by every endpoint but /api/v1/ws (one topic per request).
+ */
+import { describeIssue } from '../../generated/runtime.ts';
+import type { PositionsMap, SinceMap } from '../../generated/types.ts';
+import { validateSinceMap } from '../../generated/validators.js';
+import type { ConnectionContext } from '../server/endpoint.ts';
+
+export type { PositionsMap, SinceMap } from '../../generated/types.ts';
+
+export interface SubscribeAllResult {
+  /** The state of each topic this call added. */
+  positions: PositionsMap;
+  /** Topics added and not recovered: the caller sends their snapshot. */
+  fresh: Set<string>;
+  /** Topics refused by the per-connection subscription cap. */
+  refused: string[];
+}
+
+/** Subscribes `topics` in order, each recovering from `since[topic]` when given. */
+export async function subscribeAll(ctx: ConnectionContext, topics: readonly string[], since: SinceMap = {}): Promise<SubscribeAllResult> {
+  const out: SubscribeAllResult = { positions: {}, fresh: new Set(), refused: [] };
+  for (const topic of topics) {
+    const sub = await ctx.subscribe(topic, { since: since[topic] });
+    if (sub.status === 'limit') out.refused.push(topic);
+    if (sub.status !== 'added') continue;
+    out.positions[topic] = { asOf: sub.asOf, recovered: sub.recovered, ...(sub.reason ? { reason: sub.reason } : {}) };
+    if (!sub.recovered) out.fresh.add(topic);
+  }
+  return out;
+}
+
+/** The `since` query parameter: URL-encoded JSON SinceMap, checked by the contract's validator (strict: a client value). */
+export function sinceFromQuery(query: URLSearchParams): { ok: true; since: SinceMap } | { ok: false; message: string } {
+  const raw = query.get('since');
+  if (raw === null || raw === '') return { ok: true, since: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { ok: false, message: 'since must be URL-encoded JSON: {"<topic>": {"epoch": "...", "offset": n}}' };
+  }
+  if (validateSinceMap(parsed)) return { ok: true, since: parsed };
+  const issue = validateSinceMap.errors?.[0];
+  const { field, message } = issue ? describeIssue(issue) : { field: '/', message: 'is invalid' };
+  return { ok: false, message: `since${field === '/' ? '' : field}: ${message}` };
+}
