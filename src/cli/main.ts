@@ -11,13 +11,14 @@ import { parseArgs } from 'node:util';
 import { DashboardStreamValues } from '../../generated/client.ts';
 import { parseBarsTopic } from '../../generated/topics.ts';
 import type * as T from '../../generated/types.ts';
-import { connect, TickwireError, type BarsTopicName, type TickwireClient } from '../client/node.ts';
+import { connect, TickwireError, type BarsTopicName, type RecoveryEvent, type TickwireClient } from '../client/node.ts';
 
 export const USAGE = `usage: tickwire-cli [--url URL] <command> [options]
 
 commands:
   stream <topic...>      print one line per message; topics are bars:<SYMBOL>:<RES> (e.g. bars:AAPL:1)
-                         and dashboard streams: ${DashboardStreamValues.join(', ')}
+                         and dashboard streams: ${DashboardStreamValues.join(', ')}; after a reconnect each
+                         topic resumes where it was, said on stderr (recovered / lost continuity)
       --json             raw JSON lines          --count N   exit after N messages
   status                 print GET /websocket/status (--json for the raw answer)
   backtest start --symbol SYM --from YYYY-MM-DD --to YYYY-MM-DD
@@ -79,6 +80,17 @@ export function formatMessage(m: { type: string; [k: string]: any }, p: Paint): 
     default:
       return `${p('cyan', m.type.padEnd(16))} ${JSON.stringify(m)}`;
   }
+}
+
+/** Topics whose state a snapshot restores after a lost recovery; on the others (signals, trades) missed events are gone. */
+const hasSnapshot = (topic: string) => topic.startsWith('bars:') || topic === 'dashboard:prices' || topic === 'dashboard:portfolio';
+
+/** One line per topic after a reconnect (or a gap): were the missed messages replayed, or lost? */
+export function recoveryLine(e: RecoveryEvent, p: Paint): string {
+  const after = e.cause === 'gap' ? ' after a gap' : '';
+  if (e.recovered) return p('green', `tickwire-cli: recovered ${e.topic} from seq ${e.since.offset}${after} (${e.asOf.offset - e.since.offset} replayed)`);
+  const what = hasSnapshot(e.topic) ? 'snapshot follows' : 'missed events are not replayed';
+  return p('yellow', `tickwire-cli: lost continuity on ${e.topic}${after} (${e.reason ?? 'not recovered'}): ${what}`);
 }
 
 const STREAM_OF: Record<string, T.DashboardStream> = { price_update: 'prices', signal: 'signals', trade_executed: 'trades', portfolio_update: 'portfolio' };
@@ -143,6 +155,7 @@ async function stream(topics: string[], opts: { url: string; json: boolean; coun
       }
     });
     c.onState((s) => s === 'open' && c.lastClose && io.err(p('green', `tickwire-cli: ${c.endpoint} reconnected`)));
+    c.onRecovery((e) => io.err(recoveryLine(e, p)));
   };
   try {
     if (bars.length) {

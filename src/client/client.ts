@@ -7,6 +7,12 @@
  * Guarantees: handlers run synchronously in the order messages arrive; nothing a server sends (junk frames,
  * contract violations) and nothing a handler throws escapes into the event loop: they are reported to
  * `onInvalid` / `onError`. Every request settles exactly once: its reply, its coded error, TIMEOUT or CLOSED.
+ *
+ * Recovery (the contract's "Positions and recovery", option `recover`, default on): the client keeps a position per
+ * hub topic (the epoch of the last `asOf`, the offset of the last `seq` it handed to handlers), resubscribes with
+ * `since` after every reconnect, drops duplicates (`seq <= last`), and resubscribes a topic with `since` when it sees
+ * a gap (`seq > last + 1`) instead of handing the message on. `onRecovery` says, per topic, whether the missed
+ * publications were replayed (`recovered: true`) or lost (`recovered: false`: a snapshot follows when the topic has one).
  */
 import { clientEndpoints, DashboardStreamValues, type ClientEndpointInfo, type ClientEndpoints, type EndpointAddress, type EventsOf, type RequestsOf } from '../../generated/client.ts';
 import { CloseCodes } from '../../generated/codes.ts';
@@ -34,6 +40,34 @@ export type UnsubscribeReply<E> = E extends keyof Subscriptions ? Subscriptions[
 export type RequestOf<E extends EndpointAddress, K extends keyof RequestsOf<E>> = RequestsOf<E>[K] extends { request: infer R } ? R : never;
 export type ReplyOf<E extends EndpointAddress, K extends keyof RequestsOf<E>> = RequestsOf<E>[K] extends { reply: infer R } ? R : never;
 
+/** A position in one hub topic's stream: the epoch of its history and the offset of the last publication applied. */
+export type StreamPosition = T.StreamPosition;
+
+/**
+ * The answer to a resubscribe of a topic the client held a position for (after a reconnect, or after a gap).
+ *
+ * - `recovered: true`: every publication after `since` is replayed, in order, before any live one; handlers see each
+ *   of them exactly once, as if the connection had never dropped.
+ * - `recovered: false` ("lost"): publications after `since` are gone for this client (`reason`: `epoch` = the topic's
+ *   history was lost, e.g. a server restart; `expired` = trimmed by size or age; `limit` = more were missed than the
+ *   server replays). For a latest-state topic (bars, dashboard prices and portfolio, live-trading positions, market
+ *   data) a snapshot follows and replaces the state; events missed meanwhile (signals, trades, orders, executions,
+ *   backtest trades) are NOT replayed: refetch them or show the gap. Updates continue from `asOf`.
+ *
+ * Fired before the reply message reaches `on(...)` handlers and before any replayed or snapshot message.
+ */
+export interface RecoveryEvent {
+  topic: string;
+  recovered: boolean;
+  reason?: T.RecoveryReason;
+  /** Where the client stands once the replay (recovered) or the snapshot (not recovered) is applied. */
+  asOf: StreamPosition;
+  /** The position the client asked to resume from. */
+  since: StreamPosition;
+  /** Why the client resubscribed: it reconnected, or it saw a gap in the topic's `seq` on a live connection. */
+  cause: 'reconnect' | 'gap';
+}
+
 export interface ClientOptions<E extends EndpointAddress> {
   /** The WebSocket class; default the global one (browsers, Node >= 22). */
   WebSocket?: WebSocketFactory;
@@ -53,6 +87,11 @@ export interface ClientOptions<E extends EndpointAddress> {
   /** Give up (state `closed`, `ready()` rejects) if the first connection attempt fails. Default false. */
   failFast?: boolean;
   sendRate?: { perSec: number; burst: number };
+  /**
+   * Keep a position per topic and recover after reconnects and gaps (default true). `false`: no `since` is sent, no
+   * message is dropped as a duplicate or held back as a gap, `onRecovery` never fires and `positions()` is empty.
+   */
+  recover?: boolean;
 }
 
 /** A coded failure: an error reply of the server (its contract code) or TIMEOUT / CLOSED / UNREACHABLE. */
@@ -74,7 +113,12 @@ export interface InvalidMessage {
 interface Pending {
   id: string;
   type: string;
-  text: string;
+  /** The frame, built at each (re)send: a resubscribe carries the position held when it goes out. */
+  frame(): string;
+  /** The `since` (topic → position) the last frame sent carried: the positions its answer resumes from. */
+  since?: Record<string, StreamPosition>;
+  /** bars.subscribe: its topic. */
+  topic?: string;
   resolve(reply: unknown): void;
   reject(err: Error): void;
   timer: ReturnType<typeof setTimeout>;
@@ -83,6 +127,31 @@ interface Pending {
 }
 
 type Listener = (value: any) => void;
+
+/** What the client knows of one topic. */
+interface TopicState {
+  epoch: string;
+  /** The `seq` of the last publication handed to handlers (or the `asOf.offset` of the snapshot). */
+  offset: number;
+  /** A resubscribe of this topic is under way: its publications on this connection are dropped until the reply. */
+  resync?: boolean;
+  /** The next resubscribe answer is for a gap (not a reconnect). */
+  gap?: boolean;
+}
+
+const DASHBOARD_TOPIC_PREFIX = 'dashboard:';
+
+/** A SubscriptionState as the contract has it (checked here too: `validate: false` lets anything through). */
+function isState(x: unknown): x is T.SubscriptionState {
+  const s = x as T.SubscriptionState | null;
+  return typeof s === 'object' && s !== null && typeof s.recovered === 'boolean' && typeof s.asOf === 'object' && s.asOf !== null
+    && typeof s.asOf.epoch === 'string' && Number.isSafeInteger(s.asOf.offset);
+}
+
+function positionsIn(map: unknown): [string, T.SubscriptionState][] {
+  if (typeof map !== 'object' || map === null) return [];
+  return Object.entries(map).filter((e): e is [string, T.SubscriptionState] => isState(e[1]));
+}
 
 /** Turns `http(s)://` or `ws(s)://` plus an endpoint path into the socket URL. */
 export function endpointUrl(base: string, path: string, query?: Record<string, string>): string {
@@ -115,18 +184,26 @@ export class TickwireClient<E extends EndpointAddress> {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private readyPromise: Promise<void>;
   private lastCloseInfo: CloseInfo | undefined;
+  /** Recovery: the position held per hub topic. */
+  private readonly held = new Map<string, TopicState>();
+  /** Topics whose subscription the server confirmed on the current connection (no `since` needed to keep them). */
+  private readonly confirmed = new Set<string>();
+  /** The `since` the current connection's URL carried (endpoints that subscribe at connect). */
+  private connectSince: Record<string, StreamPosition> = {};
+  private readonly recover: boolean;
 
   constructor(base: string, readonly endpoint: E, private readonly options: ClientOptions<E> = {}) {
     this.info = clientEndpoints[endpoint];
     if (!this.info) throw new TickwireError('BAD_REQUEST', `unknown endpoint ${String(endpoint)}`);
     this.url = endpointUrl(base, resolvePath(this.info, options.params as Record<string, string> | null | undefined), options.query);
+    this.recover = options.recover !== false;
     this.idPrefix = `c${Math.floor((options.random ?? Math.random)() * 36 ** 4).toString(36)}-`;
     const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
     if (!WebSocketClass) throw new TickwireError('BAD_REQUEST', 'no global WebSocket here: pass options.WebSocket (in Node, import connect from src/client/node.ts)');
     let settleReady: { resolve(): void; reject(err: Error): void };
     this.readyPromise = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
     this.readyPromise.catch(() => undefined);
-    this.socket = new ReconnectingSocket(this.url, {
+    this.socket = new ReconnectingSocket(() => this.connectUrl(), {
       WebSocket: WebSocketClass,
       backoff: options.backoff,
       random: options.random,
@@ -197,6 +274,21 @@ export class TickwireClient<E extends EndpointAddress> {
   }
 
   /**
+   * Per topic, the answer to every resubscribe of a topic the client held a position for: `recovered: true` (the
+   * missed publications follow, exactly once, in order) or `recovered: false` (lost: see RecoveryEvent).
+   */
+  onRecovery(fn: (event: RecoveryEvent) => void): () => void {
+    return this.listen('$recovery', fn);
+  }
+
+  /** The position held per hub topic (`bars:AAPL:1`, `dashboard:prices`, ...): what a reconnect resumes from. */
+  positions(): Record<string, StreamPosition> {
+    const out: Record<string, StreamPosition> = {};
+    for (const [topic, st] of this.held) out[topic] = { epoch: st.epoch, offset: st.offset };
+    return out;
+  }
+
+  /**
    * Sends a correlated request and resolves with its reply; an error reply rejects with a TickwireError carrying
    * the contract's code. Sent when the socket is open; if the connection drops first it is sent again after the
    * reconnect (the contract's requests are idempotent).
@@ -234,35 +326,103 @@ export class TickwireClient<E extends EndpointAddress> {
       if (!parsed.ok) return Promise.reject(new TickwireError('INVALID_MESSAGE', parsed.message, parsed.param));
       const payload = { symbol: parsed.value.symbol, resolution: parsed.value.resolution };
       if (op === 'subscribe') this.topics.add(topic);
-      else this.topics.delete(topic);
-      const sent = this.send({ type: op === 'subscribe' ? 'bars.subscribe' : 'bars.unsubscribe', payload });
+      else {
+        this.topics.delete(topic);
+        this.held.delete(topic); // a later subscribe starts afresh, with a snapshot
+        this.confirmed.delete(topic);
+      }
+      const sent = op === 'subscribe' ? this.barsSubscribe(topic) : this.send({ type: 'bars.unsubscribe', payload });
       // A refused subscribe (e.g. UNKNOWN_SYMBOL) is not restored after a reconnect.
       if (op === 'subscribe') sent.catch((err) => err instanceof TickwireError && err.reply !== undefined && this.topics.delete(topic));
       return sent;
     }
     if (this.endpoint === '/ws') {
       const streams = typeof target === 'string' ? [target] : [...target];
-      return this.send({ type: op, streams }, (reply: T.DashboardSubscriptionsMessage) => {
+      const onReply = (reply: T.DashboardSubscriptionsMessage) => {
         this.streams = new Set(reply.streams);
-      });
+      };
+      if (op === 'unsubscribe') return this.send({ type: op, streams }, onReply);
+      return this.sendBuilt(op, () => ({ type: op, streams, ...this.sinceOf(streams.map((s) => DASHBOARD_TOPIC_PREFIX + s)) }), onReply, (m) => m.since);
     }
     return Promise.reject(new TickwireError('UNKNOWN_TYPE', `${this.endpoint} has no subscriptions`));
   }
 
   private send(message: { type: string; [k: string]: unknown }, onReply?: (reply: any) => void): Promise<any> {
-    if (!Object.hasOwn(this.info.requests, message.type)) {
-      return Promise.reject(new TickwireError('UNKNOWN_TYPE', `${message.type} is not a request of ${this.endpoint}`));
+    return this.sendBuilt(message.type, () => message, onReply);
+  }
+
+  /**
+   * Sends a request whose body is built at every (re)send; `sinceIn` reads the `since` map a built body carries (kept
+   * on the pending request, for its answer).
+   */
+  private sendBuilt(
+    type: string,
+    build: () => { type: string; [k: string]: any },
+    onReply?: (reply: any) => void,
+    sinceIn?: (message: any) => Record<string, StreamPosition> | undefined,
+    topic?: string,
+  ): Promise<any> {
+    if (!Object.hasOwn(this.info.requests, type)) {
+      return Promise.reject(new TickwireError('UNKNOWN_TYPE', `${type} is not a request of ${this.endpoint}`));
     }
     if (this.socket.state === 'closed') return Promise.reject(new TickwireError('CLOSED', 'the client is closed'));
     const id = `${this.idPrefix}${++this.nextId}`;
-    const text = JSON.stringify({ ...message, id });
     return new Promise((resolve, reject) => {
       const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
-      const timer = setTimeout(() => this.settle(p, new TickwireError('TIMEOUT', `no reply to ${message.type} within ${timeoutMs} ms`)), timeoutMs);
-      const p: Pending = { id, type: message.type, text, resolve, reject, timer, onReply };
+      const timer = setTimeout(() => this.settle(p, new TickwireError('TIMEOUT', `no reply to ${type} within ${timeoutMs} ms`)), timeoutMs);
+      const frame = () => {
+        const message = build();
+        p.since = sinceIn?.(message);
+        return JSON.stringify({ ...message, id });
+      };
+      const p: Pending = { id, type, frame, ...(topic ? { topic } : {}), resolve, reject, timer, onReply };
       this.pending.set(id, p);
-      this.socket.send(text);
+      this.socket.send(frame());
     });
+  }
+
+  /** `bars.subscribe` of one topic, with `since` when it resumes a position held (decided when the frame goes out). */
+  private barsSubscribe(topic: string): Promise<T.BarsSubscribeResponseMessage> {
+    const parsed = parseBarsTopic(topic);
+    if (!parsed.ok) return Promise.reject(new TickwireError('INVALID_MESSAGE', parsed.message, parsed.param));
+    const { symbol, resolution } = parsed.value;
+    return this.sendBuilt('bars.subscribe', () => {
+      const since = this.sinceOf([topic]).since?.[topic];
+      return { type: 'bars.subscribe', payload: { symbol, resolution, ...(since ? { since } : {}) } };
+    }, undefined, (m) => (m.payload.since ? { [topic]: m.payload.since } : undefined), topic);
+  }
+
+  /**
+   * `{since: {topic: position}}` for the topics of `topics` to resume: a position is held and the topic is not live on
+   * this connection (or is being resubscribed after a gap). `{}` when none, or when recovery is off. A subscribe of a
+   * topic that is live carries no `since`: the server answers it as the no-op it is.
+   */
+  private sinceOf(topics: readonly string[]): { since?: Record<string, StreamPosition> } {
+    if (!this.recover) return {};
+    const since: Record<string, StreamPosition> = {};
+    for (const t of topics) {
+      const st = this.held.get(t);
+      // Not live here yet, and not already resumed by this connection's URL (the server's connect answer covers it).
+      const resume = !this.confirmed.has(t) && !Object.hasOwn(this.connectSince, t);
+      if (st && (st.resync || resume)) since[t] = { epoch: st.epoch, offset: st.offset };
+    }
+    return Object.keys(since).length ? { since } : {};
+  }
+
+  /**
+   * The URL of the next connection attempt: endpoints that subscribe at connect (/ws and the seed-003 streams) get
+   * the positions held as the `since` query parameter. /api/v1/ws resubscribes per topic instead.
+   */
+  private connectUrl(): string {
+    this.confirmed.clear(); // a new connection: nothing is subscribed on it yet
+    this.connectSince = {};
+    if (this.endpoint === '/api/v1/ws') return this.url;
+    const { since } = this.sinceOf([...this.held.keys()]);
+    if (!since) return this.url;
+    this.connectSince = since;
+    const url = new URL(this.url);
+    url.searchParams.set('since', JSON.stringify(since));
+    return url.toString();
   }
 
   private settle(p: Pending, outcome: { reply: unknown } | Error): void {
@@ -274,9 +434,13 @@ export class TickwireClient<E extends EndpointAddress> {
 
   private opened(reconnected: boolean): void {
     this.lastSeen = Date.now();
+    // Requests issued while disconnected (or lost with the last connection) go out again, in order, after the
+    // restoring ones (which are sent as they are made, so they are not in this list).
+    const earlier = [...this.pending.values()];
+    // A resubscribe in progress on the old connection is answered on the new one (or by the reconnect itself).
+    for (const st of this.held.values()) st.resync = false;
     if (reconnected) this.restore();
-    // Requests issued while disconnected (or lost with the last connection) go out now, in order.
-    for (const p of this.pending.values()) this.socket.send(p.text);
+    for (const p of earlier) this.socket.send(p.frame());
     const beat = this.info.heartbeat;
     if (beat) {
       const every = this.options.heartbeatMs ?? 15_000;
@@ -295,16 +459,14 @@ export class TickwireClient<E extends EndpointAddress> {
   /** After a reconnect: the server has forgotten this connection; ask again for what we had. */
   private restore(): void {
     const report = (err: unknown) => this.emit('$error', err instanceof Error ? err : new Error(String(err)));
-    const pendingTopics = new Set([...this.pending.values()].filter((p) => p.type === 'bars.subscribe').map((p) => JSON.parse(p.text).payload));
     if (this.endpoint === '/api/v1/ws') {
+      const pendingTopics = new Set([...this.pending.values()].filter((p) => p.type === 'bars.subscribe').map((p) => p.topic));
       for (const topic of this.topics) {
-        const parsed = parseBarsTopic(topic);
-        if (!parsed.ok) continue;
-        const already = [...pendingTopics].some((x) => x.symbol === parsed.value.symbol && (x.resolution ?? '1') === parsed.value.resolution);
-        if (!already) this.send({ type: 'bars.subscribe', payload: { symbol: parsed.value.symbol, resolution: parsed.value.resolution } }).catch(report);
+        if (!pendingTopics.has(topic)) this.barsSubscribe(topic).catch(report);
       }
     } else if (this.endpoint === '/ws' && this.streams) {
-      // A new /ws connection starts with every stream: add what is wanted, then drop the rest.
+      // A new /ws connection starts with every stream (resumed from the `since` its URL carried): add what is wanted
+      // (a no-op, without `since`), then drop the rest.
       const want = [...this.streams];
       const extra = DashboardStreamValues.filter((s) => !this.streams!.has(s));
       if (want.length) this.send({ type: 'subscribe', streams: want }).catch(report);
@@ -334,6 +496,7 @@ export class TickwireClient<E extends EndpointAddress> {
       }
       message = decoded.message;
     }
+    if (this.recover && !this.track(message)) return;
     const p = typeof message.id === 'string' ? this.pending.get(message.id) : undefined;
     if (p && (this.info.requests[p.type] ?? []).includes(message.type)) {
       if (this.info.error && message.type === this.info.error.type) {
@@ -351,6 +514,105 @@ export class TickwireClient<E extends EndpointAddress> {
     }
     this.emit(message.type, message);
     this.emit('$any', message);
+  }
+
+  /**
+   * Recovery bookkeeping for one valid message, before anyone sees it. Positions come from subscribe answers
+   * (`bars.subscribe.response` payload, dashboard `subscriptions.positions`, `connected.data.positions`); pushes with
+   * a `seq` move them. Returns false when the message must not be handed on (a duplicate, a gap, or a publication of
+   * a topic being resubscribed).
+   */
+  private track(message: { type: string; [k: string]: any }): boolean {
+    const seq = message.seq;
+    const topic = message.topic;
+    if (typeof seq === 'number' && typeof topic === 'string') {
+      const st = this.held.get(topic);
+      if (!st) return true; // no position (e.g. a server without positions): nothing to compare with
+      if (st.resync || seq <= st.offset) return false;
+      if (seq > st.offset + 1) {
+        this.gap(topic, st);
+        return false;
+      }
+      st.offset = seq;
+      return true;
+    }
+    // The `since` the answered request carried: its pending request's, or the connection URL's for what the server
+    // sends at connect.
+    const asked = typeof message.id === 'string' ? this.pending.get(message.id)?.since : this.connectSince;
+    if (message.type === 'bars.subscribe.response' && this.endpoint === '/api/v1/ws') {
+      const r = (message.payload ?? {}) as Partial<T.BarsSubscribeResult>;
+      if (typeof r.topic === 'string') this.answered(r.topic, isState(r) ? { asOf: r.asOf, recovered: r.recovered, ...(r.reason ? { reason: r.reason } : {}) } : undefined, asked?.[r.topic]);
+    } else if (message.type === 'bars.unsubscribe.response' && this.endpoint === '/api/v1/ws') {
+      const t = message.payload?.topic;
+      this.confirmed.delete(t);
+      if (!this.topics.has(t) && !this.held.get(t)?.resync) this.held.delete(t);
+    } else if (message.type === 'subscriptions' && this.endpoint === '/ws') {
+      for (const [t, state] of positionsIn(message.positions)) this.answered(t, state, asked?.[t]);
+      // Streams this connection no longer receives: their positions are no longer held.
+      const now = new Set<string>((Array.isArray(message.streams) ? message.streams : []).map((s: string) => DASHBOARD_TOPIC_PREFIX + s));
+      for (const t of [...this.held.keys()]) {
+        if (t.startsWith(DASHBOARD_TOPIC_PREFIX) && !now.has(t)) {
+          this.held.delete(t);
+          this.confirmed.delete(t);
+        }
+      }
+    } else if (message.type === 'connected') {
+      for (const [t, state] of positionsIn(message.data?.positions)) this.answered(t, state, this.connectSince[t]);
+    }
+    return true;
+  }
+
+  /**
+   * A subscribe answer for `topic`. `since`: the position the request resumed from (none: a first subscribe, or a
+   * subscribe of a topic already live, which leaves the count where it is). Sets the position and, for a resume,
+   * reports it to onRecovery.
+   */
+  private answered(topic: string, state: T.SubscriptionState | undefined, since: StreamPosition | undefined): void {
+    const before = this.held.get(topic);
+    if (!state) {
+      // An answer without a position (a server without recovery): stop tracking rather than hold the topic back.
+      this.held.delete(topic);
+      this.confirmed.delete(topic);
+      return;
+    }
+    this.confirmed.add(topic);
+    if (!since) {
+      if (!before && !state.recovered) this.held.set(topic, { epoch: state.asOf.epoch, offset: state.asOf.offset });
+      return;
+    }
+    // Recovered: the replay follows and moves the offset from where it stands (never back: what was handed on stays
+    // handed on); lost: the snapshot that follows is current to asOf.
+    const from = before && before.epoch === since.epoch ? Math.max(before.offset, since.offset) : since.offset;
+    this.held.set(topic, { epoch: state.asOf.epoch, offset: state.recovered ? from : state.asOf.offset });
+    this.emit('$recovery', {
+      topic,
+      recovered: state.recovered,
+      ...(state.reason ? { reason: state.reason } : {}),
+      asOf: { epoch: state.asOf.epoch, offset: state.asOf.offset },
+      since: { epoch: since.epoch, offset: since.offset },
+      cause: before?.gap ? 'gap' : 'reconnect',
+    } satisfies RecoveryEvent);
+  }
+
+  /**
+   * A publication was skipped on the live path: hold the topic back and resubscribe it with `since` (on /api/v1/ws,
+   * unsubscribe + subscribe on this connection; elsewhere, reconnect: those endpoints subscribe at connect).
+   */
+  private gap(topic: string, st: TopicState): void {
+    st.gap = true;
+    const parsed = parseBarsTopic(topic);
+    if (this.endpoint === '/api/v1/ws' && parsed.ok) {
+      st.resync = true;
+      const report = (err: unknown) => this.emit('$error', err instanceof Error ? err : new Error(String(err)));
+      this.send({ type: 'bars.unsubscribe', payload: { symbol: parsed.value.symbol, resolution: parsed.value.resolution } }).catch(report);
+      this.barsSubscribe(topic).catch((err) => {
+        report(err);
+        // The topic may be off on this connection now: a reconnect resubscribes every topic with `since`.
+        if (!(err instanceof TickwireError && err.code === 'CLOSED')) this.socket.drop(CloseCodes.INSUFFICIENT_STATE.code, `resubscribe of ${topic} failed`);
+      });
+      return;
+    }
+    this.socket.drop(CloseCodes.INSUFFICIENT_STATE.code, `gap on ${topic}`);
   }
 
   private invalid(problem: InvalidMessage): void {

@@ -75,7 +75,8 @@ export class ReconnectingSocket {
   private readonly queue: string[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly url: string, private readonly options: SocketOptions, private readonly events: SocketEvents) {
+  /** `url` may be a function: it is called for every connection attempt (e.g. to carry the positions held then). */
+  constructor(private readonly url: string | (() => string), private readonly options: SocketOptions, private readonly events: SocketEvents) {
     this.backoff = { ...defaultBackoff, ...options.backoff };
     this.random = options.random ?? Math.random;
     this.rate = options.sendRate ?? { perSec: 8, burst: 16 };
@@ -129,7 +130,7 @@ export class ReconnectingSocket {
   private open(): void {
     let ws: WebSocketLike;
     try {
-      ws = new this.options.WebSocket(this.url);
+      ws = new this.options.WebSocket(typeof this.url === 'function' ? this.url() : this.url);
     } catch (err) {
       // A malformed URL throws synchronously: retrying cannot help.
       this.setState('closed');

@@ -1,12 +1,15 @@
 /**
  * The dashboard page (bundled by scripts/build-dashboard.ts, served at `/`). Two connections made with the typed
  * client: `/ws` for prices, signals, trades and the portfolio, `/api/v1/ws` for the bars of the charted topic.
- * Both reconnect by themselves and restore their subscriptions; the badges show their state.
+ * Both reconnect by themselves and resume every topic from the position the client holds (the missed updates are
+ * replayed); when a topic cannot be resumed (recovered: false, e.g. the server restarted) the page refreshes it: the
+ * chart is refilled, prices and portfolio are replaced by the snapshot that follows, and the signal and trade feeds
+ * say that what was missed is not shown. The badges show each connection's state and how its last reconnect went.
  */
 import { CandlestickSeries, createChart, createSeriesMarkers, type CandlestickData, type SeriesMarker, type Time, type UTCTimestamp } from 'lightweight-charts';
 import { ResolutionValues } from '../../generated/client.ts';
 import type * as T from '../../generated/types.ts';
-import { connect, type BarsTopicName, type CloseInfo, type SocketState, type TickwireClient } from '../client/client.ts';
+import { connect, type BarsTopicName, type CloseInfo, type RecoveryEvent, type SocketState, type TickwireClient } from '../client/client.ts';
 
 const $ = <E extends HTMLElement>(sel: string) => document.querySelector(sel) as E;
 const MAX_FEED = 30;
@@ -39,11 +42,24 @@ function showState(id: string, client: TickwireClient<any>): void {
     badge.dataset.state = state;
     label.textContent = state === 'reconnecting' && retryIn !== undefined ? `reconnecting in ${(retryIn / 1000).toFixed(1)} s` : state;
   };
+  let closeNote = '';
+  // How the last reconnect went, over every topic it resumed: `recovered` (nothing missed) or `lost` (some topic could
+  // not be resumed and was refreshed from a snapshot).
+  let lost: string[] = [];
   client.onClose((info: CloseInfo) => {
     retryIn = info.delayMs;
-    badge.title = `last close: ${info.code} ${info.reason || info.error || ''}`.trim();
+    closeNote = `last close: ${info.code} ${info.reason || info.error || ''}`.trim();
+    badge.title = closeNote;
   });
-  client.onState(render);
+  client.onState((state: SocketState) => {
+    if (state === 'open') lost = [];
+    render(state);
+  });
+  client.onRecovery((e: RecoveryEvent) => {
+    if (!e.recovered) lost.push(`${e.topic} (${e.reason ?? 'not recovered'})`);
+    badge.dataset.recovery = lost.length ? 'lost' : 'recovered';
+    badge.title = `${closeNote}\n${lost.length ? `not resumed: ${lost.join(', ')}` : 'every topic resumed; nothing missed'}`;
+  });
   render(client.state);
 }
 
@@ -244,6 +260,13 @@ function onPortfolio(m: T.PortfolioUpdateMessage): void {
   }));
 }
 
+/** A line in a feed saying that events were missed while disconnected (they are not replayed). */
+function feedGap(list: HTMLElement, what: string, e: RecoveryEvent): void {
+  const li = el('li', undefined, 'gap');
+  li.append(el('span', new Date().toISOString().slice(11, 19), 'time'), el('span', `reconnected: ${what} missed meanwhile are not shown (${e.reason ?? 'not recovered'})`));
+  prepend(list, li);
+}
+
 function report(err: unknown): void {
   console.warn('tickwire dashboard:', err);
 }
@@ -263,12 +286,25 @@ dashboard.on('signal', onSignal);
 dashboard.on('trade_executed', onTrade);
 dashboard.on('portfolio_update', onPortfolio);
 barsClient.on('bars.update', onBar);
-// After a reconnect the client restores the subscription; the bars missed meanwhile come from a fresh backfill.
+// After a reconnect the client resumes the charted topic from its position: the bars missed meanwhile are replayed
+// and the chart stays as it is. When they cannot be (recovered: false) the chart is refilled: cleared and backfilled,
+// with the current bar (the snapshot that follows the answer) on top. onRecovery comes before that snapshot.
+barsClient.onRecovery((e) => {
+  if (e.topic === topic && !e.recovered) loadBars();
+});
+// A reconnect before the first subscribe was answered has no position to resume from: refill as well.
 let barsOpened = false;
 barsClient.onState((state) => {
   if (state !== 'open') return;
-  if (barsOpened) loadBars();
+  if (barsOpened && topic && !Object.hasOwn(barsClient.positions(), topic)) loadBars();
   barsOpened = true;
+});
+// Prices and the portfolio are latest-state streams: when not resumed, the snapshot that follows replaces them.
+// Signals and trades are events: what was missed is gone; the feed says so.
+dashboard.onRecovery((e) => {
+  if (e.recovered) return;
+  if (e.topic === 'dashboard:signals') feedGap($('#signals'), 'signals', e);
+  if (e.topic === 'dashboard:trades') feedGap($('#trades'), 'trades', e);
 });
 
 symbolSelect.addEventListener('change', () => setChart(symbolSelect.value, resolution));

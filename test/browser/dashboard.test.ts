@@ -91,8 +91,15 @@ describe('browser: the dashboard page in chromium', function () {
     expect(pageErrors, 'errors in the page').to.deep.equal([]);
   });
 
-  it('reconnects by itself when the server restarts on the same port, and refills the chart', async () => {
+  it('reconnects by itself when the server restarts on the same port, and refills the chart (history lost: not resumed)', async () => {
     const port = server.port;
+    // The chart is refilled (cleared to 0 candles, then backfilled) only when its topic is not resumed.
+    await page.evaluate(() => {
+      const chart = document.querySelector('#chart')!;
+      new MutationObserver(() => {
+        if (chart.getAttribute('data-candles') === '0') chart.setAttribute('data-cleared', 'yes');
+      }).observe(chart, { attributes: true, attributeFilter: ['data-candles'] });
+    });
     await server.stop();
     await page.waitForSelector('#conn-ws:not([data-state="open"])', { timeout: 10_000 });
     await page.waitForSelector('#conn-bars:not([data-state="open"])', { timeout: 10_000 });
@@ -106,6 +113,11 @@ describe('browser: the dashboard page in chromium', function () {
     const before = await page.textContent(cell);
     await page.waitForFunction(([sel, was]) => document.querySelector(sel!)!.textContent !== was, [cell, before], { timeout: 10_000 });
     await page.waitForFunction(() => Number(document.querySelector('#chart')!.getAttribute('data-candles')) >= 5, undefined, { timeout: 15_000 });
+    // The new server has a new history (epoch): the client reports every topic as not resumed, and the page says so.
+    await page.waitForSelector('#conn-bars[data-recovery="lost"]', { timeout: 10_000 });
+    expect(await page.getAttribute('#chart', 'data-cleared'), 'the chart was refilled').to.equal('yes');
+    await page.waitForSelector('#conn-ws[data-recovery="lost"]', { timeout: 10_000 });
+    expect(await page.textContent('#signals li.gap')).to.match(/reconnected: signals missed meanwhile are not shown \(epoch\)/);
     // While the server was down the browser logs failed connection attempts; nothing else may go wrong.
     expect(pageErrors.filter((e) => !/WebSocket connection to .* failed/.test(e)), 'errors in the page').to.deep.equal([]);
   });

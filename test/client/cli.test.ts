@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { startServer, type TestServer } from '../support/server.ts';
+import { waitUntil } from '../support/wait.ts';
+import { tcpProxy } from './proxy.ts';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tickwire-cli.js');
 
@@ -33,6 +35,26 @@ function run(args: string[], timeoutMs = 20_000): Promise<{ code: number | null;
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A long-running tickwire-cli: its output so far, and SIGINT to end it (it exits 0). */
+function spawnCli(args: string[]) {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (out.stdout += d));
+  child.stderr.on('data', (d) => (out.stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    out,
+    until: (cond: () => boolean, what: string, timeoutMs = 15_000) => waitUntil(cond, () => `${what}; stderr: ${out.stderr.slice(-800)}`, timeoutMs),
+    async stop(): Promise<number | null> {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
 }
 
 describe('cli: tickwire-cli as a subprocess', function () {
@@ -66,6 +88,33 @@ describe('cli: tickwire-cli as a subprocess', function () {
     expect(lines).to.have.length(2);
     expect(lines[0]).to.match(/^bars:MSFT:1\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s+O [\d.,]+\s+H/);
     expect(r.stdout).to.not.include('\x1b[');
+  });
+
+  it('stream: after a dropped connection each topic says "recovered" and continues without a gap; after a restart "lost continuity"', async () => {
+    let own = await startServer({ websocket: { priceUpdateIntervalMs: 50, portfolioUpdateIntervalMs: 50 } });
+    const port = own.port;
+    const proxy = await tcpProxy(port);
+    const cli = spawnCli(['stream', '--json', '--url', proxy.url, 'bars:AAPL:1', 'prices']);
+    const seqs = (type: string) => cli.out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.type === type && m.seq !== undefined).map((m) => m.seq as number);
+    try {
+      await cli.until(() => seqs('bars.update').length >= 2 && seqs('price_update').length >= 1, 'bars and prices');
+      proxy.cut();
+      await cli.until(() => /recovered bars:AAPL:1 from seq \d+ \(\d+ replayed\)/.test(cli.out.stderr) && /recovered dashboard:prices from seq \d+/.test(cli.out.stderr), 'two "recovered" lines');
+      const at = seqs('bars.update').at(-1)! + 3;
+      await cli.until(() => (seqs('bars.update').at(-1) ?? 0) >= at, `bars seq ${at}`);
+      const bars = seqs('bars.update');
+      expect(bars, 'every bars.update once, in order, across the drop').to.deep.equal(Array.from({ length: bars.length }, (_, i) => bars[0]! + i));
+      expect(cli.out.stderr).to.not.match(/lost continuity/);
+
+      await own.stop();
+      own = await startServer({ port, websocket: { priceUpdateIntervalMs: 50, portfolioUpdateIntervalMs: 50 } });
+      await cli.until(() => /lost continuity on bars:AAPL:1 \(epoch\): snapshot follows/.test(cli.out.stderr) && /lost continuity on dashboard:prices \(epoch\): snapshot follows/.test(cli.out.stderr), 'two "lost continuity" lines');
+      expect(await cli.stop()).to.equal(0);
+    } finally {
+      await cli.stop();
+      await proxy.close();
+      await own.stop();
+    }
   });
 
   it('status prints GET /websocket/status readably', async () => {

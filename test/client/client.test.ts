@@ -1,42 +1,9 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { connect, TickwireError, type InvalidMessage, type SocketState } from '../../src/client/node.ts';
 import type * as T from '../../generated/types.ts';
 import { startServer, type TestServer } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
-
-/** Resolves with the first value `register` hands to its callback (e.g. the first message of a type). */
-function first<V>(register: (fn: (v: V) => void) => () => void, timeoutMs = 5000, what = 'event'): Promise<V> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for ${what}`));
-    }, timeoutMs);
-    const off = register((v) => {
-      clearTimeout(timer);
-      off();
-      resolve(v);
-    });
-  });
-}
-
-/** A tiny ws server whose behaviour the test scripts: to send junk, to close with a code, to stay silent. */
-async function scriptedServer(onConnection: (socket: ServerSocket, n: number) => void): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await once(wss, 'listening');
-  let n = 0;
-  wss.on('connection', (socket) => onConnection(socket, ++n));
-  return {
-    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
-    connections: () => n,
-    close: () => new Promise<void>((resolve) => {
-      for (const c of wss.clients) c.terminate();
-      wss.close(() => resolve());
-    }),
-  };
-}
+import { first, scriptedServer } from './helpers.ts';
 
 const bar = (i: number): T.BarsUpdateMessage => ({
   type: 'bars.update',
@@ -196,12 +163,14 @@ describe('client: reconnect', function () {
     const client = connect(fake.url, '/api/ws/stream/backtest/{backtest_id}', {
       params: { backtest_id: 'bt_1' },
       heartbeatMs: 50,
-      heartbeatTimeoutMs: 50,
+      // Silence may last 50 + 250 ms: short enough to see a drop soon, long enough that a loaded machine's event-loop
+      // lag does not drop the answering second connection.
+      heartbeatTimeoutMs: 250,
       backoff: { initialMs: 10, maxMs: 20 },
     });
     try {
       expect(client.url).to.match(/\/api\/ws\/stream\/backtest\/bt_1$/);
-      // The first connection never answers: silence > 100 ms → dropped (4004) → a second connection, which pongs.
+      // The first connection never answers: silence > 300 ms → dropped (4004) → a second connection, which pongs.
       await waitFor(() => fake.connections() >= 2, 5000);
       expect(client.lastClose?.code).to.equal(4004);
       let pongs = 0;
@@ -209,9 +178,10 @@ describe('client: reconnect', function () {
       const pong = await first<T.StreamPongMessage>((fn) => client.on('pong', fn), 2000, 'pong');
       expect(pong.type).to.equal('pong');
       expect(pings[0]).to.have.property('type', 'ping');
-      // Five more heartbeats answered: far past the 50 ms timeout, so a client that dropped it would be on a third.
+      // Ten more heartbeats answered (>= 500 ms): past the 300 ms of silence allowed, so a client that ignored the
+      // pongs would be on a third connection.
       const from = pongs;
-      await waitFor(() => pongs >= from + 5);
+      await waitFor(() => pongs >= from + 10);
       expect(fake.connections(), 'an answering server is kept').to.equal(2);
     } finally {
       client.close();
