@@ -1,143 +1,146 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ClusterView } from './cluster/cluster-view.ts';
+import { ConnectingBroker } from './cluster/connecting-broker.ts';
+import { RedisDirectory } from './cluster/directory-redis.ts';
+import { MemoryDirectory, type Directory, type NodeInfo } from './cluster/directory.ts';
 import type { Config } from './config.ts';
-import { createMarket, type Market } from './create-market.ts';
 import type { MarketSource } from './market/source.ts';
 import { MemoryBroker } from './pubsub/broker-memory.ts';
+import { createRedisBroker } from './pubsub/broker-redis.ts';
 import type { Broker } from './pubsub/broker.ts';
 import { historyPolicy } from './pubsub/history-policy.ts';
 import { Hub } from './pubsub/hub.ts';
 import { createBarsHandlers } from './handlers/bars.ts';
 import { createDashboardHandlers } from './handlers/dashboard.ts';
 import { dashboardWsEndpoint, operationEndpoint } from './handlers/endpoints.ts';
-import { LiveTradingFeed, liveTradingWsEndpoint } from './handlers/live-trading.ts';
-import { MarketDataFeed, marketDataWsEndpoint } from './handlers/market-data.ts';
-import { BacktestService } from './backtest/service.ts';
-import { backtestWsEndpoint } from './backtest/stream.ts';
+import { liveTradingWsEndpoint } from './handlers/live-trading.ts';
+import { marketDataWsEndpoint } from './handlers/market-data.ts';
+import { backtestWsEndpoint, type BacktestLookup } from './backtest/stream.ts';
+import { buildProducer, type Producer, type ProducerOptions } from './producer.ts';
 import type { ContractViolation } from './server/connection.ts';
 import type { Endpoint } from './server/endpoint.ts';
+import { forwardTo } from './server/forward.ts';
 import { Gateway } from './server/gateway.ts';
 import { createHttpApp } from './server/http.ts';
 import { createBacktestRouter } from './server/routes-backtest.ts';
 import { createDashboardRouter } from './server/routes-dashboard.ts';
-import { BarsFeed } from './streams/bars-feed.ts';
 import { HealthMonitor } from './streams/health.ts';
-import { PortfolioStream } from './streams/portfolio-stream.ts';
-import { PriceStream } from './streams/price-stream.ts';
-import { SignalStream } from './streams/signal-stream.ts';
-import type { Stream } from './streams/stream.ts';
-import { StreamManager } from './streams/stream-manager.ts';
-import { TradeStream } from './streams/trade-stream.ts';
-import { PaperVenue } from './trading/venue-paper.ts';
 import type { OrderVenue } from './trading/venue.ts';
-import { Portfolio } from './trading/portfolio.ts';
-import { createStrategies } from './trading/strategies.ts';
-import { StrategyEvaluator } from './trading/strategy-evaluator.ts';
+import { randomUUID } from 'node:crypto';
 
-export interface AppOptions {
-  /** Market data source; default from config (the simulated market). */
-  source?: MarketSource;
-  /** The market clock when `source` is given (default Date.now). */
-  now?: () => number;
-  /** Order venue; default the paper venue on `source`, fed the source's prices so resting limit orders fill. */
-  venue?: OrderVenue;
-  /** Node-level pub/sub broker; default in-memory. */
+export interface AppOptions extends ProducerOptions {
+  /** Node-level pub/sub broker; default from config (in-memory, or Redis when REDIS_URL is set). */
   broker?: Broker;
+  /** The cluster directory; default from config (in-memory, or Redis when REDIS_URL is set). */
+  directory?: Directory;
   /** Tests: called for every outbound message that breaks the contract. */
   onContractViolation?: ContractViolation;
   log?: (line: string) => void;
 }
 
 export interface App {
+  readonly role: Config['cluster']['role'];
+  readonly id: string;
   readonly server: Server;
   readonly hub: Hub;
-  readonly source: MarketSource;
-  readonly venue: OrderVenue;
+  /** The market source and the venue: on standalone and producer nodes only. */
+  readonly source: MarketSource | undefined;
+  readonly venue: OrderVenue | undefined;
   readonly gateway: Gateway;
   readonly health: HealthMonitor;
+  readonly cluster: ClusterView;
+  /** True once the node can serve: its broker is connected (always, with the in-memory broker). */
+  ready(): boolean;
   /** Listens on config.port/host (0 = any free port); resolves with the bound address. */
   start(): Promise<{ port: number; host: string }>;
   /** Streams stop, clients get 1001, sockets and timers are released. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Builds a complete gateway from a validated Config. No module state: every call builds a fresh, independent app. */
+/** What an edge knows of the market: the producer's announced symbols. */
+function remoteMarket(cluster: ClusterView): Pick<MarketSource, 'hasSymbol' | 'symbols'> {
+  const symbols = () => cluster.first('producer')?.symbols ?? [];
+  return { symbols, hasSymbol: (s) => symbols().includes(s) };
+}
+
+/** Whether a backtest exists, asked of the producer over HTTP (an edge has no runs of its own). */
+function remoteBacktests(cluster: ClusterView): BacktestLookup {
+  return {
+    async find(id) {
+      const base = cluster.first('producer')?.http;
+      if (!base) return undefined;
+      const res = await fetch(new URL(`/api/backtesting/${encodeURIComponent(id)}`, base), { signal: AbortSignal.timeout(5000) });
+      if (res.status !== 200) return undefined;
+      const body = (await res.json()) as { status?: string };
+      return { status: body.status ?? 'queued' };
+    },
+  };
+}
+
+/**
+ * Builds a node from a validated Config. No module state: every call builds a fresh, independent app.
+ * - standalone: everything in one process (the in-memory broker, or Redis when REDIS_URL is set).
+ * - producer: market, strategies, trading, portfolio, backtests; publishes through the Redis broker and follows the
+ *   cluster's subscriptions; HTTP for health, status and the backtest API; no WebSocket clients.
+ * - edge: HTTP + WebSocket gateway and hub only; market facts from the producer's directory entry, snapshots and
+ *   updates through the broker, backtest requests forwarded to the producer.
+ */
 export function buildApp(config: Config, options: AppOptions = {}): App {
   const log = options.log ?? ((line: string) => console.log(line));
-  const market: Market | undefined = options.source ? undefined : createMarket(config);
-  const source = options.source ?? market!.source;
-  const now = options.now ?? market?.now ?? Date.now;
-  const broker = options.broker ?? new MemoryBroker({ historyPolicy: historyPolicy(config.history) });
+  const { role, redisUrl, redisPrefix } = config.cluster;
+  const id = `${role}-${randomUUID().slice(0, 8)}`;
+  const policy = historyPolicy(config.history);
+  const connecting = !options.broker && redisUrl
+    ? new ConnectingBroker({
+        describe: redisUrl.replace(/\/\/[^@/]*@/, '//***@'),
+        log,
+        connect: () => createRedisBroker({ url: redisUrl, prefix: redisPrefix, historyPolicy: policy, log, connectTimeoutMs: 3000 }),
+      })
+    : undefined;
+  const broker = options.broker ?? connecting ?? new MemoryBroker({ historyPolicy: policy });
   const hub = new Hub(broker, {
     recoveryLimit: config.history.recoveryLimit,
-    // A publish the broker refused is never silent: logged here, and the publishing stream's health counts it.
+    // A publish the broker refused is never silent: logged here (once per topic per outage would be kinder; see README).
     onPublishError: (topic, err) => log(`publish on ${topic} refused by the broker: ${(err as Error)?.message ?? String(err)}`),
     onError: (err, where) => log(`hub: ${where}: ${(err as Error)?.message ?? String(err)}`),
   });
   const health = new HealthMonitor();
-  // The paper venue the app builds itself is fed the source's prices below; a venue passed in is the caller's to feed.
-  const paper = (options.venue ?? market?.venue) ? undefined : new PaperVenue({ quotes: source, commissionPerShare: 0.005, minCommission: 1, now });
-  const venue = options.venue ?? market?.venue ?? paper!;
-  const evaluator = new StrategyEvaluator({
-    createStrategies: () => {
-      const made = createStrategies(['ma_crossover', 'rsi']);
-      if (!made.ok) throw new Error(made.message);
-      return made.strategies;
-    },
-    onError: (err, where) => log(`strategy ${where.where} error on ${where.symbol}: ${String(err)}`),
-  });
-  const portfolio = new Portfolio({ initialCash: config.trading.initialCash, now });
+  const producer: Producer | undefined = role === 'edge' ? undefined : buildProducer(config, hub, health, options, log);
   const ws = config.websocket;
 
-  const priceStream = new PriceStream({ source, hub, intervalMs: ws.priceUpdateIntervalMs, now });
-  const portfolioStream = new PortfolioStream({ portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
-  const bt = config.backtest;
-  const backtests = new BacktestService({ source, hub, maxConcurrent: bt.maxConcurrent, retentionMs: bt.retentionMs, progressInterval: bt.progressInterval, log });
-  const marketData = new MarketDataFeed({ source, hub });
-  const liveTrading = new LiveTradingFeed({ venue, portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
-  const streams: Stream[] = [
-    new BarsFeed({ source, hub }),
-    priceStream,
-    new SignalStream({ source, hub, evaluator, resolution: '1', warmupBars: 60, barMs: 60_000, now }),
-    new TradeStream({
-      hub,
-      venue,
-      autoTrade: config.trading.autoTrade ? { evaluator, orderQuantity: config.trading.orderQuantity, cash: () => portfolio.snapshot().cash } : undefined,
-      onFill: (fill) => portfolioStream.applyFill(fill),
+  const directory = options.directory ?? (redisUrl ? new RedisDirectory({ url: redisUrl, prefix: redisPrefix, log }) : new MemoryDirectory());
+  const startedAt = new Date().toISOString();
+  let httpBase: string | null = null;
+  let gateway: Gateway;
+  const cluster = new ClusterView({
+    directory,
+    log,
+    self: (): NodeInfo => ({
+      id,
+      role,
+      http: httpBase,
+      pid: process.pid,
+      connections: gateway.connectionCount,
+      market_source: producer?.source.name ?? null,
+      symbols: producer ? [...producer.source.symbols()] : [],
+      started_at: startedAt,
+      updated_at: new Date().toISOString(),
     }),
-    portfolioStream,
-    backtests,
-    marketData,
-    liveTrading,
-  ];
-  const manager = new StreamManager({ health, log });
-  // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
-  health.register('market_data');
-  const offSourceHealth = source.onHealth((event) => {
-    if (event.recovered) health.recordRecovery('market_data');
-    if (event.ok) health.recordUpdate('market_data');
-    else health.recordError('market_data', new Error(`${event.code ?? ''} ${event.message}`.trim()));
-    log(`market ${event.ok ? 'ok' : 'problem'}: ${event.code ?? ''} ${event.message}`);
   });
-  // Liveness: data arriving from upstream counts as an update (5 minutes without one = unhealthy, seed 002).
-  const offLiveness = source.symbols().length
-    ? source.subscribeBars(source.symbols()[0]!, '1', () => health.recordUpdate('market_data'))
-    : () => undefined;
-  // Resting limit orders on the paper venue fill against live prices: every price change updates the forming 1-minute
-  // bar, so one bar listener per symbol sees each new price (the venue ignores quotes while it is stopped).
-  const offQuotes = paper
-    ? source.symbols().map((symbol) => source.subscribeBars(symbol, '1', (bar) => paper.onQuote(source.quote(symbol) ?? { symbol, price: bar.close })))
-    : [];
 
-  const snapshots = { prices: () => priceStream.snapshot(), portfolio: () => portfolioStream.snapshot() };
+  const market = producer?.source ?? remoteMarket(cluster);
+  const lookup: BacktestLookup = producer
+    ? { find: async (runId) => { const run = producer.backtests.get(runId); return run ? { status: run.status } : undefined; } }
+    : remoteBacktests(cluster);
   const endpoints: Endpoint<any>[] = [
-    operationEndpoint(createBarsHandlers({ source })),
-    dashboardWsEndpoint(createDashboardHandlers({ snapshots }), snapshots),
-    backtestWsEndpoint(backtests),
-    liveTradingWsEndpoint({ source, feed: liveTrading }),
-    marketDataWsEndpoint({ source, feed: marketData }),
+    operationEndpoint(createBarsHandlers({ source: market })),
+    dashboardWsEndpoint(createDashboardHandlers()),
+    backtestWsEndpoint(lookup),
+    liveTradingWsEndpoint({ source: market }),
+    marketDataWsEndpoint({ source: market }),
   ];
-  const gateway = new Gateway({
+  gateway = new Gateway({
     endpoints,
     hub,
     limits: {
@@ -154,9 +157,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     log,
   });
 
+  const ready = () => !connecting || connecting.ready;
+  const toProducer = forwardTo(() => cluster.first('producer')?.http ?? undefined);
   const http = createHttpApp({
     status: () => ({
-      enabled: ws.enabled,
+      enabled: ws.enabled && role !== 'producer',
       active_connections: gateway.connectionCount,
       max_connections: ws.maxConnections,
       ping_interval: ws.pingIntervalMs / 1000,
@@ -164,30 +169,41 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       portfolio_update_interval: ws.portfolioUpdateIntervalMs / 1000,
       stream_health: health.snapshot(),
       connections_by_endpoint: gateway.countsByEndpoint(),
-      market_source: source.name,
+      market_source: producer?.source.name ?? cluster.first('producer')?.market_source ?? null,
+      node: { id, role, ready: ready(), broker: redisUrl ? 'redis' : 'memory' },
+      cluster: cluster.nodes().map((n) => ({ id: n.id, role: n.role, connections: n.connections, pid: n.pid, http: n.http, updated_at: n.updated_at })),
     }),
-    health: () => ({ ok: true, market_source: source.name, uptime_s: Math.round(process.uptime()) }),
+    health: () => ({ ok: ready(), role, broker_connected: ready(), market_source: producer?.source.name ?? null, uptime_s: Math.round(process.uptime()) }),
+    ready: () => ready() && (role !== 'edge' || cluster.first('producer') !== undefined),
     mount: (app) => {
-      app.use(createBacktestRouter(backtests));
-      app.use(createDashboardRouter({ source }));
+      if (producer) {
+        app.use(createBacktestRouter(producer.backtests));
+        app.use(createDashboardRouter({ source: producer.source }));
+      } else {
+        // An edge has no runs or history of its own: the producer answers (503 UNAVAILABLE while none is known).
+        app.use('/api/backtesting', (req, res, next) => (req.method === 'GET' || req.method === 'POST' ? forwardWithBody(req, res, toProducer) : next()));
+        app.get('/dashboard/api/bars', toProducer);
+        app.use(createDashboardRouter({ source: undefined }));
+      }
     },
   });
   const server = createServer(http);
-  if (ws.enabled) gateway.attach(server);
+  // A producer serves no WebSocket clients; an edge or standalone node does (unless WEBSOCKET_ENABLED=false).
+  if (ws.enabled && role !== 'producer') gateway.attach(server, { ready });
 
   let stopping: Promise<void> | undefined;
   return {
+    role,
+    id,
     server,
     hub,
-    source,
-    venue,
+    source: producer?.source,
+    venue: producer?.venue,
     gateway,
     health,
+    cluster,
+    ready,
     async start() {
-      await market?.start();
-      await source.start();
-      await venue.start();
-      await manager.startAll(streams);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -196,22 +212,45 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         });
       });
       const address = server.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      httpBase = config.cluster.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+      connecting?.start();
+      if (connecting && role === 'producer') void connecting.whenReady().then(() => hub.followClusterInterest()).catch((err) => log(`cluster interest: ${(err as Error).message}`));
+      await producer?.start();
+      cluster.start();
       return { port: address.port, host: address.address };
     },
     stop() {
       stopping ??= (async () => {
-        await manager.stopAll();
+        await producer?.stopStreams();
         await gateway.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
-        offSourceHealth();
-        offLiveness();
-        for (const off of offQuotes) off();
-        await venue.stop();
-        await source.stop();
-        await market?.stop();
+        await producer?.stop();
+        await cluster.stop();
+        if (!options.broker) await broker.close();
       })();
       return stopping;
     },
   };
+}
+
+/** express.json() then forward (the body is re-sent as JSON). */
+function forwardWithBody(req: Parameters<ReturnType<typeof forwardTo>>[0], res: Parameters<ReturnType<typeof forwardTo>>[1], forward: ReturnType<typeof forwardTo>): void {
+  if (req.method === 'GET') return forward(req, res);
+  let raw = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => {
+    raw += chunk;
+    if (raw.length > 16_384) req.destroy();
+  });
+  req.on('end', () => {
+    try {
+      req.body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      res.status(400).json({ error: { code: 'INVALID_JSON', message: 'the body is not valid JSON', field: 'body' } });
+      return;
+    }
+    forward(req, res);
+  });
 }

@@ -45,6 +45,15 @@ export interface Config {
     progressInterval: number;
     maxConcurrent: number;
   };
+  /** This process's part in a deployment and how it reaches the others (see README "Scale-out"). */
+  cluster: {
+    role: 'standalone' | 'producer' | 'edge';
+    /** Redis for the broker and the directory; required for producer and edge. */
+    redisUrl: string | undefined;
+    redisPrefix: string;
+    /** How other nodes reach this node's HTTP server (default http://<HOST>:<PORT>). */
+    publicUrl: string | undefined;
+  };
   /** Per-topic history kept for recovery (see src/pubsub/history-policy.ts). */
   history: {
     size: number;
@@ -117,6 +126,11 @@ const VARIABLES = {
   BACKTEST_RETENTION_SECONDS: { default: 3600, min: 1, max: 604_800, accepts: 'how long finished runs are kept, 1-604800' },
   BACKTEST_PROGRESS_INTERVAL: { default: 100, min: 1, max: 1_000_000, integer: true, accepts: 'candles between progress messages, 1-1000000' },
   BACKTEST_MAX_CONCURRENT: { default: 4, min: 1, max: 64, integer: true, accepts: 'runs at once, 1-64' },
+  TICKWIRE_ROLE: { default: 'standalone', accepted: ['standalone', 'producer', 'edge'], accepts: 'standalone (everything in one process), producer (market, strategies, trading, backtests; no WebSocket clients) or edge (HTTP + WebSocket only)' },
+  REDIS_URL: { default: undefined, shown: '(none)', accepts: 'redis://host:port for the Redis broker; required for producer and edge (standalone: in-memory broker without it)' },
+  REDIS_PREFIX: { default: 'tw', accepts: 'key prefix of every Redis key, without { or }' },
+  TICKWIRE_PUBLIC_URL: { default: undefined, shown: '(http://HOST:PORT)', accepts: "this node's HTTP base URL as other nodes reach it (edges forward backtest requests to the producer's)" },
+  TICKWIRE_WORKERS: { default: 'auto', accepts: 'npm run start:cluster: edge workers beside the producer, auto (one per core) or 1-64' },
   HISTORY_SIZE: { default: 1000, min: 1, max: 1_000_000, integer: true, accepts: 'publications kept per topic for recovery (bars, dashboard, live-trading, market-data), 1-1000000' },
   HISTORY_TTL_SECONDS: { default: 300, min: 1, max: 86_400, accepts: 'how long a publication is kept for recovery, seconds, 1-86400' },
   HISTORY_BACKTEST_SIZE: { default: 100_000, min: 1, max: 10_000_000, integer: true, accepts: "events kept per backtest run (kept for the run's retention), 1-10000000" },
@@ -252,6 +266,12 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       progressInterval: r.number('BACKTEST_PROGRESS_INTERVAL'),
       maxConcurrent: r.number('BACKTEST_MAX_CONCURRENT'),
     },
+    cluster: {
+      role: r.choice('TICKWIRE_ROLE'),
+      redisUrl: r.optionalString('REDIS_URL'),
+      redisPrefix: r.string('REDIS_PREFIX'),
+      publicUrl: r.optionalString('TICKWIRE_PUBLIC_URL'),
+    },
     history: {
       size: r.number('HISTORY_SIZE'),
       ttlMs: r.number('HISTORY_TTL_SECONDS') * s,
@@ -260,6 +280,19 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       recoveryLimit: r.number('HISTORY_RECOVERY_LIMIT'),
     },
   };
+  if (config.cluster.role !== 'standalone' && !config.cluster.redisUrl) {
+    r.errors.push({ variable: 'REDIS_URL', message: `REDIS_URL is required when TICKWIRE_ROLE=${config.cluster.role} (e.g. redis://127.0.0.1:6379)` });
+  }
+  if (config.cluster.redisUrl && !/^rediss?:\/\/[^\s]+$/.test(config.cluster.redisUrl)) {
+    r.errors.push({ variable: 'REDIS_URL', message: `REDIS_URL=${JSON.stringify(config.cluster.redisUrl)} is invalid: expected redis://host:port` });
+  }
+  if (/[{}\s]/.test(config.cluster.redisPrefix)) {
+    r.errors.push({ variable: 'REDIS_PREFIX', message: `REDIS_PREFIX=${JSON.stringify(config.cluster.redisPrefix)} is invalid: no braces or spaces` });
+  }
+  const workers = r.string('TICKWIRE_WORKERS');
+  if (workers !== 'auto' && !(/^\d+$/.test(workers) && Number(workers) >= 1 && Number(workers) <= 64)) {
+    r.errors.push({ variable: 'TICKWIRE_WORKERS', message: `TICKWIRE_WORKERS=${JSON.stringify(workers)} is invalid: expected auto or an integer from 1 to 64` });
+  }
   if (config.market.source === 'ibkr' && config.ibkr.port === undefined && !r.errors.some((e) => e.variable === 'IBKR_PORT')) {
     r.errors.push({ variable: 'IBKR_PORT', message: 'IBKR_PORT is required when MARKET_SOURCE=ibkr (there is no default): 4002 IB Gateway paper, 7497 TWS paper' });
   }

@@ -19,7 +19,8 @@ try {
   const { port } = await app.start();
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const base = `${host}:${port}`;
-  console.log(`tickwire: listening on http://${base} (market: ${app.source.name}, symbols: ${app.source.symbols().join(', ')})`);
+  const market = app.source ? `market: ${app.source.name}, symbols: ${app.source.symbols().join(', ')}` : 'market: from the producer';
+  console.log(`tickwire ${app.role} ${app.id}: listening on http://${base} (${market}${config.cluster.redisUrl ? ', broker: redis' : ''})`);
   console.log(`  docs        http://${base}/api/v1/ws/asyncapi   (spec: /api/v1/ws/asyncapi.json)`);
   console.log(`  status      http://${base}/websocket/status     health: /health`);
   console.log(`  dashboard   http://${base}/`);

@@ -13,7 +13,7 @@ describe('buildApp wiring (src/app.ts)', () => {
     const source = new SimulatedSource({ symbols: ['AAPL'], timers: MANUAL, tickMarketMs: 60_000 });
     const server = await startServer({ trading: { autoTrade: false } }, { source });
     try {
-      const venue = server.app.venue;
+      const venue = server.app.venue!;
       expect(venue.name).to.equal('paper');
       const fills: Fill[] = [];
       venue.onFill((f) => fills.push(f));

@@ -304,7 +304,8 @@ export function metricsMessage(m: EngineMetrics, now?: () => number): BacktestMe
 
 export interface BacktestServiceOptions {
   source: Pick<MarketSource, 'history' | 'hasSymbol' | 'symbols'>;
-  hub: Pick<Hub, 'publish'>;
+  /** `watch` (optional in tests): a run's first follower anywhere starts it. */
+  hub: Pick<Hub, 'publish'> & Partial<Pick<Hub, 'watch'>>;
   maxConcurrent: number;
   retentionMs: number;
   progressInterval: number;
@@ -334,6 +335,8 @@ export class BacktestService implements Stream {
   private ctx: StreamContext | undefined;
   private stopped = false;
 
+  private unwatch: (() => void) | undefined;
+
   constructor(private readonly options: BacktestServiceOptions) {
     this.now = options.now ?? Date.now;
     this.registry = new RunRegistry({ retentionMs: options.retentionMs, now: this.now, randomHex: options.randomHex });
@@ -342,12 +345,22 @@ export class BacktestService implements Stream {
   start(ctx: StreamContext): void {
     this.ctx = ctx;
     this.stopped = false;
+    // A run's first follower, on this node or any other (cluster interest), starts a queued stream=true run.
+    this.unwatch?.();
+    this.unwatch = this.options.hub.watch?.({
+      active: (topic) => {
+        if (topic.startsWith('backtest:')) this.clientJoined(topic.slice('backtest:'.length));
+      },
+      idle: () => undefined,
+    });
     ctx.update();
   }
 
   /** Cancels queued and running runs (their clients get error BACKTEST_FAILED), clears every timer and run. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unwatch?.();
+    this.unwatch = undefined;
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
     for (const run of this.registry.all()) {
@@ -425,9 +438,10 @@ export class BacktestService implements Stream {
   private async execute(run: RunRecord): Promise<void> {
     const req = run.request;
     const topic = backtestTopic(run.id);
+    // Every event carries the run's snapshot (latest progress and metrics) for a client that joins later.
     const publish = (message: object): void => {
       try {
-        this.options.hub.publish(topic, message);
+        this.options.hub.publish(topic, message, { snapshot: runSnapshot(run) });
       } catch (err) {
         this.ctx?.error(err);
       }
@@ -501,7 +515,7 @@ export class BacktestService implements Stream {
     }
     run.terminal = terminal;
     try {
-      this.options.hub.publish(backtestTopic(run.id), terminal);
+      this.options.hub.publish(backtestTopic(run.id), terminal, { snapshot: runSnapshot(run) });
       this.ctx?.update();
     } catch (err) {
       this.ctx?.error(err);
@@ -537,4 +551,9 @@ export function describeRun(run: RunRecord): Record<string, unknown> {
     ...(run.result ? { result: { ...run.result, trades: (run.trades ?? []).map((t) => tradeMessage(t).data), open_position: run.openPosition ?? null } } : {}),
     ...(run.error ? { error: run.error } : {}),
   };
+}
+
+/** What a client joining a run late gets: the latest progress and metrics, and the terminal message once ended. */
+export function runSnapshot(run: Pick<RunRecord, 'latestProgress' | 'latestMetrics' | 'terminal'>): object[] {
+  return [run.latestProgress, run.latestMetrics, run.terminal].filter((m): m is NonNullable<typeof m> => m !== undefined);
 }

@@ -1,22 +1,27 @@
 /**
  * `/api/ws/stream/backtest/{backtest_id}`: watch one run.
  *
- * Order on a connection: `connected` (with the run's status), then the run's state so far — the latest `progress`,
- * the latest `metrics`, and `complete` or `error` if the run has ended — then live events from the hub topic
- * `backtest:<id>`. The snapshot is sent and the topic subscribed in the same synchronous step, so nothing is missed
- * or repeated in between. A malformed id is refused at match time (error INVALID_MESSAGE, close 4501); an id
- * that is unknown or expired gets error UNKNOWN_BACKTEST and close 4500. The connection stays open after the run
- * ends (the client closes it). A queued stream=true run starts when its first client connects.
+ * Order on a connection: `connected` (with the run's status and the topic's position), then the run's state so far
+ * from the broker's snapshot — the latest `progress`, the latest `metrics`, and `complete` or `error` if the run has
+ * ended, exactly current to `asOf` — then live events from the hub topic `backtest:<id>` (or, with `since`, the
+ * missed events replayed). A malformed id is refused at match time (error INVALID_MESSAGE, close 4501); an id that
+ * is unknown or expired gets error UNKNOWN_BACKTEST and close 4500. The connection stays open after the run ends
+ * (the client closes it). A queued stream=true run starts when its first follower subscribes, on any node.
  */
 import { backtestStreamEndpoint, dispatchBacktestStream, type BacktestStreamHandlers, type BacktestStreamInbound } from '../../generated/messages.ts';
 import { parseBacktestStreamPath, type BacktestStreamParams } from '../../generated/topics.ts';
-import { sinceFromQuery, subscribeAll, type SinceMap } from '../handlers/positions.ts';
+import { sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from '../handlers/positions.ts';
 import { connectedMessage, pingHandlers, streamError } from '../handlers/streams-common.ts';
 import type { ConnectedData } from '../../generated/types.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
-import { backtestTopic, type BacktestService } from './service.ts';
+import { backtestTopic } from './service.ts';
 
-export function backtestWsEndpoint(service: Pick<BacktestService, 'get' | 'clientJoined'>): Endpoint<BacktestStreamParams & { since: SinceMap }> {
+/** Where the endpoint learns whether a run exists: the service itself, or the producer node (from an edge). */
+export interface BacktestLookup {
+  find(id: string): Promise<{ status: string } | undefined>;
+}
+
+export function backtestWsEndpoint(lookup: BacktestLookup): Endpoint<BacktestStreamParams & { since: SinceMap }> {
   const handlers: BacktestStreamHandlers<ConnectionContext> = pingHandlers<ConnectionContext>();
   return {
     id: backtestStreamEndpoint.id,
@@ -33,7 +38,7 @@ export function backtestWsEndpoint(service: Pick<BacktestService, 'get' | 'clien
     errorMessage: (error) => streamError(error),
     async open(ctx, params) {
       const id = params.backtest_id;
-      const run = service.get(id);
+      const run = await lookup.find(id);
       if (!run) {
         ctx.send(streamError({ code: 'UNKNOWN_BACKTEST', message: `No backtest with id ${id} (it never existed or has expired)` }));
         // The error frame is flushed at the end of this turn; close right after it.
@@ -41,17 +46,14 @@ export function backtestWsEndpoint(service: Pick<BacktestService, 'get' | 'clien
         return;
       }
       const topic = backtestTopic(id);
-      // A finished run is not followed (nothing more will come) unless the client recovers what it missed.
-      const follow = !run.terminal || params.since[topic] !== undefined;
-      const result = follow ? await subscribeAll(ctx, [topic], params.since) : undefined;
-      const positions = result && Object.keys(result.positions).length ? { positions: result.positions } : {};
+      // A queued run starts when its first follower subscribes (on any node), so its first events may be published
+      // while this subscribe completes: they are not in a snapshot, so that follower gets the run from its first event.
+      // A late joiner (running or ended) gets the snapshot: latest progress and metrics, and the terminal message.
+      const result = await subscribeAll(ctx, [topic], params.since, { fromStart: run.status === 'queued' });
+      const positions = Object.keys(result.positions).length ? { positions: result.positions } : {};
       ctx.send(connectedMessage({ stream: 'backtest', message: 'Connected to backtest stream', backtest_id: id, status: run.status, ...positions } as ConnectedData));
-      if (!result || result.fresh.has(topic)) {
-        if (run.latestProgress) ctx.send(run.latestProgress);
-        if (run.latestMetrics) ctx.send(run.latestMetrics);
-        if (run.terminal) ctx.send(run.terminal);
-      }
-      if (follow) service.clientJoined(id);
+      // The broker's snapshot is exactly current to asOf; before the run's first event there is none (nothing yet).
+      sendSnapshots(ctx, result, [topic]);
     },
     handle: (message, ctx) => dispatchBacktestStream(handlers, message as BacktestStreamInbound, ctx),
   };

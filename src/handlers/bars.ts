@@ -3,7 +3,6 @@ import type { BarsSubscribeResponseMessage, OperationErrorMessage } from '../../
 import { buildBarsTopic } from '../../generated/topics.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
-import { barsUpdate } from '../streams/bars-feed.ts';
 import { pingHandlers } from './streams-common.ts';
 
 export function operationError(error: ErrorInfo): OperationErrorMessage {
@@ -14,10 +13,10 @@ export function operationError(error: ErrorInfo): OperationErrorMessage {
 /**
  * `bars.subscribe` / `bars.unsubscribe` (seed 004). Resolution defaults to "1"; replies echo the request id.
  * The reply says the position the client is current to (`asOf`) and whether a `since` was `recovered`. Then: the
- * missed updates in order (recovered), or the topic's current bar as a snapshot (when there is one); then live
- * updates, each with its `seq`.
+ * missed updates in order (recovered), or the topic's snapshot from the broker, the current bar (when there is
+ * one); then live updates, each with its `seq`.
  */
-export function createBarsHandlers(deps: { source: MarketSource }): OperationEndpointHandlers<ConnectionContext> {
+export function createBarsHandlers(deps: { source: Pick<MarketSource, 'hasSymbol' | 'symbols'> }): OperationEndpointHandlers<ConnectionContext> {
   const { source } = deps;
   return {
     ...pingHandlers<ConnectionContext>(),
@@ -27,7 +26,6 @@ export function createBarsHandlers(deps: { source: MarketSource }): OperationEnd
       if (!built.ok) return operationError({ code: 'INVALID_MESSAGE', message: built.message, field: `/payload/${built.param}`, ...id });
       const topic = built.value;
       const { symbol } = message.payload;
-      const resolution = message.payload.resolution ?? '1';
       if (!source.hasSymbol(symbol)) {
         return operationError({ code: 'UNKNOWN_SYMBOL', message: `unknown symbol ${symbol}; this server serves ${source.symbols().join(', ')}`, ...id });
       }
@@ -38,10 +36,10 @@ export function createBarsHandlers(deps: { source: MarketSource }): OperationEnd
       if (sub.status === 'limit') {
         return operationError({ code: 'SUBSCRIPTION_LIMIT', message: `subscription limit reached (${ctx.topics().size} topics); unsubscribe first`, ...id });
       }
-      if (sub.status === 'added' && !sub.recovered) {
+      if (sub.status === 'added' && !sub.recovered && sub.snapshot) {
+        const snapshot = sub.snapshot;
         ctx.after(() => {
-          const bar = source.currentBar(symbol, resolution);
-          if (bar) ctx.send(barsUpdate(topic, bar));
+          for (const text of snapshot) ctx.sendEncoded(text);
         });
       }
       // Already subscribed: the client is current to what this node last delivered on the topic.

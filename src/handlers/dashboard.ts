@@ -2,7 +2,7 @@ import type { DashboardHandlers } from '../../generated/messages.ts';
 import type { DashboardErrorMessage, DashboardStream, DashboardSubscriptionsMessage } from '../../generated/types.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 import { DASHBOARD_STREAMS, dashboardTopic, isDashboardStream } from '../streams/topics.ts';
-import { sinceFromQuery, subscribeAll, type PositionsMap } from './positions.ts';
+import { sendSnapshots, sinceFromQuery, subscribeAll, type PositionsMap } from './positions.ts';
 import { pingHandlers } from './streams-common.ts';
 
 export function dashboardError(error: ErrorInfo): DashboardErrorMessage {
@@ -17,11 +17,8 @@ export function subscriptionsOf(ctx: ConnectionContext, id?: string, positions?:
   return { type: 'subscriptions', ...(id ? { id } : {}), streams, ...withPositions };
 }
 
-/** Latest state of a stream, sent to a client when it (re)subscribes so the dashboard is not empty until the next tick. */
-export type Snapshots = Partial<Record<DashboardStream, () => object | undefined>>;
-
 /** Seed 000 option C: everyone starts with all streams (see open()); subscribe/unsubscribe narrow or widen. */
-export function createDashboardHandlers(deps: { snapshots: Snapshots }): DashboardHandlers<ConnectionContext> {
+export function createDashboardHandlers(): DashboardHandlers<ConnectionContext> {
   const check = (streams: string[], id?: string): DashboardErrorMessage | undefined => {
     const unknown = streams.filter((s) => !isDashboardStream(s));
     if (!unknown.length) return undefined;
@@ -37,7 +34,7 @@ export function createDashboardHandlers(deps: { snapshots: Snapshots }): Dashboa
       // A `since` for a stream already subscribed resubscribes it (how a client fills a gap it saw in `seq`).
       for (const t of topics) if (since[t] && ctx.topics().has(t)) ctx.unsubscribe(t);
       const result = await subscribeAll(ctx, topics, since);
-      ctx.after(() => sendSnapshots(ctx, DASHBOARD_STREAMS.filter((s) => result.fresh.has(dashboardTopic(s))), deps.snapshots));
+      ctx.after(() => sendSnapshots(ctx, result, DASHBOARD_STREAMS.map(dashboardTopic)));
       return subscriptionsOf(ctx, message.id, result.positions);
     },
     unsubscribe(message, ctx) {
@@ -51,9 +48,10 @@ export function createDashboardHandlers(deps: { snapshots: Snapshots }): Dashboa
 
 /**
  * Subscribes a new dashboard client to every stream (recovering those named in the `since` query parameter) and
- * sends `subscriptions` with each stream's position, then the snapshots of the streams not recovered.
+ * sends `subscriptions` with each stream's position, then the snapshots of the streams not recovered (the latest
+ * prices and portfolio, so the dashboard is not empty until the next tick).
  */
-export async function openDashboard(ctx: ConnectionContext, snapshots: Snapshots, query: URLSearchParams): Promise<void> {
+export async function openDashboard(ctx: ConnectionContext, query: URLSearchParams): Promise<void> {
   const since = sinceFromQuery(query);
   if (!since.ok) {
     ctx.send(dashboardError({ code: 'INVALID_MESSAGE', message: since.message, field: 'since' }));
@@ -62,12 +60,5 @@ export async function openDashboard(ctx: ConnectionContext, snapshots: Snapshots
   }
   const result = await subscribeAll(ctx, DASHBOARD_STREAMS.map(dashboardTopic), since.since);
   ctx.send(subscriptionsOf(ctx, undefined, result.positions));
-  sendSnapshots(ctx, DASHBOARD_STREAMS.filter((s) => result.fresh.has(dashboardTopic(s))), snapshots);
-}
-
-function sendSnapshots(ctx: ConnectionContext, streams: readonly DashboardStream[], snapshots: Snapshots): void {
-  for (const s of streams) {
-    const snap = snapshots[s]?.();
-    if (snap) ctx.send(snap);
-  }
+  sendSnapshots(ctx, result, DASHBOARD_STREAMS.map(dashboardTopic));
 }

@@ -15,7 +15,7 @@ import {
 } from '../../generated/messages.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import { operationError } from './bars.ts';
-import { dashboardError, openDashboard, type Snapshots } from './dashboard.ts';
+import { dashboardError, openDashboard } from './dashboard.ts';
 
 /** `/api/v1/ws`: seed-004 operations, handlers typed by the generated OperationEndpointHandlers. */
 export function operationEndpoint(handlers: OperationEndpointHandlers<ConnectionContext>): Endpoint<null> {
@@ -30,14 +30,14 @@ export function operationEndpoint(handlers: OperationEndpointHandlers<Connection
 }
 
 /** `/ws`: the dashboard; every client starts subscribed to all streams. */
-export function dashboardWsEndpoint(handlers: DashboardHandlers<ConnectionContext>, snapshots: Snapshots): Endpoint<null> {
+export function dashboardWsEndpoint(handlers: DashboardHandlers<ConnectionContext>): Endpoint<null> {
   return {
     id: dashboardEndpoint.id,
     inbound: dashboardEndpoint.inbound,
     outbound: dashboardEndpoint.outboundStrict,
     match: (pathname) => (pathname === dashboardEndpoint.address ? { ok: true, params: null } : null),
     errorMessage: dashboardError,
-    open: (ctx, _params, query) => openDashboard(ctx, snapshots, query),
+    open: (ctx, _params, query) => openDashboard(ctx, query),
     handle: (message, ctx) => dispatchDashboard(handlers, message as DashboardInbound, ctx),
   };
 }

@@ -37,7 +37,7 @@ import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
 import type { Fill, Order, OrderVenue } from '../trading/venue.ts';
 import type { Portfolio, PortfolioSnapshot } from '../trading/portfolio.ts';
-import { sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
+import { sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 export const ALL = '*';
@@ -123,7 +123,7 @@ export function riskMessage(s: PortfolioSnapshot, peakEquity: number, now?: Cloc
 export interface LiveTradingFeedOptions {
   venue: Pick<OrderVenue, 'onOrder' | 'onFill'>;
   portfolio: Pick<Portfolio, 'snapshot' | 'onMarked'>;
-  hub: Pick<Hub, 'publish' | 'watch' | 'activeTopics'>;
+  hub: Pick<Hub, 'publish' | 'setSnapshot' | 'watch' | 'activeTopics'>;
   now?: Clock;
   /** @deprecated Unused (the feed reads no quotes); kept until src/app.ts stops passing it. */
   source?: unknown;
@@ -161,8 +161,9 @@ export class LiveTradingFeed implements Stream {
       hub.publish(ordersTopic(ALL), msg);
       this.scheduleRefresh();
     })));
+    // A topic's snapshot is set when it becomes active (the state a first subscriber gets) and carried by every update.
     this.off.push(hub.watch({
-      active: () => undefined,
+      active: (topic) => this.safely(() => this.activate(topic)),
       idle: (topic) => this.lastPositions.delete(topic),
     }));
     this.off.push(this.deps.portfolio.onMarked(() => this.safely(() => this.refresh())));
@@ -196,22 +197,30 @@ export class LiveTradingFeed implements Stream {
       const key = JSON.stringify(positions);
       if (this.lastPositions.get(topic) === key) continue;
       this.lastPositions.set(topic, key);
-      hub.publish(topic, envelope('position_update', { positions }, this.now));
+      const msg = envelope('position_update', { positions }, this.now);
+      hub.publish(topic, msg, { snapshot: [msg] });
     }
     const pnl = pnlMessage(s, this.now);
     const risk = riskMessage(s, this.peakEquity, this.now);
     const key = JSON.stringify([pnl.data, risk.data]);
     if (key !== this.lastAccount) {
       this.lastAccount = key;
-      hub.publish(ACCOUNT_TOPIC, pnl);
-      hub.publish(ACCOUNT_TOPIC, risk);
+      hub.publish(ACCOUNT_TOPIC, pnl, { snapshot: [risk, pnl] });
+      hub.publish(ACCOUNT_TOPIC, risk, { snapshot: [risk, pnl] });
     }
   }
 
-  /** Marks a positions topic's current view as seen by its client (sent in the snapshot), so it is not resent. */
-  noteSent(symbols: readonly string[] | undefined, positions: LivePosition[]): void {
-    const topic = positionsTopic(symbols);
-    if (!this.lastPositions.has(topic)) this.lastPositions.set(topic, JSON.stringify(positions));
+  /** A topic became active: its snapshot is the current state (positions of its symbols; risk and P&L). */
+  private activate(topic: string): void {
+    const symbols = parsePositionsTopic(topic);
+    if (symbols === null && topic !== ACCOUNT_TOPIC) return;
+    const [positions, risk, pnl] = this.snapshot(symbols ?? undefined);
+    if (topic === ACCOUNT_TOPIC) {
+      void this.deps.hub.setSnapshot(topic, [risk, pnl]);
+      return;
+    }
+    this.lastPositions.set(topic, JSON.stringify(positions.data.positions));
+    void this.deps.hub.setSnapshot(topic, [positions]);
   }
 
   private scheduleRefresh(): void {
@@ -247,7 +256,6 @@ export function parseSymbolsQuery(raw: string | null, hasSymbol: (s: string) => 
 
 export function liveTradingWsEndpoint(deps: {
   source: Pick<MarketSource, 'hasSymbol' | 'symbols'>;
-  feed: Pick<LiveTradingFeed, 'snapshot' | 'noteSent'>;
 }): Endpoint<{ symbols: string[] | undefined; since: SinceMap }> {
   const handlers: LiveTradingStreamHandlers<ConnectionContext> = pingHandlers<ConnectionContext>();
   return {
@@ -272,15 +280,7 @@ export function liveTradingWsEndpoint(deps: {
       const result = await subscribeAll(ctx, topics, since);
       const positionsState = Object.keys(result.positions).length ? { positions: result.positions } : {};
       ctx.send(connectedMessage({ stream: 'live-trading', message: 'Connected to live trading stream', symbols: symbols ?? [...deps.source.symbols()], ...positionsState } as ConnectedData));
-      const [positions, risk, pnl] = deps.feed.snapshot(symbols);
-      if (result.fresh.has(positionsTopic(symbols))) {
-        ctx.send(positions);
-        deps.feed.noteSent(symbols, positions.data.positions);
-      }
-      if (result.fresh.has(ACCOUNT_TOPIC)) {
-        ctx.send(risk);
-        ctx.send(pnl);
-      }
+      sendSnapshots(ctx, result, [positionsTopic(symbols), ACCOUNT_TOPIC]);
     },
     handle: (message, ctx) => dispatchLiveTradingStream(handlers, message as LiveTradingStreamInbound, ctx),
   };

@@ -26,7 +26,7 @@ import type { Hub } from '../pubsub/hub.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
 import { bridge, type Bridged } from '../util/bridge.ts';
-import { sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
+import { sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 /** Closed candles the analytics look at (RSI(14) converges well within it; swings need only a few). */
@@ -58,11 +58,13 @@ interface TopicState {
   structure?: Structure;
   structureMsg?: MarketStructureMessage;
   confluenceMsg?: MarketConfluenceMessage;
+  /** The latest candle published (the forming one, or the one that just closed). */
+  candleMsg?: MarketCandleMessage;
 }
 
 export interface MarketDataFeedOptions {
-  source: Pick<MarketSource, 'name' | 'subscribeBars' | 'history'>;
-  hub: Pick<Hub, 'publish' | 'watch' | 'activeTopics'>;
+  source: Pick<MarketSource, 'name' | 'subscribeBars' | 'history' | 'currentBar'>;
+  hub: Pick<Hub, 'publish' | 'setSnapshot' | 'watch' | 'activeTopics'>;
   /** Closed candles loaded from history when a topic becomes active; default 0 (simulated source) or 100. */
   warmupBars?: number;
   now?: Clock;
@@ -103,10 +105,15 @@ export class MarketDataFeed implements Stream {
     for (const topic of [...this.topics.keys()]) this.close(topic);
   }
 
-  /** The latest structure and confluence of a topic, for a client that just connected. */
-  snapshot(symbol: string, resolution: Resolution): (MarketStructureMessage | MarketConfluenceMessage)[] {
+  /** A topic's state for a client that just connected: the current candle, the latest structure and confluence. */
+  snapshot(symbol: string, resolution: Resolution): (MarketCandleMessage | MarketStructureMessage | MarketConfluenceMessage)[] {
     const s = this.topics.get(marketDataTopic(symbol, resolution));
-    return [s?.structureMsg, s?.confluenceMsg].filter((m): m is MarketStructureMessage | MarketConfluenceMessage => m !== undefined);
+    return s ? snapshotOf(s) : [];
+  }
+
+  /** Every publication carries the topic's snapshot as it stands after it. */
+  private publish(topic: string, state: TopicState, message: object): void {
+    this.deps.hub.publish(topic, message, { snapshot: snapshotOf(state) });
   }
 
   private open(topic: string): void {
@@ -115,9 +122,13 @@ export class MarketDataFeed implements Stream {
     const { symbol, resolution } = parsed;
     const state: TopicState = { symbol, resolution, off: () => {}, window: [], ready: this.warmupBars === 0, pending: [] };
     this.topics.set(topic, state);
+    const current = this.deps.source.currentBar(symbol, resolution);
+    if (current) state.candleMsg = candleMessage(symbol, resolution, current, false, this.now);
+    void this.deps.hub.setSnapshot(topic, snapshotOf(state));
     state.off = this.deps.source.subscribeBars(symbol, resolution, (bar, closed) => {
       try {
-        this.deps.hub.publish(topic, candleMessage(symbol, resolution, bar, closed, this.now));
+        state.candleMsg = candleMessage(symbol, resolution, bar, closed, this.now);
+        this.publish(topic, state, state.candleMsg);
         if (closed) {
           if (state.ready) this.analyse(topic, state, bar, true);
           else state.pending.push(contractBar(bar));
@@ -178,22 +189,27 @@ export class MarketDataFeed implements Stream {
     if (state.window.length > WINDOW * 2) state.window = state.window.slice(-WINDOW);
     const window = state.window.length > WINDOW ? state.window.slice(-WINDOW) : state.window;
     const { symbol, resolution } = state;
-    const hub = this.deps.hub;
     if (publish) {
       for (const p of detectPatterns(window)) {
         const msg: MarketPatternMessage = envelope('pattern', { symbol, resolution, ...p }, this.now);
-        hub.publish(topic, msg);
+        this.publish(topic, state, msg);
       }
     }
     const structure = marketStructure(window);
     if (structureChanged(state.structure, structure)) {
       state.structure = structure;
       state.structureMsg = envelope('market_structure', { symbol, resolution, ...structure }, this.now);
-      if (publish) hub.publish(topic, state.structureMsg);
+      if (publish) this.publish(topic, state, state.structureMsg);
     }
     state.confluenceMsg = envelope('confluence', { symbol, resolution, ...confluenceOf(window, structure.trend) }, this.now);
-    if (publish) hub.publish(topic, state.confluenceMsg);
+    if (publish) this.publish(topic, state, state.confluenceMsg);
+    else void this.deps.hub.setSnapshot(topic, snapshotOf(state));
   }
+}
+
+function snapshotOf(state: TopicState): (MarketCandleMessage | MarketStructureMessage | MarketConfluenceMessage)[] {
+  const candle = state.candleMsg && (state.candleMsg.data.closed ? { ...state.candleMsg, data: { ...state.candleMsg.data, closed: false } } : state.candleMsg);
+  return [candle, state.structureMsg, state.confluenceMsg].filter((m): m is MarketCandleMessage | MarketStructureMessage | MarketConfluenceMessage => m !== undefined);
 }
 
 export interface MarketDataParams {
@@ -203,7 +219,7 @@ export interface MarketDataParams {
 }
 
 /** The endpoint; URL problems are refused before `connected` with an error and close 4501 (BAD_REQUEST). */
-export function marketDataWsEndpoint(deps: { source: Pick<MarketSource, 'hasSymbol' | 'currentBar'>; feed: Pick<MarketDataFeed, 'snapshot'> }): Endpoint<MarketDataParams> {
+export function marketDataWsEndpoint(deps: { source: Pick<MarketSource, 'hasSymbol'> }): Endpoint<MarketDataParams> {
   const handlers: MarketDataStreamHandlers<ConnectionContext> = pingHandlers<ConnectionContext>();
   return {
     id: marketDataStreamEndpoint.id,
@@ -230,10 +246,7 @@ export function marketDataWsEndpoint(deps: { source: Pick<MarketSource, 'hasSymb
       const result = await subscribeAll(ctx, [topic], since);
       const positions = Object.keys(result.positions).length ? { positions: result.positions } : {};
       ctx.send(connectedMessage({ stream: 'market-data', message: `Connected to market data stream for ${symbol}`, symbol, resolution, ...positions } as ConnectedData));
-      if (!result.fresh.has(topic)) return;
-      const bar = deps.source.currentBar(symbol, resolution);
-      if (bar) ctx.send(candleMessage(symbol, resolution, bar, false));
-      for (const m of deps.feed.snapshot(symbol, resolution)) ctx.send(m);
+      sendSnapshots(ctx, result, [topic]);
     },
     handle: (message, ctx) => dispatchMarketDataStream(handlers, message as MarketDataStreamInbound, ctx),
   };

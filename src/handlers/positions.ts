@@ -15,21 +15,29 @@ export interface SubscribeAllResult {
   positions: PositionsMap;
   /** Topics added and not recovered: the caller sends their snapshot. */
   fresh: Set<string>;
+  /** The broker's snapshot of each fresh topic that has one (encoded messages, current to its `asOf`). */
+  snapshots: Map<string, readonly string[]>;
   /** Topics refused by the per-connection subscription cap. */
   refused: string[];
 }
 
 /** Subscribes `topics` in order, each recovering from `since[topic]` when given. */
-export async function subscribeAll(ctx: ConnectionContext, topics: readonly string[], since: SinceMap = {}): Promise<SubscribeAllResult> {
-  const out: SubscribeAllResult = { positions: {}, fresh: new Set(), refused: [] };
+export async function subscribeAll(ctx: ConnectionContext, topics: readonly string[], since: SinceMap = {}, options: { fromStart?: boolean } = {}): Promise<SubscribeAllResult> {
+  const out: SubscribeAllResult = { positions: {}, fresh: new Set(), snapshots: new Map(), refused: [] };
   for (const topic of topics) {
-    const sub = await ctx.subscribe(topic, { since: since[topic] });
+    const sub = await ctx.subscribe(topic, { since: since[topic], fromStart: options.fromStart });
     if (sub.status === 'limit') out.refused.push(topic);
     if (sub.status !== 'added') continue;
     out.positions[topic] = { asOf: sub.asOf, recovered: sub.recovered, ...(sub.reason ? { reason: sub.reason } : {}) };
     if (!sub.recovered) out.fresh.add(topic);
+    if (!sub.recovered && sub.snapshot) out.snapshots.set(topic, sub.snapshot);
   }
   return out;
+}
+
+/** Sends the broker's snapshot of every fresh topic, in `topics` order. */
+export function sendSnapshots(ctx: ConnectionContext, result: SubscribeAllResult, topics: readonly string[] = [...result.snapshots.keys()]): void {
+  for (const t of topics) for (const text of result.snapshots.get(t) ?? []) ctx.sendEncoded(text);
 }
 
 /** The `since` query parameter: URL-encoded JSON SinceMap, checked by the contract's validator (strict: a client value). */

@@ -7,6 +7,7 @@ import {
   type HistoryPolicyOf,
   type HistoryResult,
   type Publication,
+  type PublishOptions,
   type StreamPosition,
 } from './broker.ts';
 
@@ -37,6 +38,8 @@ interface Entry {
 /** One topic's stream: its epoch, top offset and the last `size` publications in a ring. */
 class TopicStream {
   top = 0;
+  /** The latest snapshot and the offset it is current to. */
+  snapshot: { offset: number; messages: readonly string[] } | undefined;
   lastPublishAt: number;
   bytes = 0;
   private ring: (Entry | undefined)[] = [];
@@ -138,14 +141,21 @@ export class MemoryBroker implements Broker {
     this.subscribed.delete(topic);
   }
 
-  publish(topic: string, data: string): Promise<StreamPosition> {
+  publish(topic: string, data: string, options: PublishOptions = {}): Promise<StreamPosition> {
     const now = this.now();
     const stream = this.stream(topic, now);
     const { size } = this.policy(topic);
     const offset = stream.append(data, now, size);
+    if (options.snapshot) stream.snapshot = { offset, messages: options.snapshot };
     const position = { epoch: stream.epoch, offset };
     if (this.subscribed.has(topic)) this.handler?.onPublication(topic, data, position);
     return Promise.resolve(position);
+  }
+
+  async setSnapshot(topic: string, snapshot: readonly string[]): Promise<StreamPosition> {
+    const stream = this.stream(topic, this.now());
+    stream.snapshot = { offset: stream.top, messages: snapshot };
+    return { epoch: stream.epoch, offset: stream.top };
   }
 
   async history(topic: string, options: HistoryOptions): Promise<HistoryResult> {
@@ -153,10 +163,11 @@ export class MemoryBroker implements Broker {
     const stream = this.stream(topic, now);
     stream.expire(now - this.policy(topic).ttlMs);
     const position = { epoch: stream.epoch, offset: stream.top };
+    const snap = options.snapshot && stream.snapshot?.offset === stream.top ? { snapshot: stream.snapshot.messages } : {};
     const { since } = options;
-    if (!since) return { recoverable: true, position, publications: [] };
+    if (!since) return { recoverable: true, position, publications: [], ...snap };
     const reason = recoverability(since, position, stream.first, options.limit);
-    if (reason) return { recoverable: false, position, reason };
+    if (reason) return { recoverable: false, position, reason, ...snap };
     return { recoverable: true, position, publications: stream.after(since.offset) };
   }
 

@@ -30,6 +30,17 @@ export interface HistoryOptions {
   since?: StreamPosition;
   /** At most this many publications; more missed than this makes the answer `recoverable: false` with reason 'limit'. */
   limit: number;
+  /** Also return the topic's snapshot when the answer has no publications to replay (no `since`, or unrecoverable). */
+  snapshot?: boolean;
+}
+
+export interface PublishOptions {
+  /**
+   * The topic's state after this publication, as the encoded messages a new subscriber gets instead of the history
+   * (e.g. the current bar). Stored with the publication's position, atomically: a snapshot is always exactly current
+   * to its position. A topic whose publications carry no snapshot has none.
+   */
+  snapshot?: readonly string[];
 }
 
 /**
@@ -37,8 +48,8 @@ export interface HistoryOptions {
  * topic's top when the history was read (what the publications lead up to).
  */
 export type HistoryResult =
-  | { recoverable: true; position: StreamPosition; publications: Publication[] }
-  | { recoverable: false; position: StreamPosition; reason: UnrecoverableReason };
+  | { recoverable: true; position: StreamPosition; publications: Publication[]; snapshot?: readonly string[] }
+  | { recoverable: false; position: StreamPosition; reason: UnrecoverableReason; snapshot?: readonly string[] };
 
 /** epoch: the stream was lost since; expired: the oldest missed publication is no longer kept; limit: too many missed. */
 export type UnrecoverableReason = 'epoch' | 'expired' | 'limit';
@@ -51,6 +62,11 @@ export interface BrokerEventHandler {
    * publications in between may have been missed and the hub must check positions.
    */
   onConnectionChange?(state: 'down' | 'up'): void;
+  /**
+   * Networked brokers, after `watchInterest()`: some node of the cluster subscribed `topic` (true) or the last one
+   * left or vanished (false). A producer node starts and stops its feeds on it, as it does for local subscribers.
+   */
+  onInterest?(topic: string, interested: boolean): void;
 }
 
 export interface Broker {
@@ -60,9 +76,23 @@ export interface Broker {
   subscribe(topic: string): Promise<void>;
   unsubscribe(topic: string): Promise<void>;
   /** Stores and delivers one publication; resolves with its position. Rejects when it could not be stored. */
-  publish(topic: string, data: string): Promise<StreamPosition>;
-  /** See HistoryResult. A topic never published to has a fresh epoch and offset 0. */
+  publish(topic: string, data: string, options?: PublishOptions): Promise<StreamPosition>;
+  /**
+   * Replaces the topic's snapshot without publishing (state that changed with no update to push, or the state of a
+   * topic before its first publication); it is current to the topic's current position, which it resolves with.
+   */
+  setSnapshot(topic: string, snapshot: readonly string[]): Promise<StreamPosition>;
+  /**
+   * See HistoryResult. A topic never published to has a fresh epoch and offset 0. With `snapshot: true` and no
+   * publications to replay, `snapshot` is the topic's snapshot if it is current to `position` (absent otherwise).
+   */
   history(topic: string, options: HistoryOptions): Promise<HistoryResult>;
+  /**
+   * Networked brokers only: from now on report through `onInterest` every topic any node subscribes (those already
+   * subscribed first). A node's `subscribe` registers its interest; it lapses after `unsubscribe` or when the node
+   * stops refreshing it (it died).
+   */
+  watchInterest?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -27,6 +27,12 @@ export interface TopicWatcher {
 export interface SubscribeOptions {
   /** Recover every publication after this position (the client's last seen). */
   since?: StreamPosition;
+  /**
+   * Without `since`: replay the topic from its first publication instead of a snapshot, when history still holds
+   * all of it and it is within the recovery limit (event streams such as a backtest run, whose events are not in any
+   * snapshot). The answer is then `recovered: false` with `position` at offset 0 and no snapshot.
+   */
+  fromStart?: boolean;
 }
 
 /**
@@ -36,7 +42,7 @@ export interface SubscribeOptions {
  * - `exists`: already subscribed; nothing changed.
  */
 export type SubscribeOutcome =
-  | { status: 'added'; position: StreamPosition; recovered: boolean; reason?: UnrecoverableReason }
+  | { status: 'added'; position: StreamPosition; recovered: boolean; reason?: UnrecoverableReason; snapshot?: readonly string[] }
   | { status: 'exists' };
 
 export interface HubOptions {
@@ -84,6 +90,8 @@ export class Hub implements BrokerEventHandler {
   /** Node-level subscribe/unsubscribe calls per topic, chained so they reach the broker in order. */
   private readonly nodeOps = new Map<string, Promise<void>>();
   private readonly recoveryLimit: number;
+  /** Topics some other node of the cluster is subscribed to (producer nodes, after `watchInterest`). */
+  private readonly remoteInterest = new Set<string>();
 
   constructor(private readonly broker: Broker, private readonly options: HubOptions = {}) {
     this.recoveryLimit = options.recoveryLimit ?? 1000;
@@ -104,21 +112,33 @@ export class Hub implements BrokerEventHandler {
     const s = state ?? this.newTopic(topic);
     s.pending.set(subscriber, pending);
     this.index(subscriber, topic);
-    if (isNewTopic) for (const w of this.watchers) w.active(topic);
+    if (isNewTopic && !this.remoteInterest.has(topic)) for (const w of this.watchers) w.active(topic);
     try {
       await this.nodeOp(topic, () => this.broker.subscribe(topic), isNewTopic);
-      const h = await this.broker.history(topic, { since: options.since, limit: this.recoveryLimit });
+      const h = await this.broker.history(topic, { since: options.since, limit: this.recoveryLimit, snapshot: true });
       if (this.topics.get(topic)?.pending.get(subscriber) !== pending) return { status: 'exists' }; // left meanwhile
+      if (options.fromStart && !options.since && h.position.offset > 0) {
+        const all = await this.broker.history(topic, { since: { epoch: h.position.epoch, offset: 0 }, limit: this.recoveryLimit });
+        if (this.topics.get(topic)?.pending.get(subscriber) !== pending) return { status: 'exists' };
+        if (all.recoverable) {
+          if (!s.last) s.last = all.position;
+          pending.replay = all.publications;
+          pending.position = all.position;
+          pending.ready = true;
+          return { status: 'added', position: { epoch: all.position.epoch, offset: 0 }, recovered: false };
+        }
+      }
       // Publications up to the top were published before the node subscribed (or are replayed): the live path
       // continues after it. Once set, only the live path moves `last`.
       if (!s.last) s.last = h.position;
       pending.ready = true;
-      // Not recovering: the caller's snapshot is taken from now on, so the subscriber is current to what this node
-      // has delivered by now (the live path may be ahead of the history read); held publications after it follow.
-      const now = s.last && s.last.epoch === h.position.epoch && s.last.offset > h.position.offset ? s.last : h.position;
+      // Not recovering: the broker's snapshot is current to the history's position exactly; held publications after
+      // it follow. Without a snapshot the subscriber is current to what this node has delivered by now.
+      const snapshot = h.snapshot ? { snapshot: h.snapshot } : {};
+      const now = h.snapshot || !(s.last && s.last.epoch === h.position.epoch && s.last.offset > h.position.offset) ? h.position : s.last;
       pending.position = now;
-      if (!options.since) return { status: 'added', position: now, recovered: false };
-      if (!h.recoverable) return { status: 'added', position: now, recovered: false, reason: h.reason };
+      if (!options.since) return { status: 'added', position: now, recovered: false, ...snapshot };
+      if (!h.recoverable) return { status: 'added', position: now, recovered: false, reason: h.reason, ...snapshot };
       pending.position = h.position;
       pending.replay = h.publications;
       return { status: 'added', position: h.position, recovered: true };
@@ -177,9 +197,30 @@ export class Hub implements BrokerEventHandler {
     return s ? s.live.size + s.pending.size : 0;
   }
 
-  /** Active topics (those with at least one local subscriber). */
+  /** Active topics: those with a local subscriber or, on a producer, a subscriber on another node. */
   activeTopics(): string[] {
-    return [...this.topics.keys()];
+    return [...new Set([...this.topics.keys(), ...this.remoteInterest])];
+  }
+
+  /**
+   * Makes this node's watchers (the feeds) follow the whole cluster's subscriptions, not only local ones: the role
+   * of a producer node. Resolves once the broker reports interest (networked brokers only).
+   */
+  async followClusterInterest(): Promise<void> {
+    if (!this.broker.watchInterest) throw new Error('this broker has no cluster interest (use a networked broker)');
+    await this.broker.watchInterest();
+  }
+
+  /** Broker callback (producer nodes): another node's subscriptions changed. */
+  onInterest(topic: string, interested: boolean): void {
+    if (interested) {
+      if (this.remoteInterest.has(topic)) return;
+      this.remoteInterest.add(topic);
+      if (!this.topics.has(topic)) for (const w of this.watchers) w.active(topic);
+    } else {
+      if (!this.remoteInterest.delete(topic)) return;
+      if (!this.topics.has(topic)) for (const w of this.watchers) w.idle(topic);
+    }
   }
 
   /** The position of the last publication this node delivered on an active topic. */
@@ -197,10 +238,25 @@ export class Hub implements BrokerEventHandler {
    * endpoint that carries several topics can tell whose `seq` it is). Never throws; a refused publish is reported
    * to `onPublishError`. Resolves with the position (undefined when refused).
    */
-  publish(topic: string, message: object): Promise<StreamPosition | undefined> {
+  publish(topic: string, message: object, options: { snapshot?: readonly object[] } = {}): Promise<StreamPosition | undefined> {
     let data = JSON.stringify(message);
     if (!('topic' in message)) data = `${data.slice(0, -1)},"topic":${JSON.stringify(topic)}}`;
-    return this.broker.publish(topic, data).then(
+    const snapshot = options.snapshot ? { snapshot: options.snapshot.map((m) => JSON.stringify(m)) } : {};
+    return this.broker.publish(topic, data, snapshot).then(
+      (p) => p,
+      (err) => {
+        this.options.onPublishError?.(topic, err);
+        return undefined;
+      },
+    );
+  }
+
+  /**
+   * Replaces a topic's snapshot (its state for a new subscriber) without publishing: state that exists before the
+   * first update, or that changed with nothing to push. Never throws; a refusal goes to `onPublishError`.
+   */
+  setSnapshot(topic: string, messages: readonly object[]): Promise<StreamPosition | undefined> {
+    return this.broker.setSnapshot(topic, messages.map((m) => JSON.stringify(m))).then(
       (p) => p,
       (err) => {
         this.options.onPublishError?.(topic, err);
@@ -329,7 +385,7 @@ export class Hub implements BrokerEventHandler {
   private dropTopic(topic: string): void {
     this.topics.delete(topic);
     this.nodeOp(topic, () => this.broker.unsubscribe(topic), true).catch((err) => this.options.onError?.(err, `unsubscribe ${topic}`));
-    for (const w of this.watchers) w.idle(topic);
+    if (!this.remoteInterest.has(topic)) for (const w of this.watchers) w.idle(topic);
   }
 }
 

@@ -90,14 +90,14 @@ export class Connection implements Subscriber, ConnectionContext {
 
   // ---- ConnectionContext
 
-  async subscribe(topic: string, options: { since?: StreamPosition } = {}): Promise<TopicSubscription> {
+  async subscribe(topic: string, options: { since?: StreamPosition; fromStart?: boolean } = {}): Promise<TopicSubscription> {
     const mine = this.hub.topicsOf(this);
     if (mine.has(topic)) return { status: 'exists' };
     if (mine.size >= this.limits.maxSubscriptions) return { status: 'limit' };
     const out = await this.hub.subscribe(this, topic, options);
     if (out.status !== 'added') return { status: 'exists' };
     this.toActivate.push(topic);
-    return { status: 'added', asOf: out.position, recovered: out.recovered, ...(out.reason ? { reason: out.reason } : {}) };
+    return { status: 'added', asOf: out.position, recovered: out.recovered, ...(out.reason ? { reason: out.reason } : {}), ...(out.snapshot ? { snapshot: out.snapshot } : {}) };
   }
 
   unsubscribe(topic: string): boolean {
@@ -114,6 +114,10 @@ export class Connection implements Subscriber, ConnectionContext {
 
   send(message: object): void {
     this.deliver(textFrame(JSON.stringify(message)));
+  }
+
+  sendEncoded(text: string): void {
+    this.deliver(textFrame(text));
   }
 
   after(task: () => void): void {

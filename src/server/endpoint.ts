@@ -8,7 +8,7 @@ import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
  * (the replay after `since` when `recovered`, else the snapshot the handler sends); live publications after it follow.
  */
 export type TopicSubscription =
-  | { status: 'added'; asOf: StreamPosition; recovered: boolean; reason?: UnrecoverableReason }
+  | { status: 'added'; asOf: StreamPosition; recovered: boolean; reason?: UnrecoverableReason; snapshot?: readonly string[] }
   | { status: 'exists' }
   | { status: 'limit' };
 
@@ -28,13 +28,15 @@ export interface ConnectionContext {
    * an added topic reach the client only after the current request's reply and `after` tasks (the replay of
    * missed publications, when recovered, goes first). Rejects when the pub/sub broker is unreachable (nothing changes).
    */
-  subscribe(topic: string, options?: { since?: StreamPosition }): Promise<TopicSubscription>;
+  subscribe(topic: string, options?: { since?: StreamPosition; fromStart?: boolean }): Promise<TopicSubscription>;
   unsubscribe(topic: string): boolean;
   topics(): ReadonlySet<string>;
   /** The position of the last publication delivered on a topic this node follows ({'', 0} when none). */
   positionOf(topic: string): StreamPosition;
   /** Encode and queue one message for this connection only. */
   send(message: object): void;
+  /** Queue one already encoded message (e.g. a snapshot from the broker) for this connection only. */
+  sendEncoded(text: string): void;
   /** Run after the reply to the current request has been queued (e.g. send the current bar after "subscribed"). */
   after(task: () => void): void;
   close(reason: CloseCodeName, detail?: string): void;

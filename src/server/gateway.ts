@@ -51,13 +51,20 @@ export class Gateway {
     return out;
   }
 
-  attach(server: Server): void {
+  /**
+   * Serves WebSocket upgrades on `server`. While `ready()` is false (the node's broker is not connected yet) upgrades
+   * are refused with HTTP 503, so a load balancer or client retries elsewhere or later.
+   */
+  attach(server: Server, options: { ready?: () => boolean } = {}): void {
+    this.ready = options.ready ?? (() => true);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
   }
 
+  private ready: () => boolean = () => true;
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    if (this.closing) return reject(socket, 503, 'Service Unavailable');
+    if (this.closing || !this.ready()) return reject(socket, 503, 'Service Unavailable');
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');

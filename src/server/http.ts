@@ -19,6 +19,8 @@ export interface StatusReport {
 export interface HttpOptions {
   status: () => StatusReport;
   health: () => { ok: boolean; [extra: string]: unknown };
+  /** `/ready`: 200 when the node can serve (its broker connected; an edge also knows a producer), else 503. */
+  ready?: () => boolean;
   /** Extra routers (backtesting REST, dashboard page), mounted before the 404 handler. */
   mount?: (app: Express) => void;
 }
@@ -45,6 +47,10 @@ export function createHttpApp(options: HttpOptions): Express {
   app.get('/health', (_req, res) => {
     const h = options.health();
     res.status(h.ok ? 200 : 503).json({ status: h.ok ? 'ok' : 'degraded', ...h });
+  });
+  app.get('/ready', (_req, res) => {
+    const ok = options.ready ? options.ready() : true;
+    res.status(ok ? 200 : 503).json({ ready: ok });
   });
   options.mount?.(app);
   app.use((req, res) => {

@@ -17,7 +17,8 @@ import type { MarketSource } from '../market/source.ts';
 export const dashboardDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'dashboard');
 
 export interface DashboardRouterOptions {
-  source: MarketSource;
+  /** The market for the bars backfill; absent on an edge node (which forwards that route to the producer). */
+  source: MarketSource | undefined;
   /** Built page folder; default dist/dashboard. */
   dir?: string;
 }
@@ -38,7 +39,8 @@ export function createDashboardRouter(options: DashboardRouterOptions): Router {
   router.use('/dashboard', express.static(dir, { index: false, fallthrough: true, maxAge: 0 }));
 
   /** Recent bars, oldest first: `?symbol=AAPL&resolution=1&count=300` → `{symbol, resolution, bars}`. */
-  router.get('/dashboard/api/bars', async (req, res, next) => {
+  const source = options.source;
+  if (source) router.get('/dashboard/api/bars', async (req, res, next) => {
     const symbol = String(req.query.symbol ?? '');
     const resolution = String(req.query.resolution ?? '1') as Resolution;
     const count = Math.min(MAX_BARS, Math.max(1, Number(req.query.count ?? 300) || 300));
@@ -46,15 +48,15 @@ export function createDashboardRouter(options: DashboardRouterOptions): Router {
       res.status(400).json({ error: { code: 'BAD_REQUEST', message: 'symbol (TickerSymbol) and resolution (1, 5, 15, 30, 60, D) required' } });
       return;
     }
-    if (!options.source.hasSymbol(symbol)) {
+    if (!source.hasSymbol(symbol)) {
       res.status(404).json({ error: { code: 'UNKNOWN_SYMBOL', message: `unknown symbol ${symbol}` } });
       return;
     }
     try {
-      const current = options.source.currentBar(symbol, resolution);
+      const current = source.currentBar(symbol, resolution);
       const to = current?.time ?? Date.now();
       const span = resolution === 'D' ? 86_400_000 * 1.6 : Number(resolution) * 60_000;
-      const bars = await options.source.history(symbol, resolution, to - span * count, to);
+      const bars = await source.history(symbol, resolution, to - span * count, to);
       res.json({ symbol, resolution, bars: bars.slice(-count) });
     } catch (err) {
       next(err);

@@ -7,7 +7,7 @@ import type { Stream, StreamContext } from './stream.ts';
 /**
  * Bridges the market source to `bars:<SYMBOL>:<RES>` topics: a topic's first subscriber starts a source listener,
  * its last one stops it. Every bar change is published once as `bars.update` (same `time` = replace the forming
- * bar; later `time` = new bar).
+ * bar; later `time` = new bar), carrying the topic's snapshot (the current bar) for new subscribers.
  */
 export class BarsFeed implements Stream {
   readonly name = 'bars';
@@ -41,9 +41,13 @@ export class BarsFeed implements Stream {
     const parsed = parseBarsTopic(topic);
     if (!parsed.ok || this.listeners.has(topic)) return;
     const { symbol, resolution } = parsed.value;
+    // The topic's snapshot is its current bar: set now (before the next update) and carried by every update.
+    const current = this.deps.source.currentBar(symbol, resolution);
+    if (current) void this.deps.hub.setSnapshot(topic, [barsUpdate(topic, current)]);
     this.listeners.set(topic, this.deps.source.subscribeBars(symbol, resolution, (bar) => {
       try {
-        this.deps.hub.publish(topic, barsUpdate(topic, bar));
+        const update = barsUpdate(topic, bar);
+        this.deps.hub.publish(topic, update, { snapshot: [update] });
         ctx.update();
       } catch (err) {
         ctx.error(err);

@@ -20,6 +20,8 @@ export class PortfolioStream implements Stream {
 
   start(ctx: StreamContext): void {
     this.stop();
+    // Before the first update, a new client's snapshot is the portfolio as it stands (cash, no positions yet).
+    void this.deps.hub.setSnapshot(dashboardTopic('portfolio'), [this.snapshot()]);
     this.stopTimer = every(this.deps.intervalMs, ctx, () => { this.tick(); return true; });
   }
 
@@ -39,7 +41,8 @@ export class PortfolioStream implements Stream {
     const next = portfolio.snapshot();
     if (!changedSince(this.last, next)) return false;
     this.last = next;
-    this.deps.hub.publish(dashboardTopic('portfolio'), toMessage(next));
+    const message = toMessage(next);
+    this.deps.hub.publish(dashboardTopic('portfolio'), message, { snapshot: [message] });
     return true;
   }
 

@@ -6,17 +6,21 @@ import { dashboardTopic } from './topics.ts';
 
 /**
  * Every `intervalMs`, one batched `price_update` with only the symbols whose price changed since the last one
- * (nothing is sent when nothing changed). `snapshot()` gives every known price, for a client that just connected.
+ * (nothing is sent when nothing changed). Each update carries the topic's snapshot (every price as of that update) for
+ * a client that connects later; `snapshot()` is every price known now.
  */
 export class PriceStream implements Stream {
   readonly name = 'price_updates';
   private stopTimer: (() => void) | undefined;
-  private readonly lastSent = new Map<string, number>();
+  private readonly lastSent = new Map<string, PriceData>();
 
   constructor(private readonly deps: { source: MarketSource; hub: Hub; intervalMs: number; now?: () => number }) {}
 
   start(ctx: StreamContext): void {
     this.stop();
+    // A client connecting before the first tick still gets every known price.
+    const initial = this.snapshot();
+    if (initial) void this.deps.hub.setSnapshot(dashboardTopic('prices'), [initial]);
     this.stopTimer = every(this.deps.intervalMs, ctx, () => this.tick());
   }
 
@@ -33,11 +37,16 @@ export class PriceStream implements Stream {
       const q = this.deps.source.quote(symbol);
       if (!q) continue;
       seen = true;
-      if (this.lastSent.get(symbol) === q.price) continue;
-      this.lastSent.set(symbol, q.price);
-      changed[symbol] = { price: q.price, change: q.change, change_pct: q.change_pct };
+      if (this.lastSent.get(symbol)?.price === q.price) continue;
+      const data = { price: q.price, change: q.change, change_pct: q.change_pct };
+      this.lastSent.set(symbol, data);
+      changed[symbol] = data;
     }
-    if (Object.keys(changed).length) this.deps.hub.publish(dashboardTopic('prices'), this.message(changed));
+    if (Object.keys(changed).length) {
+      // The topic's snapshot: every price as of this update.
+      const all = this.message(Object.fromEntries(this.lastSent));
+      this.deps.hub.publish(dashboardTopic('prices'), this.message(changed), { snapshot: [all] });
+    }
     return seen;
   }
 

@@ -21,7 +21,7 @@ async function getRun(server: TestServer, id: string): Promise<{ status: number;
 
 /** The engine run the service should have made, recomputed here from the same bars. */
 async function expectedRun(server: TestServer, symbol: string, strategyId: string, from: number, to: number, progressInterval: number) {
-  const bars = await server.app.source.history(symbol, '1', from, to);
+  const bars = await server.app.source!.history(symbol, '1', from, to);
   const made = createStrategies([strategyId]);
   if (!made.ok) throw new Error(made.message);
   const result = await runBacktest(bars, { symbol, strategy: made.strategies[0]!, initialCapital: 100_000, progressInterval, barsPerYear: 1 });

@@ -35,7 +35,7 @@ describe('e2e: /ws dashboard (seed 000 formats)', function () {
     expect(Object.keys(seedView(m)).sort()).to.deep.equal(['symbols', 'timestamp', 'type']);
     expect(m.timestamp).to.match(ISO);
     const [symbol, data] = Object.entries<any>(m.symbols)[0]!;
-    expect(server.app.source.hasSymbol(symbol)).to.equal(true);
+    expect(server.app.source!.hasSymbol(symbol)).to.equal(true);
     expect(Object.keys(data).sort()).to.deep.equal(['change', 'change_pct', 'price']);
     expect(data.price).to.be.a('number').greaterThan(0);
   });

@@ -89,7 +89,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
         onContractViolation: (endpoint, message, problem) => violations.push(`${endpoint}: ${problem} in ${message.slice(0, 300)}`),
       },
     );
-    app.source.onHealth((e) => health.push(e));
+    app.source!.onHealth((e) => health.push(e));
     ({ port } = await app.start());
     d = await TestClient.open(`ws://127.0.0.1:${port}/ws`);
     b = await TestClient.open(`ws://127.0.0.1:${port}/api/v1/ws`);
@@ -108,8 +108,8 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
   });
 
   it('the gateway runs on the IBKR source and venue built from config, over one connection to the fake TWS', async () => {
-    expect(app.source.name).to.equal('ibkr');
-    expect(app.venue.name).to.equal('ibkr');
+    expect(app.source!.name).to.equal('ibkr');
+    expect(app.venue!.name).to.equal('ibkr');
     expect(fake.connectionCount).to.equal(1);
     expect(fake.liveConnections).to.equal(1);
     expect(fake.requestsOf('reqMktData').map((q) => q.f.symbol).sort()).to.deep.equal(['AAPL', 'MSFT']);
@@ -195,7 +195,7 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
       commission: 1,
     });
     expect(fence).to.deep.include({ symbol: 'MSFT', side: 'BUY', quantity: 5, price: 409.5, commission: 0.5 });
-    expect(app.venue.positions()).to.deep.equal([
+    expect(app.venue!.positions()).to.deep.equal([
       { symbol: 'AAPL', quantity: 10, avg_price: 190 },
       { symbol: 'MSFT', quantity: 5, avg_price: 409.5 },
     ]);
@@ -258,12 +258,12 @@ describe('e2e: MARKET_SOURCE=ibkr over the fake TWS (issue 4)', function () {
     fake.tickPrice(aaplMkt, 68, 192.5);
     const price = await d.next((x) => x.type === 'price_update' && x.symbols.AAPL, { from: fromD, what: 'a delayed price' });
     expect(price.symbols.AAPL).to.deep.equal({ price: 192.5, change: 4.5, change_pct: 2.39 });
-    expect(app.source.quote('AAPL')).to.deep.include({ delayed: true });
+    expect(app.source!.quote('AAPL')).to.deep.include({ delayed: true });
     expect(health.some((h) => h.code === 10167 && h.ok)).to.equal(true);
     // 200 on MSFT's quote line: MSFT is no longer served; the rest carries on
     const errorsBefore = (await status()).stream_health.market_data.error_count;
     fake.error(lastReq('reqMktData', 'MSFT'), 200, 'No security definition has been found for the request');
-    await waitUntil(() => !app.source.hasSymbol('MSFT'), 'MSFT to be dropped', 5000);
+    await waitUntil(() => !app.source!.hasSymbol('MSFT'), 'MSFT to be dropped', 5000);
     const st = await status();
     expect(st.stream_health.market_data.error_count).to.be.above(errorsBefore);
     expect(st.stream_health.market_data.last_error).to.match(/^200 /);

@@ -61,6 +61,7 @@ describe('handlers/live-trading: one mark-to-market', () => {
         published.push({ topic, message });
         return Promise.resolve(undefined);
       },
+      setSnapshot: () => Promise.resolve(undefined),
       watch: () => () => undefined,
       activeTopics: () => [positionsTopic(undefined), ACCOUNT_TOPIC],
     } as unknown as Hub;
@@ -131,7 +132,7 @@ describe('e2e: /api/ws/stream/live-trading', function () {
     await Promise.all([aapl, msft, everyone].map((c) => c.next((m) => m.type === 'pnl_update')));
     const from = { aapl: aapl.messages.length, msft: msft.messages.length };
 
-    const order = await server.app.venue.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 3, type: 'MKT' });
+    const order = await server.app.venue!.placeOrder({ symbol: 'AAPL', side: 'BUY', quantity: 3, type: 'MKT' });
     const isOrder = (status: string) => (m: Msg) => m.type === 'order_update' && m.data.order_id === order.order_id && m.data.status === status;
     await aapl.next(isOrder('filled'), { what: 'filled order_update' });
     const exec = await aapl.next((m) => m.type === 'order_execution' && m.data.order_id === order.order_id);
@@ -151,7 +152,7 @@ describe('e2e: /api/ws/stream/live-trading', function () {
 
     // An MSFT order now reaches the MSFT client and not the AAPL one.
     const mark = aapl.messages.length;
-    const o2 = await server.app.venue.placeOrder({ symbol: 'MSFT', side: 'BUY', quantity: 1, type: 'MKT' });
+    const o2 = await server.app.venue!.placeOrder({ symbol: 'MSFT', side: 'BUY', quantity: 1, type: 'MKT' });
     await msft.next((m) => m.type === 'order_execution' && m.data.order_id === o2.order_id);
     aapl.send({ type: 'ping' });
     await aapl.next((m) => m.type === 'pong', { from: mark });

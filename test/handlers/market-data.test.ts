@@ -24,6 +24,9 @@ class FakeSource {
   listeners: BarListener[] = [];
   offs = 0;
   history: (symbol: string, res: string, from: number, to: number) => Promise<Bar[]> = async () => [];
+  currentBar(): Bar | undefined {
+    return undefined;
+  }
   subscribeBars(_symbol: string, _res: string, listener: BarListener): () => void {
     this.listeners.push(listener);
     return () => {
@@ -78,7 +81,7 @@ describe('handlers/market-data: MarketDataFeed', () => {
     expect(last).to.deep.equal(['candle', 'pattern', 'market_structure', 'confluence']);
     expect(r.got.at(-1).data.components.pattern).to.equal(0.3333);
 
-    expect(feed.snapshot('AAPL', '1').map((m) => m.type)).to.deep.equal(['market_structure', 'confluence']);
+    expect(feed.snapshot('AAPL', '1').map((m) => m.type)).to.deep.equal(['candle', 'market_structure', 'confluence']);
     hub.unsubscribe(r, marketDataTopic('AAPL', '1'));
     expect(source.offs).to.equal(1);
     feed.stop();
@@ -127,6 +130,7 @@ describe('handlers/market-data: MarketDataFeed', () => {
       const hub = {
         activeTopics: () => [topic],
         watch: () => () => undefined,
+        setSnapshot: async () => undefined,
         publish: (_topic: string, message: { type: string }) => {
           if (message.type !== 'candle') throw new Error('publish broke');
           candles.push(message);

@@ -185,7 +185,49 @@ export function describeBrokerConformance(name: string, fx: BrokerFixture): void
       expect(liveOffsets[0]).to.be.at.most(h.position.offset + 1);
     });
 
+    it('a snapshot is stored with its publication and returned, current to the position, when nothing is replayed', async () => {
+      const b = await make();
+      const t = topic('snap');
+      await b.publish(t, '"m1"', { snapshot: ['{"s":1}'] });
+      const p2 = await b.publish(t, '"m2"', { snapshot: ['{"s":2}', '{"x":true}'] });
+      expect(await b.history(t, { limit: 10, snapshot: true })).to.deep.equal({ recoverable: true, position: p2, publications: [], snapshot: ['{"s":2}', '{"x":true}'] });
+      // Without asking, or when publications are replayed, no snapshot.
+      expect(await b.history(t, { limit: 10 })).to.deep.equal({ recoverable: true, position: p2, publications: [] });
+      const replay = await b.history(t, { since: { epoch: p2.epoch, offset: 1 }, limit: 10, snapshot: true });
+      expect(replay).to.deep.equal({ recoverable: true, position: p2, publications: [{ offset: 2, data: '"m2"' }] });
+      // Unrecoverable: the snapshot comes with the refusal.
+      const refused = await b.history(t, { since: { epoch: 'other', offset: 1 }, limit: 10, snapshot: true });
+      expect(refused).to.deep.equal({ recoverable: false, position: p2, reason: 'epoch', snapshot: ['{"s":2}', '{"x":true}'] });
+      // A publication without a snapshot leaves the old one behind: it is no longer current, so none is returned.
+      const p3 = await b.publish(t, '"m3"');
+      expect(await b.history(t, { limit: 10, snapshot: true })).to.deep.equal({ recoverable: true, position: p3, publications: [] });
+      // setSnapshot makes one current to the top without publishing.
+      expect(await b.setSnapshot(t, ['{"s":3}'])).to.deep.equal(p3);
+      expect(await b.history(t, { limit: 10, snapshot: true })).to.deep.equal({ recoverable: true, position: p3, publications: [], snapshot: ['{"s":3}'] });
+      // Before any publication: a snapshot current to offset 0.
+      const fresh = topic('snap-fresh');
+      const p0 = await b.setSnapshot(fresh, ['{"initial":true}']);
+      expect(p0.offset).to.equal(0);
+      expect(await b.history(fresh, { limit: 10, snapshot: true })).to.deep.equal({ recoverable: true, position: p0, publications: [], snapshot: ['{"initial":true}'] });
+    });
+
     if (fx.shared) {
+      it('interest: a node watching hears which topics any node subscribes, and when the last one leaves', async () => {
+        const producer = await make();
+        const edge = await make();
+        const heard: string[] = [];
+        producer.setHandler({ onPublication: () => undefined, onInterest: (t, on) => heard.push(`${on ? '+' : '-'}${t}`) });
+        const before = topic('interest-before');
+        await edge.subscribe(before);
+        await producer.watchInterest!();
+        await waitUntil(() => heard.includes(`+${before}`), 'interest in a topic subscribed before watching');
+        const t = topic('interest');
+        await edge.subscribe(t);
+        await waitUntil(() => heard.includes(`+${t}`), 'interest in a new topic');
+        await edge.unsubscribe(t);
+        await waitUntil(() => heard.includes(`-${t}`), 'the interest lapsing');
+      });
+
       it('two nodes: a publication from one reaches the other with the same position and bytes', async () => {
         const a = await make();
         const b = await make();

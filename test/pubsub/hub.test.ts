@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MemoryBroker } from '../../src/pubsub/broker-memory.ts';
-import type { Broker, BrokerEventHandler, HistoryOptions, HistoryResult, StreamPosition } from '../../src/pubsub/broker.ts';
+import type { Broker, BrokerEventHandler, HistoryOptions, HistoryResult, PublishOptions, StreamPosition } from '../../src/pubsub/broker.ts';
 import { Hub, type Subscriber } from '../../src/pubsub/hub.ts';
 import { RecordingSubscriber } from '../support/subscriber.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -16,7 +16,8 @@ class SpyBroker implements Broker {
   setHandler(h: BrokerEventHandler): void { this.handler = h; this.inner.setHandler(h); }
   async subscribe(t: string): Promise<void> { this.calls.push(`sub ${t}`); await this.inner.subscribe(t); }
   async unsubscribe(t: string): Promise<void> { this.calls.push(`unsub ${t}`); await this.inner.unsubscribe(t); }
-  publish(t: string, d: string): Promise<StreamPosition> { this.calls.push(`pub ${t}`); return this.inner.publish(t, d); }
+  publish(t: string, d: string, o?: PublishOptions): Promise<StreamPosition> { this.calls.push(`pub ${t}`); return this.inner.publish(t, d, o); }
+  setSnapshot(t: string, s: readonly string[]): Promise<StreamPosition> { return this.inner.setSnapshot(t, s); }
   async history(t: string, o: HistoryOptions): Promise<HistoryResult> {
     const result = await this.inner.history(t, o);
     if (this.hold) await this.hold;
@@ -217,4 +218,49 @@ describe('Hub', () => {
     expect(await hub.publish('t', { a: 1 })).to.equal(undefined);
     expect(errors).to.deep.equal(['t down']);
   });
+
+  it('fromStart: a fresh subscriber gets the topic from its first publication (no snapshot), then live, when history holds it', async () => {
+    const hub = new Hub(new MemoryBroker());
+    for (let i = 1; i <= 3; i++) await hub.publish('run', { i }, { snapshot: [{ latest: i }] });
+    const a = new Recorder('a');
+    const out = await hub.subscribe(a, 'run', { fromStart: true });
+    expect(out).to.deep.include({ status: 'added', recovered: false });
+    expect(out.status === 'added' && out.position.offset).to.equal(0);
+    expect(out.status === 'added' && out.snapshot).to.equal(undefined);
+    await hub.publish('run', { i: 4 });
+    hub.activate(a, 'run');
+    await hub.publish('run', { i: 5 });
+    expect(a.seqs).to.deep.equal([1, 2, 3, 4, 5]);
+    // Without fromStart the same subscriber would get the snapshot, current to offset 5.
+    const b = new Recorder('b');
+    const plain = await hub.subscribe(b, 'run');
+    expect(plain.status === 'added' && plain.position.offset).to.equal(5);
+  });
+
+  it('a producer follows the cluster: remote interest makes a topic active for the watchers until local and remote interest are both gone', async () => {
+    const hub = new Hub(new MemoryBroker());
+    const events: string[] = [];
+    hub.watch({ active: (t) => events.push(`+${t}`), idle: (t) => events.push(`-${t}`) });
+    hub.onInterest('t', true);
+    hub.onInterest('t', true);
+    expect(events).to.deep.equal(['+t']);
+    expect(hub.activeTopics()).to.deep.equal(['t']);
+    const a = new Recorder('a');
+    await subscribeLive(hub, a, 't'); // already active: no second event
+    hub.onInterest('t', false); // a local subscriber remains
+    expect(events).to.deep.equal(['+t']);
+    hub.unsubscribe(a, 't');
+    expect(events).to.deep.equal(['+t', '-t']);
+    await expectReject(hub.followClusterInterest(), /networked broker/);
+  });
 });
+
+async function expectReject(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    expect(String(err)).to.match(pattern);
+    return;
+  }
+  throw new Error('expected a rejection');
+}
