@@ -99,13 +99,33 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       })
     : undefined;
   const broker = options.broker ?? connecting ?? new MemoryBroker({ historyPolicy: policy });
+  const health = new HealthMonitor();
+  // The broker is a health entry: every publish it refuses counts as an error (never silent), and the log says so
+  // once per outage with the count when it ends, instead of one line per refused publish.
+  health.register('broker');
+  let refused = 0;
+  let brokerUp = true;
   const hub = new Hub(broker, {
     recoveryLimit: config.history.recoveryLimit,
-    // A publish the broker refused is never silent: logged here (once per topic per outage would be kinder; see README).
-    onPublishError: (topic, err) => log(`publish on ${topic} refused by the broker: ${(err as Error)?.message ?? String(err)}`),
+    onPublishError: (topic, err) => {
+      health.recordError('broker', err instanceof Error ? err : new Error(String(err)));
+      if (refused++ === 0) log(`broker: publish on ${topic} refused (${(err as Error)?.message ?? String(err)}); counting refused publishes until it recovers`);
+    },
     onError: (err, where) => log(`hub: ${where}: ${(err as Error)?.message ?? String(err)}`),
+    onBrokerActivity: () => health.recordUpdate('broker'),
+    onConnectionChange: (state) => {
+      brokerUp = state === 'up';
+      if (state === 'down') {
+        log('broker: connection lost; publishes are refused and counted, clients resync when it is back');
+        return;
+      }
+      health.recordRecovery('broker');
+      health.recordUpdate('broker');
+      log(`broker: connected${refused ? `; ${refused} publish(es) were refused meanwhile (clients recover from history or are told recovered: false)` : ''}`);
+      refused = 0;
+    },
   });
-  const health = new HealthMonitor();
+  health.recordUpdate('broker');
   const producer: Producer | undefined = role === 'edge' ? undefined : buildProducer(config, hub, health, options, log);
   const ws = config.websocket;
 
@@ -192,6 +212,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   if (ws.enabled && role !== 'producer') gateway.attach(server, { ready });
 
   let stopping: Promise<void> | undefined;
+  let positionCheck: NodeJS.Timeout | undefined;
   return {
     role,
     id,
@@ -218,10 +239,21 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       if (connecting && role === 'producer') void connecting.whenReady().then(() => hub.followClusterInterest()).catch((err) => log(`cluster interest: ${(err as Error).message}`));
       await producer?.start();
       cluster.start();
+      // A networked broker's pub/sub can drop a message silently: compare positions with the broker every few
+      // seconds and fill (or resync) what the live path missed (Centrifugo's periodic position check).
+      if (redisUrl || options.broker) {
+        positionCheck = setInterval(() => {
+          if (!ready() || !brokerUp) return;
+          health.recordUpdate('broker'); // connected: an idle node's broker is not stale
+          hub.checkPositions();
+        }, 5000);
+      }
+      positionCheck?.unref();
       return { port: address.port, host: address.address };
     },
     stop() {
       stopping ??= (async () => {
+        clearInterval(positionCheck);
         await producer?.stopStreams();
         await gateway.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -52,6 +52,10 @@ export interface HubOptions {
   onPublishError?: (topic: string, err: unknown) => void;
   /** A broker call made by the hub itself failed (unsubscribe, a position check). */
   onError?: (err: unknown, where: string) => void;
+  /** The broker stored a publication of this node or delivered one to it (health: the broker is alive). */
+  onBrokerActivity?: () => void;
+  /** The broker lost or regained its connection (health, logs). */
+  onConnectionChange?: (state: 'down' | 'up') => void;
 }
 
 /** A subscriber between subscribe and activate: live publications are held so the replay or snapshot goes first. */
@@ -243,7 +247,10 @@ export class Hub implements BrokerEventHandler {
     if (!('topic' in message)) data = `${data.slice(0, -1)},"topic":${JSON.stringify(topic)}}`;
     const snapshot = options.snapshot ? { snapshot: options.snapshot.map((m) => JSON.stringify(m)) } : {};
     return this.broker.publish(topic, data, snapshot).then(
-      (p) => p,
+      (p) => {
+        this.options.onBrokerActivity?.();
+        return p;
+      },
       (err) => {
         this.options.onPublishError?.(topic, err);
         return undefined;
@@ -267,6 +274,7 @@ export class Hub implements BrokerEventHandler {
 
   /** Broker callback: check continuity, frame once, deliver the same bytes to every local subscriber. */
   onPublication(topic: string, data: string, position: StreamPosition): void {
+    this.options.onBrokerActivity?.();
     const s = this.topics.get(topic);
     if (!s) return;
     if (s.repairing) {
@@ -290,6 +298,7 @@ export class Hub implements BrokerEventHandler {
 
   /** Broker callback: after a reconnect, fill what each active topic missed from history (or resync its subscribers). */
   onConnectionChange(state: 'down' | 'up'): void {
+    this.options.onConnectionChange?.(state);
     if (state === 'up') this.checkPositions();
   }
 
