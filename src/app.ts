@@ -236,8 +236,17 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       httpBase = config.cluster.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
       connecting?.start();
-      if (connecting && role === 'producer') void connecting.whenReady().then(() => hub.followClusterInterest()).catch((err) => log(`cluster interest: ${(err as Error).message}`));
-      await producer?.start();
+      if (connecting && producer) {
+        // The producer's streams start once the broker is connected: their first snapshots and updates must land.
+        void connecting.whenReady()
+          .then(async () => {
+            if (role === 'producer') await hub.followClusterInterest();
+            await producer.start();
+          })
+          .catch((err) => log(`producer start failed: ${(err as Error)?.stack ?? String(err)}`));
+      } else {
+        await producer?.start();
+      }
       cluster.start();
       // A networked broker's pub/sub can drop a message silently: compare positions with the broker every few
       // seconds and fill (or resync) what the live path missed (Centrifugo's periodic position check).

@@ -23,9 +23,9 @@ try {
   console.log(`tickwire ${app.role} ${app.id}: listening on http://${base} (${market}${config.cluster.redisUrl ? ', broker: redis' : ''})`);
   console.log(`  docs        http://${base}/api/v1/ws/asyncapi   (spec: /api/v1/ws/asyncapi.json)`);
   console.log(`  status      http://${base}/websocket/status     health: /health`);
-  console.log(`  dashboard   http://${base}/`);
-  console.log(`  websockets  ws://${base}/api/v1/ws  ws://${base}/ws  ws://${base}/api/ws/stream/backtest/{id}`);
-  console.log(`              ws://${base}/api/ws/stream/live-trading?symbols=AAPL  ws://${base}/api/ws/stream/market-data/{symbol}`);
+  if (app.role !== 'producer') console.log(`  dashboard   http://${base}/`);
+  if (app.role !== 'producer') console.log(`  websockets  ws://${base}/api/v1/ws  ws://${base}/ws  ws://${base}/api/ws/stream/backtest/{id}`);
+  if (app.role !== 'producer') console.log(`              ws://${base}/api/ws/stream/live-trading?symbols=AAPL  ws://${base}/api/ws/stream/market-data/{symbol}`);
 } catch (err) {
   console.error(`tickwire: failed to start: ${(err as Error).message}`);
   await app.stop().catch(() => undefined);

@@ -46,7 +46,9 @@ export function createBacktestRouter(service: BacktestRuns): Router {
       return;
     }
     const id = outcome.run.id;
-    const host = req.headers.host ?? 'localhost';
+    // Forwarded by an edge (the producer serves no WebSocket clients): the stream is followed on the edge's host.
+    const forwarded = req.headers['x-forwarded-host'];
+    const host = (typeof forwarded === 'string' && forwarded) || req.headers.host || 'localhost';
     res.status(202).json({ backtest_id: id, streaming, stream_url: `ws://${host}/api/ws/stream/backtest/${id}` });
   });
 
