@@ -1,27 +1,39 @@
 /**
- * One fan-out server setup in its own process (forked by bench/run.ts; argv[2] = setup), listening on 127.0.0.1:0,
- * with a publish driver in the same process. Driven over IPC:
- *   count → subscribers of the topic; flood → publish 16 messages per event-loop turn (pausing while any socket has
- *   more than BACKLOG_LIMIT bytes unsent, so no setup overruns its clients); rate → publish `rate` msg/s;
- *   mark → CPU usage, messages published, RSS/heap; halt → stop publishing; gc → full GC.
+ * One fan-out server setup in its own process (forked by bench/run.ts; argv[2] = setup; then optionally a flush
+ * variant, or `--symbols=N` to serve the many-topic run's symbols), listening on 127.0.0.1:0, with a publish driver
+ * in the same process. Driven over IPC:
+ *   count → subscribers of the topic, connections, and subscriptions over the many-topic run's topics (set-topics);
+ *   flood → publish 16 messages per event-loop turn on the topic (pausing while any socket has more than
+ *   BACKLOG_LIMIT bytes unsent, so no setup overruns its clients); flood-topics → the same over the many-topic run's
+ *   topics, round-robin, `perTurn` per turn, counting the deliveries owed; rate → publish `rate` msg/s on the topic;
+ *   fill → publish `count` messages on a topic at once (history); position → a topic's {epoch, offset} (Tickwire);
+ *   history-probe → heap and MemoryBroker.stats() of a fresh broker filled with `perTopic` publications on each of
+ *   `topics` topics; mark → CPU usage, messages published, deliveries owed, RSS/heap, the broker's stats(), the
+ *   load average, the longest event-loop delay since the previous mark; halt → stop publishing; gc → full GC.
  * Every publish run also stops by itself after MAX_PUBLISH_MS, and the process exits when run.ts goes away.
  *
  * Setups (all send the same ~200-byte JSON bar to every subscriber of one topic):
- *   tickwire    the real app (buildApp): clients send bars.subscribe over /api/v1/ws; the driver calls hub.publish.
+ *   tickwire    the real app (buildApp, in-memory broker with the default history: 1000 publications / 5 min per
+ *               topic): clients send bars.subscribe over /api/v1/ws; the driver calls hub.publish.
  *   naive-ws    ws server, JSON.stringify once per publish, ws.send per client (ws's README broadcast).
  *   batched-ws  frame once; up to 16 frames published in one turn are concatenated once and the same buffer is
  *               written to every client: one socket write per client per batch (the practical limit).
- *   socket.io   socket.io 4 server, websocket transport only, clients in one room, io.to(room).emit.
+ *   socket.io   socket.io 4 server, websocket transport only, clients in one room, io.to(room).emit; in the many-topic
+ *               run each client emits "subscribe" with its topics and joins one room per topic.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { buildApp } from '../src/app.ts';
 import { defaultConfig, type Config } from '../src/config.ts';
 import { SimulatedSource } from '../src/market/source-simulated.ts';
-import { textFrame } from '../src/pubsub/frame.ts';
+import { MemoryBroker } from '../src/pubsub/broker-memory.ts';
+import { textFrame, type TopicBatch } from '../src/pubsub/frame.ts';
+import { historyPolicy } from '../src/pubsub/history-policy.ts';
 import { FlushScheduler, OutboundQueue } from '../src/server/outbound.ts';
-import { barMessage, nowMs, ROOM, serve, TOPIC, type Setup } from './common.ts';
+import { barMessage, manyTopics, nowMs, ROOM, serve, TOPIC, type Setup } from './common.ts';
 
 const BATCH = 16;
 const BACKLOG_LIMIT = 256 * 1024;
@@ -33,8 +45,14 @@ interface Impl {
   /** Open WebSocket connections (subscribed or not). */
   connections(): number;
   publish(message: object): void;
+  /** Publishes on any topic (the many-topic run). */
+  publishTo(topic: string, message: object): void;
+  /** Subscribers of `topic` (room members for Socket.IO). */
+  subscribersOf(topic: string): number;
   /** Largest number of bytes not yet accepted by the kernel on any one subscriber socket. */
   backlog(): number;
+  /** Tickwire: the in-memory broker (history stats, positions). */
+  broker?: MemoryBroker;
 }
 
 async function listen(server: HttpServer): Promise<number> {
@@ -42,7 +60,7 @@ async function listen(server: HttpServer): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function tickwire(): Promise<Impl> {
+async function tickwire(symbols: number): Promise<Impl> {
   const base = defaultConfig();
   const config: Config = {
     ...base,
@@ -51,8 +69,10 @@ async function tickwire(): Promise<Impl> {
     websocket: { ...base.websocket, maxConnections: 20_000 },
   };
   // A source that never ticks during the bench: only the driver publishes on the topic.
-  const source = new SimulatedSource({ tickIntervalMs: 3_600_000 });
-  const app = buildApp(config, { source, log: () => undefined });
+  const source = new SimulatedSource({ tickIntervalMs: 3_600_000, ...(symbols ? { symbols: ['AAPL', ...manyTopics(symbols).symbols] } : {}) });
+  // The app's own broker, as buildApp would make it (history on, default bounds), kept here for stats() and positions.
+  const broker = new MemoryBroker({ historyPolicy: historyPolicy(config.history) });
+  const app = buildApp(config, { source, broker, log: () => undefined });
   // The listen backlog is the app's (node's default 511): the bench measures the real server.
   const { port } = await app.start();
   const connections = (app.gateway as unknown as { connections: Set<{ pendingBytes: number }> }).connections;
@@ -60,12 +80,15 @@ async function tickwire(): Promise<Impl> {
     port,
     subscribers: () => app.hub.subscriberCount(TOPIC),
     connections: () => app.gateway.connectionCount,
-    publish: (m) => app.hub.publish(TOPIC, m),
+    publish: (m) => void app.hub.publish(TOPIC, m),
+    publishTo: (t, m) => void app.hub.publish(t, m),
+    subscribersOf: (t) => app.hub.subscriberCount(t),
     backlog() {
       let max = 0;
       for (const c of connections) if (c.pendingBytes > max) max = c.pendingBytes;
       return max;
     },
+    broker,
   };
 }
 
@@ -81,6 +104,10 @@ async function naiveWs(): Promise<Impl> {
       const data = JSON.stringify(m);
       for (const ws of wss.clients) ws.send(data);
     },
+    publishTo: () => {
+      throw new Error('naive-ws has one topic');
+    },
+    subscribersOf: (t) => (t === TOPIC ? wss.clients.size : 0),
     backlog() {
       let max = 0;
       for (const ws of wss.clients) if (ws.bufferedAmount > max) max = ws.bufferedAmount;
@@ -112,6 +139,10 @@ async function batchedWs(): Promise<Impl> {
     port,
     subscribers: () => sockets.size,
     connections: () => sockets.size,
+    publishTo: () => {
+      throw new Error('batched-ws has one topic');
+    },
+    subscribersOf: (t) => (t === TOPIC ? sockets.size : 0),
     publish(m) {
       batch.push(textFrame(JSON.stringify(m)).bytes);
       if (batch.length >= BATCH) flush();
@@ -135,6 +166,10 @@ async function socketIo(): Promise<Impl> {
   const io = new IoServer(http, { transports: ['websocket'], serveClient: false, pingInterval: 120_000, pingTimeout: 120_000, perMessageDeflate: false });
   io.on('connection', (socket) => {
     socket.join(ROOM);
+    // The many-topic run: one room per topic.
+    socket.on('subscribe', (topics: unknown) => {
+      if (Array.isArray(topics)) socket.join(topics.filter((t): t is string => typeof t === 'string'));
+    });
   });
   const port = await listen(http);
   return {
@@ -144,6 +179,10 @@ async function socketIo(): Promise<Impl> {
     publish: (m) => {
       io.to(ROOM).emit('bars.update', m);
     },
+    publishTo: (t, m) => {
+      io.to(t).emit('bars.update', m);
+    },
+    subscribersOf: (t) => io.sockets.adapter.rooms.get(t === TOPIC ? ROOM : t)?.size ?? 0,
     backlog() {
       let max = 0;
       for (const s of io.sockets.sockets.values()) {
@@ -158,20 +197,31 @@ async function socketIo(): Promise<Impl> {
 
 /**
  * Flush alternatives measured against each other (`npm run bench -- --flush`), patched over the real classes in
- * this bench process only (argv[3]); 'as-is' runs src/server/outbound.ts unchanged.
+ * this bench process only (argv[3]); 'as-is' runs src/server/outbound.ts unchanged (per-topic batches, one shared
+ * concatenation per topic batch). The others take the queued frames one by one, as the outbound path did before
+ * per-topic batching, and write them:
  *   cork            cork, one write per queued frame, uncork (one writev)
  *   concat          Buffer.concat of the queued frames, one write
  *   shared-concat   as concat, but queues holding the very same frames in one flush pass share one concatenation
  *   microtask       as-is, but the scheduler flushes on queueMicrotask instead of setImmediate
  */
 function patchFlush(variant: string): void {
-  type Q = { closed: boolean; frames: Buffer[]; queuedBytes: number; canWrite(): boolean; socket: { write(b: Buffer): boolean; cork(): void; uncork(): void } };
+  type Entry = Buffer | { batch: TopicBatch; start: number };
+  type Q = { closed: boolean; entries: Entry[]; queuedBytes: number; canWrite(): boolean; socket: { write(b: Buffer): boolean; cork(): void; uncork(): void } };
+  /** The queued frames, one Buffer per frame (a topic batch contributes its frames from `start` on). */
   const take = (q: Q): Buffer[] | undefined => {
-    if (q.closed || q.frames.length === 0) return undefined;
-    const frames = q.frames;
-    q.frames = [];
+    if (q.closed || q.entries.length === 0) return undefined;
+    const entries = q.entries;
+    q.entries = [];
     q.queuedBytes = 0;
-    return q.canWrite() ? frames : undefined;
+    if (!q.canWrite()) return undefined;
+    const frames: Buffer[] = [];
+    for (const e of entries) {
+      if (Buffer.isBuffer(e)) frames.push(e);
+      else for (let i = e.start; i < e.batch.frames.length; i++) frames.push(e.batch.frames[i]!.bytes);
+      if (!Buffer.isBuffer(e)) e.batch.sealed = true;
+    }
+    return frames.length ? frames : undefined;
   };
   const proto = OutboundQueue.prototype as unknown as { flush(this: Q): void };
   if (variant === 'cork') {
@@ -224,13 +274,63 @@ function patchFlush(variant: string): void {
 }
 
 const setup = process.argv[2] as Setup;
-if (process.argv[3]) patchFlush(process.argv[3]);
-const make: Record<Setup, () => Promise<Impl>> = { tickwire, 'naive-ws': naiveWs, 'batched-ws': batchedWs, 'socket.io': socketIo };
+const variant = process.argv.slice(3).find((a) => !a.startsWith('--'));
+if (variant) patchFlush(variant);
+const symbols = Number(process.argv.find((a) => a.startsWith('--symbols='))?.slice(10) ?? 0);
+const make: Record<Setup, () => Promise<Impl>> = { tickwire: () => tickwire(symbols), 'naive-ws': naiveWs, 'batched-ws': batchedWs, 'socket.io': socketIo };
 const impl = await make[setup]();
+
+/** Event-loop delay since the last mark: a stall (GC, a long task) shows here as well as in client latency. */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 
 let generation = 0;
 let published = 0;
 let stalls = 0;
+/** Deliveries owed by the many-topic flood: Σ over its publications of the topic's subscribers at the flood's start. */
+let owed = 0;
+/** The many-topic run's topics (set-topics). */
+let benchTopics: string[] = [];
+
+function floodTopics(gen: number, perTurn: number, until: number): void {
+  const subs = benchTopics.map((t) => impl.subscribersOf(t));
+  let next = 0;
+  const step = () => {
+    if (gen !== generation) return;
+    if (nowMs() > until) return;
+    if (impl.backlog() > BACKLOG_LIMIT) {
+      stalls++;
+      setTimeout(step, 1);
+      return;
+    }
+    const ts = nowMs();
+    for (let i = 0; i < perTurn; i++) {
+      const k = next;
+      next = (next + 1) % benchTopics.length;
+      impl.publishTo(benchTopics[k]!, barMessage(published++, ts, benchTopics[k]!));
+      owed += subs[k]!;
+    }
+    setImmediate(step);
+  };
+  step();
+}
+
+/** A fresh MemoryBroker (default policy) filled with `perTopic` publications of the bench message on each topic. */
+function historyProbe(topics: number, perTopic: number) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m0 = process.memoryUsage();
+  const broker = new MemoryBroker({ historyPolicy: historyPolicy() });
+  for (let t = 0; t < topics; t++) {
+    const topic = `bars:P${t}:1`;
+    for (let i = 0; i < perTopic; i++) void broker.publish(topic, JSON.stringify(barMessage(i, nowMs(), topic)));
+  }
+  gc?.();
+  const m1 = process.memoryUsage();
+  const stats = broker.stats();
+  void broker.close();
+  return { topics, perTopic, stats, heapBytes: m1.heapUsed - m0.heapUsed, rssBytes: m1.rss - m0.rss };
+}
 
 function flood(gen: number, until: number): void {
   const step = () => {
@@ -268,10 +368,33 @@ function paced(gen: number, rate: number, until: number): void {
   step();
 }
 
-serve((msg) => {
+serve(async (msg) => {
   switch (msg.cmd) {
     case 'count':
-      return { subscribers: impl.subscribers(), connections: impl.connections() };
+      return {
+        subscribers: impl.subscribers(),
+        connections: impl.connections(),
+        subscriptions: benchTopics.reduce((a, t) => a + impl.subscribersOf(t), 0),
+      };
+    case 'set-topics':
+      benchTopics = msg.topics;
+      return {};
+    case 'subscribers-of':
+      return { counts: (msg.topics as string[]).map((t) => impl.subscribersOf(t)) };
+    case 'flood-topics':
+      generation++;
+      floodTopics(generation, msg.perTurn, nowMs() + MAX_PUBLISH_MS);
+      return {};
+    case 'fill': {
+      for (let i = 0; i < msg.count; i++) impl.publishTo(msg.topic, barMessage(published++, nowMs(), msg.topic));
+      return {};
+    }
+    case 'position': {
+      if (!impl.broker) throw new Error('position: Tickwire only');
+      return { position: (await impl.broker.history(msg.topic, { limit: 0 })).position };
+    }
+    case 'history-probe':
+      return historyProbe(msg.topics, msg.perTopic);
     case 'flood':
       generation++;
       flood(generation, nowMs() + MAX_PUBLISH_MS);
@@ -282,13 +405,21 @@ serve((msg) => {
       return {};
     case 'halt':
       generation++;
-      return {};
+      return { published, owed };
     case 'gc':
       (globalThis as { gc?: () => void }).gc?.();
       return {};
     case 'mark': {
       const mem = process.memoryUsage();
-      return { cpu: process.cpuUsage(), at: nowMs(), published, stalls, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external };
+      return {
+        cpu: process.cpuUsage(), at: nowMs(), published, stalls, owed, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external,
+        history: impl.broker?.stats(), loadavg: loadavg(),
+        loopDelayMaxMs: (() => {
+          const max = loopDelay.max / 1e6;
+          loopDelay.reset();
+          return max;
+        })(),
+      };
     }
     default:
       throw new Error(`unknown command ${msg.cmd}`);

@@ -2,48 +2,20 @@
  * The minimal frame-counting client (forked by bench/run.ts): many raw `net` sockets, each doing the WebSocket
  * handshake by hand and then only parsing frame headers — so the client costs as little CPU as possible and the
  * server is what saturates. It answers pings, speaks just enough Socket.IO (open "0…" → "40", ping "2" → "3") and
- * sends Tickwire's `bars.subscribe`. Probe connections (one in `probeEvery`) also read each message's publish
- * timestamp for latency. IPC: open / start / stop / close (see bench/run.ts).
+ * sends Tickwire's `bars.subscribe` (one per topic of the connection; `open` may give each connection its own topics,
+ * and then a Socket.IO connection emits one "subscribe" event with its topics as rooms). Probe connections (one in `probeEvery`) also read each message's publish
+ * timestamp for latency. IPC: open / subscribe-all / start / stop / total / close (see bench/run.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { nowMs, readTime, serve } from './common.ts';
+import { nowMs, readTime, serve, TOPIC } from './common.ts';
+import { barsSubscribe, frameLength, maskedControl, maskedText, upgradeRequest } from './wsraw.ts';
 
 type Proto = 'tickwire' | 'tickwire-idle' | 'ws' | 'socket.io';
 
-const SUBSCRIBE = JSON.stringify({ type: 'bars.subscribe', id: 's', payload: { symbol: 'AAPL' } });
-
 let measuring = false;
 let latencies: number[] = [];
-
-function maskedText(text: string): Buffer {
-  const payload = Buffer.from(text);
-  if (payload.length > 125) throw new Error('only short client frames');
-  const out = Buffer.allocUnsafe(6 + payload.length);
-  out[0] = 0x81;
-  out[1] = 0x80 | payload.length;
-  randomBytes(4).copy(out, 2);
-  for (let i = 0; i < payload.length; i++) out[6 + i] = payload[i]! ^ out[2 + (i & 3)]!;
-  return out;
-}
-
-function maskedControl(opcode: number, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(6 + payload.length);
-  out[0] = 0x80 | opcode;
-  out[1] = 0x80 | payload.length;
-  out.writeUInt32BE(0, 2); // an all-zero mask is a valid mask
-  payload.copy(out, 6);
-  return out;
-}
-
-/** Total frame length (header + payload) at buf[off], or -1 when the header is incomplete. */
-function frameLength(buf: Buffer, off: number): number {
-  if (off + 2 > buf.length) return -1;
-  const b1 = buf[off + 1]! & 0x7f;
-  if (b1 < 126) return 2 + b1;
-  if (b1 === 126) return off + 4 > buf.length ? -1 : 4 + buf.readUInt16BE(off + 2);
-  return off + 10 > buf.length ? -1 : 10 + buf.readUInt32BE(off + 6);
-}
+/** Data messages received by every connection since the process started, measuring or not (`total`). */
+let totalReceived = 0;
 
 class Conn {
   count = 0;
@@ -57,14 +29,19 @@ class Conn {
     private readonly proto: Proto,
     private readonly probe: boolean,
     private readonly onReady: () => void,
+    /** The upgrade was accepted (101): frees the connect slot (subscribing goes on without holding it). */
+    private readonly onHandshake: () => void,
+    /** Topics to subscribe (Tickwire: one bars.subscribe each; Socket.IO: one "subscribe" event joining the rooms). */
+    private readonly topics: readonly string[] = [TOPIC],
   ) {}
 
+  /** An idle Tickwire connection subscribes later (bench/run.ts idle: accept first, then subscribe). */
+  subscribe(topic: string): void {
+    if (this.ready && !this.closed) this.socket.write(maskedText(barsSubscribe(topic)));
+  }
+
   start(path: string, port: number): void {
-    const key = randomBytes(16).toString('base64');
-    this.socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-    );
+    this.socket.write(upgradeRequest(path, port));
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
 
@@ -90,8 +67,9 @@ class Conn {
         return;
       }
       this.handshaken = true;
+      this.onHandshake();
       off = end + 4;
-      if (this.proto === 'tickwire') this.socket.write(maskedText(SUBSCRIBE));
+      if (this.proto === 'tickwire') for (const t of this.topics) this.socket.write(maskedText(barsSubscribe(t)));
       if (this.proto === 'ws' || this.proto === 'tickwire-idle') this.becomeReady();
     } else if (this.pending) {
       // Complete the one pending frame with as few copied bytes as possible, then go on in `chunk`.
@@ -135,7 +113,11 @@ class Conn {
         // "42[...]": an event
       } else {
         if (a === 0x30) this.socket.write(maskedText('40')); // engine.io open → connect to the main namespace
-        else if (a === 0x34 && b === 0x30) this.becomeReady(); // "40{sid}": connected
+        else if (a === 0x34 && b === 0x30) {
+          // "40{sid}": connected. Join the rooms of the many-topic run (the server's "subscribe" event handler).
+          if (this.topics.length && this.topics[0] !== TOPIC) this.socket.write(maskedText(`42${JSON.stringify(['subscribe', this.topics])}`));
+          this.becomeReady();
+        }
         else if (a === 0x32) this.socket.write(maskedText('3')); // engine.io ping → pong
         return;
       }
@@ -144,6 +126,7 @@ class Conn {
       this.becomeReady();
       return;
     }
+    totalReceived++;
     if (!measuring) return;
     this.count++;
     if (receivedAt) {
@@ -157,12 +140,18 @@ let conns: Conn[] = [];
 let cpuAtStart = process.cpuUsage();
 let startedAt = 0;
 
-async function open(msg: { port: number; path: string; count: number; proto: Proto; probeEvery: number; concurrency: number; timeoutMs: number }) {
+async function open(msg: {
+  port: number; path: string; count: number; proto: Proto; probeEvery: number; concurrency: number; timeoutMs: number;
+  /** Per connection (by index in this open): its topics. Default: every connection subscribes bench/common.ts TOPIC. */
+  topics?: string[][];
+}) {
   const t0 = nowMs();
   let readyCount = 0;
   let failed = 0;
   let next = 0;
   let inFlight = 0;
+  let handshakes = 0;
+  let lastHandshakeAt = t0;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, msg.timeoutMs);
     const done = () => {
@@ -177,16 +166,27 @@ async function open(msg: { port: number; path: string; count: number; proto: Pro
         inFlight++;
         const socket = connect({ port: msg.port, host: '127.0.0.1', noDelay: true });
         let settled = false;
+        let slot = true;
+        const release = () => {
+          if (!slot) return;
+          slot = false;
+          inFlight--;
+          launch();
+        };
         const settle = (ok: boolean) => {
           if (settled) return;
           settled = true;
-          inFlight--;
           if (ok) readyCount++;
           else failed++;
-          launch();
+          release();
           done();
         };
-        const conn = new Conn(socket, msg.proto, msg.probeEvery > 0 && i % msg.probeEvery === 0, () => settle(true));
+        const handshake = () => {
+          handshakes++;
+          lastHandshakeAt = nowMs();
+          release();
+        };
+        const conn = new Conn(socket, msg.proto, msg.probeEvery > 0 && i % msg.probeEvery === 0, () => settle(true), handshake, msg.topics?.[i]);
         conns.push(conn);
         socket.on('error', () => undefined);
         socket.on('close', () => {
@@ -199,13 +199,19 @@ async function open(msg: { port: number; path: string; count: number; proto: Pro
     launch();
     done();
   });
-  return { ready: readyCount, failed, ms: nowMs() - t0 };
+  // ms: until every connection was ready (subscribed, for Tickwire); handshakeMs: until the last upgrade was accepted.
+  return { ready: readyCount, failed, ms: nowMs() - t0, handshakes, handshakeMs: lastHandshakeAt - t0 };
 }
 
 serve(async (msg) => {
   switch (msg.cmd) {
     case 'open':
       return open(msg);
+    case 'total':
+      return { total: totalReceived };
+    case 'subscribe-all':
+      for (const c of conns) c.subscribe(msg.topic);
+      return { sent: conns.length };
     case 'start':
       for (const c of conns) c.count = 0;
       latencies = [];
