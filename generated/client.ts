@@ -10,7 +10,7 @@ import type { ValidatorTable } from './runtime.ts';
 export const ResolutionValues = ['1', '5', '15', '30', '60', 'D'] as const satisfies readonly T.Resolution[];
 export const SideValues = ['BUY', 'SELL'] as const satisfies readonly T.Side[];
 export const SignalTypeValues = ['BUY', 'SELL', 'HOLD'] as const satisfies readonly T.SignalType[];
-export const ErrorCodeValues = ['INVALID_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNKNOWN_SYMBOL', 'SUBSCRIPTION_LIMIT', 'UNKNOWN_STREAM', 'UNKNOWN_BACKTEST', 'BACKTEST_FAILED', 'INTERNAL_ERROR', 'UNAVAILABLE'] as const satisfies readonly T.ErrorCode[];
+export const ErrorCodeValues = ['INVALID_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNKNOWN_SYMBOL', 'SUBSCRIPTION_LIMIT', 'UNKNOWN_STREAM', 'UNKNOWN_BACKTEST', 'BACKTEST_FAILED', 'INTERNAL_ERROR', 'UNAVAILABLE', 'FORBIDDEN', 'UNAUTHORIZED', 'INVALID_TOKEN', 'TOKEN_EXPIRED'] as const satisfies readonly T.ErrorCode[];
 export const DashboardStreamValues = ['prices', 'signals', 'trades', 'portfolio'] as const satisfies readonly T.DashboardStream[];
 export const RecoveryReasonValues = ['epoch', 'expired', 'limit'] as const satisfies readonly T.RecoveryReason[];
 
@@ -44,11 +44,14 @@ export interface ClientEndpoints {
       'bars.update': T.BarsUpdateMessage;
       'error': T.OperationErrorMessage;
       'pong': T.StreamPongMessage;
+      'authenticated': T.AuthenticatedMessage;
+      'token_expiring': T.TokenExpiringMessage;
     };
     /** Correlated requests by `type`: the request without its `id`, the reply and the error reply. */
     requests: {
       'bars.subscribe': { request: Omit<T.BarsSubscribeMessage, 'id'>; reply: T.BarsSubscribeResponseMessage; error: T.OperationErrorMessage };
       'bars.unsubscribe': { request: Omit<T.BarsUnsubscribeMessage, 'id'>; reply: T.BarsUnsubscribeResponseMessage; error: T.OperationErrorMessage };
+      'auth': { request: Omit<T.AuthMessage, 'id'>; reply: T.AuthenticatedMessage; error: T.OperationErrorMessage };
     };
   };
   '/ws': {
@@ -64,11 +67,14 @@ export interface ClientEndpoints {
       'portfolio_update': T.PortfolioUpdateMessage;
       'error': T.DashboardErrorMessage;
       'pong': T.StreamPongMessage;
+      'authenticated': T.AuthenticatedMessage;
+      'token_expiring': T.TokenExpiringMessage;
     };
     /** Correlated requests by `type`: the request without its `id`, the reply and the error reply. */
     requests: {
       'subscribe': { request: Omit<T.DashboardSubscribeMessage, 'id'>; reply: T.DashboardSubscriptionsMessage; error: T.DashboardErrorMessage };
       'unsubscribe': { request: Omit<T.DashboardUnsubscribeMessage, 'id'>; reply: T.DashboardSubscriptionsMessage; error: T.DashboardErrorMessage };
+      'auth': { request: Omit<T.AuthMessage, 'id'>; reply: T.AuthenticatedMessage; error: T.DashboardErrorMessage };
     };
   };
   '/api/ws/stream/backtest/{backtest_id}': {
@@ -85,9 +91,13 @@ export interface ClientEndpoints {
       'complete': T.BacktestCompleteMessage;
       'error': T.StreamErrorMessage;
       'pong': T.StreamPongMessage;
+      'authenticated': T.AuthenticatedMessage;
+      'token_expiring': T.TokenExpiringMessage;
     };
     /** Correlated requests by `type`: the request without its `id`, the reply and the error reply. */
-    requests: {};
+    requests: {
+      'auth': { request: Omit<T.AuthMessage, 'id'>; reply: T.AuthenticatedMessage; error: T.StreamErrorMessage };
+    };
   };
   '/api/ws/stream/live-trading': {
     params: null;
@@ -103,9 +113,13 @@ export interface ClientEndpoints {
       'pnl_update': T.PnlUpdateMessage;
       'error': T.StreamErrorMessage;
       'pong': T.StreamPongMessage;
+      'authenticated': T.AuthenticatedMessage;
+      'token_expiring': T.TokenExpiringMessage;
     };
     /** Correlated requests by `type`: the request without its `id`, the reply and the error reply. */
-    requests: {};
+    requests: {
+      'auth': { request: Omit<T.AuthMessage, 'id'>; reply: T.AuthenticatedMessage; error: T.StreamErrorMessage };
+    };
   };
   '/api/ws/stream/market-data/{symbol}': {
     params: A.MarketDataStreamParams;
@@ -120,9 +134,13 @@ export interface ClientEndpoints {
       'confluence': T.MarketConfluenceMessage;
       'error': T.StreamErrorMessage;
       'pong': T.StreamPongMessage;
+      'authenticated': T.AuthenticatedMessage;
+      'token_expiring': T.TokenExpiringMessage;
     };
     /** Correlated requests by `type`: the request without its `id`, the reply and the error reply. */
-    requests: {};
+    requests: {
+      'auth': { request: Omit<T.AuthMessage, 'id'>; reply: T.AuthenticatedMessage; error: T.StreamErrorMessage };
+    };
   };
 }
 
@@ -136,6 +154,7 @@ export const clientEndpoints = {
     requests: {
       'bars.subscribe': ['bars.subscribe.response', 'error'],
       'bars.unsubscribe': ['bars.unsubscribe.response', 'error'],
+      'auth': ['authenticated', 'error'],
     },
     error: { type: 'error', at: 'payload' },
     heartbeat: { ping: 'ping', pong: 'pong' },
@@ -148,6 +167,7 @@ export const clientEndpoints = {
     requests: {
       'subscribe': ['subscriptions', 'error'],
       'unsubscribe': ['subscriptions', 'error'],
+      'auth': ['authenticated', 'error'],
     },
     error: { type: 'error', at: 'root' },
     heartbeat: { ping: 'ping', pong: 'pong' },
@@ -158,7 +178,9 @@ export const clientEndpoints = {
     params: ['backtest_id'],
     buildPath: (params: Record<string, string>) => A.buildBacktestStreamPath(params as never),
     outbound: M.backtestStreamOutbound,
-    requests: {},
+    requests: {
+      'auth': ['authenticated', 'error'],
+    },
     error: { type: 'error', at: 'data' },
     heartbeat: { ping: 'ping', pong: 'pong' },
   },
@@ -167,7 +189,9 @@ export const clientEndpoints = {
     address: '/api/ws/stream/live-trading',
     params: [],
     outbound: M.liveTradingStreamOutbound,
-    requests: {},
+    requests: {
+      'auth': ['authenticated', 'error'],
+    },
     error: { type: 'error', at: 'data' },
     heartbeat: { ping: 'ping', pong: 'pong' },
   },
@@ -177,7 +201,9 @@ export const clientEndpoints = {
     params: ['symbol'],
     buildPath: (params: Record<string, string>) => A.buildMarketDataStreamPath(params as never),
     outbound: M.marketDataStreamOutbound,
-    requests: {},
+    requests: {
+      'auth': ['authenticated', 'error'],
+    },
     error: { type: 'error', at: 'data' },
     heartbeat: { ping: 'ping', pong: 'pong' },
   },

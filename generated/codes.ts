@@ -13,6 +13,10 @@ export const ErrorCodes = {
   BACKTEST_FAILED: 'the backtest run failed',
   INTERNAL_ERROR: 'the server failed while handling a valid request',
   UNAVAILABLE: 'the pub/sub broker is unreachable; nothing was changed, retry later',
+  FORBIDDEN: 'this identity may not read that topic; nothing was changed',
+  UNAUTHORIZED: 'a token is needed for this endpoint or topic',
+  INVALID_TOKEN: 'the token is malformed, badly signed, not yet valid, or for another audience or issuer',
+  TOKEN_EXPIRED: 'the token has expired; send a fresh one',
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;
 
@@ -30,8 +34,12 @@ export const CloseCodes = {
   HEARTBEAT_TIMEOUT: { code: 4004, reason: 'heartbeat timeout', reconnect: true },
   INSUFFICIENT_STATE: { code: 4005, reason: 'continuity lost; reconnect and recover', reconnect: true },
   UNAVAILABLE: { code: 4006, reason: 'pub/sub broker unreachable; retry later', reconnect: true },
+  TOKEN_EXPIRED: { code: 4007, reason: 'token expired; reconnect with a fresh token', reconnect: true },
   UNKNOWN_BACKTEST: { code: 4500, reason: 'unknown backtest id', reconnect: false },
   BAD_REQUEST: { code: 4501, reason: 'invalid connection url', reconnect: false },
+  INVALID_TOKEN: { code: 4502, reason: 'invalid token', reconnect: false },
+  UNAUTHORIZED: { code: 4503, reason: 'a token is required for this endpoint', reconnect: false },
+  FORBIDDEN: { code: 4504, reason: 'not allowed to read this endpoint', reconnect: false },
 } as const;
 export type CloseCodeName = keyof typeof CloseCodes;
 

@@ -33,6 +33,9 @@ export const MessageTypes = {
   streamError: 'error',
   streamPing: 'ping',
   streamPong: 'pong',
+  auth: 'auth',
+  authenticated: 'authenticated',
+  tokenExpiring: 'token_expiring',
   positionUpdate: 'position_update',
   orderUpdate: 'order_update',
   orderExecution: 'order_execution',
@@ -47,15 +50,16 @@ export const MessageTypes = {
 // ---------------------------------------------------------------- /api/v1/ws (Operation endpoint)
 
 /** Messages a client may send on /api/v1/ws. */
-export type OperationEndpointInbound = T.BarsSubscribeMessage | T.BarsUnsubscribeMessage | T.StreamPingMessage;
+export type OperationEndpointInbound = T.BarsSubscribeMessage | T.BarsUnsubscribeMessage | T.StreamPingMessage | T.AuthMessage;
 /** Messages the server sends on /api/v1/ws. */
-export type OperationEndpointOutbound = T.BarsSubscribeResponseMessage | T.BarsUnsubscribeResponseMessage | T.BarsUpdateMessage | T.OperationErrorMessage | T.StreamPongMessage;
+export type OperationEndpointOutbound = T.BarsSubscribeResponseMessage | T.BarsUnsubscribeResponseMessage | T.BarsUpdateMessage | T.OperationErrorMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const operationEndpointInbound: ValidatorTable = {
   'bars.subscribe': V.validateBarsSubscribeMessage,
   'bars.unsubscribe': V.validateBarsUnsubscribeMessage,
   'ping': V.validateStreamPingMessage,
+  'auth': V.validateAuthMessage,
 };
 
 /** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
@@ -65,6 +69,8 @@ export const operationEndpointOutbound: ValidatorTable = {
   'bars.update': V.validateBarsUpdateMessage,
   'error': V.validateOperationErrorMessage,
   'pong': V.validateStreamPongMessage,
+  'authenticated': V.validateAuthenticatedMessage,
+  'token_expiring': V.validateTokenExpiringMessage,
 };
 
 /** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
@@ -74,6 +80,8 @@ export const operationEndpointOutboundStrict: ValidatorTable = {
   'bars.update': S.validateBarsUpdateMessage,
   'error': S.validateOperationErrorMessage,
   'pong': S.validateStreamPongMessage,
+  'authenticated': S.validateAuthenticatedMessage,
+  'token_expiring': S.validateTokenExpiringMessage,
 };
 
 /** Handlers for every inbound message of /api/v1/ws; each returns the operation's reply. */
@@ -84,10 +92,12 @@ export interface OperationEndpointHandlers<Ctx> {
   'bars.unsubscribe'(message: T.BarsUnsubscribeMessage, ctx: Ctx): Reply<T.BarsUnsubscribeResponseMessage | T.OperationErrorMessage>;
   /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
+  /** Present a token (a fresh one before the current expires, or a first one on an anonymous connection). */
+  'auth'(message: T.AuthMessage, ctx: Ctx): Reply<T.AuthenticatedMessage | T.OperationErrorMessage>;
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandlers<Ctx>, message: OperationEndpointInbound, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage | T.BarsUnsubscribeResponseMessage | T.StreamPongMessage | void> {
+export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandlers<Ctx>, message: OperationEndpointInbound, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage | T.BarsUnsubscribeResponseMessage | T.StreamPongMessage | T.AuthenticatedMessage | void> {
   switch (message.type) {
     case 'bars.subscribe':
       return handlers['bars.subscribe'](message, ctx);
@@ -95,6 +105,8 @@ export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandle
       return handlers['bars.unsubscribe'](message, ctx);
     case 'ping':
       return handlers['ping'](message, ctx);
+    case 'auth':
+      return handlers['auth'](message, ctx);
   }
 }
 
@@ -109,15 +121,16 @@ export const operationEndpointEndpoint = {
 // ---------------------------------------------------------------- /ws (Dashboard stream)
 
 /** Messages a client may send on /ws. */
-export type DashboardInbound = T.DashboardSubscribeMessage | T.DashboardUnsubscribeMessage | T.StreamPingMessage;
+export type DashboardInbound = T.DashboardSubscribeMessage | T.DashboardUnsubscribeMessage | T.StreamPingMessage | T.AuthMessage;
 /** Messages the server sends on /ws. */
-export type DashboardOutbound = T.DashboardSubscriptionsMessage | T.PriceUpdateMessage | T.SignalMessage | T.TradeExecutedMessage | T.PortfolioUpdateMessage | T.DashboardErrorMessage | T.StreamPongMessage;
+export type DashboardOutbound = T.DashboardSubscriptionsMessage | T.PriceUpdateMessage | T.SignalMessage | T.TradeExecutedMessage | T.PortfolioUpdateMessage | T.DashboardErrorMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const dashboardInbound: ValidatorTable = {
   'subscribe': V.validateDashboardSubscribeMessage,
   'unsubscribe': V.validateDashboardUnsubscribeMessage,
   'ping': V.validateStreamPingMessage,
+  'auth': V.validateAuthMessage,
 };
 
 /** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
@@ -129,6 +142,8 @@ export const dashboardOutbound: ValidatorTable = {
   'portfolio_update': V.validatePortfolioUpdateMessage,
   'error': V.validateDashboardErrorMessage,
   'pong': V.validateStreamPongMessage,
+  'authenticated': V.validateAuthenticatedMessage,
+  'token_expiring': V.validateTokenExpiringMessage,
 };
 
 /** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
@@ -140,6 +155,8 @@ export const dashboardOutboundStrict: ValidatorTable = {
   'portfolio_update': S.validatePortfolioUpdateMessage,
   'error': S.validateDashboardErrorMessage,
   'pong': S.validateStreamPongMessage,
+  'authenticated': S.validateAuthenticatedMessage,
+  'token_expiring': S.validateTokenExpiringMessage,
 };
 
 /** Handlers for every inbound message of /ws; each returns the operation's reply. */
@@ -150,10 +167,12 @@ export interface DashboardHandlers<Ctx> {
   'unsubscribe'(message: T.DashboardUnsubscribeMessage, ctx: Ctx): Reply<T.DashboardSubscriptionsMessage | T.DashboardErrorMessage>;
   /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
+  /** Present a token (a fresh one before the current expires, or a first one on an anonymous connection). */
+  'auth'(message: T.AuthMessage, ctx: Ctx): Reply<T.AuthenticatedMessage | T.DashboardErrorMessage>;
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchDashboard<Ctx>(handlers: DashboardHandlers<Ctx>, message: DashboardInbound, ctx: Ctx): Reply<T.DashboardSubscriptionsMessage | T.DashboardErrorMessage | T.StreamPongMessage | void> {
+export function dispatchDashboard<Ctx>(handlers: DashboardHandlers<Ctx>, message: DashboardInbound, ctx: Ctx): Reply<T.DashboardSubscriptionsMessage | T.DashboardErrorMessage | T.StreamPongMessage | T.AuthenticatedMessage | void> {
   switch (message.type) {
     case 'subscribe':
       return handlers['subscribe'](message, ctx);
@@ -161,6 +180,8 @@ export function dispatchDashboard<Ctx>(handlers: DashboardHandlers<Ctx>, message
       return handlers['unsubscribe'](message, ctx);
     case 'ping':
       return handlers['ping'](message, ctx);
+    case 'auth':
+      return handlers['auth'](message, ctx);
   }
 }
 
@@ -175,13 +196,14 @@ export const dashboardEndpoint = {
 // ---------------------------------------------------------------- /api/ws/stream/backtest/{backtest_id} (Backtest stream)
 
 /** Messages a client may send on /api/ws/stream/backtest/{backtest_id}. */
-export type BacktestStreamInbound = T.StreamPingMessage;
+export type BacktestStreamInbound = T.StreamPingMessage | T.AuthMessage;
 /** Messages the server sends on /api/ws/stream/backtest/{backtest_id}. */
-export type BacktestStreamOutbound = T.StreamConnectedMessage | T.BacktestProgressMessage | T.BacktestTradeMessage | T.BacktestEquityMessage | T.BacktestMetricsMessage | T.BacktestCompleteMessage | T.StreamErrorMessage | T.StreamPongMessage;
+export type BacktestStreamOutbound = T.StreamConnectedMessage | T.BacktestProgressMessage | T.BacktestTradeMessage | T.BacktestEquityMessage | T.BacktestMetricsMessage | T.BacktestCompleteMessage | T.StreamErrorMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const backtestStreamInbound: ValidatorTable = {
   'ping': V.validateStreamPingMessage,
+  'auth': V.validateAuthMessage,
 };
 
 /** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
@@ -194,6 +216,8 @@ export const backtestStreamOutbound: ValidatorTable = {
   'complete': V.validateBacktestCompleteMessage,
   'error': V.validateStreamErrorMessage,
   'pong': V.validateStreamPongMessage,
+  'authenticated': V.validateAuthenticatedMessage,
+  'token_expiring': V.validateTokenExpiringMessage,
 };
 
 /** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
@@ -206,19 +230,25 @@ export const backtestStreamOutboundStrict: ValidatorTable = {
   'complete': S.validateBacktestCompleteMessage,
   'error': S.validateStreamErrorMessage,
   'pong': S.validateStreamPongMessage,
+  'authenticated': S.validateAuthenticatedMessage,
+  'token_expiring': S.validateTokenExpiringMessage,
 };
 
 /** Handlers for every inbound message of /api/ws/stream/backtest/{backtest_id}; each returns the operation's reply. */
 export interface BacktestStreamHandlers<Ctx> {
   /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
+  /** Present a token (a fresh one before the current expires, or a first one on an anonymous connection). */
+  'auth'(message: T.AuthMessage, ctx: Ctx): Reply<T.AuthenticatedMessage | T.StreamErrorMessage>;
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchBacktestStream<Ctx>(handlers: BacktestStreamHandlers<Ctx>, message: BacktestStreamInbound, ctx: Ctx): Reply<T.StreamPongMessage | void> {
+export function dispatchBacktestStream<Ctx>(handlers: BacktestStreamHandlers<Ctx>, message: BacktestStreamInbound, ctx: Ctx): Reply<T.StreamPongMessage | T.AuthenticatedMessage | T.StreamErrorMessage | void> {
   switch (message.type) {
     case 'ping':
       return handlers['ping'](message, ctx);
+    case 'auth':
+      return handlers['auth'](message, ctx);
   }
 }
 
@@ -233,13 +263,14 @@ export const backtestStreamEndpoint = {
 // ---------------------------------------------------------------- /api/ws/stream/live-trading (Live trading stream)
 
 /** Messages a client may send on /api/ws/stream/live-trading. */
-export type LiveTradingStreamInbound = T.StreamPingMessage;
+export type LiveTradingStreamInbound = T.StreamPingMessage | T.AuthMessage;
 /** Messages the server sends on /api/ws/stream/live-trading. */
-export type LiveTradingStreamOutbound = T.StreamConnectedMessage | T.PositionUpdateMessage | T.OrderUpdateMessage | T.OrderExecutionMessage | T.RiskUpdateMessage | T.PnlUpdateMessage | T.StreamErrorMessage | T.StreamPongMessage;
+export type LiveTradingStreamOutbound = T.StreamConnectedMessage | T.PositionUpdateMessage | T.OrderUpdateMessage | T.OrderExecutionMessage | T.RiskUpdateMessage | T.PnlUpdateMessage | T.StreamErrorMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const liveTradingStreamInbound: ValidatorTable = {
   'ping': V.validateStreamPingMessage,
+  'auth': V.validateAuthMessage,
 };
 
 /** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
@@ -252,6 +283,8 @@ export const liveTradingStreamOutbound: ValidatorTable = {
   'pnl_update': V.validatePnlUpdateMessage,
   'error': V.validateStreamErrorMessage,
   'pong': V.validateStreamPongMessage,
+  'authenticated': V.validateAuthenticatedMessage,
+  'token_expiring': V.validateTokenExpiringMessage,
 };
 
 /** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
@@ -264,19 +297,25 @@ export const liveTradingStreamOutboundStrict: ValidatorTable = {
   'pnl_update': S.validatePnlUpdateMessage,
   'error': S.validateStreamErrorMessage,
   'pong': S.validateStreamPongMessage,
+  'authenticated': S.validateAuthenticatedMessage,
+  'token_expiring': S.validateTokenExpiringMessage,
 };
 
 /** Handlers for every inbound message of /api/ws/stream/live-trading; each returns the operation's reply. */
 export interface LiveTradingStreamHandlers<Ctx> {
   /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
+  /** Present a token (a fresh one before the current expires, or a first one on an anonymous connection). */
+  'auth'(message: T.AuthMessage, ctx: Ctx): Reply<T.AuthenticatedMessage | T.StreamErrorMessage>;
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchLiveTradingStream<Ctx>(handlers: LiveTradingStreamHandlers<Ctx>, message: LiveTradingStreamInbound, ctx: Ctx): Reply<T.StreamPongMessage | void> {
+export function dispatchLiveTradingStream<Ctx>(handlers: LiveTradingStreamHandlers<Ctx>, message: LiveTradingStreamInbound, ctx: Ctx): Reply<T.StreamPongMessage | T.AuthenticatedMessage | T.StreamErrorMessage | void> {
   switch (message.type) {
     case 'ping':
       return handlers['ping'](message, ctx);
+    case 'auth':
+      return handlers['auth'](message, ctx);
   }
 }
 
@@ -291,13 +330,14 @@ export const liveTradingStreamEndpoint = {
 // ---------------------------------------------------------------- /api/ws/stream/market-data/{symbol} (Market data stream)
 
 /** Messages a client may send on /api/ws/stream/market-data/{symbol}. */
-export type MarketDataStreamInbound = T.StreamPingMessage;
+export type MarketDataStreamInbound = T.StreamPingMessage | T.AuthMessage;
 /** Messages the server sends on /api/ws/stream/market-data/{symbol}. */
-export type MarketDataStreamOutbound = T.StreamConnectedMessage | T.MarketCandleMessage | T.MarketPatternMessage | T.MarketStructureMessage | T.MarketConfluenceMessage | T.StreamErrorMessage | T.StreamPongMessage;
+export type MarketDataStreamOutbound = T.StreamConnectedMessage | T.MarketCandleMessage | T.MarketPatternMessage | T.MarketStructureMessage | T.MarketConfluenceMessage | T.StreamErrorMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const marketDataStreamInbound: ValidatorTable = {
   'ping': V.validateStreamPingMessage,
+  'auth': V.validateAuthMessage,
 };
 
 /** Validators of outbound messages as the contract writes them (open: unknown fields pass), keyed by `type`. Clients use these. */
@@ -309,6 +349,8 @@ export const marketDataStreamOutbound: ValidatorTable = {
   'confluence': V.validateMarketConfluenceMessage,
   'error': V.validateStreamErrorMessage,
   'pong': V.validateStreamPongMessage,
+  'authenticated': V.validateAuthenticatedMessage,
+  'token_expiring': V.validateTokenExpiringMessage,
 };
 
 /** Strict validators of outbound messages (no undeclared field at any depth), keyed by `type`: for checking the server's own output. */
@@ -320,19 +362,25 @@ export const marketDataStreamOutboundStrict: ValidatorTable = {
   'confluence': S.validateMarketConfluenceMessage,
   'error': S.validateStreamErrorMessage,
   'pong': S.validateStreamPongMessage,
+  'authenticated': S.validateAuthenticatedMessage,
+  'token_expiring': S.validateTokenExpiringMessage,
 };
 
 /** Handlers for every inbound message of /api/ws/stream/market-data/{symbol}; each returns the operation's reply. */
 export interface MarketDataStreamHandlers<Ctx> {
   /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
+  /** Present a token (a fresh one before the current expires, or a first one on an anonymous connection). */
+  'auth'(message: T.AuthMessage, ctx: Ctx): Reply<T.AuthenticatedMessage | T.StreamErrorMessage>;
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchMarketDataStream<Ctx>(handlers: MarketDataStreamHandlers<Ctx>, message: MarketDataStreamInbound, ctx: Ctx): Reply<T.StreamPongMessage | void> {
+export function dispatchMarketDataStream<Ctx>(handlers: MarketDataStreamHandlers<Ctx>, message: MarketDataStreamInbound, ctx: Ctx): Reply<T.StreamPongMessage | T.AuthenticatedMessage | T.StreamErrorMessage | void> {
   switch (message.type) {
     case 'ping':
       return handlers['ping'](message, ctx);
+    case 'auth':
+      return handlers['auth'](message, ctx);
   }
 }
 

@@ -45,7 +45,11 @@ export type ErrorCode =
   | 'UNKNOWN_BACKTEST'
   | 'BACKTEST_FAILED'
   | 'INTERNAL_ERROR'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  | 'FORBIDDEN'
+  | 'UNAUTHORIZED'
+  | 'INVALID_TOKEN'
+  | 'TOKEN_EXPIRED';
 /**
  * A dashboard stream name; stream `prices` is hub topic `dashboard:prices`, and so on.
  */
@@ -492,6 +496,41 @@ export interface StreamPingMessage {
    * Ignored; echoed nowhere.
    */
   data?: {};
+}
+/**
+ * Client → server on any endpoint. `token` is a JWT (AUTH=jwt); with AUTH=none it is ignored.
+ */
+export interface AuthMessage {
+  type: 'auth';
+  id?: RequestId;
+  token: string;
+}
+/**
+ * `sub`: the identity the connection now has; `expires_at`: when its token expires (absent with AUTH=none).
+ * `revoked`: topics the connection was subscribed to that the new token does not cover (they were dropped).
+ *
+ */
+export interface AuthenticatedData {
+  sub?: string;
+  expires_at?: Timestamp;
+  revoked?: HubTopic[];
+}
+export interface AuthenticatedMessage {
+  type: 'authenticated';
+  id?: RequestId;
+  timestamp: Timestamp;
+  data: AuthenticatedData;
+}
+export interface TokenExpiringMessage {
+  type: 'token_expiring';
+  timestamp: Timestamp;
+  data: {
+    expires_at: Timestamp;
+    /**
+     * Seconds left before the connection is closed with 4007.
+     */
+    expires_in: number;
+  };
 }
 export interface StreamPongMessage {
   type: 'pong';

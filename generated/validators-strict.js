@@ -223,7 +223,7 @@ return errors === 0;
 }
 
 export const validateErrorCode = validate20;
-const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE"]};
+const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED"]};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -232,7 +232,7 @@ if(typeof data !== "string"){
 validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE"))){
+if(!(((((((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE")) || (data === "FORBIDDEN")) || (data === "UNAUTHORIZED")) || (data === "INVALID_TOKEN")) || (data === "TOKEN_EXPIRED"))){
 validate20.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -1501,7 +1501,7 @@ if(typeof data0 !== "string"){
 validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE"))){
+if(!(((((((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE")) || (data0 === "FORBIDDEN")) || (data0 === "UNAUTHORIZED")) || (data0 === "INVALID_TOKEN")) || (data0 === "TOKEN_EXPIRED"))){
 validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -4007,7 +4007,7 @@ if(typeof data2 !== "string"){
 validate62.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE"))){
+if(!(((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED"))){
 validate62.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -6291,8 +6291,8 @@ validate84.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamPongMessage = validate85;
-const schema147 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{},"additionalProperties":false}},"additionalProperties":false};
+export const validateAuthMessage = validate85;
+const schema147 = {"type":"object","description":"Client → server on any endpoint. `token` is a JWT (AUTH=jwt); with AUTH=none it is ignored.","additionalProperties":false,"required":["type","token"],"properties":{"type":{"type":"string","const":"auth"},"id":{"$ref":"#/definitions/RequestId"},"token":{"type":"string","minLength":1,"maxLength":8192}}};
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6300,14 +6300,14 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if(((data.type === undefined) && (missing0 = "type")) || ((data.token === undefined) && (missing0 = "token"))){
 validate85.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "token"))){
 validate85.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -6321,8 +6321,8 @@ if(typeof data0 !== "string"){
 validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("pong" !== data0){
-validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
+if("auth" !== data0){
+validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "auth"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6331,19 +6331,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
+if(data.id !== undefined){
+let data1 = data.id;
 const _errs4 = errors;
 const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate85.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+if(func2(data1) > 64){
+validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
+}
 else {
-validate85.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6353,19 +6359,24 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
-let data2 = data.data;
+if(data.token !== undefined){
+let data2 = data.token;
 const _errs7 = errors;
 if(errors === _errs7){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-for(const key1 in data2){
-validate85.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+if(typeof data2 === "string"){
+if(func2(data2) > 8192){
+validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"}];
 return false;
-break;
+}
+else {
+if(func2(data2) < 1){
+validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
 }
 }
 else {
-validate85.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6388,24 +6399,498 @@ validate85.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLivePosition = validate86;
-const schema149 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
+export const validateAuthenticatedData = validate86;
+const schema149 = {"type":"object","description":"`sub`: the identity the connection now has; `expires_at`: when its token expires (absent with AUTH=none).\n`revoked`: topics the connection was subscribed to that the new token does not cover (they were dropped).\n","properties":{"sub":{"type":"string"},"expires_at":{"$ref":"#/definitions/Timestamp"},"revoked":{"type":"array","items":{"$ref":"#/definitions/HubTopic"}}},"additionalProperties":false};
 
 function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "sub") || (key0 === "expires_at")) || (key0 === "revoked"))){
+validate86.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.sub !== undefined){
+const _errs2 = errors;
+if(typeof data.sub !== "string"){
+validate86.errors = [{instancePath:instancePath+"/sub",schemaPath:"#/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.expires_at !== undefined){
+let data1 = data.expires_at;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate86.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate86.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.revoked !== undefined){
+let data2 = data.revoked;
+const _errs7 = errors;
+if(errors === _errs7){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(func2(data3) > 2048){
+validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data3) < 1){
+validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate86.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate86.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate86.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAuthenticatedMessage = validate87;
+const schema152 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"authenticated"},"id":{"$ref":"#/definitions/RequestId"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/AuthenticatedData"}},"additionalProperties":false};
+
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "type") || (key0 === "id")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate87.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("authenticated" !== data0){
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "authenticated"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data2 = data.timestamp;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(!pattern3.test(data2)){
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs10 = errors;
+if(!(validate86(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate87.errors = vErrors;
+return errors === 0;
+}
+
+export const validateTokenExpiringMessage = validate89;
+const schema155 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"token_expiring"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["expires_at","expires_in"],"properties":{"expires_at":{"$ref":"#/definitions/Timestamp"},"expires_in":{"type":"number","minimum":0,"description":"Seconds left before the connection is closed with 4007."}},"additionalProperties":false}},"additionalProperties":false};
+
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+validate89.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("token_expiring" !== data0){
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "token_expiring"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data2 = data.data;
+const _errs7 = errors;
+if(errors === _errs7){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if(((data2.expires_at === undefined) && (missing1 = "expires_at")) || ((data2.expires_in === undefined) && (missing1 = "expires_in"))){
+validate89.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs9 = errors;
+for(const key1 in data2){
+if(!((key1 === "expires_at") || (key1 === "expires_in"))){
+validate89.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs9 === errors){
+if(data2.expires_at !== undefined){
+let data3 = data2.expires_at;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate89.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs10 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data2.expires_in !== undefined){
+let data4 = data2.expires_in;
+const _errs13 = errors;
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate89.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid2 = _errs13 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate89.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStreamPongMessage = validate90;
+const schema158 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{},"additionalProperties":false}},"additionalProperties":false};
+
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+validate90.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pong" !== data0){
+validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data2 = data.data;
+const _errs7 = errors;
+if(errors === _errs7){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key1 in data2){
+validate90.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+else {
+validate90.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate90.errors = vErrors;
+return errors === 0;
+}
+
+export const validateLivePosition = validate91;
+const schema160 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
+
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
-validate86.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "symbol") || (key0 === "quantity")) || (key0 === "avg_price")) || (key0 === "market_price")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl"))){
-validate86.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate91.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6418,18 +6903,18 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate86.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate86.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate86.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6443,7 +6928,7 @@ if(data.quantity !== undefined){
 let data1 = data.quantity;
 const _errs5 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate86.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -6456,7 +6941,7 @@ if(data.avg_price !== undefined){
 let data2 = data.avg_price;
 const _errs7 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate86.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -6469,7 +6954,7 @@ if(data.market_price !== undefined){
 let data3 = data.market_price;
 const _errs9 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate86.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -6482,7 +6967,7 @@ if(data.unrealized_pnl !== undefined){
 let data4 = data.unrealized_pnl;
 const _errs11 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate86.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -6495,7 +6980,7 @@ if(data.realized_pnl !== undefined){
 let data5 = data.realized_pnl;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate86.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -6512,32 +6997,32 @@ var valid0 = true;
 }
 }
 else {
-validate86.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate86.errors = vErrors;
+validate91.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePositionUpdateMessage = validate87;
-const schema151 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}},"additionalProperties":false}},"additionalProperties":false};
+export const validatePositionUpdateMessage = validate92;
+const schema162 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}},"additionalProperties":false}},"additionalProperties":false};
 
-function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate87.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate92.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6547,11 +7032,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("position_update" !== data0){
-validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
+validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6565,13 +7050,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate92.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate92.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -6589,18 +7074,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6617,12 +7102,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6639,14 +7124,14 @@ if(errors === _errs13){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((data4.positions === undefined) && (missing1 = "positions")){
-validate87.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 const _errs15 = errors;
 for(const key1 in data4){
 if(!(key1 === "positions")){
-validate87.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6661,8 +7146,8 @@ var valid5 = true;
 const len0 = data5.length;
 for(let i0=0; i0<len0; i0++){
 const _errs18 = errors;
-if(!(validate86(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+if(!(validate91(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
 errors = vErrors.length;
 }
 var valid5 = _errs18 === errors;
@@ -6672,7 +7157,7 @@ break;
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate92.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -6681,7 +7166,7 @@ return false;
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -6698,32 +7183,32 @@ var valid0 = true;
 }
 }
 else {
-validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate87.errors = vErrors;
+validate92.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderData = validate89;
-const schema155 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}},"additionalProperties":false};
+export const validateOrderData = validate94;
+const schema166 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}},"additionalProperties":false};
 
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.order_id === undefined) && (missing0 = "order_id")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.filled_quantity === undefined) && (missing0 = "filled_quantity"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
-validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate94.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func36.call(schema155.properties, key0))){
-validate89.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func36.call(schema166.properties, key0))){
+validate94.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6732,7 +7217,7 @@ if(_errs1 === errors){
 if(data.order_id !== undefined){
 const _errs2 = errors;
 if(typeof data.order_id !== "string"){
-validate89.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6748,18 +7233,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 20){
-validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data1)){
-validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6773,11 +7258,11 @@ if(data.side !== undefined){
 let data2 = data.side;
 const _errs7 = errors;
 if(typeof data2 !== "string"){
-validate89.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data2 === "BUY") || (data2 === "SELL"))){
-validate89.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate94.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -6790,7 +7275,7 @@ if(data.quantity !== undefined){
 let data3 = data.quantity;
 const _errs10 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate89.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate94.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -6803,11 +7288,11 @@ if(data.type !== undefined){
 let data4 = data.type;
 const _errs12 = errors;
 if(typeof data4 !== "string"){
-validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data4 === "MKT") || (data4 === "LMT"))){
-validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema155.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema166.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -6820,7 +7305,7 @@ if(data.limit_price !== undefined){
 let data5 = data.limit_price;
 const _errs14 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate89.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate94.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -6833,11 +7318,11 @@ if(data.status !== undefined){
 let data6 = data.status;
 const _errs16 = errors;
 if(typeof data6 !== "string"){
-validate89.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data6 === "submitted") || (data6 === "partially_filled")) || (data6 === "filled")) || (data6 === "cancelled")) || (data6 === "rejected"))){
-validate89.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema155.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate94.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema166.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs16 === errors;
@@ -6850,7 +7335,7 @@ if(data.filled_quantity !== undefined){
 let data7 = data.filled_quantity;
 const _errs18 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate89.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate94.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs18 === errors;
@@ -6863,7 +7348,7 @@ if(data.avg_fill_price !== undefined){
 let data8 = data.avg_fill_price;
 const _errs20 = errors;
 if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate89.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate94.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs20 === errors;
@@ -6879,12 +7364,12 @@ const _errs23 = errors;
 if(errors === _errs23){
 if(typeof data9 === "string"){
 if(!pattern3.test(data9)){
-validate89.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate94.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6897,7 +7382,7 @@ if(valid0){
 if(data.reason !== undefined){
 const _errs25 = errors;
 if(typeof data.reason !== "string"){
-validate89.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs25 === errors;
@@ -6919,32 +7404,32 @@ var valid0 = true;
 }
 }
 else {
-validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate89.errors = vErrors;
+validate94.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderUpdateMessage = validate90;
-const schema159 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}},"additionalProperties":false};
+export const validateOrderUpdateMessage = validate95;
+const schema170 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}},"additionalProperties":false};
 
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate90.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate95.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6954,11 +7439,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("order_update" !== data0){
-validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
+validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6972,13 +7457,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate90.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate95.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate90.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate95.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -6996,18 +7481,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate90.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate90.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate90.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7024,12 +7509,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate95.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate95.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7041,8 +7526,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate89(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
+if(!(validate94(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -7058,32 +7543,32 @@ var valid0 = true;
 }
 }
 else {
-validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate90.errors = vErrors;
+validate95.errors = vErrors;
 return errors === 0;
 }
 
-export const validateExecutionData = validate92;
-const schema163 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
+export const validateExecutionData = validate97;
+const schema174 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
 
-function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.execution_id === undefined) && (missing0 = "execution_id")) || ((data.order_id === undefined) && (missing0 = "order_id"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.commission === undefined) && (missing0 = "commission"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "execution_id") || (key0 === "order_id")) || (key0 === "symbol")) || (key0 === "side")) || (key0 === "quantity")) || (key0 === "price")) || (key0 === "commission")) || (key0 === "timestamp"))){
-validate92.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate97.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -7092,7 +7577,7 @@ if(_errs1 === errors){
 if(data.execution_id !== undefined){
 const _errs2 = errors;
 if(typeof data.execution_id !== "string"){
-validate92.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7104,7 +7589,7 @@ if(valid0){
 if(data.order_id !== undefined){
 const _errs4 = errors;
 if(typeof data.order_id !== "string"){
-validate92.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -7120,18 +7605,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 20){
-validate92.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data2)){
-validate92.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7145,11 +7630,11 @@ if(data.side !== undefined){
 let data3 = data.side;
 const _errs9 = errors;
 if(typeof data3 !== "string"){
-validate92.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data3 === "BUY") || (data3 === "SELL"))){
-validate92.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate97.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -7162,7 +7647,7 @@ if(data.quantity !== undefined){
 let data4 = data.quantity;
 const _errs12 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate92.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate97.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -7175,7 +7660,7 @@ if(data.price !== undefined){
 let data5 = data.price;
 const _errs14 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate92.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate97.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -7188,7 +7673,7 @@ if(data.commission !== undefined){
 let data6 = data.commission;
 const _errs16 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate92.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate97.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs16 === errors;
@@ -7204,12 +7689,12 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7229,611 +7714,6 @@ var valid0 = true;
 }
 }
 else {
-validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate92.errors = vErrors;
-return errors === 0;
-}
-
-export const validateOrderExecutionMessage = validate93;
-const schema167 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}},"additionalProperties":false};
-
-function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate93.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate93.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate93.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("order_execution" !== data0){
-validate93.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate93.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate93.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate93.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate93.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate92(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate93.errors = vErrors;
-return errors === 0;
-}
-
-export const validateRiskData = validate95;
-const schema171 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}},"additionalProperties":false};
-
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "gross_exposure") || (key0 === "net_exposure")) || (key0 === "leverage")) || (key0 === "largest_position_pct")) || (key0 === "equity")) || (key0 === "drawdown"))){
-validate95.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.gross_exposure !== undefined){
-let data0 = data.gross_exposure;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate95.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.net_exposure !== undefined){
-let data1 = data.net_exposure;
-const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate95.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.leverage !== undefined){
-let data2 = data.leverage;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate95.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.largest_position_pct !== undefined){
-let data3 = data.largest_position_pct;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate95.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data4 = data.equity;
-const _errs10 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate95.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.drawdown !== undefined){
-let data5 = data.drawdown;
-const _errs12 = errors;
-if(errors === _errs12){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate95.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate95.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate95.errors = vErrors;
-return errors === 0;
-}
-
-export const validateRiskUpdateMessage = validate96;
-const schema172 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}},"additionalProperties":false};
-
-function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate96.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate96.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate96.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("risk_update" !== data0){
-validate96.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate96.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate96.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate96.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate96.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate96.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate96.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate96.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
-validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs16 = errors;
-for(const key1 in data4){
-if(!((((((key1 === "gross_exposure") || (key1 === "net_exposure")) || (key1 === "leverage")) || (key1 === "largest_position_pct")) || (key1 === "equity")) || (key1 === "drawdown"))){
-validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs16 === errors){
-if(data4.gross_exposure !== undefined){
-let data5 = data4.gross_exposure;
-const _errs17 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate96.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.net_exposure !== undefined){
-let data6 = data4.net_exposure;
-const _errs19 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate96.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.leverage !== undefined){
-let data7 = data4.leverage;
-const _errs21 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate96.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.largest_position_pct !== undefined){
-let data8 = data4.largest_position_pct;
-const _errs23 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate96.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.equity !== undefined){
-let data9 = data4.equity;
-const _errs25 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate96.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs25 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.drawdown !== undefined){
-let data10 = data4.drawdown;
-const _errs27 = errors;
-if(errors === _errs27){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
-validate96.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate96.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid5 = _errs27 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate96.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate96.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePnlData = validate97;
-const schema177 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}},"additionalProperties":false};
-
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "realized_pnl") || (key0 === "unrealized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
-validate97.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.realized_pnl !== undefined){
-let data0 = data.realized_pnl;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate97.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data1 = data.unrealized_pnl;
-const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate97.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total_pnl !== undefined){
-let data2 = data.total_pnl;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate97.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.daily_pnl !== undefined){
-let data3 = data.daily_pnl;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate97.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
 validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
@@ -7842,8 +7722,8 @@ validate97.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePnlUpdateMessage = validate98;
-const schema178 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}},"additionalProperties":false};
+export const validateOrderExecutionMessage = validate98;
+const schema178 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}},"additionalProperties":false};
 
 function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7872,8 +7752,8 @@ if(typeof data0 !== "string"){
 validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("pnl_update" !== data0){
-validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
+if("order_execution" !== data0){
+validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7955,87 +7835,10 @@ var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
-let data4 = data.data;
 const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
-validate98.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs16 = errors;
-for(const key1 in data4){
-if(!((((key1 === "realized_pnl") || (key1 === "unrealized_pnl")) || (key1 === "total_pnl")) || (key1 === "daily_pnl"))){
-validate98.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs16 === errors){
-if(data4.realized_pnl !== undefined){
-let data5 = data4.realized_pnl;
-const _errs17 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate98.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.unrealized_pnl !== undefined){
-let data6 = data4.unrealized_pnl;
-const _errs19 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate98.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.total_pnl !== undefined){
-let data7 = data4.total_pnl;
-const _errs21 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate98.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.daily_pnl !== undefined){
-let data8 = data4.daily_pnl;
-const _errs23 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate98.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate98.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
+if(!(validate97(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
 }
@@ -8058,50 +7861,35 @@ validate98.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCandleData = validate99;
-const schema183 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}},"additionalProperties":false};
+export const validateRiskData = validate100;
+const schema182 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}},"additionalProperties":false};
 
-function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
-validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+validate100.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "closed")) || (key0 === "bar"))){
-validate99.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!((((((key0 === "gross_exposure") || (key0 === "net_exposure")) || (key0 === "leverage")) || (key0 === "largest_position_pct")) || (key0 === "equity")) || (key0 === "drawdown"))){
+validate100.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
+if(data.gross_exposure !== undefined){
+let data0 = data.gross_exposure;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate99.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate100.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate99.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate99.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs2 === errors;
 }
@@ -8109,27 +7897,37 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate99.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.net_exposure !== undefined){
+let data1 = data.net_exposure;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate100.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate99.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.closed !== undefined){
+if(data.leverage !== undefined){
+let data2 = data.leverage;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate100.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.largest_position_pct !== undefined){
+let data3 = data.largest_position_pct;
 const _errs8 = errors;
-if(typeof data.closed !== "boolean"){
-validate99.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate100.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -8138,13 +7936,35 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.bar !== undefined){
+if(data.equity !== undefined){
+let data4 = data.equity;
 const _errs10 = errors;
-if(!(validate30(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate100.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
 }
 var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.drawdown !== undefined){
+let data5 = data.drawdown;
+const _errs12 = errors;
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate100.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate100.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
@@ -8155,17 +7975,19 @@ var valid0 = true;
 }
 }
 }
+}
+}
 else {
-validate99.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate99.errors = vErrors;
+validate100.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketCandleMessage = validate101;
-const schema186 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}},"additionalProperties":false};
+export const validateRiskUpdateMessage = validate101;
+const schema183 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}},"additionalProperties":false};
 
 function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8194,8 +8016,8 @@ if(typeof data0 !== "string"){
 validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("candle" !== data0){
-validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
+if("risk_update" !== data0){
+validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -8277,10 +8099,123 @@ var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
+let data4 = data.data;
 const _errs13 = errors;
-if(!(validate99(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
-errors = vErrors.length;
+const _errs14 = errors;
+if(errors === _errs14){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
+validate101.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs16 = errors;
+for(const key1 in data4){
+if(!((((((key1 === "gross_exposure") || (key1 === "net_exposure")) || (key1 === "leverage")) || (key1 === "largest_position_pct")) || (key1 === "equity")) || (key1 === "drawdown"))){
+validate101.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs16 === errors){
+if(data4.gross_exposure !== undefined){
+let data5 = data4.gross_exposure;
+const _errs17 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate101.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.net_exposure !== undefined){
+let data6 = data4.net_exposure;
+const _errs19 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate101.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.leverage !== undefined){
+let data7 = data4.leverage;
+const _errs21 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate101.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.largest_position_pct !== undefined){
+let data8 = data4.largest_position_pct;
+const _errs23 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate101.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.equity !== undefined){
+let data9 = data4.equity;
+const _errs25 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate101.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.drawdown !== undefined){
+let data10 = data4.drawdown;
+const _errs27 = errors;
+if(errors === _errs27){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+validate101.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate101.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid5 = _errs27 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate101.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid0 = _errs13 === errors;
 }
@@ -8303,50 +8238,35 @@ validate101.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePatternData = validate103;
-const schema190 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}},"additionalProperties":false};
+export const validatePnlData = validate102;
+const schema188 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}},"additionalProperties":false};
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
-validate103.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
+validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "pattern")) || (key0 === "direction")) || (key0 === "time")) || (key0 === "strength"))){
-validate103.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!((((key0 === "realized_pnl") || (key0 === "unrealized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
+validate102.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
+if(data.realized_pnl !== undefined){
+let data0 = data.realized_pnl;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate103.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate102.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate103.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate103.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs2 === errors;
 }
@@ -8354,32 +8274,37 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate103.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.unrealized_pnl !== undefined){
+let data1 = data.unrealized_pnl;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate102.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate103.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.pattern !== undefined){
-let data2 = data.pattern;
-const _errs8 = errors;
-if(typeof data2 !== "string"){
-validate103.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.total_pnl !== undefined){
+let data2 = data.total_pnl;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate102.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
-validate103.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema190.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.daily_pnl !== undefined){
+let data3 = data.daily_pnl;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate102.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -8387,17 +8312,126 @@ var valid0 = _errs8 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.direction !== undefined){
-let data3 = data.direction;
-const _errs10 = errors;
-if(typeof data3 !== "string"){
-validate103.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+}
+}
+}
+}
+}
+}
+else {
+validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate103.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema190.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+}
+validate102.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePnlUpdateMessage = validate103;
+const schema189 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}},"additionalProperties":false};
+
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate103.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate103.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate103.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pnl_update" !== data0){
+validate103.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate103.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate103.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate103.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate103.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs10 === errors;
 }
@@ -8405,54 +8439,93 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.time !== undefined){
-let data4 = data.time;
-const _errs12 = errors;
+if(data.data !== undefined){
+let data4 = data.data;
 const _errs13 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate103.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+const _errs14 = errors;
+if(errors === _errs14){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
+validate103.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
-if(errors === _errs13){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate103.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+else {
+const _errs16 = errors;
+for(const key1 in data4){
+if(!((((key1 === "realized_pnl") || (key1 === "unrealized_pnl")) || (key1 === "total_pnl")) || (key1 === "daily_pnl"))){
+validate103.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs16 === errors){
+if(data4.realized_pnl !== undefined){
+let data5 = data4.realized_pnl;
+const _errs17 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate103.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.unrealized_pnl !== undefined){
+let data6 = data4.unrealized_pnl;
+const _errs19 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate103.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.total_pnl !== undefined){
+let data7 = data4.total_pnl;
+const _errs21 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate103.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.daily_pnl !== undefined){
+let data8 = data4.daily_pnl;
+const _errs23 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate103.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate103.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-}
-var valid0 = _errs12 === errors;
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.strength !== undefined){
-let data5 = data.strength;
-const _errs15 = errors;
-if(errors === _errs15){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1 || isNaN(data5)){
-validate103.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data5 < 0 || isNaN(data5)){
-validate103.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-else {
-validate103.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -8470,8 +8543,8 @@ validate103.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketPatternMessage = validate104;
-const schema194 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}},"additionalProperties":false};
+export const validateCandleData = validate104;
+const schema194 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}},"additionalProperties":false};
 
 function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8479,30 +8552,41 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
 validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+if(!((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "closed")) || (key0 === "bar"))){
 validate104.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
+if(data.symbol !== undefined){
+let data0 = data.symbol;
 const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate104.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
-if("pattern" !== data0){
-validate104.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+else {
+if(!pattern0.test(data0)){
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
+}
+}
+}
+else {
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs2 === errors;
 }
@@ -8510,89 +8594,45 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
+if(data.resolution !== undefined){
+let data1 = data.resolution;
 const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate104.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(typeof data1 !== "string"){
+validate104.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate104.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate104.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-}
-}
-var valid0 = _errs4 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
+if(data.closed !== undefined){
 const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+if(typeof data.closed !== "boolean"){
+validate104.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-else {
-if(func2(data2) < 1){
-validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
+var valid0 = _errs8 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
+if(data.bar !== undefined){
 const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
+if(!(validate30(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs10 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate103(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -8609,8 +8649,8 @@ validate104.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSwingPoint = validate106;
-const schema198 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}},"additionalProperties":false};
+export const validateMarketCandleMessage = validate106;
+const schema197 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}},"additionalProperties":false};
 
 function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8618,245 +8658,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
 validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((key0 === "time") || (key0 === "price"))){
-validate106.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.time !== undefined){
-let data0 = data.time;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate106.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs3){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate106.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.price !== undefined){
-let data1 = data.price;
-const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate106.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate106.errors = vErrors;
-return errors === 0;
-}
-
-export const validateStructureData = validate107;
-const schema200 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}},"additionalProperties":false};
-
-function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
-validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "trend")) || (key0 === "swing_highs")) || (key0 === "swing_lows"))){
-validate107.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate107.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate107.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.trend !== undefined){
-let data2 = data.trend;
-const _errs8 = errors;
-if(typeof data2 !== "string"){
-validate107.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data2 === "up") || (data2 === "down")) || (data2 === "range"))){
-validate107.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema200.properties.trend.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.swing_highs !== undefined){
-let data3 = data.swing_highs;
-const _errs10 = errors;
-if(errors === _errs10){
-if(Array.isArray(data3)){
-var valid3 = true;
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-const _errs12 = errors;
-if(!(validate106(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
-errors = vErrors.length;
-}
-var valid3 = _errs12 === errors;
-if(!valid3){
-break;
-}
-}
-}
-else {
-validate107.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.swing_lows !== undefined){
-let data5 = data.swing_lows;
-const _errs13 = errors;
-if(errors === _errs13){
-if(Array.isArray(data5)){
-var valid4 = true;
-const len1 = data5.length;
-for(let i1=0; i1<len1; i1++){
-const _errs15 = errors;
-if(!(validate106(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
-errors = vErrors.length;
-}
-var valid4 = _errs15 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate107.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate107.errors = vErrors;
-return errors === 0;
-}
-
-export const validateMarketStructureMessage = validate110;
-const schema203 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}},"additionalProperties":false};
-
-function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate110.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate106.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -8866,11 +8676,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate110.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("market_structure" !== data0){
-validate110.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
+if("candle" !== data0){
+validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -8884,13 +8694,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate110.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate106.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate110.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate106.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -8908,18 +8718,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8936,12 +8746,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate110.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate106.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate110.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate106.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8953,8 +8763,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate107(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+if(!(validate104(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -8970,16 +8780,392 @@ var valid0 = true;
 }
 }
 else {
-validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate110.errors = vErrors;
+validate106.errors = vErrors;
 return errors === 0;
 }
 
-export const validateConfluenceData = validate112;
-const schema207 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}},"additionalProperties":false}},"additionalProperties":false};
+export const validatePatternData = validate108;
+const schema201 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}},"additionalProperties":false};
+
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
+validate108.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "pattern")) || (key0 === "direction")) || (key0 === "time")) || (key0 === "strength"))){
+validate108.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate108.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate108.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pattern !== undefined){
+let data2 = data.pattern;
+const _errs8 = errors;
+if(typeof data2 !== "string"){
+validate108.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
+validate108.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema201.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.direction !== undefined){
+let data3 = data.direction;
+const _errs10 = errors;
+if(typeof data3 !== "string"){
+validate108.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
+validate108.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema201.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data4 = data.time;
+const _errs12 = errors;
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate108.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate108.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strength !== undefined){
+let data5 = data.strength;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1 || isNaN(data5)){
+validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data5 < 0 || isNaN(data5)){
+validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate108.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketPatternMessage = validate109;
+const schema205 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}},"additionalProperties":false};
+
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate109.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pattern" !== data0){
+validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate109.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate109.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate109.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate109.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate108(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate109.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate109.errors = vErrors;
+return errors === 0;
+}
+
+export const validateSwingPoint = validate111;
+const schema209 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}},"additionalProperties":false};
+
+function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+validate111.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((key0 === "time") || (key0 === "price"))){
+validate111.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.time !== undefined){
+let data0 = data.time;
+const _errs2 = errors;
+const _errs3 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs3){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data1 = data.price;
+const _errs5 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate111.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate111.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate111.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStructureData = validate112;
+const schema211 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}},"additionalProperties":false};
 
 function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8987,14 +9173,14 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.score === undefined) && (missing0 = "score"))) || ((data.bias === undefined) && (missing0 = "bias"))) || ((data.components === undefined) && (missing0 = "components"))){
+if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
 validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "score")) || (key0 === "bias")) || (key0 === "components"))){
+if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "trend")) || (key0 === "swing_highs")) || (key0 === "swing_lows"))){
 validate112.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -9046,26 +9232,16 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.score !== undefined){
-let data2 = data.score;
+if(data.trend !== undefined){
+let data2 = data.trend;
 const _errs8 = errors;
-if(errors === _errs8){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 100 || isNaN(data2)){
-validate112.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+if(typeof data2 !== "string"){
+validate112.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-if(data2 < -100 || isNaN(data2)){
-validate112.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
+if(!(((data2 === "up") || (data2 === "down")) || (data2 === "range"))){
+validate112.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema211.properties.trend.enum},message:"must be equal to one of the allowed values"}];
 return false;
-}
-}
-}
-else {
-validate112.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
 }
 var valid0 = _errs8 === errors;
 }
@@ -9073,16 +9249,29 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.bias !== undefined){
-let data3 = data.bias;
+if(data.swing_highs !== undefined){
+let data3 = data.swing_highs;
 const _errs10 = errors;
-if(typeof data3 !== "string"){
-validate112.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs10){
+if(Array.isArray(data3)){
+var valid3 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs12 = errors;
+if(!(validate111(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+errors = vErrors.length;
+}
+var valid3 = _errs12 === errors;
+if(!valid3){
+break;
+}
+}
+}
+else {
+validate112.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
-if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate112.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema207.properties.bias.enum},message:"must be equal to one of the allowed values"}];
-return false;
 }
 var valid0 = _errs10 === errors;
 }
@@ -9090,145 +9279,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.components !== undefined){
-let data4 = data.components;
-const _errs12 = errors;
-if(errors === _errs12){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((data4.trend === undefined) && (missing1 = "trend")) || ((data4.momentum === undefined) && (missing1 = "momentum"))) || ((data4.moving_average === undefined) && (missing1 = "moving_average"))) || ((data4.pattern === undefined) && (missing1 = "pattern"))){
-validate112.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
+if(data.swing_lows !== undefined){
+let data5 = data.swing_lows;
+const _errs13 = errors;
+if(errors === _errs13){
+if(Array.isArray(data5)){
+var valid4 = true;
+const len1 = data5.length;
+for(let i1=0; i1<len1; i1++){
+const _errs15 = errors;
+if(!(validate111(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+errors = vErrors.length;
 }
-else {
-const _errs14 = errors;
-for(const key1 in data4){
-if(!((((key1 === "trend") || (key1 === "momentum")) || (key1 === "moving_average")) || (key1 === "pattern"))){
-validate112.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
+var valid4 = _errs15 === errors;
+if(!valid4){
 break;
 }
 }
-if(_errs14 === errors){
-if(data4.trend !== undefined){
-let data5 = data4.trend;
-const _errs15 = errors;
-if(errors === _errs15){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1 || isNaN(data5)){
-validate112.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
 }
 else {
-if(data5 < -1 || isNaN(data5)){
-validate112.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate112.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-}
-else {
-validate112.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.momentum !== undefined){
-let data6 = data4.momentum;
-const _errs17 = errors;
-if(errors === _errs17){
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 1 || isNaN(data6)){
-validate112.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data6 < -1 || isNaN(data6)){
-validate112.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate112.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.moving_average !== undefined){
-let data7 = data4.moving_average;
-const _errs19 = errors;
-if(errors === _errs19){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 1 || isNaN(data7)){
-validate112.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data7 < -1 || isNaN(data7)){
-validate112.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate112.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.pattern !== undefined){
-let data8 = data4.pattern;
-const _errs21 = errors;
-if(errors === _errs21){
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 1 || isNaN(data8)){
-validate112.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data8 < -1 || isNaN(data8)){
-validate112.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate112.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate112.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
@@ -9249,24 +9324,24 @@ validate112.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketConfluenceMessage = validate113;
-const schema210 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}},"additionalProperties":false};
+export const validateMarketStructureMessage = validate115;
+const schema214 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}},"additionalProperties":false};
 
-function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate113.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate115.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -9276,11 +9351,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate113.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("confluence" !== data0){
-validate113.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
+if("market_structure" !== data0){
+validate115.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -9294,13 +9369,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate113.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate115.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate113.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate115.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -9318,18 +9393,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9346,12 +9421,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate113.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate115.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate113.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9380,11 +9455,421 @@ var valid0 = true;
 }
 }
 else {
-validate113.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate113.errors = vErrors;
+validate115.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfluenceData = validate117;
+const schema218 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}},"additionalProperties":false}},"additionalProperties":false};
+
+function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.score === undefined) && (missing0 = "score"))) || ((data.bias === undefined) && (missing0 = "bias"))) || ((data.components === undefined) && (missing0 = "components"))){
+validate117.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "score")) || (key0 === "bias")) || (key0 === "components"))){
+validate117.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate117.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate117.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.score !== undefined){
+let data2 = data.score;
+const _errs8 = errors;
+if(errors === _errs8){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 100 || isNaN(data2)){
+validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data2 < -100 || isNaN(data2)){
+validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
+return false;
+}
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bias !== undefined){
+let data3 = data.bias;
+const _errs10 = errors;
+if(typeof data3 !== "string"){
+validate117.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
+validate117.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema218.properties.bias.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.components !== undefined){
+let data4 = data.components;
+const _errs12 = errors;
+if(errors === _errs12){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.trend === undefined) && (missing1 = "trend")) || ((data4.momentum === undefined) && (missing1 = "momentum"))) || ((data4.moving_average === undefined) && (missing1 = "moving_average"))) || ((data4.pattern === undefined) && (missing1 = "pattern"))){
+validate117.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs14 = errors;
+for(const key1 in data4){
+if(!((((key1 === "trend") || (key1 === "momentum")) || (key1 === "moving_average")) || (key1 === "pattern"))){
+validate117.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs14 === errors){
+if(data4.trend !== undefined){
+let data5 = data4.trend;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1 || isNaN(data5)){
+validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data5 < -1 || isNaN(data5)){
+validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.momentum !== undefined){
+let data6 = data4.momentum;
+const _errs17 = errors;
+if(errors === _errs17){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 1 || isNaN(data6)){
+validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data6 < -1 || isNaN(data6)){
+validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs17 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.moving_average !== undefined){
+let data7 = data4.moving_average;
+const _errs19 = errors;
+if(errors === _errs19){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 1 || isNaN(data7)){
+validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data7 < -1 || isNaN(data7)){
+validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs19 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.pattern !== undefined){
+let data8 = data4.pattern;
+const _errs21 = errors;
+if(errors === _errs21){
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 1 || isNaN(data8)){
+validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data8 < -1 || isNaN(data8)){
+validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate117.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate117.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketConfluenceMessage = validate118;
+const schema221 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}},"additionalProperties":false};
+
+function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate118.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("confluence" !== data0){
+validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate118.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate118.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate118.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate117(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate117.errors : vErrors.concat(validate117.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate118.errors = vErrors;
 return errors === 0;
 }
 

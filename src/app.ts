@@ -1,4 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { Permissions } from './auth/permissions.ts';
+import { isLoopbackHost, redactTokens, tokenFromRequest } from './auth/request.ts';
+import { JoseVerifier } from './auth/verifier-jose.ts';
+import type { Identity, TokenVerifier } from './auth/verifier.ts';
 import type { AddressInfo } from 'node:net';
 import { ClusterView } from './cluster/cluster-view.ts';
 import { ConnectingBroker } from './cluster/connecting-broker.ts';
@@ -23,9 +27,11 @@ import type { Endpoint } from './server/endpoint.ts';
 import { forwardTo } from './server/forward.ts';
 import { Gateway } from './server/gateway.ts';
 import { createHttpApp } from './server/http.ts';
-import { createBacktestRouter } from './server/routes-backtest.ts';
+import { originPolicy } from './server/origin.ts';
+import { createBacktestRouter, type BacktestAccess, type HttpIdentity } from './server/routes-backtest.ts';
 import { createDashboardRouter } from './server/routes-dashboard.ts';
 import { HealthMonitor } from './streams/health.ts';
+import type { OrderPolicy } from './trading/order-policy.ts';
 import type { OrderVenue } from './trading/venue.ts';
 import { randomUUID } from 'node:crypto';
 
@@ -36,7 +42,10 @@ export interface AppOptions extends ProducerOptions {
   directory?: Directory;
   /** Tests: called for every outbound message that breaks the contract. */
   onContractViolation?: ContractViolation;
+  /** Every line is passed through redactTokens first (no token reaches a log). */
   log?: (line: string) => void;
+  /** Token verifier; default from config (jose with AUTH_JWT_SECRET or AUTH_JWKS_URL when AUTH=jwt). */
+  verifier?: TokenVerifier;
 }
 
 export interface App {
@@ -47,6 +56,8 @@ export interface App {
   /** The market source and the venue: on standalone and producer nodes only. */
   readonly source: MarketSource | undefined;
   readonly venue: OrderVenue | undefined;
+  /** Whether automatic orders may be placed (standalone and producer nodes). */
+  readonly orders: OrderPolicy | undefined;
   readonly gateway: Gateway;
   readonly health: HealthMonitor;
   readonly cluster: ClusterView;
@@ -64,13 +75,17 @@ function remoteMarket(cluster: ClusterView): Pick<MarketSource, 'hasSymbol' | 's
   return { symbols, hasSymbol: (s) => symbols().includes(s) };
 }
 
-/** Whether a backtest exists, asked of the producer over HTTP (an edge has no runs of its own). */
+/**
+ * Whether a backtest exists, asked of the producer over HTTP (an edge has no runs of its own). With AUTH=jwt the
+ * question is asked with the caller's token, so the producer answers only about the caller's own runs.
+ */
 function remoteBacktests(cluster: ClusterView): BacktestLookup {
   return {
-    async find(id) {
+    async find(id, identity) {
       const base = cluster.first('producer')?.http;
       if (!base) return undefined;
-      const res = await fetch(new URL(`/api/backtesting/${encodeURIComponent(id)}`, base), { signal: AbortSignal.timeout(5000) });
+      const headers = identity ? { authorization: `Bearer ${identity.token}` } : undefined;
+      const res = await fetch(new URL(`/api/backtesting/${encodeURIComponent(id)}`, base), { signal: AbortSignal.timeout(5000), headers });
       if (res.status !== 200) return undefined;
       const body = (await res.json()) as { status?: string };
       return { status: body.status ?? 'queued' };
@@ -87,7 +102,8 @@ function remoteBacktests(cluster: ClusterView): BacktestLookup {
  *   updates through the broker, backtest requests forwarded to the producer.
  */
 export function buildApp(config: Config, options: AppOptions = {}): App {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const rawLog = options.log ?? ((line: string) => console.log(line));
+  const log = (line: string) => rawLog(redactTokens(line));
   const { role, redisUrl, redisPrefix } = config.cluster;
   const id = `${role}-${randomUUID().slice(0, 8)}`;
   const policy = historyPolicy(config.history);
@@ -153,6 +169,31 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const lookup: BacktestLookup = producer
     ? { find: async (runId) => { const run = producer.backtests.get(runId); return run ? { status: run.status } : undefined; } }
     : remoteBacktests(cluster);
+  // Identity and permissions (src/auth/): one verifier, one Permissions, shared by the gateway and the HTTP routes.
+  const auth = config.auth;
+  const verifier = auth.mode === 'jwt'
+    ? options.verifier ?? new JoseVerifier({ secret: auth.secret, jwksUrl: auth.jwksUrl, audience: auth.audience, issuer: auth.issuer })
+    : undefined;
+  const permissions = new Permissions({
+    mode: auth.mode,
+    anonymousMarketData: auth.anonymousMarketData,
+    privateSignals: auth.privateSignals,
+    backtestOwner: producer
+      ? (runId) => producer.backtests.ownerOf(runId)
+      // An edge asks the producer with the caller's token: it answers only about the caller's own runs, so another
+      // user's run looks unknown from an edge (UNKNOWN_BACKTEST, 4500) where a standalone node says FORBIDDEN (4504).
+      : async (runId, identity) => ((await lookup.find(runId, identity).catch(() => undefined)) ? identity.sub : undefined),
+  });
+  /** HTTP: the request's identity (AUTH=jwt), anonymous (null), or a 401 refusal for a bad token. */
+  const identify = async (req: IncomingMessage): Promise<HttpIdentity & { identity?: Identity }> => {
+    const token = verifier ? tokenFromRequest(req.headers, new URL(req.url ?? '/', 'http://localhost').searchParams) : undefined;
+    if (!token || !verifier) return { ok: true, sub: null };
+    const outcome = await verifier.verify(token);
+    if (outcome.ok) return { ok: true, sub: outcome.identity.sub, identity: outcome.identity };
+    return { ok: false, status: 401, error: { code: outcome.reason === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN', message: outcome.message } };
+  };
+  const backtestAccess: BacktestAccess | undefined = verifier ? { identify } : undefined;
+
   const endpoints: Endpoint<any>[] = [
     operationEndpoint(createBarsHandlers({ source: market })),
     dashboardWsEndpoint(createDashboardHandlers()),
@@ -175,6 +216,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     pingIntervalMs: ws.pingIntervalMs,
     onContractViolation: options.onContractViolation,
     log,
+    auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs },
+    origins: originPolicy({ allowed: ws.allowedOrigins, loopbackOnly: isLoopbackHost(config.host) }),
+    maxConnectionsPerIp: ws.maxConnectionsPerIp,
   });
 
   const ready = () => !connecting || connecting.ready;
@@ -196,8 +240,18 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     health: () => ({ ok: ready(), role, broker_connected: ready(), market_source: producer?.source.name ?? null, uptime_s: Math.round(process.uptime()) }),
     ready: () => ready() && (role !== 'edge' || cluster.first('producer') !== undefined),
     mount: (app) => {
+      // AUTH=jwt: the chart backfill is market data, readable as the bars topic it shows.
+      if (verifier) {
+        app.get('/dashboard/api/bars', async (req, res, next) => {
+          const who = await identify(req);
+          if (!who.ok) return void res.status(who.status).json({ error: who.error });
+          const decision = await permissions.mayRead(who.identity, `bars:${String(req.query.symbol ?? '')}:${String(req.query.resolution ?? '1')}`);
+          if (!decision.ok) return void res.status(decision.code === 'UNAUTHORIZED' ? 401 : 403).json({ error: { code: decision.code, message: decision.message } });
+          next();
+        });
+      }
       if (producer) {
-        app.use(createBacktestRouter(producer.backtests));
+        app.use(createBacktestRouter(producer.backtests, backtestAccess));
         app.use(createDashboardRouter({ source: producer.source }));
       } else {
         // An edge has no runs or history of its own: the producer answers (503 UNAVAILABLE while none is known).
@@ -220,6 +274,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     hub,
     source: producer?.source,
     venue: producer?.venue,
+    orders: producer?.orders,
     gateway,
     health,
     cluster,

@@ -3,7 +3,9 @@
  * the accepted values; startup stops on it (src/main.ts). Nothing here reads process.env except `loadConfig(env)`.
  */
 import { validateTickerSymbol } from '../generated/validators.js';
+import { isLoopbackHost } from './auth/request.ts';
 import { DEFAULT_SYMBOLS } from './market/source-simulated.ts';
+import { ibTradingKind } from './trading/order-policy.ts';
 
 export interface Config {
   port: number;
@@ -20,6 +22,23 @@ export interface Config {
     maxBufferedBytes: number;
     priceUpdateIntervalMs: number;
     portfolioUpdateIntervalMs: number;
+    /** Upgrades at once from one remote address; undefined = no per-address cap (maxConnections still applies). */
+    maxConnectionsPerIp: number | undefined;
+    /** Origins allowed to open WebSockets besides the gateway's own and loopback ones (`*` = any). */
+    allowedOrigins: string[];
+  };
+  /** Identity and permissions (see src/auth/ and README "Authentication"). */
+  auth: {
+    mode: 'none' | 'jwt';
+    /** HS256 secret; exactly one of secret and jwksUrl when mode is jwt. */
+    secret: string | undefined;
+    jwksUrl: string | undefined;
+    audience: string | undefined;
+    issuer: string | undefined;
+    anonymousMarketData: boolean;
+    privateSignals: boolean;
+    /** token_expiring is sent this long before a connection's token expires. */
+    expiryWarningMs: number;
   };
   market: {
     source: 'simulated' | 'ibkr';
@@ -36,7 +55,10 @@ export interface Config {
     account: string | undefined;
   };
   trading: {
+    /** Default true on the simulated market, false with MARKET_SOURCE=ibkr (real orders need an explicit opt-in). */
     autoTrade: boolean;
+    /** The acknowledgement that auto-trading may place orders on a live IB port or account. */
+    liveOrders: boolean;
     orderQuantity: number;
     initialCash: number;
   };
@@ -111,6 +133,16 @@ const VARIABLES = {
   WEBSOCKET_MAX_BUFFERED_BYTES: { default: 1_048_576, min: 1024, max: 1_073_741_824, integer: true, accepts: 'unsent bytes per connection before close 4001, 1024-1073741824' },
   WEBSOCKET_PRICE_UPDATE_INTERVAL: { default: 3, min: 2, max: 5, accepts: 'seconds, 2-5 (seed 000)' },
   WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL: { default: 5, min: 1, max: 3600, accepts: 'seconds, 1-3600' },
+  WEBSOCKET_MAX_CONNECTIONS_PER_IP: { default: undefined, shown: '(no per-address cap)', accepts: 'WebSocket connections at once from one remote address, 1-100000 (over it: HTTP 429 at upgrade); set it on a public address' },
+  ALLOWED_ORIGINS: { default: undefined, shown: '(own origin, loopback)', accepts: "comma-separated origins (https://app.example.com) allowed to open WebSockets besides the gateway's own and loopback ones; * = any. Others get 403" },
+  AUTH: { default: undefined, shown: '(none on a loopback HOST)', accepts: 'none (no identities, everything readable) or jwt (tokens required for private streams); required when HOST is not a loopback address' },
+  AUTH_JWT_SECRET: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: HS256 secret, at least 32 characters (or AUTH_JWKS_URL)' },
+  AUTH_JWKS_URL: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: http(s) URL of a JWKS; RS/PS/ES/EdDSA keys, fetched and cached (or AUTH_JWT_SECRET)' },
+  AUTH_JWT_AUDIENCE: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: tokens must carry this aud' },
+  AUTH_JWT_ISSUER: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: tokens must carry this iss' },
+  AUTH_ANONYMOUS_MARKET_DATA: { default: false, accepts: 'AUTH=jwt: true lets connections without a token read bars, prices, signals and market data' },
+  AUTH_PRIVATE_SIGNALS: { default: false, accepts: 'AUTH=jwt: true makes dashboard signals need a token like trades and portfolio' },
+  AUTH_TOKEN_EXPIRY_WARNING: { default: 60, min: 1, max: 3600, accepts: 'seconds before a token expires that token_expiring is sent, 1-3600' },
   MARKET_SOURCE: { default: 'simulated', accepted: ['simulated', 'ibkr'], accepts: 'simulated or ibkr' },
   MARKET_SYMBOLS: { default: DEFAULT_SYMBOLS, accepts: 'comma-separated tickers' },
   MARKET_SEED: { default: 42, min: 0, max: 2 ** 32 - 1, integer: true, accepts: 'integer (simulated market random seed)' },
@@ -120,7 +152,8 @@ const VARIABLES = {
   IBKR_PORT: { default: undefined, shown: '(none)', accepts: 'required when MARKET_SOURCE=ibkr: 4002 IB Gateway paper, 7497 TWS paper, 4001/7496 live' },
   IBKR_CLIENT_ID: { default: 1, min: 0, max: 2_147_483_647, integer: true, accepts: 'integer 0-2147483647' },
   IBKR_ACCOUNT: { default: undefined, shown: '(first managed account)', accepts: 'account id, e.g. DU1234567' },
-  TRADING_AUTO_TRADE: { default: true, accepts: 'true or false: place an order on each strategy signal (paper venue; real IB orders when MARKET_SOURCE=ibkr)' },
+  TRADING_AUTO_TRADE: { default: undefined, shown: '(true; false when MARKET_SOURCE=ibkr)', accepts: 'true or false: place an order on each strategy signal (the paper venue; with MARKET_SOURCE=ibkr real IB orders, so it must be set explicitly)' },
+  TRADING_LIVE_ORDERS: { default: 'no', accepted: ['no', 'yes'], accepts: 'yes to let TRADING_AUTO_TRADE place orders on a live IB port (4001/7496) or a non-DU account' },
   TRADING_ORDER_QUANTITY: { default: 10, min: Number.MIN_VALUE, max: 1e9, accepts: 'shares per signal order, > 0' },
   TRADING_INITIAL_CASH: { default: 100_000, min: Number.MIN_VALUE, max: 1e12, accepts: 'paper account cash, > 0' },
   BACKTEST_RETENTION_SECONDS: { default: 3600, min: 1, max: 604_800, accepts: 'how long finished runs are kept, 1-604800' },
@@ -172,7 +205,11 @@ class Reader {
   }
 
   bool(name: NameOf<boolean>): boolean {
-    const fallback = VARIABLES[name].default;
+    return this.optionalBool(name) ?? VARIABLES[name].default;
+  }
+
+  optionalBool(name: NameOf<boolean> | NameOf<undefined>): boolean | undefined {
+    const fallback = undefined;
     const v = this.raw(name);
     if (v === undefined) return fallback;
     if (/^(true|1|yes)$/i.test(v)) return true;
@@ -196,6 +233,11 @@ class Reader {
 
   optionalString(name: NameOf<undefined>): string | undefined {
     return this.raw(name);
+  }
+
+  /** A comma-separated list; [] when unset. */
+  list(name: NameOf<undefined>): string[] {
+    return (this.raw(name) ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   }
 
   symbols(name: NameOf<readonly string[]>): string[] {
@@ -242,6 +284,18 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       maxBufferedBytes: r.number('WEBSOCKET_MAX_BUFFERED_BYTES'),
       priceUpdateIntervalMs: r.number('WEBSOCKET_PRICE_UPDATE_INTERVAL') * s,
       portfolioUpdateIntervalMs: r.number('WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL') * s,
+      maxConnectionsPerIp: r.optionalInt('WEBSOCKET_MAX_CONNECTIONS_PER_IP', 1, 100_000),
+      allowedOrigins: r.list('ALLOWED_ORIGINS'),
+    },
+    auth: {
+      mode: 'none',
+      secret: r.optionalString('AUTH_JWT_SECRET'),
+      jwksUrl: r.optionalString('AUTH_JWKS_URL'),
+      audience: r.optionalString('AUTH_JWT_AUDIENCE'),
+      issuer: r.optionalString('AUTH_JWT_ISSUER'),
+      anonymousMarketData: r.bool('AUTH_ANONYMOUS_MARKET_DATA'),
+      privateSignals: r.bool('AUTH_PRIVATE_SIGNALS'),
+      expiryWarningMs: r.number('AUTH_TOKEN_EXPIRY_WARNING') * s,
     },
     market: {
       source: r.choice('MARKET_SOURCE'),
@@ -257,7 +311,8 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       account: r.optionalString('IBKR_ACCOUNT'),
     },
     trading: {
-      autoTrade: r.bool('TRADING_AUTO_TRADE'),
+      autoTrade: r.optionalBool('TRADING_AUTO_TRADE') ?? env.MARKET_SOURCE?.trim() !== 'ibkr',
+      liveOrders: r.choice('TRADING_LIVE_ORDERS') === 'yes',
       orderQuantity: r.number('TRADING_ORDER_QUANTITY'),
       initialCash: r.number('TRADING_INITIAL_CASH'),
     },
@@ -293,10 +348,48 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
   if (workers !== 'auto' && !(/^\d+$/.test(workers) && Number(workers) >= 1 && Number(workers) <= 64)) {
     r.errors.push({ variable: 'TICKWIRE_WORKERS', message: `TICKWIRE_WORKERS=${JSON.stringify(workers)} is invalid: expected auto or an integer from 1 to 64` });
   }
+  checkAuth(r, env, config);
+  if (config.market.source === 'ibkr' && config.trading.autoTrade && !config.trading.liveOrders && config.ibkr.port !== undefined) {
+    if (ibTradingKind(config.ibkr.port, config.ibkr.account) === 'live') {
+      const what = config.ibkr.account && !/^DU/i.test(config.ibkr.account) ? `IBKR_ACCOUNT=${config.ibkr.account} (a live account)` : `IBKR_PORT=${config.ibkr.port} (a live port)`;
+      r.errors.push({
+        variable: 'TRADING_LIVE_ORDERS',
+        message: `TRADING_AUTO_TRADE=true with ${what} would place REAL orders: set TRADING_LIVE_ORDERS=yes to confirm, or use a paper port (4002, 7497) and a DU account`,
+      });
+    }
+  }
   if (config.market.source === 'ibkr' && config.ibkr.port === undefined && !r.errors.some((e) => e.variable === 'IBKR_PORT')) {
     r.errors.push({ variable: 'IBKR_PORT', message: 'IBKR_PORT is required when MARKET_SOURCE=ibkr (there is no default): 4002 IB Gateway paper, 7497 TWS paper' });
   }
   return r.errors.length ? { ok: false, errors: r.errors } : { ok: true, config };
+}
+
+/**
+ * AUTH: `none` or `jwt`; unset means `none` on a loopback HOST and is refused elsewhere (an open gateway on a
+ * network address must be a deliberate choice). `jwt` needs exactly one key source.
+ */
+function checkAuth(r: Reader, env: Env, config: Config): void {
+  const raw = env.AUTH?.trim();
+  if (raw === undefined || raw === '') {
+    if (!isLoopbackHost(config.host)) {
+      r.errors.push({
+        variable: 'AUTH',
+        message: `HOST=${config.host} is not a loopback address, so AUTH must be set: AUTH=jwt with AUTH_JWT_SECRET (or AUTH_JWKS_URL) to require tokens, or AUTH=none to run an open gateway on purpose`,
+      });
+    }
+    return;
+  }
+  if (raw !== 'none' && raw !== 'jwt') {
+    r.errors.push({ variable: 'AUTH', message: `AUTH=${JSON.stringify(raw)} is invalid: expected none or jwt` });
+    return;
+  }
+  config.auth.mode = raw;
+  if (raw !== 'jwt') return;
+  const { secret, jwksUrl } = config.auth;
+  if (!secret && !jwksUrl) r.errors.push({ variable: 'AUTH_JWT_SECRET', message: 'AUTH=jwt needs a key: AUTH_JWT_SECRET (HS256, at least 32 characters) or AUTH_JWKS_URL' });
+  if (secret && jwksUrl) r.errors.push({ variable: 'AUTH_JWKS_URL', message: 'set one of AUTH_JWT_SECRET and AUTH_JWKS_URL, not both (mixing HMAC and public keys invites algorithm confusion)' });
+  if (secret && secret.length < 32) r.errors.push({ variable: 'AUTH_JWT_SECRET', message: `AUTH_JWT_SECRET is too short (${secret.length} characters): at least 32` });
+  if (jwksUrl && !/^https?:\/\/\S+$/.test(jwksUrl)) r.errors.push({ variable: 'AUTH_JWKS_URL', message: `AUTH_JWKS_URL=${JSON.stringify(jwksUrl)} is invalid: expected an http(s) URL` });
 }
 
 /** The defaults, for tests and tools that build a server without an environment. */

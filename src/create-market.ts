@@ -17,6 +17,8 @@ export interface Market {
   venue: OrderVenue | undefined;
   /** The market's clock (sped up for a fast simulated market); fills, signals and portfolio use it. */
   now: () => number;
+  /** The brokerage account orders go to (IB: configured, or the first managed one once connected). */
+  account: () => string | undefined;
   /** Starts what the source and venue share (the IB connection). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -39,7 +41,7 @@ export function createMarket(config: Config): Market {
       continueFromHistory: true,
       tickMarketMs: config.market.tickIntervalMs * speed,
     });
-    return { source, venue: undefined, now, start: async () => undefined, stop: async () => undefined };
+    return { source, venue: undefined, now, account: () => undefined, start: async () => undefined, stop: async () => undefined };
   }
   const { host, port, clientId, account } = config.ibkr;
   if (port === undefined) throw new Error('IBKR_PORT is required when MARKET_SOURCE=ibkr');
@@ -50,6 +52,7 @@ export function createMarket(config: Config): Market {
     source,
     venue,
     now: Date.now,
+    account: () => connection.account,
     start: () => connection.start(),
     stop: () => connection.stop(),
   };

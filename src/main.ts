@@ -26,6 +26,11 @@ try {
   if (app.role !== 'producer') console.log(`  dashboard   http://${base}/`);
   if (app.role !== 'producer') console.log(`  websockets  ws://${base}/api/v1/ws  ws://${base}/ws  ws://${base}/api/ws/stream/backtest/{id}`);
   if (app.role !== 'producer') console.log(`              ws://${base}/api/ws/stream/live-trading?symbols=AAPL  ws://${base}/api/ws/stream/market-data/{symbol}`);
+  const auth = config.auth;
+  console.log(auth.mode === 'jwt'
+    ? `  auth        jwt (${auth.secret ? 'HS256 secret' : `JWKS ${auth.jwksUrl}`}${auth.audience ? `, aud ${auth.audience}` : ''}${auth.issuer ? `, iss ${auth.issuer}` : ''}); anonymous market data: ${auth.anonymousMarketData ? 'yes' : 'no'}`
+    : '  auth        none: no tokens, every stream is readable by anyone who can reach this address (AUTH=jwt to require tokens)');
+  if (app.orders) console.log(`  ${app.orders.describe()}`);
 } catch (err) {
   console.error(`tickwire: failed to start: ${(err as Error).message}`);
   await app.stop().catch(() => undefined);

@@ -21,6 +21,7 @@ import { TradeStream } from './streams/trade-stream.ts';
 import { Portfolio } from './trading/portfolio.ts';
 import { createStrategies } from './trading/strategies.ts';
 import { StrategyEvaluator } from './trading/strategy-evaluator.ts';
+import { orderPolicy, type OrderPolicy } from './trading/order-policy.ts';
 import { PaperVenue } from './trading/venue-paper.ts';
 import type { OrderVenue } from './trading/venue.ts';
 
@@ -38,6 +39,8 @@ export interface Producer {
   readonly venue: OrderVenue;
   readonly backtests: BacktestService;
   readonly health: HealthMonitor;
+  /** Whether automatic orders may be placed now, and the banner line saying so. */
+  readonly orders: OrderPolicy;
   start(): Promise<void>;
   /** Stops the streams first (backtest followers get their terminal error while the gateway still flushes). */
   stopStreams(): Promise<void>;
@@ -61,6 +64,16 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     onError: (err, where) => log(`strategy ${where.where} error on ${where.symbol}: ${String(err)}`),
   });
   const portfolio = new Portfolio({ initialCash: config.trading.initialCash, now });
+  // Orders go to IB only with an explicit opt-in (and, on a live port or account, an acknowledgement): checked
+  // before every order, against the account the connection reports. An injected venue is the caller's (tests).
+  const orders = orderPolicy({
+    source: options.source ? 'simulated' : config.market.source,
+    autoTrade: config.trading.autoTrade,
+    liveOrders: config.trading.liveOrders,
+    port: config.ibkr.port,
+    account: () => market?.account() ?? config.ibkr.account,
+  });
+  let lastRefusal: string | undefined;
   const ws = config.websocket;
 
   const priceStream = new PriceStream({ source, hub, intervalMs: ws.priceUpdateIntervalMs, now });
@@ -74,7 +87,18 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     new TradeStream({
       hub,
       venue,
-      autoTrade: config.trading.autoTrade ? { evaluator, orderQuantity: config.trading.orderQuantity, cash: () => portfolio.snapshot().cash } : undefined,
+      autoTrade: config.trading.autoTrade
+        ? {
+            evaluator,
+            orderQuantity: config.trading.orderQuantity,
+            cash: () => portfolio.snapshot().cash,
+            refusal: () => orders.refusal(),
+            onRefused: (signal, reason) => {
+              if (reason !== lastRefusal) log(`orders: ${signal.signal_type} ${signal.symbol} not placed: ${reason} (logged once per reason)`);
+              lastRefusal = reason;
+            },
+          }
+        : undefined,
       onFill: (fill) => portfolioStream.applyFill(fill),
     }),
     portfolioStream,
@@ -106,6 +130,7 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     venue,
     backtests,
     health,
+    orders,
     async start() {
       await market?.start();
       await source.start();

@@ -41,3 +41,49 @@ describe('config', () => {
     expect(r.config.ibkr.port).to.equal(4002);
   });
 });
+
+describe('config: identity and order safety (issue 13)', () => {
+  const bad: { env: Record<string, string>; variable: string; mentions: string }[] = [
+    { env: { HOST: '0.0.0.0' }, variable: 'AUTH', mentions: 'AUTH=jwt with AUTH_JWT_SECRET (or AUTH_JWKS_URL) to require tokens, or AUTH=none' },
+    { env: { HOST: '10.1.2.3' }, variable: 'AUTH', mentions: 'not a loopback address' },
+    { env: { AUTH: 'basic' }, variable: 'AUTH', mentions: 'none or jwt' },
+    { env: { AUTH: 'jwt' }, variable: 'AUTH_JWT_SECRET', mentions: 'needs a key' },
+    { env: { AUTH: 'jwt', AUTH_JWT_SECRET: 'short' }, variable: 'AUTH_JWT_SECRET', mentions: 'at least 32' },
+    { env: { AUTH: 'jwt', AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWKS_URL: 'https://idp.example/jwks' }, variable: 'AUTH_JWKS_URL', mentions: 'not both' },
+    { env: { AUTH: 'jwt', AUTH_JWKS_URL: 'ftp://idp.example/jwks' }, variable: 'AUTH_JWKS_URL', mentions: 'http(s) URL' },
+    { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4001', TRADING_AUTO_TRADE: 'true' }, variable: 'TRADING_LIVE_ORDERS', mentions: 'IBKR_PORT=4001 (a live port)' },
+    { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '7496', TRADING_AUTO_TRADE: 'true' }, variable: 'TRADING_LIVE_ORDERS', mentions: 'IBKR_PORT=7496' },
+    { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4002', IBKR_ACCOUNT: 'U1234567', TRADING_AUTO_TRADE: 'true' }, variable: 'TRADING_LIVE_ORDERS', mentions: 'IBKR_ACCOUNT=U1234567 (a live account)' },
+    { env: { WEBSOCKET_MAX_CONNECTIONS_PER_IP: '0' }, variable: 'WEBSOCKET_MAX_CONNECTIONS_PER_IP', mentions: 'from 1' },
+  ];
+  for (const b of bad) {
+    it(`refuses ${JSON.stringify(b.env)} naming ${b.variable}`, () => {
+      const r = loadConfig(b.env);
+      expect(r.ok).to.equal(false);
+      if (r.ok) return;
+      const e = r.errors.find((x) => x.variable === b.variable);
+      expect(e, JSON.stringify(r.errors)).to.not.equal(undefined);
+      expect(e!.message).to.contain(b.mentions);
+    });
+  }
+
+  const good: { env: Record<string, string>; want: (c: import('../src/config.ts').Config) => void }[] = [
+    { env: {}, want: (c) => expect(c.auth).to.include({ mode: 'none', anonymousMarketData: false, privateSignals: false, expiryWarningMs: 60_000 }) },
+    { env: { HOST: 'localhost' }, want: (c) => expect(c.auth.mode).to.equal('none') },
+    { env: { HOST: '0.0.0.0', AUTH: 'none' }, want: (c) => expect(c.auth.mode).to.equal('none') },
+    { env: { HOST: '0.0.0.0', AUTH: 'jwt', AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWT_AUDIENCE: 'tw', AUTH_ANONYMOUS_MARKET_DATA: 'true' }, want: (c) => expect(c.auth).to.include({ mode: 'jwt', audience: 'tw', anonymousMarketData: true }) },
+    { env: { ALLOWED_ORIGINS: 'https://a.example, https://b.example', WEBSOCKET_MAX_CONNECTIONS_PER_IP: '20' }, want: (c) => expect(c.websocket).to.deep.include({ allowedOrigins: ['https://a.example', 'https://b.example'], maxConnectionsPerIp: 20 }) },
+    { env: {}, want: (c) => expect(c.trading).to.include({ autoTrade: true, liveOrders: false }) },
+    { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4002' }, want: (c) => expect(c.trading.autoTrade, 'IB mode: off unless set').to.equal(false) },
+    { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4002', TRADING_AUTO_TRADE: 'true' }, want: (c) => expect(c.trading.autoTrade).to.equal(true) },
+    { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4001', TRADING_AUTO_TRADE: 'true', TRADING_LIVE_ORDERS: 'yes' }, want: (c) => expect(c.trading).to.include({ autoTrade: true, liveOrders: true }) },
+    { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4001' }, want: (c) => expect(c.trading.autoTrade, 'a live port without auto-trading starts').to.equal(false) },
+  ];
+  for (const g of good) {
+    it(`accepts ${JSON.stringify(g.env)}`, () => {
+      const r = loadConfig(g.env);
+      expect(r.ok, r.ok ? '' : JSON.stringify(r.errors)).to.equal(true);
+      if (r.ok) g.want(r.config);
+    });
+  }
+});

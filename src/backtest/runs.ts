@@ -46,6 +46,8 @@ export interface RunRecord {
   readonly request: RunRequest;
   /** stream=true: the run waits for its first stream client (or the start grace period) before it starts. */
   readonly streaming: boolean;
+  /** The `sub` of the token that started the run (AUTH=jwt); null without one. Only the owner may follow or read it. */
+  readonly owner: string | null;
   status: RunStatus;
   readonly createdAt: number;
   startedAt?: number;
@@ -91,14 +93,14 @@ export class RunRegistry {
   }
 
   /** Registers a new queued run under a fresh id. */
-  create(request: RunRequest, streaming: boolean): RunRecord {
+  create(request: RunRequest, streaming: boolean, owner: string | null = null): RunRecord {
     const createdAt = this.now();
     let id = formatBacktestId(createdAt, this.randomHex());
     for (let i = 0; this.runs.has(id); i++) {
       if (i > 100) throw new Error('could not find a free backtest id');
       id = formatBacktestId(createdAt, this.randomHex());
     }
-    const run: RunRecord = { id, request, streaming, status: 'queued', createdAt, abort: new AbortController() };
+    const run: RunRecord = { id, request, streaming, owner, status: 'queued', createdAt, abort: new AbortController() };
     this.runs.set(id, run);
     return run;
   }

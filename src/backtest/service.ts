@@ -382,7 +382,7 @@ export class BacktestService implements Stream {
   }
 
   /** Validates and registers a run; it starts now (streaming false) or on its first client / grace expiry. */
-  startRun(body: unknown, { streaming }: { streaming: boolean }): StartOutcome {
+  startRun(body: unknown, { streaming, owner = null }: { streaming: boolean; owner?: string | null }): StartOutcome {
     if (this.stopped) return { ok: false, status: 503, error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down' } };
     const checked = this.validate(body);
     if (!checked.ok) return { ok: false, status: 400, error: checked.error };
@@ -390,7 +390,7 @@ export class BacktestService implements Stream {
     if (active >= this.options.maxConcurrent) {
       return { ok: false, status: 429, error: { code: 'TOO_MANY_BACKTESTS', message: `${active} backtests are queued or running (max ${this.options.maxConcurrent}); retry when one finishes` } };
     }
-    const run = this.registry.create(checked.request, streaming);
+    const run = this.registry.create(checked.request, streaming, owner);
     if (streaming) {
       const timer = setTimeout(() => this.begin(run), this.options.startGraceMs ?? 5000);
       timer.unref();
@@ -409,6 +409,16 @@ export class BacktestService implements Stream {
   describe(id: string): Record<string, unknown> | undefined {
     const run = this.registry.get(id);
     return run ? describeRun(run) : undefined;
+  }
+
+  /** Who started a run: its owner's `sub`, null when started without a token, undefined for an unknown id. */
+  ownerOf(id: string): string | null | undefined {
+    return this.registry.get(id)?.owner;
+  }
+
+  /** GET /api/backtesting: the runs (of `owner` when given), newest first. */
+  list(owner?: string | null): Record<string, unknown>[] {
+    return this.registry.all().filter((r) => owner === undefined || r.owner === owner).sort((a, b) => b.createdAt - a.createdAt).map(describeRun);
   }
 
   /** A stream client joined the run: a queued streaming run starts now. */
@@ -531,6 +541,7 @@ export function describeRun(run: RunRecord): Record<string, unknown> {
   return {
     backtest_id: run.id,
     name: r.name,
+    owner: run.owner,
     status: run.status,
     symbol: r.symbol,
     timeframes: r.timeframes,

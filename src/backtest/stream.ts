@@ -5,24 +5,28 @@
  * from the broker's snapshot — the latest `progress`, the latest `metrics`, and `complete` or `error` if the run has
  * ended, exactly current to `asOf` — then live events from the hub topic `backtest:<id>` (or, with `since`, the
  * missed events replayed). A malformed id is refused at match time (error INVALID_MESSAGE, close 4501); an id that
- * is unknown or expired gets error UNKNOWN_BACKTEST and close 4500. The connection stays open after the run ends
+ * is unknown or expired gets error UNKNOWN_BACKTEST and close 4500. With AUTH=jwt only the user who started the run
+ * may follow it (src/auth/permissions.ts): no token, error UNAUTHORIZED and close 4503; another user, FORBIDDEN, 4504. The connection stays open after the run ends
  * (the client closes it). A queued stream=true run starts when its first follower subscribes, on any node.
  */
 import { backtestStreamEndpoint, dispatchBacktestStream, type BacktestStreamHandlers, type BacktestStreamInbound } from '../../generated/messages.ts';
 import { parseBacktestStreamPath, type BacktestStreamParams } from '../../generated/topics.ts';
-import { sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from '../handlers/positions.ts';
+import { admit, sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from '../handlers/positions.ts';
+import type { Identity } from '../auth/verifier.ts';
 import { connectedMessage, pingHandlers, streamError } from '../handlers/streams-common.ts';
 import type { ConnectedData } from '../../generated/types.ts';
+import { authHandlers } from '../handlers/auth.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import { backtestTopic } from './service.ts';
 
 /** Where the endpoint learns whether a run exists: the service itself, or the producer node (from an edge). */
 export interface BacktestLookup {
-  find(id: string): Promise<{ status: string } | undefined>;
+  /** `identity`: whom the question is for (an edge asks the producer with that identity's token). */
+  find(id: string, identity?: Identity): Promise<{ status: string } | undefined>;
 }
 
 export function backtestWsEndpoint(lookup: BacktestLookup): Endpoint<BacktestStreamParams & { since: SinceMap }> {
-  const handlers: BacktestStreamHandlers<ConnectionContext> = pingHandlers<ConnectionContext>();
+  const handlers: BacktestStreamHandlers<ConnectionContext> = { ...pingHandlers<ConnectionContext>(), ...authHandlers((e) => streamError(e)) };
   return {
     id: backtestStreamEndpoint.id,
     inbound: backtestStreamEndpoint.inbound,
@@ -38,14 +42,16 @@ export function backtestWsEndpoint(lookup: BacktestLookup): Endpoint<BacktestStr
     errorMessage: (error) => streamError(error),
     async open(ctx, params) {
       const id = params.backtest_id;
-      const run = await lookup.find(id);
+      const topic = backtestTopic(id);
+      // A run belongs to whoever started it (AUTH=jwt): no token, close 4503; another user's run, close 4504.
+      if (!(await admit(ctx, [topic], (e) => streamError(e)))) return;
+      const run = await lookup.find(id, ctx.identity);
       if (!run) {
         ctx.send(streamError({ code: 'UNKNOWN_BACKTEST', message: `No backtest with id ${id} (it never existed or has expired)` }));
         // The error frame is flushed at the end of this turn; close right after it.
         setImmediate(() => ctx.close('UNKNOWN_BACKTEST', id));
         return;
       }
-      const topic = backtestTopic(id);
       // A queued run starts when its first follower subscribes (on any node), so its first events may be published
       // while this subscribe completes: they are not in a snapshot, so that follower gets the run from its first event.
       // A late joiner (running or ended) gets the snapshot: latest progress and metrics, and the terminal message.

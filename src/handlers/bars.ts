@@ -3,6 +3,7 @@ import type { BarsSubscribeResponseMessage, OperationErrorMessage } from '../../
 import { buildBarsTopic } from '../../generated/topics.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
+import { authHandlers } from './auth.ts';
 import { pingHandlers } from './streams-common.ts';
 
 export function operationError(error: ErrorInfo): OperationErrorMessage {
@@ -20,6 +21,7 @@ export function createBarsHandlers(deps: { source: Pick<MarketSource, 'hasSymbol
   const { source } = deps;
   return {
     ...pingHandlers<ConnectionContext>(),
+    ...authHandlers(operationError),
     async 'bars.subscribe'(message, ctx) {
       const id = message.id ? { id: message.id } : {};
       const built = buildBarsTopic(message.payload);
@@ -33,6 +35,7 @@ export function createBarsHandlers(deps: { source: Pick<MarketSource, 'hasSymbol
       // A `since` on a topic already subscribed resubscribes it (how a client fills a gap it saw in `seq`).
       if (since && ctx.topics().has(topic)) ctx.unsubscribe(topic);
       const sub = await ctx.subscribe(topic, { since });
+      if (sub.status === 'forbidden') return operationError({ code: 'FORBIDDEN', message: sub.message, ...id });
       if (sub.status === 'limit') {
         return operationError({ code: 'SUBSCRIPTION_LIMIT', message: `subscription limit reached (${ctx.topics().size} topics); unsubscribe first`, ...id });
       }

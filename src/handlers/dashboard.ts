@@ -3,6 +3,7 @@ import type { DashboardErrorMessage, DashboardStream, DashboardSubscriptionsMess
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 import { DASHBOARD_STREAMS, dashboardTopic, isDashboardStream } from '../streams/topics.ts';
 import { sendSnapshots, sinceFromQuery, subscribeAll, type PositionsMap } from './positions.ts';
+import { authHandlers } from './auth.ts';
 import { pingHandlers } from './streams-common.ts';
 
 export function dashboardError(error: ErrorInfo): DashboardErrorMessage {
@@ -26,11 +27,18 @@ export function createDashboardHandlers(): DashboardHandlers<ConnectionContext> 
   };
   return {
     ...pingHandlers<ConnectionContext>(),
+    ...authHandlers(dashboardError),
     async subscribe(message, ctx) {
       const bad = check(message.streams, message.id);
       if (bad) return bad;
       const since = message.since ?? {};
       const topics = (message.streams as DashboardStream[]).map(dashboardTopic);
+      // All or nothing: a stream this identity may not read refuses the whole request (other subscriptions stay).
+      const refused: string[] = [];
+      for (const t of topics) if (!(await ctx.mayRead(t)).ok) refused.push(t.slice('dashboard:'.length));
+      if (refused.length) {
+        return dashboardError({ code: 'FORBIDDEN', message: `not allowed to read ${refused.join(', ')}${ctx.identity ? '' : ' without a token'}; nothing was changed`, ...(message.id ? { id: message.id } : {}) });
+      }
       // A `since` for a stream already subscribed resubscribes it (how a client fills a gap it saw in `seq`).
       for (const t of topics) if (since[t] && ctx.topics().has(t)) ctx.unsubscribe(t);
       const result = await subscribeAll(ctx, topics, since);
@@ -47,7 +55,7 @@ export function createDashboardHandlers(): DashboardHandlers<ConnectionContext> 
 }
 
 /**
- * Subscribes a new dashboard client to every stream (recovering those named in the `since` query parameter) and
+ * Subscribes a new dashboard client to every stream it may read (recovering those named in the `since` query parameter) and
  * sends `subscriptions` with each stream's position, then the snapshots of the streams not recovered (the latest
  * prices and portfolio, so the dashboard is not empty until the next tick).
  */
@@ -58,7 +66,10 @@ export async function openDashboard(ctx: ConnectionContext, query: URLSearchPara
     ctx.close('BAD_REQUEST', since.message);
     return;
   }
-  const result = await subscribeAll(ctx, DASHBOARD_STREAMS.map(dashboardTopic), since.since);
+  // Only the streams this connection may read (with AUTH=jwt and no token: what anonymous users may read).
+  const readable: string[] = [];
+  for (const t of DASHBOARD_STREAMS.map(dashboardTopic)) if ((await ctx.mayRead(t)).ok) readable.push(t);
+  const result = await subscribeAll(ctx, readable, since.since);
   ctx.send(subscriptionsOf(ctx, undefined, result.positions));
   sendSnapshots(ctx, result, DASHBOARD_STREAMS.map(dashboardTopic));
 }

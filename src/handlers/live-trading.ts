@@ -33,11 +33,12 @@ import type {
 import { validateTickerSymbol } from '../../generated/validators.js';
 import type { MarketSource } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
+import { authHandlers } from './auth.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
 import type { Fill, Order, OrderVenue } from '../trading/venue.ts';
 import type { Portfolio, PortfolioSnapshot } from '../trading/portfolio.ts';
-import { sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
+import { admit, sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 export const ALL = '*';
@@ -257,7 +258,7 @@ export function parseSymbolsQuery(raw: string | null, hasSymbol: (s: string) => 
 export function liveTradingWsEndpoint(deps: {
   source: Pick<MarketSource, 'hasSymbol' | 'symbols'>;
 }): Endpoint<{ symbols: string[] | undefined; since: SinceMap }> {
-  const handlers: LiveTradingStreamHandlers<ConnectionContext> = pingHandlers<ConnectionContext>();
+  const handlers: LiveTradingStreamHandlers<ConnectionContext> = { ...pingHandlers<ConnectionContext>(), ...authHandlers((e) => streamError(e)) };
   return {
     id: liveTradingStreamEndpoint.id,
     inbound: liveTradingStreamEndpoint.inbound,
@@ -277,6 +278,8 @@ export function liveTradingWsEndpoint(deps: {
      */
     async open(ctx, { symbols, since }) {
       const topics = [...(symbols ?? [ALL]).map(ordersTopic), positionsTopic(symbols), ACCOUNT_TOPIC];
+      // Private as a whole: without a token (AUTH=jwt) error UNAUTHORIZED and close 4503; not covered, 4504.
+      if (!(await admit(ctx, topics, (e) => streamError(e)))) return;
       const result = await subscribeAll(ctx, topics, since);
       const positionsState = Object.keys(result.positions).length ? { positions: result.positions } : {};
       ctx.send(connectedMessage({ stream: 'live-trading', message: 'Connected to live trading stream', symbols: symbols ?? [...deps.source.symbols()], ...positionsState } as ConnectedData));

@@ -23,10 +23,11 @@ import { marketStructure, structureChanged, type Structure } from '../analytics/
 import { isResolution } from '../market/resolution.ts';
 import type { Bar, MarketSource, Resolution } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
+import { authHandlers } from './auth.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
 import { bridge, type Bridged } from '../util/bridge.ts';
-import { sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
+import { admit, sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 /** Closed candles the analytics look at (RSI(14) converges well within it; swings need only a few). */
@@ -220,7 +221,7 @@ export interface MarketDataParams {
 
 /** The endpoint; URL problems are refused before `connected` with an error and close 4501 (BAD_REQUEST). */
 export function marketDataWsEndpoint(deps: { source: Pick<MarketSource, 'hasSymbol'> }): Endpoint<MarketDataParams> {
-  const handlers: MarketDataStreamHandlers<ConnectionContext> = pingHandlers<ConnectionContext>();
+  const handlers: MarketDataStreamHandlers<ConnectionContext> = { ...pingHandlers<ConnectionContext>(), ...authHandlers((e) => streamError(e)) };
   return {
     id: marketDataStreamEndpoint.id,
     inbound: marketDataStreamEndpoint.inbound,
@@ -243,6 +244,7 @@ export function marketDataWsEndpoint(deps: { source: Pick<MarketSource, 'hasSymb
     /** `connected` (with the topic's position), the snapshot unless recovered (current candle, structure, confluence), then live. */
     async open(ctx, { symbol, resolution, since }) {
       const topic = marketDataTopic(symbol, resolution);
+      if (!(await admit(ctx, [topic], (e) => streamError(e)))) return;
       const result = await subscribeAll(ctx, [topic], since);
       const positions = Object.keys(result.positions).length ? { positions: result.positions } : {};
       ctx.send(connectedMessage({ stream: 'market-data', message: `Connected to market data stream for ${symbol}`, symbol, resolution, ...positions } as ConnectedData));

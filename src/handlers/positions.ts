@@ -6,7 +6,7 @@
 import { describeIssue } from '../../generated/runtime.ts';
 import type { PositionsMap, SinceMap } from '../../generated/types.ts';
 import { validateSinceMap } from '../../generated/validators.js';
-import type { ConnectionContext } from '../server/endpoint.ts';
+import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 
 export type { PositionsMap, SinceMap } from '../../generated/types.ts';
 
@@ -19,20 +19,39 @@ export interface SubscribeAllResult {
   snapshots: Map<string, readonly string[]>;
   /** Topics refused by the per-connection subscription cap. */
   refused: string[];
+  /** Topics the connection's identity may not read (nothing was subscribed for them). */
+  forbidden: string[];
 }
 
 /** Subscribes `topics` in order, each recovering from `since[topic]` when given. */
 export async function subscribeAll(ctx: ConnectionContext, topics: readonly string[], since: SinceMap = {}, options: { fromStart?: boolean } = {}): Promise<SubscribeAllResult> {
-  const out: SubscribeAllResult = { positions: {}, fresh: new Set(), snapshots: new Map(), refused: [] };
+  const out: SubscribeAllResult = { positions: {}, fresh: new Set(), snapshots: new Map(), refused: [], forbidden: [] };
   for (const topic of topics) {
     const sub = await ctx.subscribe(topic, { since: since[topic], fromStart: options.fromStart });
     if (sub.status === 'limit') out.refused.push(topic);
+    if (sub.status === 'forbidden') out.forbidden.push(topic);
     if (sub.status !== 'added') continue;
     out.positions[topic] = { asOf: sub.asOf, recovered: sub.recovered, ...(sub.reason ? { reason: sub.reason } : {}) };
     if (!sub.recovered) out.fresh.add(topic);
     if (!sub.recovered && sub.snapshot) out.snapshots.set(topic, sub.snapshot);
   }
   return out;
+}
+
+/**
+ * For the endpoints that subscribe a fixed set of topics at connect (backtest, live-trading, market-data): true when
+ * the connection may read all of them; else the endpoint's error (UNAUTHORIZED without an identity, FORBIDDEN with
+ * one) is sent and the connection closed with the same-named close code (4503 / 4504), and false.
+ */
+export async function admit(ctx: ConnectionContext, topics: readonly string[], errorMessage: (error: ErrorInfo) => object): Promise<boolean> {
+  for (const topic of topics) {
+    const decision = await ctx.mayRead(topic);
+    if (decision.ok) continue;
+    ctx.send(errorMessage({ code: decision.code, message: decision.message }));
+    ctx.close(decision.code, decision.message);
+    return false;
+  }
+  return true;
 }
 
 /** Sends the broker's snapshot of every fresh topic, in `topics` order. */

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { CloseCodes, type CloseCodeName } from '../../generated/codes.ts';
 import { checkMessage, decodeFrame } from '../../generated/runtime.ts';
+import { openPermissions, type AccessDecision, type Permissions } from '../auth/permissions.ts';
+import type { Identity, TokenVerifier } from '../auth/verifier.ts';
 import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
 import type { Hub, Subscriber } from '../pubsub/hub.ts';
 import { textFrame, type Frame, type TopicBatch } from '../pubsub/frame.ts';
-import type { ConnectionContext, Endpoint, ErrorInfo, TopicSubscription } from './endpoint.ts';
+import type { AuthOutcome, ConnectionContext, Endpoint, ErrorInfo, TopicSubscription } from './endpoint.ts';
 import { FlushScheduler, OutboundQueue, type WritableSocket } from './outbound.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
 
@@ -15,6 +17,21 @@ export interface ConnectionLimits {
   rateLimitPerSec: number;
   rateBurst: number;
   maxLifespanMs: number;
+}
+
+/** Identity and permissions as a connection uses them (built once by the composition root, shared by every connection). */
+export interface ConnectionAuth {
+  /** The one subscription-permission check. */
+  permissions: Permissions;
+  /** Verifies tokens sent in `auth` messages; undefined with AUTH=none. */
+  verifier?: TokenVerifier;
+  /** token_expiring goes out this long before the identity's token expires. */
+  expiryWarningMs: number;
+}
+
+/** AUTH=none: no identities, everything readable. */
+export function noAuth(): ConnectionAuth {
+  return { permissions: openPermissions(), expiryWarningMs: 60_000 };
 }
 
 /** Called for every outbound message that breaks the contract (tests switch this on and fail on any call). */
@@ -29,6 +46,10 @@ export interface ConnectionOptions {
   onContractViolation?: ContractViolation;
   onClosed: (conn: Connection) => void;
   log: (line: string) => void;
+  /** Default: AUTH=none. */
+  auth?: ConnectionAuth;
+  /** The identity verified at upgrade (Authorization header or `token` query parameter). */
+  identity?: Identity;
 }
 
 /**
@@ -38,6 +59,11 @@ export interface ConnectionOptions {
  * Ordering: every inbound frame goes through one per-connection inbox and is answered in the order it was received,
  * whether its reply is a handler's answer or a decode error (INVALID_JSON, BINARY_NOT_SUPPORTED, UNKNOWN_TYPE,
  * INVALID_MESSAGE). A client correlates an error that cannot carry an id (INVALID_JSON) by that order.
+ *
+ * Identity: set at upgrade or by an `auth` message, kept here. Every subscription goes through `subscribe`, which asks
+ * the Permissions first. With an identity, `token_expiring` is sent `expiryWarningMs` before its `exp` (once the open
+ * hook has run, so it never precedes `connected`), and the connection is closed with TOKEN_EXPIRED (4007) at `exp`
+ * unless an `auth` message brought a fresh token of the same `sub`.
  */
 export class Connection implements Subscriber, ConnectionContext {
   readonly id = randomUUID();
@@ -57,12 +83,19 @@ export class Connection implements Subscriber, ConnectionContext {
   private toActivate: string[] = [];
   private ended = false;
   private killTimer: NodeJS.Timeout | undefined;
+  private readonly auth: ConnectionAuth;
+  private currentIdentity: Identity | undefined;
+  private opened = false;
+  private warnTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
     this.ws = options.ws;
     this.endpoint = options.endpoint;
     this.hub = options.hub;
     this.limits = options.limits;
+    this.auth = options.auth ?? noAuth();
+    this.currentIdentity = options.identity;
     const socket = (this.ws as unknown as { _socket: WritableSocket })._socket;
     this.queue = new OutboundQueue(socket, options.scheduler, this.limits.maxBufferedBytes,
       () => this.close('SLOW_CONSUMER', `more than ${this.limits.maxBufferedBytes} bytes unsent`),
@@ -90,7 +123,45 @@ export class Connection implements Subscriber, ConnectionContext {
 
   // ---- ConnectionContext
 
+  get identity(): Identity | undefined {
+    return this.currentIdentity;
+  }
+
+  mayRead(topic: string): AccessDecision | Promise<AccessDecision> {
+    return this.auth.permissions.mayRead(this.currentIdentity, topic);
+  }
+
+  async authenticate(token: string): Promise<AuthOutcome> {
+    const verifier = this.auth.verifier;
+    if (!verifier) return { ok: true, identity: undefined, revoked: [] }; // AUTH=none: nothing to check, all readable
+    const outcome = await verifier.verify(token);
+    if (this.ended) return { ok: true, identity: this.currentIdentity, revoked: [] };
+    if (!outcome.ok) {
+      if (outcome.reason === 'expired') return { ok: false, error: { code: 'TOKEN_EXPIRED', message: `${outcome.message}; the connection keeps its current token until it expires` } };
+      return { ok: false, error: { code: 'INVALID_TOKEN', message: outcome.message }, close: 'INVALID_TOKEN' };
+    }
+    const next = outcome.identity;
+    if (this.currentIdentity && this.currentIdentity.sub !== next.sub) {
+      return { ok: false, error: { code: 'FORBIDDEN', message: 'a fresh token must name the same sub as the connection; reconnect to change user' } };
+    }
+    this.currentIdentity = next;
+    if (this.opened) this.scheduleExpiry();
+    // Topics the new token does not cover are dropped (a narrower `channels` claim).
+    const revoked: string[] = [];
+    for (const topic of [...this.hub.topicsOf(this)]) {
+      const decision = await this.mayRead(topic);
+      if (!decision.ok) {
+        this.hub.unsubscribe(this, topic);
+        revoked.push(topic);
+      }
+    }
+    return { ok: true, identity: next, revoked };
+  }
+
   async subscribe(topic: string, options: { since?: StreamPosition; fromStart?: boolean } = {}): Promise<TopicSubscription> {
+    const decision = await this.mayRead(topic);
+    if (!decision.ok) return { status: 'forbidden', code: decision.code, message: decision.message };
+    if (this.ended) return { status: 'exists' };
     const mine = this.hub.topicsOf(this);
     if (mine.has(topic)) return { status: 'exists' };
     if (mine.size >= this.limits.maxSubscriptions) return { status: 'limit' };
@@ -168,7 +239,25 @@ export class Connection implements Subscriber, ConnectionContext {
         return;
       }
       this.activateSubscribed();
+      this.opened = true;
+      this.scheduleExpiry();
     });
+  }
+
+  /** (Re)arms token_expiring and the TOKEN_EXPIRED close for the current identity. */
+  private scheduleExpiry(): void {
+    clearTimeout(this.warnTimer);
+    clearTimeout(this.expiryTimer);
+    const identity = this.currentIdentity;
+    if (!identity || this.ended) return;
+    const left = identity.expiresAt - Date.now();
+    this.warnTimer = setTimeout(() => {
+      const inMs = Math.max(0, identity.expiresAt - Date.now());
+      this.send({ type: 'token_expiring', timestamp: new Date().toISOString(), data: { expires_at: new Date(identity.expiresAt).toISOString(), expires_in: Math.round(inMs / 1000) } });
+    }, Math.max(0, left - this.auth.expiryWarningMs));
+    this.expiryTimer = setTimeout(() => this.close('TOKEN_EXPIRED', `token of ${identity.sub} expired`), Math.max(0, left));
+    this.warnTimer.unref();
+    this.expiryTimer.unref();
   }
 
   /** Heartbeat: terminate if the last ping got no pong, else ping again. */
@@ -198,6 +287,8 @@ export class Connection implements Subscriber, ConnectionContext {
     this.ended = true;
     clearTimeout(this.lifespanTimer);
     clearTimeout(this.killTimer);
+    clearTimeout(this.warnTimer);
+    clearTimeout(this.expiryTimer);
     this.queue.close();
     this.hub.removeSubscriber(this);
     this.guard(() => this.endpoint.closed?.(this));

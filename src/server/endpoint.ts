@@ -1,6 +1,8 @@
 import type { ErrorCode } from '../../generated/codes.ts';
 import type { CloseCodeName } from '../../generated/codes.ts';
 import type { ValidatorTable } from '../../generated/runtime.ts';
+import type { AccessDecision } from '../auth/permissions.ts';
+import type { Identity } from '../auth/verifier.ts';
 import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
 
 /**
@@ -10,7 +12,14 @@ import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
 export type TopicSubscription =
   | { status: 'added'; asOf: StreamPosition; recovered: boolean; reason?: UnrecoverableReason; snapshot?: readonly string[] }
   | { status: 'exists' }
-  | { status: 'limit' };
+  | { status: 'limit' }
+  /** The connection's identity may not read the topic (src/auth/permissions.ts); nothing changed. */
+  | { status: 'forbidden'; code: 'UNAUTHORIZED' | 'FORBIDDEN'; message: string };
+
+/** The outcome of an `auth` message: the identity taken (and topics dropped), or an error (and maybe a close). */
+export type AuthOutcome =
+  | { ok: true; identity: Identity | undefined; revoked: string[] }
+  | { ok: false; error: ErrorInfo; close?: CloseCodeName };
 
 /** An error as a value: stable code, human message, optional offending field and request id to echo. */
 export interface ErrorInfo {
@@ -23,10 +32,20 @@ export interface ErrorInfo {
 /** What a handler may do with the connection it serves. */
 export interface ConnectionContext {
   readonly id: string;
+  /** Who the client is (set at upgrade or by an `auth` message); undefined when anonymous or with AUTH=none. */
+  readonly identity: Identity | undefined;
+  /**
+   * Whether this connection may read `topic` now: the same decision `subscribe` enforces (ask it first to refuse a
+   * whole request before subscribing any of it).
+   */
+  mayRead(topic: string): AccessDecision | Promise<AccessDecision>;
+  /** Verifies a token sent in an `auth` message and, when good, makes it the connection's identity. */
+  authenticate(token: string): Promise<AuthOutcome>;
   /**
    * 'limit' when the per-connection subscription cap would be passed (nothing changes then). Live publications of
    * an added topic reach the client only after the current request's reply and `after` tasks (the replay of
-   * missed publications, when recovered, goes first). Rejects when the pub/sub broker is unreachable (nothing changes).
+   * missed publications, when recovered, goes first). 'forbidden' when the connection's identity may not read the
+   * topic. Rejects when the pub/sub broker is unreachable (nothing changes).
    */
   subscribe(topic: string, options?: { since?: StreamPosition; fromStart?: boolean }): Promise<TopicSubscription>;
   unsubscribe(topic: string): boolean;

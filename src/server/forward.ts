@@ -18,7 +18,7 @@ export function forwardTo(target: () => string | undefined, timeoutMs = 10_000) 
     const body = req.body !== undefined && req.method !== 'GET' ? Buffer.from(JSON.stringify(req.body)) : undefined;
     const out = request(url, {
       method: req.method,
-      headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...(req.headers.host ? { 'x-forwarded-host': req.headers.host } : {}) },
+      headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...(req.headers.host ? { 'x-forwarded-host': req.headers.host } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) },
       timeout: timeoutMs,
     }, (answer) => {
       res.status(answer.statusCode ?? 502);

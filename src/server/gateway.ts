@@ -2,9 +2,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCodes } from '../../generated/codes.ts';
+import { tokenFromRequest } from '../auth/request.ts';
+import type { Identity } from '../auth/verifier.ts';
 import type { Hub } from '../pubsub/hub.ts';
-import { Connection, type ConnectionLimits, type ContractViolation } from './connection.ts';
-import type { Endpoint } from './endpoint.ts';
+import { Connection, noAuth, type ConnectionAuth, type ConnectionLimits, type ContractViolation } from './connection.ts';
+import type { Endpoint, ErrorInfo } from './endpoint.ts';
+import type { OriginPolicy } from './origin.ts';
 import { FlushScheduler } from './outbound.ts';
 
 export interface GatewayOptions {
@@ -16,12 +19,24 @@ export interface GatewayOptions {
   pingIntervalMs: number;
   onContractViolation?: ContractViolation;
   log: (line: string) => void;
+  /** Identity and permissions; default AUTH=none (no identities, everything readable). */
+  auth?: ConnectionAuth;
+  /** Which browser origins may open a WebSocket; default: any (tests that build a Gateway by hand). */
+  origins?: OriginPolicy;
+  /** Connections at once from one remote address (HTTP 429 beyond); default: no per-address cap (maxConnections applies). */
+  maxConnectionsPerIp?: number;
 }
 
 /**
  * Routes HTTP upgrades by URL path to the contract's endpoints (unknown path: HTTP 404), enforces the connection
  * cap (close 4003), pings every connection each interval (no pong by the next ping: terminated), and closes
  * everyone with 1001 on shutdown.
+ *
+ * Before an upgrade becomes a socket: a foreign `Origin` is refused with HTTP 403 (cross-site WebSocket hijacking;
+ * no Origin = not a browser, judged by AUTH alone), more than maxConnectionsPerIp from one address with HTTP 429. A
+ * token (`Authorization: Bearer` or the `token` query parameter) is verified here and the identity handed to the
+ * connection; a bad one is answered on the socket (browsers cannot read an HTTP status): error INVALID_TOKEN and close
+ * 4502, or error TOKEN_EXPIRED and close 4007. With AUTH=none tokens are ignored.
  */
 export class Gateway {
   private readonly wss: WebSocketServer;
@@ -30,6 +45,9 @@ export class Gateway {
   private readonly heartbeat: NodeJS.Timeout;
   private closing = false;
   private drained: (() => void) | undefined;
+  private readonly auth: ConnectionAuth;
+  /** Open (and upgrading) connections per remote address. */
+  private readonly perIp = new Map<string, number>();
 
   constructor(private readonly options: GatewayOptions) {
     // permessage-deflate stays off: frames are built once and written as-is to every subscriber.
@@ -38,6 +56,7 @@ export class Gateway {
       for (const c of this.connections) c.heartbeat();
     }, options.pingIntervalMs);
     this.heartbeat.unref();
+    this.auth = options.auth ?? noAuth();
   }
 
   get connectionCount(): number {
@@ -80,9 +99,60 @@ export class Gateway {
         break;
       }
     }
+    const origin = req.headers.origin;
+    if (this.options.origins && !this.options.origins.allowed(origin, req.headers.host)) {
+      this.options.log(`upgrade refused: origin ${JSON.stringify(origin)} is not allowed (ALLOWED_ORIGINS)`);
+      return reject(socket, 403, 'Forbidden');
+    }
     if (!endpoint || !match) return reject(socket, 404, 'Not Found');
+    const ip = req.socket.remoteAddress ?? '?';
+    const fromIp = this.perIp.get(ip) ?? 0;
+    if (this.options.maxConnectionsPerIp !== undefined && fromIp >= this.options.maxConnectionsPerIp) return reject(socket, 429, 'Too Many Requests');
+    this.perIp.set(ip, fromIp + 1);
+    const release = () => {
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, n);
+    };
     const found = endpoint;
     const matched = match;
+    const token = this.auth.verifier ? tokenFromRequest(req.headers, url.searchParams) : undefined;
+    if (!token) return this.upgrade(req, socket, head, found, matched, url, release, {});
+    this.auth.verifier!.verify(token).then(
+      (outcome) => this.upgrade(req, socket, head, found, matched, url, release, outcome.ok
+        ? { identity: outcome.identity }
+        : { refusal: outcome.reason === 'expired'
+          ? { error: { code: 'TOKEN_EXPIRED', message: outcome.message }, close: 'TOKEN_EXPIRED' }
+          : { error: { code: 'INVALID_TOKEN', message: outcome.message }, close: 'INVALID_TOKEN' } }),
+      (err: unknown) => {
+        release();
+        this.options.log(`upgrade: token verification failed: ${(err as Error)?.message ?? String(err)}`);
+        reject(socket, 500, 'Internal Server Error');
+      },
+    );
+  }
+
+  private upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    found: Endpoint<any>,
+    matched: NonNullable<ReturnType<Endpoint<any>['match']>>,
+    url: URL,
+    release: () => void,
+    auth: { identity?: Identity; refusal?: { error: ErrorInfo; close: 'TOKEN_EXPIRED' | 'INVALID_TOKEN' } },
+  ): void {
+    if (this.closing || socket.destroyed) {
+      release();
+      socket.destroy();
+      return;
+    }
+    let released = false;
+    const releaseOnce = () => {
+      if (!released) release();
+      released = true;
+    };
+    socket.once('close', releaseOnce);
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if (this.connections.size >= this.options.maxConnections) {
         const { code, reason } = CloseCodes.SERVER_FULL;
@@ -97,12 +167,21 @@ export class Gateway {
         limits: this.options.limits,
         onContractViolation: this.options.onContractViolation,
         onClosed: (c) => {
+          releaseOnce();
           this.connections.delete(c);
           if (this.connections.size === 0) this.drained?.();
         },
         log: this.options.log,
+        auth: this.auth,
+        identity: auth.identity,
       });
       this.connections.add(conn);
+      if (auth.refusal) {
+        const refusal = auth.refusal;
+        conn.send(found.errorMessage(refusal.error));
+        setImmediate(() => conn.close(refusal.close, refusal.error.message));
+        return;
+      }
       if (!matched.ok) {
         conn.send(found.errorMessage(matched.error));
         // The error frame is flushed at the end of this turn; close right after it.

@@ -7,10 +7,14 @@
  *   429 TOO_MANY_BACKTESTS when maxConcurrent runs are queued or running; 503 SHUTTING_DOWN.
  * - GET /api/backtesting/:id → 200 with status, settings, latest progress and metrics, and `result` when completed
  *   (or `error` when failed); 404 UNKNOWN_BACKTEST for an unknown or expired id.
+ * - GET /api/backtesting → `{backtests: [...]}`, newest first: the caller's runs.
+ * Identity (AUTH=jwt, `access` given): every route needs `Authorization: Bearer <jwt>` (401 UNAUTHORIZED without,
+ * INVALID_TOKEN / TOKEN_EXPIRED for a bad one); a run belongs to the token's `sub` that started it, and another
+ * user's run answers 404 like an unknown one (its existence is not revealed) and is not listed.
  * Validation and the run lifecycle are the service's (BacktestService in src/backtest/service.ts implements
  * BacktestRuns; src/app.ts passes it in). The router only speaks HTTP, so server/ never imports backtest/.
  */
-import express, { Router } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 
 /** The outcome of a start request: the new run's id, or an HTTP status with a stable error code. */
 export type BacktestStartOutcome =
@@ -20,16 +24,45 @@ export type BacktestStartOutcome =
 /** What the backtesting routes need from the backtest service (declared here, by its consumer). */
 export interface BacktestRuns {
   /** Validates and registers a run; never throws for bad input (errors are values). */
-  startRun(body: unknown, options: { streaming: boolean }): BacktestStartOutcome;
+  startRun(body: unknown, options: { streaming: boolean; owner?: string | null }): BacktestStartOutcome;
   /** The JSON body of GET /api/backtesting/:id; undefined when the id is unknown or has expired. */
   describe(id: string): Record<string, unknown> | undefined;
+  /** Runs started by `owner` (every run when undefined), newest first. */
+  list(owner?: string | null): Record<string, unknown>[];
+  ownerOf(id: string): string | null | undefined;
 }
 
-export function createBacktestRouter(service: BacktestRuns): Router {
+/** Who the caller is: a `sub`, anonymous (null), or a refusal to send as is. */
+export type HttpIdentity = { ok: true; sub: string | null } | { ok: false; status: 401; error: { code: string; message: string } };
+
+export interface BacktestAccess {
+  /** Verifies the request's token (Authorization: Bearer, or `token` query parameter). */
+  identify(req: Request): Promise<HttpIdentity>;
+}
+
+export function createBacktestRouter(service: BacktestRuns, access?: BacktestAccess): Router {
   const router = Router();
   router.use('/api/backtesting', express.json({ limit: '16kb', strict: false }));
+  /** The caller's sub (AUTH=jwt) or null (no access control); undefined when the response was already sent. */
+  const caller = async (req: Request, res: Response): Promise<string | null | undefined> => {
+    if (!access) return null;
+    const who = await access.identify(req);
+    if (!who.ok) {
+      res.status(who.status).json({ error: who.error });
+      return undefined;
+    }
+    if (who.sub === null) {
+      res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: { code: 'UNAUTHORIZED', message: 'a token is required: Authorization: Bearer <jwt>' } });
+      return undefined;
+    }
+    return who.sub;
+  };
+  const unknown = (res: Response, id: string) =>
+    res.status(404).json({ error: { code: 'UNKNOWN_BACKTEST', message: `No backtest with id ${id} (it never existed or has expired)` } });
 
-  router.post('/api/backtesting/start', (req, res) => {
+  router.post('/api/backtesting/start', async (req, res) => {
+    const owner = await caller(req, res);
+    if (owner === undefined) return;
     const flag = req.query.stream;
     let streaming = true;
     if (flag !== undefined) {
@@ -40,7 +73,7 @@ export function createBacktestRouter(service: BacktestRuns): Router {
         return;
       }
     }
-    const outcome = service.startRun(req.body, { streaming });
+    const outcome = service.startRun(req.body, { streaming, owner });
     if (!outcome.ok) {
       res.status(outcome.status).json({ error: outcome.error });
       return;
@@ -52,12 +85,18 @@ export function createBacktestRouter(service: BacktestRuns): Router {
     res.status(202).json({ backtest_id: id, streaming, stream_url: `ws://${host}/api/ws/stream/backtest/${id}` });
   });
 
-  router.get('/api/backtesting/:id', (req, res) => {
-    const described = service.describe(req.params.id);
-    if (!described) {
-      res.status(404).json({ error: { code: 'UNKNOWN_BACKTEST', message: `No backtest with id ${req.params.id} (it never existed or has expired)` } });
-      return;
-    }
+  router.get('/api/backtesting', async (req, res) => {
+    const owner = await caller(req, res);
+    if (owner === undefined) return;
+    res.json({ backtests: service.list(access ? owner : undefined) });
+  });
+
+  router.get('/api/backtesting/:id', async (req, res) => {
+    const owner = await caller(req, res);
+    if (owner === undefined) return;
+    const id = req.params.id;
+    const described = service.describe(id);
+    if (!described || (access && service.ownerOf(id) !== owner)) return void unknown(res, id);
     res.json(described);
   });
   return router;

@@ -13,7 +13,15 @@ export interface TradeStreamOptions {
    * When set, the venue trades on signals: BUY opens `orderQuantity` when flat (fewer when `cash()` cannot pay for
    * them at the signal price, none when it cannot pay for one), SELL closes a long.
    */
-  autoTrade?: { evaluator: StrategyEvaluator; orderQuantity: number; cash?: () => number };
+  autoTrade?: {
+    evaluator: StrategyEvaluator;
+    orderQuantity: number;
+    cash?: () => number;
+    /** Asked before every order (src/trading/order-policy.ts): a reason means no order is placed for this signal. */
+    refusal?: () => string | undefined;
+    /** Told about each signal not acted on because of a refusal. */
+    onRefused?: (signal: TradingSignal, reason: string) => void;
+  };
   /** Called with every fill after it was published (the portfolio stream applies it). */
   onFill?: (fill: Fill) => void;
 }
@@ -62,6 +70,11 @@ export class TradeStream implements Stream {
    * (set when an order is placed), not the venue's filled position, so two signals before a fill never double up.
    */
   private async actOn(signal: TradingSignal, wanted: number, cash?: () => number): Promise<void> {
+    const refused = this.deps.autoTrade?.refusal?.();
+    if (refused !== undefined) {
+      this.deps.autoTrade?.onRefused?.(signal, refused);
+      return;
+    }
     const { symbol } = signal;
     const target = this.targets.get(symbol) ?? this.deps.venue.positions().find((p) => p.symbol === symbol)?.quantity ?? 0;
     // 1% headroom for slippage and commission.
