@@ -221,7 +221,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     maxConnectionsPerIp: ws.maxConnectionsPerIp,
   });
 
-  const ready = () => !connecting || connecting.ready;
+  // Ready: connected to the broker now (not only once), so during a Redis outage /ready is 503 and upgrades wait.
+  const ready = () => (!connecting || connecting.ready) && brokerUp;
   const toProducer = forwardTo(() => cluster.first('producer')?.http ?? undefined);
   const http = createHttpApp({
     status: () => ({

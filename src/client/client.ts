@@ -462,7 +462,17 @@ export class TickwireClient<E extends EndpointAddress> {
     if (this.endpoint === '/api/v1/ws') {
       const pendingTopics = new Set([...this.pending.values()].filter((p) => p.type === 'bars.subscribe').map((p) => p.topic));
       for (const topic of this.topics) {
-        if (!pendingTopics.has(topic)) this.barsSubscribe(topic).catch(report);
+        if (!pendingTopics.has(topic)) {
+          this.barsSubscribe(topic).catch((err: unknown) => {
+            report(err);
+            // The server could not subscribe it now (UNAVAILABLE: its broker is down, or it refused for a reason a
+            // new connection may not have): reconnect, which resubscribes every topic with `since`, rather than stay
+            // connected and silent on this topic.
+            if (err instanceof TickwireError && (err.code === 'UNAVAILABLE' || err.code === 'INTERNAL_ERROR') && this.topics.has(topic)) {
+              this.socket.drop(CloseCodes.UNAVAILABLE.code, CloseCodes.UNAVAILABLE.reason);
+            }
+          });
+        }
       }
     } else if (this.endpoint === '/ws' && this.streams) {
       // A new /ws connection starts with every stream (resumed from the `since` its URL carried): add what is wanted

@@ -6,6 +6,8 @@ export interface ClusterViewOptions {
   self: () => NodeInfo;
   /** How often this node announces itself and reads the others (default 2 s). */
   beatMs?: number;
+  /** A node not heard from for this long is gone (default 15 s, the directory's own window). */
+  staleMs?: number;
   log: (line: string) => void;
 }
 
@@ -19,10 +21,12 @@ export class ClusterView {
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
   private readonly beatMs: number;
+  private readonly staleMs: number;
   private readonly waiters: (() => void)[] = [];
 
   constructor(private readonly options: ClusterViewOptions) {
     this.beatMs = options.beatMs ?? 2000;
+    this.staleMs = options.staleMs ?? 15_000;
   }
 
   start(): void {

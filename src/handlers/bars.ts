@@ -29,6 +29,8 @@ export function createBarsHandlers(deps: { source: Pick<MarketSource, 'hasSymbol
       const topic = built.value;
       const { symbol } = message.payload;
       if (!source.hasSymbol(symbol)) {
+        // An edge that knows no producer yet (Redis just came back) cannot tell: a retryable UNAVAILABLE, not UNKNOWN_SYMBOL.
+        if (source.symbols().length === 0) return operationError({ code: 'UNAVAILABLE', message: 'the market is not known yet (no producer reachable); retry later', ...id });
         return operationError({ code: 'UNKNOWN_SYMBOL', message: `unknown symbol ${symbol}; this server serves ${source.symbols().join(', ')}`, ...id });
       }
       const { since } = message.payload;

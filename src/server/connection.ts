@@ -336,7 +336,12 @@ export class Connection implements Subscriber, ConnectionContext {
       this.afterTasks = [];
       // Nothing was changed: a subscription half made by the failed request is undone.
       for (const t of this.toActivate.splice(0)) this.hub.unsubscribe(this, t);
-      this.sendError({ code: 'INTERNAL_ERROR', message: `the server failed handling ${message.type}`, ...(message.id ? { id: message.id } : {}) });
+      // The broker unreachable (Redis down) is not a server bug: the client may retry (UNAVAILABLE).
+      const code = (err as { code?: unknown })?.code;
+      const unavailable = typeof code === 'string' && code.startsWith('BROKER_');
+      this.sendError(unavailable
+        ? { code: 'UNAVAILABLE', message: `cannot handle ${message.type} now: the pub/sub broker is unreachable; retry later`, ...(message.id ? { id: message.id } : {}) }
+        : { code: 'INTERNAL_ERROR', message: `the server failed handling ${message.type}`, ...(message.id ? { id: message.id } : {}) });
       return;
     }
     const tasks = this.afterTasks;

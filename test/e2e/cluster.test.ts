@@ -434,8 +434,12 @@ async function redisOutage(c: Cluster, tracked: Tracked[], options: { long?: boo
     t.cuts++;
     t.proxy.cut();
   }
-  // Back on an edge while Redis is still down (whether the upgrade or the resubscribe succeeds is up to the node).
-  await poll(() => cutDuringOutage.every((t) => t.proxy.current() !== undefined && t.client.state === 'open'), 'the cut clients reconnected during the outage', 10_000);
+  // The documented rule while Redis is down: nodes are not ready (/ready 503) and refuse upgrades (HTTP 503), so a
+  // client cut now keeps retrying with backoff and comes back (and resumes with `since`) once Redis is.
+  if (cutDuringOutage.length) {
+    await poll(() => cutDuringOutage.every((t) => t.client.state !== 'open'), 'the cut clients retrying during the outage', 10_000);
+    for (const edge of [c.a, c.b]) expect((await getJson(`${edge.url}/ready`)).status, `${edge.name} /ready during the outage`).to.equal(503);
+  }
   await c.redis.restart();
   const outageMs = Date.now() - down;
   for (const n of c.nodes()) expect(n.alive(), `${n.name} still running`).to.equal(true);
@@ -616,13 +620,7 @@ describe('e2e: cluster (1 producer + 2 edges on Redis, separate processes)', fun
       console.log(`      redis restart with persistence: outage ${outageMs} ms, ${delivered} deliveries, 0 lost, 0 duplicates`);
     });
 
-    // SKIPPED until src is fixed (issue 12; reported): a client on /api/v1/ws that reconnects while Redis is down is
-    // left silently unsubscribed. The edge still accepts the upgrade (src/app.ts `ready` uses ConnectingBroker.ready,
-    // true forever after the first connection), answers the restoring bars.subscribe with INTERNAL_ERROR instead of
-    // UNAVAILABLE (src/server/connection.ts dispatch: every handler throw becomes INTERNAL_ERROR), and the typed client
-    // only reports that to onError (src/client/client.ts restore: `barsSubscribe(topic).catch(report)`), never retrying:
-    // the client stays connected, receives nothing, and is never told `recovered: false`.
-    it.skip('redis-server restarted (with persistence) while clients reconnect: those that reconnected during the outage resume too, with every update exactly once', async function () {
+    it('redis-server restarted (with persistence) while clients reconnect: upgrades are refused meanwhile, and those clients resume after it with every update exactly once', async function () {
       this.timeout(60_000);
       const { a, b } = c!;
       const random = lcg(22);
@@ -688,9 +686,7 @@ describe('e2e: cluster (1 producer + 2 edges on Redis, separate processes)', fun
       return announced;
     };
 
-    // SKIPPED until src is fixed (issue 12; reported): fails about one run in four, for the reason given on the next
-    // case (an edge without the producer in its directory view for up to one beat after Redis came back empty).
-    it.skip('redis-server killed and restarted empty at once: no node exits, delivery resumes, each client is told recovered: false (new epoch), never a silent gap', async function () {
+    it('redis-server killed and restarted empty at once: no node exits, delivery resumes, each client is told recovered: false (new epoch), never a silent gap', async function () {
       this.timeout(60_000);
       const { a, b } = c!;
       const random = lcg(44);
@@ -701,14 +697,7 @@ describe('e2e: cluster (1 producer + 2 edges on Redis, separate processes)', fun
       console.log(`      redis restart without persistence: outage ${outageMs} ms, ${announced} jump(s) in seq, every one announced by recovered: false`);
     });
 
-    // SKIPPED until src is fixed (issue 12; reported): after Redis comes back empty, the directory hash `tw:nodes` is
-    // empty too, and an edge's first beat replaces its node list with only the nodes that re-announced so far (src/
-    // cluster/cluster-view.ts beat: `this.list = await directory.nodes()`), often without the producer for up to one beat
-    // (2 s). Meanwhile the edge serves no symbols (src/app.ts remoteMarket: `cluster.first('producer')?.symbols ?? []`)
-    // and answers bars.subscribe with UNKNOWN_SYMBOL ("this server serves " nothing; src/handlers/bars.ts) instead of a
-    // retryable UNAVAILABLE. Clients closed with 4005 for the new epoch resubscribe in exactly that window, and the typed
-    // client only reports the error to onError (src/client/client.ts restore), so they stay silently unsubscribed.
-    it.skip('redis-server killed, down until every node has failed a directory beat, restarted empty: delivery resumes on every client, each told recovered: false, never a silent gap', async function () {
+    it('redis-server killed, down until every node has failed a directory beat, restarted empty: delivery resumes on every client, each told recovered: false, never a silent gap', async function () {
       this.timeout(60_000);
       const { a, b } = c!;
       const random = lcg(46);
@@ -719,13 +708,7 @@ describe('e2e: cluster (1 producer + 2 edges on Redis, separate processes)', fun
       console.log(`      redis down ${outageMs} ms without persistence: ${announced} jump(s) in seq, every one announced by recovered: false`);
     });
 
-    // SKIPPED until src is fixed (issue 12; reported): a client on /api/v1/ws that reconnects while Redis is down is
-    // left silently unsubscribed. The edge still accepts the upgrade (src/app.ts `ready` uses ConnectingBroker.ready,
-    // true forever after the first connection), answers the restoring bars.subscribe with INTERNAL_ERROR instead of
-    // UNAVAILABLE (src/server/connection.ts dispatch: every handler throw becomes INTERNAL_ERROR), and the typed client
-    // only reports that to onError (src/client/client.ts restore: `barsSubscribe(topic).catch(report)`), never retrying:
-    // the client stays connected, receives nothing, and is never told `recovered: false`.
-    it.skip('redis-server restarted empty while clients reconnect: those that reconnected during the outage resume too and are told recovered: false, never a silent gap', async function () {
+    it('redis-server restarted empty while clients reconnect: upgrades are refused meanwhile, and those clients resume after it, told recovered: false, never a silent gap', async function () {
       this.timeout(60_000);
       const { a, b } = c!;
       const random = lcg(45);
