@@ -65,7 +65,12 @@ export class ClusterView {
   private async beat(): Promise<void> {
     try {
       await this.options.directory.announce(this.options.self());
-      this.list = await this.options.directory.nodes();
+      // A node missing from the answer (e.g. Redis restarted empty, before it announces again) is kept until its
+      // own last announcement is stale, so an edge does not forget the producer for a beat.
+      const fresh = await this.options.directory.nodes();
+      const now = Date.now();
+      const kept = this.list.filter((n) => !fresh.some((f) => f.id === n.id) && now - Date.parse(n.updated_at) <= this.staleMs);
+      this.list = [...fresh, ...kept].sort((a, b) => a.started_at.localeCompare(b.started_at));
       if (this.failing) this.options.log('cluster: directory reachable again');
       this.failing = false;
     } catch (err) {
