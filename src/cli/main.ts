@@ -4,10 +4,12 @@
  *   tickwire-cli stream <topic...>   bars:<SYM>:<RES> topics and dashboard streams (prices, signals, trades, portfolio)
  *   tickwire-cli status              GET /websocket/status, readably
  *   tickwire-cli backtest start ...  POST /api/backtesting/start, then follow its stream with a progress bar
+ *   tickwire-cli token [--sub S]     mint a development token (HS256 with AUTH_JWT_SECRET)
  *
  * Exit codes: 0 done, 1 the server is unreachable or refused, 2 bad arguments (usage printed). No stack traces.
  */
 import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
 import { DashboardStreamValues } from '../../generated/client.ts';
 import { parseBarsTopic } from '../../generated/topics.ts';
 import type * as T from '../../generated/types.ts';
@@ -24,9 +26,13 @@ commands:
   backtest start --symbol SYM --from YYYY-MM-DD --to YYYY-MM-DD
                  [--strategies ma_crossover,rsi] [--timeframe 1] [--name NAME] [--json]
                          start a backtest and follow its stream with a progress bar
+  token [--sub SUB] [--ttl SECONDS] [--channels 'bars:*,dashboard:*']
+                         print a development token signed with AUTH_JWT_SECRET (HS256; AUTH_JWT_AUDIENCE and
+                         AUTH_JWT_ISSUER are used when set); default sub "dev", ttl 3600
 
 options:
   --url URL              gateway base URL (default http://127.0.0.1:8000)
+  --token JWT            AUTH=jwt: the token for every request and connection (default: $TICKWIRE_TOKEN)
   --no-color             no ANSI colors (also NO_COLOR=1); colors only when stdout is a terminal
   -h, --help             this help
 `;
@@ -107,9 +113,10 @@ function baseUrl(raw: string): string {
 }
 
 /** A fetch that turns "nothing listens there" into one clear line. */
-async function request(url: string, init?: RequestInit): Promise<Response> {
+async function request(url: string, init?: RequestInit, token?: string): Promise<Response> {
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    const headers = { ...(init?.headers as Record<string, string> | undefined), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    return await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (err as Error).message;
@@ -119,7 +126,21 @@ async function request(url: string, init?: RequestInit): Promise<Response> {
 
 // ---------------------------------------------------------------- commands
 
-async function stream(topics: string[], opts: { url: string; json: boolean; count?: number }, io: Io): Promise<number> {
+/** `tickwire-cli token`: a development token signed with the gateway's HS256 secret (from the environment). */
+async function mintToken(opts: { sub: string; ttl: string; channels?: string }, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const secret = env.AUTH_JWT_SECRET;
+  if (!secret) throw new UsageError('token: set AUTH_JWT_SECRET (the gateway\'s HS256 secret) in the environment');
+  const ttl = Number(opts.ttl);
+  if (!Number.isInteger(ttl) || ttl < 1) throw new UsageError('--ttl: a positive number of seconds');
+  const channels = opts.channels?.split(',').map((c) => c.trim()).filter(Boolean);
+  let jwt = new SignJWT(channels?.length ? { channels } : {}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(opts.sub).setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + ttl);
+  if (env.AUTH_JWT_AUDIENCE) jwt = jwt.setAudience(env.AUTH_JWT_AUDIENCE);
+  if (env.AUTH_JWT_ISSUER) jwt = jwt.setIssuer(env.AUTH_JWT_ISSUER);
+  io.out(await jwt.sign(new TextEncoder().encode(secret)));
+  return 0;
+}
+
+async function stream(topics: string[], opts: { url: string; json: boolean; count?: number; token?: string }, io: Io): Promise<number> {
   if (!topics.length) throw new UsageError('stream: name at least one topic, e.g. bars:AAPL:1 or prices');
   const bars: BarsTopicName[] = [];
   const streams: T.DashboardStream[] = [];
@@ -159,14 +180,14 @@ async function stream(topics: string[], opts: { url: string; json: boolean; coun
   };
   try {
     if (bars.length) {
-      const c = connect(opts.url, '/api/v1/ws', { failFast: true });
+      const c = connect(opts.url, '/api/v1/ws', { failFast: true, ...(opts.token ? { token: opts.token } : {}) });
       watch(c);
       c.on('bars.update', (m) => bars.includes(m.topic as BarsTopicName) && print(m));
       await c.ready();
       await Promise.all(bars.map((t) => c.subscribe(t)));
     }
     if (streams.length) {
-      const c = connect(opts.url, '/ws', { failFast: true });
+      const c = connect(opts.url, '/ws', { failFast: true, ...(opts.token ? { token: opts.token } : {}) });
       watch(c);
       const others = DashboardStreamValues.filter((s) => !streams.includes(s));
       c.onAny((m) => {
@@ -229,7 +250,7 @@ function bar(fraction: number, width = 30): string {
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
 }
 
-async function backtestStart(opts: { url: string; json: boolean; symbol?: string; from?: string; to?: string; strategies: string; timeframe: string; name?: string }, io: Io): Promise<number> {
+async function backtestStart(opts: { url: string; json: boolean; token?: string; symbol?: string; from?: string; to?: string; strategies: string; timeframe: string; name?: string }, io: Io): Promise<number> {
   const missing = (['symbol', 'from', 'to'] as const).filter((k) => !opts[k]);
   if (missing.length) throw new UsageError(`backtest start: missing ${missing.map((m) => `--${m}`).join(', ')}`);
   const body = {
@@ -240,7 +261,7 @@ async function backtestStart(opts: { url: string; json: boolean; symbol?: string
     end_date: opts.to,
     strategy_ids: opts.strategies.split(',').map((s) => s.trim()).filter(Boolean),
   };
-  const res = await request(`${opts.url}/api/backtesting/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await request(`${opts.url}/api/backtesting/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, opts.token);
   const answer = (await res.json().catch(() => ({}))) as { backtest_id?: string; stream_url?: string; error?: { code: string; message: string; field?: string } };
   if (!res.ok || !answer.backtest_id) {
     const e = answer.error;
@@ -249,7 +270,7 @@ async function backtestStart(opts: { url: string; json: boolean; symbol?: string
   const id = answer.backtest_id;
   const p = painter(io.color);
   io.err(`tickwire-cli: backtest ${id} started; following ${answer.stream_url ?? `/api/ws/stream/backtest/${id}`}`);
-  const client = connect(opts.url, '/api/ws/stream/backtest/{backtest_id}', { params: { backtest_id: id }, failFast: true });
+  const client = connect(opts.url, '/api/ws/stream/backtest/{backtest_id}', { params: { backtest_id: id }, failFast: true, ...(opts.token ? { token: opts.token } : {}) });
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
   let lastDecile = -1;
@@ -344,6 +365,10 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
         strategies: { type: 'string', default: 'ma_crossover,rsi' },
         timeframe: { type: 'string', default: '1' },
         name: { type: 'string' },
+        token: { type: 'string' },
+        sub: { type: 'string', default: 'dev' },
+        ttl: { type: 'string', default: '3600' },
+        channels: { type: 'string' },
       },
     });
     if (values.help) {
@@ -352,6 +377,7 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
     }
     if (values['no-color']) sink.color = false;
     const url = baseUrl(values.url);
+    const token = values.token ?? (process.env.TICKWIRE_TOKEN || undefined);
     const [command, ...rest] = positionals;
     const only = (allowed: string[], cmd: string) => {
       const extra = ['count', 'symbol', 'from', 'to', 'name'].filter((k) => values[k as keyof typeof values] !== undefined && !allowed.includes(k));
@@ -365,7 +391,7 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
           count = Number(values.count);
           if (!Number.isInteger(count) || count < 1) throw new UsageError('--count: a positive integer');
         }
-        return await stream(rest, { url, json: values.json, count }, sink);
+        return await stream(rest, { url, json: values.json, count, token }, sink);
       }
       case 'status':
         only([], 'status');
@@ -374,7 +400,10 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
       case 'backtest':
         if (rest[0] !== 'start' || rest.length > 1) throw new UsageError('backtest: the subcommand is `start`');
         only(['symbol', 'from', 'to', 'name'], 'backtest start');
-        return await backtestStart({ url, json: values.json, symbol: values.symbol, from: values.from, to: values.to, strategies: values.strategies, timeframe: values.timeframe, name: values.name }, sink);
+        return await backtestStart({ url, json: values.json, token, symbol: values.symbol, from: values.from, to: values.to, strategies: values.strategies, timeframe: values.timeframe, name: values.name }, sink);
+      case 'token':
+        if (rest.length) throw new UsageError(`token: unexpected ${rest.join(' ')}`);
+        return await mintToken({ sub: values.sub, ttl: values.ttl, channels: values.channels }, process.env, sink);
       case undefined:
         throw new UsageError('a command is required');
       default:

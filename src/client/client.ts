@@ -92,6 +92,16 @@ export interface ClientOptions<E extends EndpointAddress> {
    * message is dropped as a duplicate or held back as a gap, `onRecovery` never fires and `positions()` is empty.
    */
   recover?: boolean;
+  /**
+   * AUTH=jwt: the connection token, sent as the `token` query parameter of every connection attempt (browsers cannot
+   * set WebSocket headers).
+   */
+  token?: string;
+  /**
+   * Called for a fresh token when the server sends `token_expiring` (the fresh one is sent in an `auth` message on the
+   * same connection) and after a close 4007 TOKEN_EXPIRED (the reconnect then carries it).
+   */
+  refreshToken?: () => string | Promise<string>;
 }
 
 /** A coded failure: an error reply of the server (its contract code) or TIMEOUT / CLOSED / UNREACHABLE. */
@@ -191,12 +201,15 @@ export class TickwireClient<E extends EndpointAddress> {
   /** The `since` the current connection's URL carried (endpoints that subscribe at connect). */
   private connectSince: Record<string, StreamPosition> = {};
   private readonly recover: boolean;
+  private token: string | undefined;
+  private refreshing: Promise<void> | undefined;
 
   constructor(base: string, readonly endpoint: E, private readonly options: ClientOptions<E> = {}) {
     this.info = clientEndpoints[endpoint];
     if (!this.info) throw new TickwireError('BAD_REQUEST', `unknown endpoint ${String(endpoint)}`);
     this.url = endpointUrl(base, resolvePath(this.info, options.params as Record<string, string> | null | undefined), options.query);
     this.recover = options.recover !== false;
+    this.token = options.token;
     this.idPrefix = `c${Math.floor((options.random ?? Math.random)() * 36 ** 4).toString(36)}-`;
     const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
     if (!WebSocketClass) throw new TickwireError('BAD_REQUEST', 'no global WebSocket here: pass options.WebSocket (in Node, import connect from src/client/node.ts)');
@@ -217,6 +230,7 @@ export class TickwireClient<E extends EndpointAddress> {
       message: (text) => this.received(text),
       close: (info) => {
         this.lastCloseInfo = info;
+        if (info.code === CloseCodes.TOKEN_EXPIRED.code && this.options.refreshToken) void this.refresh(false);
         clearInterval(this.heartbeatTimer);
         if (!info.willReconnect) {
           const what = info.error ? `cannot connect to ${this.url} (${info.error})` : `closed with ${info.code}${info.reason ? ` ${info.reason}` : ''}`;
@@ -416,13 +430,42 @@ export class TickwireClient<E extends EndpointAddress> {
   private connectUrl(): string {
     this.confirmed.clear(); // a new connection: nothing is subscribed on it yet
     this.connectSince = {};
-    if (this.endpoint === '/api/v1/ws') return this.url;
-    const { since } = this.sinceOf([...this.held.keys()]);
-    if (!since) return this.url;
-    this.connectSince = since;
     const url = new URL(this.url);
+    if (this.token) url.searchParams.set('token', this.token);
+    if (this.endpoint === '/api/v1/ws') return url.toString();
+    const { since } = this.sinceOf([...this.held.keys()]);
+    if (!since) return url.toString();
+    this.connectSince = since;
     url.searchParams.set('since', JSON.stringify(since));
     return url.toString();
+  }
+
+  /**
+   * AUTH=jwt: use `token` from now on; on an open connection it is sent in an `auth` message (resolves with the
+   * `authenticated` reply, rejects with TickwireError INVALID_TOKEN / TOKEN_EXPIRED / FORBIDDEN).
+   */
+  async authenticate(token: string): Promise<unknown> {
+    this.token = token;
+    if (this.state !== 'open') return undefined;
+    return this.request({ type: 'auth', token } as never);
+  }
+
+  /** Gets a fresh token from options.refreshToken; sends it in `auth` when `send` and open. Failures go to onError. */
+  private refresh(send = true): Promise<void> {
+    const get = this.options.refreshToken;
+    if (!get) return Promise.resolve();
+    this.refreshing ??= (async () => {
+      try {
+        const fresh = await get();
+        if (send) await this.authenticate(fresh);
+        else this.token = fresh;
+      } catch (err) {
+        this.emit('$error', err);
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
   }
 
   private settle(p: Pending, outcome: { reply: unknown } | Error): void {
@@ -507,6 +550,7 @@ export class TickwireClient<E extends EndpointAddress> {
       message = decoded.message;
     }
     if (this.recover && !this.track(message)) return;
+    if (message.type === 'token_expiring') void this.refresh();
     const p = typeof message.id === 'string' ? this.pending.get(message.id) : undefined;
     if (p && (this.info.requests[p.type] ?? []).includes(message.type)) {
       if (this.info.error && message.type === this.info.error.type) {

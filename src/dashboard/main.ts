@@ -17,6 +17,9 @@ const MAX_MARKERS = 200;
 
 const base = location.origin;
 const params = new URLSearchParams(location.search);
+/** AUTH=jwt: the token from the page URL (`/?token=<jwt>`), sent on both connections and on the bars backfill. */
+const token = params.get('token') ?? undefined;
+if (token) history.replaceState(null, '', location.pathname + location.search.replace(/([?&])token=[^&]*(&|$)/, (_m, a: string, b: string) => (b ? a : '')) + location.hash);
 let symbol = params.get('symbol') ?? 'AAPL';
 let resolution = (ResolutionValues as readonly string[]).includes(params.get('res') ?? '') ? (params.get('res') as T.Resolution) : '1';
 
@@ -206,7 +209,7 @@ function loadBars(): void {
   series.setData([]);
   renderMarkers();
   chartBox.dataset.candles = '0';
-  fetch(`/dashboard/api/bars?symbol=${encodeURIComponent(symbol)}&resolution=${resolution}&count=300`)
+  fetch(`/dashboard/api/bars?symbol=${encodeURIComponent(symbol)}&resolution=${resolution}&count=300`, token ? { headers: { authorization: `Bearer ${token}` } } : undefined)
     .then((r) => (r.ok ? r.json() : { bars: [] }))
     .then((body: { bars: T.Bar[] }) => {
       if (topic !== want || !body.bars.length) return;
@@ -273,8 +276,8 @@ function report(err: unknown): void {
 
 // ---------------------------------------------------------------- wiring
 
-const dashboard = connect(base, '/ws');
-const barsClient = connect(base, '/api/v1/ws');
+const dashboard = connect(base, '/ws', token ? { token } : {});
+const barsClient = connect(base, '/api/v1/ws', token ? { token } : {});
 showState('conn-ws', dashboard);
 showState('conn-bars', barsClient);
 for (const c of [dashboard, barsClient] as TickwireClient<any>[]) {
