@@ -75,6 +75,11 @@ interface TopicState {
   repairing: { offset: number; data: string; epoch: string }[] | undefined;
   /** This turn's frames, shared by the live subscribers (until the first of them reads it). */
   batch: TopicBatch | undefined;
+  /**
+   * Replayed frames by offset, so a burst of reconnecting subscribers replaying the same publications shares one
+   * frame per publication instead of encoding it once per subscriber. Bounded; live frames are not kept.
+   */
+  frames: Map<number, Frame>;
 }
 
 /**
@@ -158,7 +163,7 @@ export class Hub implements BrokerEventHandler {
     const pending = s?.pending.get(subscriber);
     if (!s || !pending || !pending.ready) return;
     s.pending.delete(subscriber);
-    for (const p of pending.replay) subscriber.deliver(textFrame(withSeq(p.data, p.offset)));
+    for (const p of pending.replay) subscriber.deliver(this.frameOf(s, p.data, p.offset));
     let next = pending.position.offset + 1;
     for (const h of pending.held) {
       if (h.offset < next) continue;
@@ -366,8 +371,18 @@ export class Hub implements BrokerEventHandler {
     if (again && position) again.last = position;
   }
 
+  /** The frame of a publication, from the topic's recent-frames cache (same epoch: the cache lives with the topic). */
+  private frameOf(s: TopicState, data: string, offset: number): Frame {
+    let frame = s.frames.get(offset);
+    if (frame && frame.text.length === data.length + `,"seq":${offset}`.length) return frame;
+    frame = textFrame(withSeq(data, offset));
+    s.frames.set(offset, frame);
+    if (s.frames.size > FRAME_CACHE) s.frames.delete(s.frames.keys().next().value as number);
+    return frame;
+  }
+
   private newTopic(topic: string): TopicState {
-    const s: TopicState = { live: new Set(), pending: new Map(), last: undefined, repairing: undefined, batch: undefined };
+    const s: TopicState = { live: new Set(), pending: new Map(), last: undefined, repairing: undefined, batch: undefined, frames: new Map() };
     this.topics.set(topic, s);
     return s;
   }
@@ -397,6 +412,9 @@ export class Hub implements BrokerEventHandler {
     if (!this.remoteInterest.has(topic)) for (const w of this.watchers) w.idle(topic);
   }
 }
+
+/** Frames kept per active topic for replays (about one recovery limit's worth of a busy topic). */
+const FRAME_CACHE = 1024;
 
 /** The published JSON object with `"seq":<offset>` appended (one string operation per publication per node). */
 export function withSeq(data: string, offset: number): string {

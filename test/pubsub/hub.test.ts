@@ -237,6 +237,20 @@ describe('Hub', () => {
     expect(plain.status === 'added' && plain.position.offset).to.equal(5);
   });
 
+  it('subscribers replaying the same publications share one frame per publication', async () => {
+    const hub = new Hub(new MemoryBroker());
+    const keep = new Recorder('keep');
+    await subscribeLive(hub, keep, 't'); // keeps the topic (and its replay cache) active
+    const since = (await hub.publish('t', { i: 1 }))!;
+    for (let i = 2; i <= 4; i++) await hub.publish('t', { i });
+    const a = new Recorder('a');
+    const b = new Recorder('b');
+    await subscribeLive(hub, a, 't', since);
+    await subscribeLive(hub, b, 't', since);
+    expect(a.seqs).to.deep.equal([2, 3, 4]);
+    expect(b.frames.map((f, i) => f === a.frames[i])).to.deep.equal([true, true, true]);
+  });
+
   it('a producer follows the cluster: remote interest makes a topic active for the watchers until local and remote interest are both gone', async () => {
     const hub = new Hub(new MemoryBroker());
     const events: string[] = [];
