@@ -190,9 +190,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     if (!token || !verifier) return { ok: true, sub: null };
     const outcome = await verifier.verify(token);
     if (outcome.ok) return { ok: true, sub: outcome.identity.sub, identity: outcome.identity };
+    if (outcome.reason === 'unavailable') return { ok: false, status: 503, error: { code: 'UNAVAILABLE', message: outcome.message } };
     return { ok: false, status: 401, error: { code: outcome.reason === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN', message: outcome.message } };
   };
   const backtestAccess: BacktestAccess | undefined = verifier ? { identify } : undefined;
+  // Browser safety, one policy for WebSocket upgrades and state-changing HTTP requests (own origin, loopback, ALLOWED_ORIGINS).
+  const origins = originPolicy({ allowed: ws.allowedOrigins, loopbackOnly: isLoopbackHost(config.host) });
 
   const endpoints: Endpoint<any>[] = [
     operationEndpoint(createBarsHandlers({ source: market })),
@@ -217,7 +220,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     onContractViolation: options.onContractViolation,
     log,
     auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs },
-    origins: originPolicy({ allowed: ws.allowedOrigins, loopbackOnly: isLoopbackHost(config.host) }),
+    origins,
     maxConnectionsPerIp: ws.maxConnectionsPerIp,
   });
 
@@ -225,6 +228,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const ready = () => (!connecting || connecting.ready) && brokerUp;
   const toProducer = forwardTo(() => cluster.first('producer')?.http ?? undefined);
   const http = createHttpApp({
+    originAllowed: (origin, host) => origins.allowed(origin, host),
     status: () => ({
       enabled: ws.enabled && role !== 'producer',
       active_connections: gateway.connectionCount,

@@ -57,6 +57,10 @@ export class JoseVerifier implements TokenVerifier {
         : (await jwtVerify(token, this.key, verifyOptions)).payload;
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'expired', message: 'the token has expired' };
+      // The key set could not be fetched (IdP down, timeout, not a JWKS): not the client's fault, retry later.
+      if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) {
+        return { ok: false, reason: 'unavailable', message: `the token cannot be checked now (key set unavailable: ${err instanceof Error ? err.message : String(err)})` };
+      }
       return { ok: false, reason: 'invalid', message: describe(err) };
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'invalid', message: 'the token has no sub' };

@@ -19,8 +19,9 @@ export interface Identity {
 /**
  * `expired`: `exp` has passed (a fresh token fixes it: reconnectable). `invalid`: anything else (signature,
  * algorithm, audience, issuer, `nbf` in the future, malformed, missing `sub`/`exp`): do not retry with it.
+ * `unavailable`: the token could not be checked now (the JWKS could not be fetched): the server's problem, retry later.
  */
-export type VerifyOutcome = { ok: true; identity: Identity } | { ok: false; reason: 'expired' | 'invalid'; message: string };
+export type VerifyOutcome = { ok: true; identity: Identity } | { ok: false; reason: 'expired' | 'invalid' | 'unavailable'; message: string };
 
 export interface TokenVerifier {
   /** Never rejects: every failure is an outcome. */

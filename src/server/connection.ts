@@ -138,6 +138,7 @@ export class Connection implements Subscriber, ConnectionContext {
     if (this.ended) return { ok: true, identity: this.currentIdentity, revoked: [] };
     if (!outcome.ok) {
       if (outcome.reason === 'expired') return { ok: false, error: { code: 'TOKEN_EXPIRED', message: `${outcome.message}; the connection keeps its current token until it expires` } };
+      if (outcome.reason === 'unavailable') return { ok: false, error: { code: 'UNAVAILABLE', message: outcome.message } };
       return { ok: false, error: { code: 'INVALID_TOKEN', message: outcome.message }, close: 'INVALID_TOKEN' };
     }
     const next = outcome.identity;

@@ -36,7 +36,8 @@ export interface GatewayOptions {
  * no Origin = not a browser, judged by AUTH alone), more than maxConnectionsPerIp from one address with HTTP 429. A
  * token (`Authorization: Bearer` or the `token` query parameter) is verified here and the identity handed to the
  * connection; a bad one is answered on the socket (browsers cannot read an HTTP status): error INVALID_TOKEN and close
- * 4502, or error TOKEN_EXPIRED and close 4007. With AUTH=none tokens are ignored.
+ * 4502, or error TOKEN_EXPIRED and close 4007 (a key set that cannot be fetched: UNAVAILABLE, 4006). With AUTH=none
+ * tokens are ignored.
  */
 export class Gateway {
   private readonly wss: WebSocketServer;
@@ -123,7 +124,9 @@ export class Gateway {
         ? { identity: outcome.identity }
         : { refusal: outcome.reason === 'expired'
           ? { error: { code: 'TOKEN_EXPIRED', message: outcome.message }, close: 'TOKEN_EXPIRED' }
-          : { error: { code: 'INVALID_TOKEN', message: outcome.message }, close: 'INVALID_TOKEN' } }),
+          : outcome.reason === 'unavailable'
+            ? { error: { code: 'UNAVAILABLE', message: outcome.message }, close: 'UNAVAILABLE' }
+            : { error: { code: 'INVALID_TOKEN', message: outcome.message }, close: 'INVALID_TOKEN' } }),
       (err: unknown) => {
         release();
         this.options.log(`upgrade: token verification failed: ${(err as Error)?.message ?? String(err)}`);
@@ -140,7 +143,7 @@ export class Gateway {
     matched: NonNullable<ReturnType<Endpoint<any>['match']>>,
     url: URL,
     release: () => void,
-    auth: { identity?: Identity; refusal?: { error: ErrorInfo; close: 'TOKEN_EXPIRED' | 'INVALID_TOKEN' } },
+    auth: { identity?: Identity; refusal?: { error: ErrorInfo; close: 'TOKEN_EXPIRED' | 'INVALID_TOKEN' | 'UNAVAILABLE' } },
   ): void {
     if (this.closing || socket.destroyed) {
       release();

@@ -21,6 +21,13 @@ export interface HttpOptions {
   health: () => { ok: boolean; [extra: string]: unknown };
   /** `/ready`: 200 when the node can serve (its broker connected; an edge also knows a producer), else 503. */
   ready?: () => boolean;
+  /** Request bodies larger than this (by Content-Length) get 413 on every route; default 16 KiB. */
+  maxBodyBytes?: number;
+  /**
+   * Browser safety: a request that changes something (not GET/HEAD/OPTIONS) whose Origin this refuses gets 403
+   * (cross-site request forgery from another page open in the user's browser). Absent Origin: not a browser page.
+   */
+  originAllowed?: (origin: string | undefined, host: string | undefined) => boolean;
   /** Extra routers (backtesting REST, dashboard page), mounted before the 404 handler. */
   mount?: (app: Express) => void;
 }
@@ -32,6 +39,15 @@ export interface HttpOptions {
 export function createHttpApp(options: HttpOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  const maxBody = options.maxBodyBytes ?? 16_384;
+  app.use((req, res, next) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > maxBody) return void res.status(413).set('Connection', 'close').json({ error: { code: 'PAYLOAD_TOO_LARGE', message: `request bodies are limited to ${maxBody} bytes` } });
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method) && options.originAllowed && !options.originAllowed(req.headers.origin, req.headers.host)) {
+      return void res.status(403).json({ error: { code: 'FORBIDDEN', message: `origin ${req.headers.origin} may not call this API (ALLOWED_ORIGINS)` } });
+    }
+    next();
+  });
   const docsHtml = readFileSync(path.join(generatedDir, 'docs', 'index.html'));
   const specJson = readFileSync(path.join(generatedDir, 'asyncapi.json'));
 

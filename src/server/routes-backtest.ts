@@ -33,7 +33,7 @@ export interface BacktestRuns {
 }
 
 /** Who the caller is: a `sub`, anonymous (null), or a refusal to send as is. */
-export type HttpIdentity = { ok: true; sub: string | null } | { ok: false; status: 401; error: { code: string; message: string } };
+export type HttpIdentity = { ok: true; sub: string | null } | { ok: false; status: 401 | 503; error: { code: string; message: string } };
 
 export interface BacktestAccess {
   /** Verifies the request's token (Authorization: Bearer, or `token` query parameter). */

@@ -39,6 +39,15 @@ describe('auth: JoseVerifier (jose)', () => {
     }
   });
 
+  it('JWKS server whose key set cannot be fetched: unavailable (retry later), not invalid', async () => {
+    const jwks = await rsaJwks();
+    const token = await jwks.sign();
+    const url = jwks.url;
+    await jwks.close(); // nothing listens there any more
+    const v = new JoseVerifier({ jwksUrl: url, audience: AUDIENCE, issuer: ISSUER });
+    expect(await v.verify(token)).to.deep.include({ ok: false, reason: 'unavailable' });
+  });
+
   it('HS256 server refuses an RS256 token (asymmetric algorithms are not allowed with a secret)', async () => {
     const jwks = await rsaJwks();
     try {

@@ -141,13 +141,21 @@ describe('e2e: AUTH=jwt — tokens against every endpoint (issue 13)', function 
         expect(codeOf(await c.next((m) => m.type === 'error')), p).to.equal('INVALID_TOKEN');
         expect((await c.closed()).code, p).to.equal(CloseCodes.INVALID_TOKEN.code);
       }
-      // the genuine RS256 token works
+      // the genuine RS256 token works (and while the key set cannot be fetched, it is UNAVAILABLE 4006, not invalid)
       const ok = await open(rs, '/ws', await jwks.sign({ sub: 'alice' }));
       expect((await ok.next((m) => m.type === 'subscriptions')).streams).to.have.length(4);
       ok.close();
     } finally {
       await rs.stop();
       await jwks.close();
+    }
+    const dead = await startServer(jwt({ secret: undefined, jwksUrl: jwks.url }));
+    try {
+      const c = await open(dead, '/ws', await jwks.sign({ sub: 'alice' }));
+      expect(codeOf(await c.next((m) => m.type === 'error'))).to.equal('UNAVAILABLE');
+      expect((await c.closed()).code).to.equal(CloseCodes.UNAVAILABLE.code);
+    } finally {
+      await dead.stop();
     }
   });
 });
@@ -342,6 +350,25 @@ describe('e2e: browser safety — Origin allowlist and per-address cap (every mo
       ok.close();
       const err = await open(server, '/ws', token, 'query', { origin: 'https://evil.example' }).then(() => null, (e: Error) => e);
       expect(err?.message).to.equal('HTTP 403');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('HTTP: a state-changing request from a foreign Origin gets 403; bodies over 16 KiB get 413 on every route', async () => {
+    const server = await startServer();
+    try {
+      const body = JSON.stringify({ name: 'o', symbol: 'AAPL', timeframes: ['D'], start_date: '2024-01-02', end_date: '2024-02-01', strategy_ids: ['rsi'] });
+      const post = (origin?: string) => fetch(server.http('/api/backtesting/start?stream=false'), { method: 'POST', headers: { 'content-type': 'application/json', ...(origin ? { origin } : {}) }, body });
+      const foreign = await post('https://evil.example');
+      expect(foreign.status).to.equal(403);
+      expect(((await foreign.json()) as Msg).error.code).to.equal('FORBIDDEN');
+      expect((await post(`http://127.0.0.1:${server.port}`)).status).to.equal(202);
+      expect((await post()).status).to.equal(202);
+      for (const path of ['/api/backtesting/start', '/health', '/dashboard/api/bars']) {
+        const big = await fetch(server.http(path), { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(20_000) });
+        expect(big.status, path).to.equal(413);
+      }
     } finally {
       await server.stop();
     }
