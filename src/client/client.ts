@@ -99,7 +99,8 @@ export interface ClientOptions<E extends EndpointAddress> {
   token?: string;
   /**
    * Called for a fresh token when the server sends `token_expiring` (the fresh one is sent in an `auth` message on the
-   * same connection) and after a close 4007 TOKEN_EXPIRED (the reconnect then carries it).
+   * same connection) and after a close 4007 TOKEN_EXPIRED (the reconnect then carries it). Without it, a client with a
+   * `token` does not reconnect after 4007 (state `closed`): the same token would be refused again.
    */
   refreshToken?: () => string | Promise<string>;
 }
@@ -222,6 +223,8 @@ export class TickwireClient<E extends EndpointAddress> {
       random: options.random,
       failFast: options.failFast,
       sendRate: options.sendRate,
+      // 4007 TOKEN_EXPIRED with a token and no refreshToken: the same token would be refused again, so stop.
+      giveUp: (code) => code === CloseCodes.TOKEN_EXPIRED.code && this.token !== undefined && !options.refreshToken,
     }, {
       open: (reconnected) => {
         settleReady.resolve();

@@ -40,6 +40,8 @@ export interface SocketOptions {
   random?: () => number;
   /** Stop (state `closed`) when the very first connection attempt fails, instead of retrying. Default false. */
   failFast?: boolean;
+  /** A close code after which reconnecting cannot help this time (e.g. 4007 with no way to get a fresh token). */
+  giveUp?: (code: number) => boolean;
   /** Outbound pacing (token bucket). Default 8 msg/s with a burst of 16: under the server's 10/s, burst 20. */
   sendRate?: { perSec: number; burst: number };
   /** Time to wait for an opening handshake before giving the attempt up. Default 10 s. */
@@ -181,7 +183,7 @@ export class ReconnectingSocket {
 
   private closed(code: number, reason: string, error?: string): void {
     if (this.stateValue === 'closed') return;
-    const giveUp = !mayReconnect(code) || (this.options.failFast === true && !this.everOpened);
+    const giveUp = !mayReconnect(code) || (this.options.failFast === true && !this.everOpened) || this.options.giveUp?.(code) === true;
     if (giveUp) {
       this.setState('closed');
       this.events.close({ code, reason, willReconnect: false, ...(error ? { error } : {}) });

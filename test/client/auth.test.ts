@@ -59,6 +59,18 @@ describe('client and CLI with AUTH=jwt', function () {
     }
   });
 
+  it('without refreshToken, a client closed with 4007 does not reconnect with the same (expired) token', async () => {
+    const c = connect(server.http(''), '/api/v1/ws', { token: await hsToken({ sub: 'alice', expIn: 2 }) });
+    try {
+      const closed = new Promise<number>((resolve) => c.onClose((info) => resolve(info.code)));
+      expect(await closed).to.equal(4007);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(c.state).to.equal('closed');
+    } finally {
+      c.close();
+    }
+  });
+
   it('tickwire-cli token mints a dev token with AUTH_JWT_SECRET that the gateway accepts; --token streams a private stream', async () => {
     const minted = await cli(['token', '--sub', 'alice', '--ttl', '120', '--channels', 'dashboard:*'], { AUTH_JWT_SECRET: SECRET, AUTH_JWT_AUDIENCE: AUDIENCE, AUTH_JWT_ISSUER: ISSUER });
     expect(minted.code, minted.stderr).to.equal(0);
