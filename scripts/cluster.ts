@@ -24,7 +24,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -32,6 +31,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.ts';
 import { backoffDelay } from '../src/util/backoff.ts';
+import { freePort, redisPing as ping } from './loopback.ts';
 
 export const INSTALL_REDIS = 'apt-get install -y redis-server';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,36 +45,6 @@ const MAX_UNBORN = 5;
 const say = (line: string) => console.log(`tickwire cluster: ${line}`);
 const complain = (line: string) => console.error(`tickwire cluster: ${line}`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** One PING on a fresh connection: true on +PONG (not on refused, LOADING, or silence for 1 s). */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    let buf = '';
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(1000, () => done(false));
-    sock.once('error', () => done(false));
-    sock.once('close', () => done(buf.startsWith('+PONG')));
-    sock.once('connect', () => sock.write('PING\r\n'));
-    sock.on('data', (d) => {
-      buf += d.toString();
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
-    });
-  });
-}
 
 /** Copies a stream to ours line by line, each line prefixed. */
 function relay(stream: Readable | null | undefined, to: NodeJS.WriteStream, prefix: string): void {

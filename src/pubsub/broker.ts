@@ -117,7 +117,3 @@ export function recoverability(since: StreamPosition, current: StreamPosition, f
   if (first > since.offset + 1) return 'expired';
   return undefined;
 }
-
-export function samePosition(a: StreamPosition, b: StreamPosition): boolean {
-  return a.epoch === b.epoch && a.offset === b.offset;
-}
