@@ -1,3 +1,4 @@
+import express from 'express';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Permissions } from './auth/permissions.ts';
 import { isLoopbackHost, redactTokens, tokenFromRequest } from './auth/request.ts';
@@ -260,7 +261,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         app.use(createDashboardRouter({ source: producer.source }));
       } else {
         // An edge has no runs or history of its own: the producer answers (503 UNAVAILABLE while none is known).
-        app.use('/api/backtesting', (req, res, next) => (req.method === 'GET' || req.method === 'POST' ? forwardWithBody(req, res, toProducer) : next()));
+        // Bodies are parsed (and bounded) by express.json as on the producer, then re-sent as JSON.
+        app.use('/api/backtesting', express.json({ limit: '16kb', strict: false }), (req, res, next) => (req.method === 'GET' || req.method === 'POST' ? toProducer(req, res) : next()));
         app.get('/dashboard/api/bars', toProducer);
         app.use(createDashboardRouter({ source: undefined }));
       }
@@ -336,24 +338,4 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       return stopping;
     },
   };
-}
-
-/** express.json() then forward (the body is re-sent as JSON). */
-function forwardWithBody(req: Parameters<ReturnType<typeof forwardTo>>[0], res: Parameters<ReturnType<typeof forwardTo>>[1], forward: ReturnType<typeof forwardTo>): void {
-  if (req.method === 'GET') return forward(req, res);
-  let raw = '';
-  req.setEncoding('utf8');
-  req.on('data', (chunk: string) => {
-    raw += chunk;
-    if (raw.length > 16_384) req.destroy();
-  });
-  req.on('end', () => {
-    try {
-      req.body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      res.status(400).json({ error: { code: 'INVALID_JSON', message: 'the body is not valid JSON', field: 'body' } });
-      return;
-    }
-    forward(req, res);
-  });
 }
