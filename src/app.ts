@@ -36,6 +36,12 @@ import type { OrderPolicy } from './trading/order-policy.ts';
 import type { OrderVenue } from './trading/venue.ts';
 import { randomUUID } from 'node:crypto';
 
+/** `/ready`'s answer: ready when `reasons` is empty. */
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+}
+
 export interface AppOptions extends ProducerOptions {
   /** Node-level pub/sub broker; default from config (in-memory, or Redis when REDIS_URL is set). */
   broker?: Broker;
@@ -62,11 +68,27 @@ export interface App {
   readonly gateway: Gateway;
   readonly health: HealthMonitor;
   readonly cluster: ClusterView;
-  /** True once the node can serve: its broker is connected (always, with the in-memory broker). */
+  /** True once the node can accept clients: its broker is connected (always, with the in-memory broker). */
   ready(): boolean;
-  /** Listens on config.port/host (0 = any free port); resolves with the bound address. */
-  start(): Promise<{ port: number; host: string }>;
-  /** Streams stop, clients get 1001, sockets and timers are released. Idempotent. */
+  /**
+   * `/ready`: whether this node should get traffic, with every reason it should not: draining, broker not
+   * connected, an edge that knows no producer, a market source still starting, not connected or stale.
+   */
+  readiness(): Readiness;
+  /**
+   * Listens on config.port/host (0 = any free port) first, then starts the producer side (market source, IB
+   * connection, strategy warm-up, streams). `background: true` (src/main.ts) resolves as soon as the port listens and
+   * lets the rest come up behind it, reported by readiness(); by default (tests) it resolves once everything started.
+   */
+  start(options?: { background?: boolean }): Promise<{ port: number; host: string }>;
+  /** Resolves once the producer side has started (at once on an edge); rejects if it failed. */
+  started(): Promise<void>;
+  /**
+   * Draining, in this order: readiness goes false (`draining`) at once; the listening socket stops accepting; the
+   * producer's streams stop (running backtests' followers get their terminal message while clients still read);
+   * every WebSocket client gets 1001 after its queued frames flush; idle HTTP keep-alive sockets close; then the
+   * venue, the market connection, the cluster entry and the broker. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -227,6 +249,21 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
 
   // Ready: connected to the broker now (not only once), so during a Redis outage /ready is 503 and upgrades wait.
   const ready = () => (!connecting || connecting.ready) && brokerUp;
+  let draining = false;
+  let producerStart: Promise<void> | undefined;
+  let producerState: 'idle' | 'starting' | 'started' | 'failed' = 'idle';
+  const readiness = (): Readiness => {
+    const reasons: string[] = [];
+    if (draining) reasons.push('draining: the node is shutting down');
+    if (!ready()) reasons.push(`broker not connected${redisUrl ? ` (Redis ${redisUrl.replace(/\/\/[^@/]*@/, '//***@')})` : ''}`);
+    if (role === 'edge' && cluster.first('producer') === undefined) reasons.push('no producer in the cluster directory yet');
+    if (producer) {
+      if (producerState === 'idle' || producerState === 'starting') reasons.push(`market source ${producer.source.name} starting`);
+      else if (producerState === 'failed') reasons.push(`market source ${producer.source.name} failed to start (see the log)`);
+      reasons.push(...producer.problems());
+    }
+    return { ready: reasons.length === 0, reasons };
+  };
   const toProducer = forwardTo(() => cluster.first('producer')?.http ?? undefined);
   const http = createHttpApp({
     originAllowed: (origin, host) => origins.allowed(origin, host),
@@ -243,8 +280,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       node: { id, role, ready: ready(), broker: redisUrl ? 'redis' : 'memory' },
       cluster: cluster.nodes().map((n) => ({ id: n.id, role: n.role, connections: n.connections, pid: n.pid, http: n.http, updated_at: n.updated_at })),
     }),
-    health: () => ({ ok: ready(), role, broker_connected: ready(), market_source: producer?.source.name ?? null, uptime_s: Math.round(process.uptime()) }),
-    ready: () => ready() && (role !== 'edge' || cluster.first('producer') !== undefined),
+    health: () => {
+      const r = readiness();
+      return { ok: r.ready, role, broker_connected: ready(), market_source: producer?.source.name ?? null, draining, uptime_s: Math.round(process.uptime()), not_ready: r.reasons };
+    },
+    ready: readiness,
     mount: (app) => {
       // AUTH=jwt: the chart backfill is market data, readable as the bars topic it shows.
       if (verifier) {
@@ -286,7 +326,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     health,
     cluster,
     ready,
-    async start() {
+    readiness,
+    started: () => producerStart ?? Promise.resolve(),
+    async start(startOptions = {}) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         // A deep accept queue: a fleet reconnecting at once (a restart, a network blip) is not dropped by the kernel
@@ -300,18 +342,30 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       httpBase = config.cluster.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
       connecting?.start();
-      if (connecting && producer) {
-        // The producer's streams start once the broker is connected: their first snapshots and updates must land.
-        void connecting.whenReady()
-          .then(async () => {
-            if (role === 'producer') await hub.followClusterInterest();
-            await producer.start();
-          })
-          .catch((err) => log(`producer start failed: ${(err as Error)?.stack ?? String(err)}`));
-      } else {
-        await producer?.start();
-      }
       cluster.start();
+      if (producer) {
+        producerState = 'starting';
+        // The producer's streams start once the broker is connected: their first snapshots and updates must land.
+        producerStart = (async () => {
+          if (connecting) await connecting.whenReady();
+          if (draining) return;
+          if (role === 'producer') await hub.followClusterInterest();
+          await producer.start();
+        })().then(
+          () => {
+            if (producerState === 'starting') producerState = 'started';
+          },
+          (err) => {
+            producerState = 'failed';
+            log(`producer start failed: ${(err as Error)?.stack ?? String(err)}`);
+            throw err;
+          },
+        );
+        // Broker-backed or background starts are awaited by nobody: a failure is logged (above) and shown by
+        // readiness, never an unhandled rejection.
+        producerStart.catch(() => undefined);
+        if (!connecting && !startOptions.background) await producerStart;
+      }
       // A networked broker's pub/sub can drop a message silently: compare positions with the broker every few
       // seconds and fill (or resync) what the live path missed (Centrifugo's periodic position check).
       if (redisUrl || options.broker) {
@@ -326,11 +380,19 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
     stop() {
       stopping ??= (async () => {
+        draining = true;
         clearInterval(positionCheck);
+        // Stop accepting first (new connections are refused by the kernel; /ready answers 503 meanwhile on the
+        // sockets already open), then let the producer's streams say their last word while clients still read.
+        const closed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+        // A producer still starting (IB unreachable, a warm-up) stops between its steps (producer.stop below).
         await producer?.stopStreams();
         await gateway.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // In-flight HTTP requests get a moment to finish; idle keep-alive sockets close now, the rest after it.
+        server.closeIdleConnections();
+        await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
         server.closeAllConnections();
+        await closed;
         await producer?.stop();
         await cluster.stop();
         if (!options.broker) await broker.close();

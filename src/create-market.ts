@@ -19,6 +19,8 @@ export interface Market {
   now: () => number;
   /** The brokerage account orders go to (IB: configured, or the first managed one once connected). */
   account: () => string | undefined;
+  /** Whether the upstream is connected now (IB: the API connection is ready; the simulated market: always). */
+  connected: () => boolean;
   /** Starts what the source and venue share (the IB connection). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -41,7 +43,7 @@ export function createMarket(config: Config): Market {
       continueFromHistory: true,
       tickMarketMs: config.market.tickIntervalMs * speed,
     });
-    return { source, venue: undefined, now, account: () => undefined, start: async () => undefined, stop: async () => undefined };
+    return { source, venue: undefined, now, account: () => undefined, connected: () => true, start: async () => undefined, stop: async () => undefined };
   }
   const { host, port, clientId, account } = config.ibkr;
   if (port === undefined) throw new Error('IBKR_PORT is required when MARKET_SOURCE=ibkr');
@@ -53,6 +55,7 @@ export function createMarket(config: Config): Market {
     venue,
     now: Date.now,
     account: () => connection.account,
+    connected: () => connection.ready,
     start: () => connection.start(),
     stop: () => connection.stop(),
   };

@@ -16,7 +16,8 @@ const config = loaded.config;
 const app = buildApp(config);
 
 try {
-  const { port } = await app.start();
+  // The port listens first; the market source, IB connection and strategy warm-up come up behind it (GET /ready).
+  const { port } = await app.start({ background: true });
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const base = `${host}:${port}`;
   const market = app.source ? `market: ${app.source.name}, symbols: ${app.source.symbols().join(', ')}` : 'market: from the producer';
@@ -31,6 +32,10 @@ try {
     ? `  auth        jwt (${auth.secret ? 'HS256 secret' : `JWKS ${auth.jwksUrl}`}${auth.audience ? `, aud ${auth.audience}` : ''}${auth.issuer ? `, iss ${auth.issuer}` : ''}); anonymous market data: ${auth.anonymousMarketData ? 'yes' : 'no'}`
     : '  auth        none: no tokens, every stream is readable by anyone who can reach this address (AUTH=jwt to require tokens)');
   if (app.orders) console.log(`  ${app.orders.describe()}`);
+  app.started().then(
+    () => console.log(`tickwire: ${app.source ? `market source ${app.source.name} started` : 'started'}; ready: ${app.readiness().ready ? 'yes' : `not yet (${app.readiness().reasons.join('; ')})`} (GET /ready)`),
+    () => undefined, // logged by the app; /ready says so
+  );
 } catch (err) {
   console.error(`tickwire: failed to start: ${(err as Error).message}`);
   await app.stop().catch(() => undefined);

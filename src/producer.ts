@@ -41,6 +41,8 @@ export interface Producer {
   readonly health: HealthMonitor;
   /** Whether automatic orders may be placed now, and the banner line saying so. */
   readonly orders: OrderPolicy;
+  /** Why the market side is not ready (empty when it is): not connected upstream, stale or failing data. */
+  problems(): string[];
   start(): Promise<void>;
   /** Stops the streams first (backtest followers get their terminal error while the gateway still flushes). */
   stopStreams(): Promise<void>;
@@ -109,10 +111,17 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
   const manager = new StreamManager({ health, log });
   // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
   health.register('market_data');
+  let unreachableSaid = false;
   const offSourceHealth = source.onHealth((event) => {
     if (event.recovered) health.recordRecovery('market_data');
     if (event.ok) health.recordUpdate('market_data');
     else health.recordError('market_data', new Error(`${event.code ?? ''} ${event.message}`.trim()));
+    if (event.ok) unreachableSaid = false;
+    if (!event.ok && event.code === 502 && market && config.market.source === 'ibkr' && !unreachableSaid) {
+      // Said once per outage (the reconnect attempts that follow log their short line): what to check, in order.
+      unreachableSaid = true;
+      log(ibUnreachableHint(config.ibkr.host, config.ibkr.port, event.message));
+    }
     log(`market ${event.ok ? 'ok' : 'problem'}: ${event.code ?? ''} ${event.message}`);
   });
   // Liveness: data arriving from upstream counts as an update (5 minutes without one = unhealthy, seed 002).
@@ -125,22 +134,40 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     ? source.symbols().map((symbol) => source.subscribeBars(symbol, '1', (bar) => paper.onQuote(source.quote(symbol) ?? { symbol, price: bar.close })))
     : [];
 
+  let stopped = false;
+  // Readiness of the market side: connected upstream, and fresh (an update within the health monitor's window, no
+  // run of unanswered errors). Every reason names what to look at.
+  const problems = (): string[] => {
+    const out: string[] = [];
+    const connected = market ? market.connected() : true;
+    const h = health.snapshot().market_data;
+    if (!connected) out.push(`market source ${source.name} not connected${h?.last_error ? `: ${h.last_error}` : ''}`);
+    else if (h && !h.is_healthy) out.push(`market data stale or failing (last update ${h.last_update ?? 'never'}${h.last_error ? `, last error: ${h.last_error}` : ''})`);
+    return out;
+  };
+
   return {
     source,
     venue,
     backtests,
     health,
     orders,
+    problems() {
+      return problems();
+    },
     async start() {
-      await market?.start();
-      await source.start();
-      await venue.start();
-      await manager.startAll(streams);
+      // Each step checks `stopped`: a stop during a slow start (IB unreachable, strategy warm-up) ends it there.
+      if (!stopped) await market?.start();
+      if (!stopped) await source.start();
+      if (!stopped) await venue.start();
+      if (!stopped) await manager.startAll(streams);
     },
     async stopStreams() {
+      stopped = true;
       await manager.stopAll();
     },
     async stop() {
+      stopped = true;
       await manager.stopAll();
       offSourceHealth();
       offLiveness();
@@ -150,4 +177,16 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
       await market?.stop();
     },
   };
+}
+
+/**
+ * The one line an operator needs when TWS / IB Gateway cannot be reached: where we tried and what to check. The
+ * gateway keeps serving (HTTP, WebSocket, /ready 503 with the reason) and keeps retrying with backoff.
+ */
+export function ibUnreachableHint(host: string, port: number | undefined, detail: string): string {
+  return `market: cannot reach TWS / IB Gateway at ${host}:${port ?? '?'} (${detail}); retrying with backoff. Check: `
+    + 'TWS or IB Gateway is running and logged in; the API is enabled (TWS: Edit > Global Configuration > API > Settings > '
+    + '"Enable ActiveX and Socket Clients"); IBKR_PORT matches its socket port (7497 TWS paper, 7496 TWS live, 4002 IB '
+    + 'Gateway paper, 4001 IB Gateway live); this machine\'s address is in "Trusted IPs" (or IBKR_HOST is 127.0.0.1 on '
+    + 'the same machine); no other client uses IBKR_CLIENT_ID.';
 }

@@ -19,8 +19,11 @@ export interface StatusReport {
 export interface HttpOptions {
   status: () => StatusReport;
   health: () => { ok: boolean; [extra: string]: unknown };
-  /** `/ready`: 200 when the node can serve (its broker connected; an edge also knows a producer), else 503. */
-  ready?: () => boolean;
+  /**
+   * `/ready`: 200 `{ready: true, reasons: []}` when the node should get traffic, else 503 `{ready: false, reasons}`
+   * (draining, broker not connected, market source starting / not connected / stale, an edge without a producer).
+   */
+  ready?: () => { ready: boolean; reasons: string[] };
   /** Request bodies larger than this (by Content-Length) get 413 on every route; default 16 KiB. */
   maxBodyBytes?: number;
   /**
@@ -60,13 +63,15 @@ export function createHttpApp(options: HttpOptions): Express {
   app.get('/websocket/status', (_req, res) => {
     res.json(options.status());
   });
+  // Liveness: the process answers, so 200 whatever the upstreams do (restarting a process because TWS or Redis is
+  // down would not help); `status` says degraded then. Whether to send traffic here is `/ready`'s question.
   app.get('/health', (_req, res) => {
     const h = options.health();
-    res.status(h.ok ? 200 : 503).json({ status: h.ok ? 'ok' : 'degraded', ...h });
+    res.status(200).set('Cache-Control', 'no-store').json({ status: h.ok ? 'ok' : 'degraded', ...h });
   });
   app.get('/ready', (_req, res) => {
-    const ok = options.ready ? options.ready() : true;
-    res.status(ok ? 200 : 503).json({ ready: ok });
+    const r = options.ready ? options.ready() : { ready: true, reasons: [] };
+    res.status(r.ready ? 200 : 503).set('Cache-Control', 'no-store').json({ ready: r.ready, reasons: r.reasons });
   });
   options.mount?.(app);
   app.use((req, res) => {

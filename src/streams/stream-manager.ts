@@ -33,6 +33,7 @@ export class StreamManager {
 
   async startAll(streams: Stream[]): Promise<void> {
     for (const s of streams) {
+      if (this.stopped) return; // stopAll() during a slow start: the streams not yet launched stay unstarted
       const r: Running = { stream: s, failures: 0, restartTimer: undefined, generation: 0 };
       this.running.set(s.name, r);
       this.options.health.register(s.name);

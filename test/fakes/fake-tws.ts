@@ -257,6 +257,8 @@ export interface FakeTwsOptions {
   nextValidId?: number;
   /** epoch ms; default Date.now */
   now?: () => number;
+  /** Port to listen on (default 0: an ephemeral one); a test starts TWS "late" on the port a gateway already tries. */
+  port?: number;
 }
 
 interface Conn {
@@ -305,12 +307,12 @@ export class FakeTws {
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
-  /** Starts listening on 127.0.0.1, an ephemeral port. */
+  /** Starts listening on 127.0.0.1, an ephemeral port unless `opts.port`. */
   static async start(opts: FakeTwsOptions = {}): Promise<FakeTws> {
     const fake = new FakeTws(opts);
     await new Promise<void>((resolve, reject) => {
       fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => resolve());
+      fake.server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
     });
     return fake;
   }
