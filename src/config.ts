@@ -97,6 +97,8 @@ interface NumberVariable {
   default: number;
   min: number;
   max: number;
+  /** min is exclusive: the value must be greater than it (said so in errors, never as a tiny float). */
+  exclusiveMin?: boolean;
   integer?: boolean;
   accepts: string;
 }
@@ -154,8 +156,8 @@ const VARIABLES = {
   IBKR_ACCOUNT: { default: undefined, shown: '(first managed account)', accepts: 'account id, e.g. DU1234567' },
   TRADING_AUTO_TRADE: { default: undefined, shown: '(true; false when MARKET_SOURCE=ibkr)', accepts: 'true or false: place an order on each strategy signal (the paper venue; with MARKET_SOURCE=ibkr real IB orders, so it must be set explicitly)' },
   TRADING_LIVE_ORDERS: { default: 'no', accepted: ['no', 'yes'], accepts: 'yes to let TRADING_AUTO_TRADE place orders on a live IB port (4001/7496) or a non-DU account' },
-  TRADING_ORDER_QUANTITY: { default: 10, min: Number.MIN_VALUE, max: 1e9, accepts: 'shares per signal order, > 0' },
-  TRADING_INITIAL_CASH: { default: 100_000, min: Number.MIN_VALUE, max: 1e12, accepts: 'paper account cash, > 0' },
+  TRADING_ORDER_QUANTITY: { default: 10, min: 0, exclusiveMin: true, max: 1e9, accepts: 'shares per signal order, > 0' },
+  TRADING_INITIAL_CASH: { default: 100_000, min: 0, exclusiveMin: true, max: 1e12, accepts: 'paper account cash, > 0' },
   BACKTEST_RETENTION_SECONDS: { default: 3600, min: 1, max: 604_800, accepts: 'how long finished runs are kept, 1-604800' },
   BACKTEST_PROGRESS_INTERVAL: { default: 100, min: 1, max: 1_000_000, integer: true, accepts: 'candles between progress messages, 1-1000000' },
   BACKTEST_MAX_CONCURRENT: { default: 4, min: 1, max: 64, integer: true, accepts: 'runs at once, 1-64' },
@@ -184,6 +186,46 @@ export const CONFIG_VARIABLES: readonly (readonly [name: string, shownDefault: s
 
 function showDefault(value: unknown): string {
   return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/** A range in words: "an integer from 1 to 64", "a number greater than 0 and at most 1000000000". */
+export function describeRange({ min, max, integer = false, exclusiveMin = false }: { min: number; max: number; integer?: boolean; exclusiveMin?: boolean }): string {
+  const kind = integer ? 'an integer' : 'a number';
+  return exclusiveMin ? `${kind} greater than ${min} and at most ${max}` : `${kind} from ${min} to ${max}`;
+}
+
+/** Prefixes that belong to this gateway: an unknown variable with one of them is most likely a typo. */
+const OWN_PREFIXES = ['TICKWIRE_', 'WEBSOCKET_'];
+
+/**
+ * Variables that look like ours but are not known (TICKWIRE_*, WEBSOCKET_*), each with the closest known name when
+ * one is near (a typo), for a startup warning. Never an error: a deployment may set variables for other tools.
+ */
+export function unknownVariables(env: Env): { variable: string; message: string }[] {
+  const known = Object.keys(VARIABLES);
+  const out: { variable: string; message: string }[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!OWN_PREFIXES.some((p) => name.startsWith(p)) || known.includes(name)) continue;
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const k of known) {
+      const d = editDistance(name, k);
+      if (d < bestDistance) [best, bestDistance] = [k, d];
+    }
+    const near = best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 4));
+    out.push({ variable: name, message: `${name} is not a tickwire setting (ignored)${near ? `; did you mean ${best}?` : ''}` });
+  }
+  return out;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 class Reader {
@@ -253,12 +295,13 @@ class Reader {
     return [...new Set(list)];
   }
 
-  private parseNumber(name: Name, fallback: number, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number {
+  private parseNumber(name: Name, fallback: number, spec: { min: number; max: number; integer?: boolean; exclusiveMin?: boolean }): number {
     const v = this.raw(name);
     if (v === undefined) return fallback;
     const n = Number(v);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-      this.errors.push({ variable: name, message: `${name}=${JSON.stringify(v)} is invalid: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}` });
+    const { min, max, integer = false, exclusiveMin = false } = spec;
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || (exclusiveMin ? n <= min : n < min) || n > max) {
+      this.errors.push({ variable: name, message: `${name}=${JSON.stringify(v)} is invalid: expected ${describeRange(spec)}` });
       return fallback;
     }
     return n;
@@ -397,4 +440,26 @@ export function defaultConfig(): Config {
   const loaded = loadConfig({});
   if (!loaded.ok) throw new Error('defaults must be valid');
   return loaded.config;
+}
+
+/** The README's configuration table (scripts/config-table.ts writes it; test/readme.test.ts checks it). */
+export function configTable(): string {
+  const rows = CONFIG_VARIABLES.map(([name, def, accepts]) => `| \`${name}\` | ${def} | ${accepts} |`);
+  return ['| variable | default | accepts |', '|---|---|---|', ...rows].join('\n');
+}
+
+/**
+ * The settings that differ from their defaults, as NAME=value (secrets shown as ***), for the startup banner: what
+ * this process runs with is one line, derived from the same table.
+ */
+export function changedSettings(env: Env): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(VARIABLES)) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') continue;
+    const v: NumberVariable | ChoiceVariable | OtherVariable = VARIABLES[name as Name];
+    if (v.default !== undefined && showDefault(v.default) === raw) continue;
+    out.push(`${name}=${/SECRET|PASSWORD|TOKEN/.test(name) ? '***' : /URL/.test(name) ? raw.replace(/\/\/[^@/]*@/, '//***@') : raw}`);
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { defaultConfig, loadConfig } from '../src/config.ts';
+import { bannerLines } from '../src/banner.ts';
+import { CONFIG_VARIABLES, changedSettings, defaultConfig, loadConfig, unknownVariables } from '../src/config.ts';
 
 describe('config', () => {
   it('defaults follow seed 000/002', () => {
@@ -86,4 +87,48 @@ describe('config: identity and order safety (issue 13)', () => {
       if (r.ok) g.want(r.config);
     });
   }
+});
+
+describe('config: one schema for errors, warnings, the banner and the README (issue 14 item 8)', () => {
+  it('says "a number greater than 0" for an exclusive minimum, never a tiny float', () => {
+    const r = loadConfig({ TRADING_ORDER_QUANTITY: '0' });
+    expect(r.ok).to.equal(false);
+    if (r.ok) return;
+    expect(r.errors[0]!.message).to.equal('TRADING_ORDER_QUANTITY="0" is invalid: expected a number greater than 0 and at most 1000000000');
+    expect(r.errors[0]!.message).to.not.match(/e-\d/);
+  });
+
+  it('every variable is listed in the README table with a non-empty description', () => {
+    for (const [name, , accepts] of CONFIG_VARIABLES) expect(accepts.length, name).to.be.above(3);
+  });
+
+  const typos: { env: Record<string, string>; want: { variable: string; message: string }[] }[] = [
+    { env: { WEBSOCKET_MAX_CONECTIONS: '5' }, want: [{ variable: 'WEBSOCKET_MAX_CONECTIONS', message: 'WEBSOCKET_MAX_CONECTIONS is not a tickwire setting (ignored); did you mean WEBSOCKET_MAX_CONNECTIONS?' }] },
+    { env: { TICKWIRE_ROLES: 'edge' }, want: [{ variable: 'TICKWIRE_ROLES', message: 'TICKWIRE_ROLES is not a tickwire setting (ignored); did you mean TICKWIRE_ROLE?' }] },
+    { env: { TICKWIRE_SOMETHING_ELSE_ENTIRELY: '1' }, want: [{ variable: 'TICKWIRE_SOMETHING_ELSE_ENTIRELY', message: 'TICKWIRE_SOMETHING_ELSE_ENTIRELY is not a tickwire setting (ignored)' }] },
+    { env: { WEBSOCKET_ENABLED: 'true', PATH: '/usr/bin', MARKET_SPEEED: '60' }, want: [] },
+  ];
+  for (const t of typos) {
+    it(`warns about ${JSON.stringify(Object.keys(t.env))}`, () => expect(unknownVariables(t.env)).to.deep.equal(t.want));
+  }
+
+  it('changedSettings lists what differs from the defaults, secrets hidden', () => {
+    expect(changedSettings({ PORT: '8000', MARKET_SPEED: '60', AUTH_JWT_SECRET: 'x'.repeat(32), REDIS_URL: 'redis://u:pw@h:6379', PATH: '/bin' }))
+      .to.deep.equal(['AUTH_JWT_SECRET=***', 'MARKET_SPEED=60', 'REDIS_URL=redis://***@h:6379']); // table order
+  });
+
+  const facts = { role: 'standalone' as const, id: 'standalone-1', port: 8123, market: { name: 'simulated', symbols: ['AAPL'] }, orders: undefined, settings: [] };
+  it('the banner lists the WebSocket endpoints when they are on', () => {
+    const lines = bannerLines(defaultConfig(), facts).join('\n');
+    expect(lines).to.contain('ws://127.0.0.1:8123/api/v1/ws').and.contain('/ready').and.contain('settings    all defaults');
+  });
+
+  it('the banner has no WebSocket endpoint with WEBSOCKET_ENABLED=false', () => {
+    const loaded = loadConfig({ WEBSOCKET_ENABLED: 'false' });
+    expect(loaded.ok).to.equal(true);
+    if (!loaded.ok) return;
+    const lines = bannerLines(loaded.config, { ...facts, settings: changedSettings({ WEBSOCKET_ENABLED: 'false' }) }).join('\n');
+    expect(lines).to.not.contain('ws://');
+    expect(lines).to.contain('websockets  off (WEBSOCKET_ENABLED=false)').and.contain('settings    WEBSOCKET_ENABLED=false');
+  });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CloseCodes, ErrorCodes } from '../generated/codes.ts';
-import { CONFIG_VARIABLES } from '../src/config.ts';
+import { CONFIG_VARIABLES, configTable } from '../src/config.ts';
 import { repoRoot } from './support/spec.ts';
 
 // The README's tables are for newcomers; these checks keep them from drifting away from the code.
@@ -11,6 +11,10 @@ describe('README tables match the code', () => {
 
   it('lists every configuration variable with its default', () => {
     for (const [name, def] of CONFIG_VARIABLES) expect(readme, name).to.contain(`| \`${name}\` | ${def} |`);
+  });
+
+  it('has the configuration table exactly as src/config.ts writes it (npm run docs:config)', () => {
+    expect(readme).to.contain(configTable());
   });
 
   it('lists every error code', () => {
