@@ -196,7 +196,9 @@ async function main(): Promise<number | undefined> {
     ...Array.from({ length: edges }, (_, i): Slot => ({ name: `edge ${i + 1}`, env: { ...common, TICKWIRE_ROLE: 'edge', HOST: config.host, PORT: String(config.port) }, startedAt: 0, failures: 0, unborn: 0 })),
   ];
 
-  cluster.setupPrimary({ exec: path.join(root, 'src', 'main.ts'), execArgv: ['--import', 'tsx'], cwd: root, silent: true });
+  // From source (tsx) the workers run src/main.ts through tsx; in the compiled build (npm run build) src/main.js.
+  const fromSource = import.meta.url.endsWith('.ts');
+  cluster.setupPrimary({ exec: path.join(root, 'src', fromSource ? 'main.ts' : 'main.js'), execArgv: fromSource ? ['--import', 'tsx'] : [], cwd: root, silent: true });
 
   let stopping = false;
   let exitCode = 0;

@@ -1,9 +1,10 @@
+import compression from 'compression';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetPaths } from '../assets.ts';
 
-const generatedDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'generated');
+const generatedDir = assetPaths.generated;
 
 export interface StatusReport {
   enabled: boolean;
@@ -42,6 +43,9 @@ export interface HttpOptions {
 export function createHttpApp(options: HttpOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  // gzip/deflate for clients that ask (Accept-Encoding): the docs page is ~3.4 MB, the spec and bars JSON compress
+  // well too. WebSocket upgrades never pass through express.
+  app.use(compression());
   const maxBody = options.maxBodyBytes ?? 16_384;
   app.use((req, res, next) => {
     const length = Number(req.headers['content-length'] ?? 0);

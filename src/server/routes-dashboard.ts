@@ -7,14 +7,14 @@
 import express, { type Router } from 'express';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetPaths } from '../assets.ts';
 import { ResolutionValues } from '../../generated/client.ts';
 import type { Resolution } from '../../generated/types.ts';
 import { validateTickerSymbol } from '../../generated/validators.js';
 import type { MarketSource } from '../market/source.ts';
 
-/** Where scripts/build-dashboard.ts writes the page. */
-export const dashboardDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'dashboard');
+/** Where scripts/build-dashboard.ts writes the page (dist/dashboard; `<out>/dashboard` in the compiled build). */
+export const dashboardDir = assetPaths.dashboard;
 
 export interface DashboardRouterOptions {
   /** The market for the bars backfill; absent on an edge node (which forwards that route to the producer). */
