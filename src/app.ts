@@ -278,6 +278,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       connections_by_endpoint: gateway.countsByEndpoint(),
       market_source: producer?.source.name ?? cluster.first('producer')?.market_source ?? null,
       node: { id, role, ready: ready(), broker: redisUrl ? 'redis' : 'memory' },
+      // What /ready answers, with its reasons, so the status page and the load balancer agree.
+      readiness: readiness(),
       cluster: cluster.nodes().map((n) => ({ id: n.id, role: n.role, connections: n.connections, pid: n.pid, http: n.http, updated_at: n.updated_at })),
     }),
     health: () => {

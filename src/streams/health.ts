@@ -10,6 +10,8 @@ export interface StreamHealth {
   is_healthy: boolean;
   started_at: string;
   last_error?: string;
+  /** When last_error happened: it stays visible after a recovery, so the time says whether it is current. */
+  last_error_at?: string;
 }
 
 interface Entry {
@@ -18,6 +20,7 @@ interface Entry {
   errors: number;
   recoveries: number;
   lastError: string | undefined;
+  lastErrorAt: number | undefined;
 }
 
 export class HealthMonitor {
@@ -35,7 +38,7 @@ export class HealthMonitor {
   register(name: string): void {
     const existing = this.streams.get(name);
     if (existing) existing.startedAt = this.now();
-    else this.streams.set(name, { startedAt: this.now(), lastUpdate: undefined, errors: 0, recoveries: 0, lastError: undefined });
+    else this.streams.set(name, { startedAt: this.now(), lastUpdate: undefined, errors: 0, recoveries: 0, lastError: undefined, lastErrorAt: undefined });
   }
 
   recordUpdate(name: string): void {
@@ -48,6 +51,7 @@ export class HealthMonitor {
     const e = this.entry(name);
     e.errors += 1;
     e.lastError = err instanceof Error ? err.message : String(err);
+    e.lastErrorAt = this.now();
   }
 
   recordRecovery(name: string): void {
@@ -71,7 +75,7 @@ export class HealthMonitor {
         recovery_attempts: e.recoveries,
         is_healthy: this.isHealthy(name),
         started_at: new Date(e.startedAt).toISOString(),
-        ...(e.lastError ? { last_error: e.lastError } : {}),
+        ...(e.lastError ? { last_error: e.lastError, last_error_at: new Date(e.lastErrorAt!).toISOString() } : {}),
       };
     }
     return out;

@@ -44,6 +44,10 @@ describe('e2e: start fast with TWS unreachable, /ready follows the source', func
       expect(hint).to.contain(`127.0.0.1:${twsPort}`).and.contain('Enable ActiveX and Socket Clients').and.contain('7497').and.contain('4002').and.contain('Trusted IPs');
       const notConnected = await get(`${base}/ready`);
       expect(notConnected.status).to.equal(503);
+      const down = await get(`${base}/websocket/status`);
+      expect(down.body.readiness, 'status and /ready agree').to.deep.equal({ ready: false, reasons: (await get(`${base}/ready`)).body.reasons });
+      expect(down.body.stream_health.market_data.last_error).to.match(/^502 connect (failed|ECONNREFUSED)/);
+      expect(Date.parse(down.body.stream_health.market_data.last_error_at)).to.be.at.least(spawnedAt);
 
       fake = await FakeTws.start({ port: twsPort });
       await waitUntil(async () => (await get(`${base}/ready`)).status === 200, () => `/ready 200 after TWS started: ${main.output()}`, 40_000);
@@ -51,6 +55,8 @@ describe('e2e: start fast with TWS unreachable, /ready follows the source', func
       expect(after.body).to.deep.equal({ ready: true, reasons: [] });
       const status = await get(`${base}/websocket/status`);
       expect(status.body.stream_health.market_data.last_error, 'the last error stays visible after recovery').to.match(/^502 /);
+      expect(status.body.stream_health.market_data.error_count, 'and is no longer current').to.equal(0);
+      expect(status.body.readiness).to.deep.equal({ ready: true, reasons: [] });
 
       main.child.kill('SIGTERM');
       expect(await main.exited).to.equal(0);

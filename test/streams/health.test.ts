@@ -13,6 +13,7 @@ describe('HealthMonitor', () => {
     h.recordError('s', new Error('boom'));
     expect(h.isHealthy('s')).to.equal(false);
     expect(h.snapshot().s).to.include({ error_count: 10, is_healthy: false, last_error: 'boom' });
+    expect(h.snapshot().s!.last_error_at).to.match(/^\d{4}-\d{2}-\d{2}T/);
     h.recordUpdate('s');
     expect(h.snapshot().s).to.include({ error_count: 0, is_healthy: true });
   });
