@@ -179,10 +179,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     mode: auth.mode,
     anonymousMarketData: auth.anonymousMarketData,
     privateSignals: auth.privateSignals,
+    defaultRoles: [auth.defaultRole],
     backtestOwner: producer
       ? (runId) => producer.backtests.ownerOf(runId)
       // An edge asks the producer with the caller's token: it answers only about the caller's own runs, so another
-      // user's run looks unknown from an edge (UNKNOWN_BACKTEST, 4500) where a standalone node says FORBIDDEN (4504).
+      // user's run looks unknown (UNKNOWN_BACKTEST, 4500), as Permissions answers on a standalone node or a producer.
       : async (runId, identity) => ((await lookup.find(runId, identity).catch(() => undefined)) ? identity.sub : undefined),
   });
   /** HTTP: the request's identity (AUTH=jwt), anonymous (null), or a 401 refusal for a bad token. */

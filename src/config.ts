@@ -39,6 +39,8 @@ export interface Config {
     privateSignals: boolean;
     /** token_expiring is sent this long before a connection's token expires. */
     expiryWarningMs: number;
+    /** The role of a token without a `roles` claim (src/auth/permissions.ts). */
+    defaultRole: 'viewer' | 'trader';
   };
   market: {
     source: 'simulated' | 'ibkr';
@@ -143,6 +145,7 @@ const VARIABLES = {
   AUTH_ANONYMOUS_MARKET_DATA: { default: false, accepts: 'AUTH=jwt: true lets connections without a token read bars, prices, signals and market data' },
   AUTH_PRIVATE_SIGNALS: { default: false, accepts: 'AUTH=jwt: true makes dashboard signals need a token like trades and portfolio' },
   AUTH_TOKEN_EXPIRY_WARNING: { default: 60, min: 1, max: 3600, accepts: 'seconds before a token expires that token_expiring is sent, 1-3600' },
+  AUTH_DEFAULT_ROLE: { default: 'trader', accepted: ['trader', 'viewer'], accepts: 'AUTH=jwt: the role of a token without a roles claim: trader (market data and private streams) or viewer (market data only; a token then needs roles ["trader"] for private streams)' },
   MARKET_SOURCE: { default: 'simulated', accepted: ['simulated', 'ibkr'], accepts: 'simulated or ibkr' },
   MARKET_SYMBOLS: { default: DEFAULT_SYMBOLS, accepts: 'comma-separated tickers' },
   MARKET_SEED: { default: 42, min: 0, max: 2 ** 32 - 1, integer: true, accepts: 'integer (simulated market random seed)' },
@@ -296,6 +299,7 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       anonymousMarketData: r.bool('AUTH_ANONYMOUS_MARKET_DATA'),
       privateSignals: r.bool('AUTH_PRIVATE_SIGNALS'),
       expiryWarningMs: r.number('AUTH_TOKEN_EXPIRY_WARNING') * s,
+      defaultRole: r.choice('AUTH_DEFAULT_ROLE'),
     },
     market: {
       source: r.choice('MARKET_SOURCE'),

@@ -304,9 +304,15 @@ describe('e2e: AUTH=jwt — private topics, refresh, expiry, backtest ownership 
     const path = `/api/ws/stream/backtest/${id}`;
     const follow = await open(server, path, alice);
     expect((await follow.next((m) => m.type === 'connected')).data.backtest_id).to.equal(id);
+    // Another user's run looks unknown, as over HTTP (404) and from an edge: same code, same words as a missing run.
     const other = await open(server, path, bob);
-    expect(codeOf(await other.next((m) => m.type === 'error'))).to.equal('FORBIDDEN');
-    expect((await other.closed()).code).to.equal(CloseCodes.FORBIDDEN.code);
+    const refused = await other.next((m) => m.type === 'error');
+    expect(codeOf(refused)).to.equal('UNKNOWN_BACKTEST');
+    expect((await other.closed()).code).to.equal(CloseCodes.UNKNOWN_BACKTEST.code);
+    const missing = await open(server, '/api/ws/stream/backtest/bt_20240101_000000_abcdef', bob);
+    const unknown = await missing.next((m) => m.type === 'error');
+    expect(unknown.data.message.replace('bt_20240101_000000_abcdef', id)).to.equal(refused.data.message);
+    expect((await missing.closed()).code).to.equal(CloseCodes.UNKNOWN_BACKTEST.code);
     expect(other.messages.some((m) => m.type === 'connected' || m.type === 'progress' || m.type === 'complete')).to.equal(false);
     const anon = await open(server, path);
     expect((await anon.closed()).code).to.equal(CloseCodes.UNAUTHORIZED.code);
