@@ -173,7 +173,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   // Identity and permissions (src/auth/): one verifier, one Permissions, shared by the gateway and the HTTP routes.
   const auth = config.auth;
   const verifier = auth.mode === 'jwt'
-    ? options.verifier ?? new JoseVerifier({ secret: auth.secret, jwksUrl: auth.jwksUrl, audience: auth.audience, issuer: auth.issuer })
+    ? options.verifier ?? new JoseVerifier({ secret: auth.secret, jwksUrl: auth.jwksUrl, audience: auth.audience, issuer: auth.issuer, clockToleranceS: auth.clockToleranceS })
     : undefined;
   const permissions = new Permissions({
     mode: auth.mode,
@@ -221,7 +221,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     pingIntervalMs: ws.pingIntervalMs,
     onContractViolation: options.onContractViolation,
     log,
-    auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs },
+    auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs, clockToleranceMs: auth.clockToleranceS * 1000 },
     origins,
     maxConnectionsPerIp: ws.maxConnectionsPerIp,
   });

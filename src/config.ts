@@ -41,6 +41,8 @@ export interface Config {
     expiryWarningMs: number;
     /** The role of a token without a `roles` claim (src/auth/permissions.ts). */
     defaultRole: 'viewer' | 'trader';
+    /** Clock skew tolerated on a token's exp and nbf (jose clockTolerance), seconds. */
+    clockToleranceS: number;
   };
   market: {
     source: 'simulated' | 'ibkr';
@@ -145,6 +147,7 @@ const VARIABLES = {
   AUTH_ANONYMOUS_MARKET_DATA: { default: false, accepts: 'AUTH=jwt: true lets connections without a token read bars, prices, signals and market data' },
   AUTH_PRIVATE_SIGNALS: { default: false, accepts: 'AUTH=jwt: true makes dashboard signals need a token like trades and portfolio' },
   AUTH_TOKEN_EXPIRY_WARNING: { default: 60, min: 1, max: 3600, accepts: 'seconds before a token expires that token_expiring is sent, 1-3600' },
+  AUTH_CLOCK_TOLERANCE_SECONDS: { default: 30, min: 0, max: 300, integer: true, accepts: "AUTH=jwt: clock skew tolerated on a token's exp and nbf, seconds, 0-300 (an nbf further in the future: INVALID_TOKEN)" },
   AUTH_DEFAULT_ROLE: { default: 'trader', accepted: ['trader', 'viewer'], accepts: 'AUTH=jwt: the role of a token without a roles claim: trader (market data and private streams) or viewer (market data only; a token then needs roles ["trader"] for private streams)' },
   MARKET_SOURCE: { default: 'simulated', accepted: ['simulated', 'ibkr'], accepts: 'simulated or ibkr' },
   MARKET_SYMBOLS: { default: DEFAULT_SYMBOLS, accepts: 'comma-separated tickers' },
@@ -300,6 +303,7 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       privateSignals: r.bool('AUTH_PRIVATE_SIGNALS'),
       expiryWarningMs: r.number('AUTH_TOKEN_EXPIRY_WARNING') * s,
       defaultRole: r.choice('AUTH_DEFAULT_ROLE'),
+      clockToleranceS: r.number('AUTH_CLOCK_TOLERANCE_SECONDS'),
     },
     market: {
       source: r.choice('MARKET_SOURCE'),

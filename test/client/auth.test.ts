@@ -30,7 +30,7 @@ describe('client and CLI with AUTH=jwt', function () {
   let server: TestServer;
   before(async () => {
     server = await startServer({
-      auth: { mode: 'jwt', secret: SECRET, jwksUrl: undefined, audience: AUDIENCE, issuer: ISSUER, anonymousMarketData: false, privateSignals: false, expiryWarningMs: 1500 },
+      auth: { mode: 'jwt', secret: SECRET, jwksUrl: undefined, audience: AUDIENCE, issuer: ISSUER, anonymousMarketData: false, privateSignals: false, expiryWarningMs: 1500, clockToleranceS: 0 },
       websocket: { priceUpdateIntervalMs: 100, portfolioUpdateIntervalMs: 100 },
     });
   });
