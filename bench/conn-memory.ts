@@ -1,7 +1,7 @@
 /**
  * Heap per idle subscribed connection (issue 11 memory target, ≤ 10 KiB), and what it is made of.
  *
- * `npx tsx bench/conn-memory.ts [N=2000] [--snapshot]`: forks a server process (the real app, AUTH=none by default or
+ * `npx tsx bench/conn-memory.ts [N=2000] [--snapshot [--keep-snapshots]]`: forks a server process (the real app, AUTH=none by default or
  * `--auth=jwt`, a market that never ticks), warms the upgrade/subscribe path with 100 connections, then opens N
  * connections from this process, each sending one `bars.subscribe` for bars:AAPL:1, and reports the server's heap +
  * external growth per connection after a full GC. With `--snapshot` the server writes a heap snapshot before and
@@ -145,8 +145,8 @@ async function main(): Promise<void> {
       console.log('retained per connection (snapshot after − before), by constructor or kind:');
       result.retainedPerConn = rows.map((r) => ({ what: r.k, bytes: Math.round(r.bytes / after.connections), objects: +(r.count / after.connections).toFixed(2) }));
       for (const r of rows) console.log(`  ${(r.bytes / after.connections).toFixed(0).padStart(6)} B  ${(r.count / after.connections).toFixed(2).padStart(6)} objects  ${r.k}`);
-      rmSync(file('before'), { force: true });
-      rmSync(file('after'), { force: true });
+      if (process.argv.includes('--keep-snapshots')) console.log(`snapshots kept: ${file('before')} ${file('after')}`);
+      else for (const tag of ['before', 'after']) rmSync(file(tag), { force: true });
     }
     const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `conn-memory-${String(result.at).replace(/[:.]/g, '-')}.json`);
     mkdirSync(dirname(out), { recursive: true });

@@ -71,7 +71,11 @@ export interface ConnectionOptions {
  * (plus the verifier's clock tolerance) unless an `auth` message brought a fresh token of the same `sub`.
  */
 export class Connection implements Subscriber, ConnectionContext {
-  readonly id = randomUUID();
+  /**
+   * For log lines. Copied into one flat string: randomUUID() returns a tree of ~14 concatenated pieces, which V8 keeps
+   * as they are (~450 bytes per connection instead of ~60).
+   */
+  readonly id = Buffer.from(randomUUID(), 'latin1').toString('latin1');
   readonly openedAt = Date.now();
   /** Cleared by the heartbeat before each ping, set again by the pong. */
   alive = true;
