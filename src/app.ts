@@ -195,16 +195,17 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   // Identity and permissions (src/auth/): one verifier, one Permissions, shared by the gateway and the HTTP routes.
   const auth = config.auth;
   const verifier = auth.mode === 'jwt'
-    ? options.verifier ?? new JoseVerifier({ secret: auth.secret, jwksUrl: auth.jwksUrl, audience: auth.audience, issuer: auth.issuer })
+    ? options.verifier ?? new JoseVerifier({ secret: auth.secret, jwksUrl: auth.jwksUrl, audience: auth.audience, issuer: auth.issuer, clockToleranceS: auth.clockToleranceS })
     : undefined;
   const permissions = new Permissions({
     mode: auth.mode,
     anonymousMarketData: auth.anonymousMarketData,
     privateSignals: auth.privateSignals,
+    defaultRoles: [auth.defaultRole],
     backtestOwner: producer
       ? (runId) => producer.backtests.ownerOf(runId)
       // An edge asks the producer with the caller's token: it answers only about the caller's own runs, so another
-      // user's run looks unknown from an edge (UNKNOWN_BACKTEST, 4500) where a standalone node says FORBIDDEN (4504).
+      // user's run looks unknown (UNKNOWN_BACKTEST, 4500), as Permissions answers on a standalone node or a producer.
       : async (runId, identity) => ((await lookup.find(runId, identity).catch(() => undefined)) ? identity.sub : undefined),
   });
   /** HTTP: the request's identity (AUTH=jwt), anonymous (null), or a 401 refusal for a bad token. */
@@ -242,7 +243,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     pingIntervalMs: ws.pingIntervalMs,
     onContractViolation: options.onContractViolation,
     log,
-    auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs },
+    auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs, clockToleranceMs: auth.clockToleranceS * 1000 },
     origins,
     maxConnectionsPerIp: ws.maxConnectionsPerIp,
   });

@@ -39,6 +39,10 @@ export interface Config {
     privateSignals: boolean;
     /** token_expiring is sent this long before a connection's token expires. */
     expiryWarningMs: number;
+    /** The role of a token without a `roles` claim (src/auth/permissions.ts). */
+    defaultRole: 'viewer' | 'trader';
+    /** Clock skew tolerated on a token's exp and nbf (jose clockTolerance), seconds. */
+    clockToleranceS: number;
   };
   market: {
     source: 'simulated' | 'ibkr';
@@ -116,6 +120,9 @@ interface OtherVariable {
   accepts: string;
 }
 
+/** WEBSOCKET_MAX_CONNECTIONS_PER_IP when unset and HOST is not a loopback address (see perIpCap). */
+const DEFAULT_PUBLIC_PER_IP = 50;
+
 /**
  * Every variable, once: its default, its range (numbers) and what it accepts in words. loadConfig reads defaults and
  * ranges from here, and CONFIG_VARIABLES (the docs, checked against README's table by test/readme.test.ts) is
@@ -135,7 +142,7 @@ const VARIABLES = {
   WEBSOCKET_MAX_BUFFERED_BYTES: { default: 1_048_576, min: 1024, max: 1_073_741_824, integer: true, accepts: 'unsent bytes per connection before close 4001, 1024-1073741824' },
   WEBSOCKET_PRICE_UPDATE_INTERVAL: { default: 3, min: 2, max: 5, accepts: 'seconds, 2-5 (seed 000)' },
   WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL: { default: 5, min: 1, max: 3600, accepts: 'seconds, 1-3600' },
-  WEBSOCKET_MAX_CONNECTIONS_PER_IP: { default: undefined, shown: '(no per-address cap)', accepts: 'WebSocket connections at once from one remote address, 1-100000 (over it: HTTP 429 at upgrade); set it on a public address' },
+  WEBSOCKET_MAX_CONNECTIONS_PER_IP: { default: undefined, shown: `(off on a loopback HOST, else ${DEFAULT_PUBLIC_PER_IP})`, accepts: 'WebSocket connections at once from one remote address, 1-100000 (over it: HTTP 429 at upgrade), 0 = no per-address cap; raise it when clients share an address (NAT, a reverse proxy)' },
   ALLOWED_ORIGINS: { default: undefined, shown: '(own origin, loopback)', accepts: "comma-separated origins (https://app.example.com) allowed to open WebSockets besides the gateway's own and loopback ones; * = any. Others get 403" },
   AUTH: { default: undefined, shown: '(none on a loopback HOST)', accepts: 'none (no identities, everything readable) or jwt (tokens required for private streams); required when HOST is not a loopback address' },
   AUTH_JWT_SECRET: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: HS256 secret, at least 32 characters (or AUTH_JWKS_URL)' },
@@ -145,6 +152,8 @@ const VARIABLES = {
   AUTH_ANONYMOUS_MARKET_DATA: { default: false, accepts: 'AUTH=jwt: true lets connections without a token read bars, prices, signals and market data' },
   AUTH_PRIVATE_SIGNALS: { default: false, accepts: 'AUTH=jwt: true makes dashboard signals need a token like trades and portfolio' },
   AUTH_TOKEN_EXPIRY_WARNING: { default: 60, min: 1, max: 3600, accepts: 'seconds before a token expires that token_expiring is sent, 1-3600' },
+  AUTH_CLOCK_TOLERANCE_SECONDS: { default: 30, min: 0, max: 300, integer: true, accepts: "AUTH=jwt: clock skew tolerated on a token's exp and nbf, seconds, 0-300 (an nbf further in the future: INVALID_TOKEN)" },
+  AUTH_DEFAULT_ROLE: { default: 'trader', accepted: ['trader', 'viewer'], accepts: 'AUTH=jwt: the role of a token without a roles claim: trader (market data and private streams) or viewer (market data only; a token then needs roles ["trader"] for private streams)' },
   MARKET_SOURCE: { default: 'simulated', accepted: ['simulated', 'ibkr'], accepts: 'simulated or ibkr' },
   MARKET_SYMBOLS: { default: DEFAULT_SYMBOLS, accepts: 'comma-separated tickers' },
   MARKET_SEED: { default: 42, min: 0, max: 2 ** 32 - 1, integer: true, accepts: 'integer (simulated market random seed)' },
@@ -327,7 +336,7 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       maxBufferedBytes: r.number('WEBSOCKET_MAX_BUFFERED_BYTES'),
       priceUpdateIntervalMs: r.number('WEBSOCKET_PRICE_UPDATE_INTERVAL') * s,
       portfolioUpdateIntervalMs: r.number('WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL') * s,
-      maxConnectionsPerIp: r.optionalInt('WEBSOCKET_MAX_CONNECTIONS_PER_IP', 1, 100_000),
+      maxConnectionsPerIp: r.optionalInt('WEBSOCKET_MAX_CONNECTIONS_PER_IP', 0, 100_000),
       allowedOrigins: r.list('ALLOWED_ORIGINS'),
     },
     auth: {
@@ -339,6 +348,8 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       anonymousMarketData: r.bool('AUTH_ANONYMOUS_MARKET_DATA'),
       privateSignals: r.bool('AUTH_PRIVATE_SIGNALS'),
       expiryWarningMs: r.number('AUTH_TOKEN_EXPIRY_WARNING') * s,
+      defaultRole: r.choice('AUTH_DEFAULT_ROLE'),
+      clockToleranceS: r.number('AUTH_CLOCK_TOLERANCE_SECONDS'),
     },
     market: {
       source: r.choice('MARKET_SOURCE'),
@@ -392,6 +403,7 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
     r.errors.push({ variable: 'TICKWIRE_WORKERS', message: `TICKWIRE_WORKERS=${JSON.stringify(workers)} is invalid: expected auto or an integer from 1 to 64` });
   }
   checkAuth(r, env, config);
+  config.websocket.maxConnectionsPerIp = perIpCap(config.websocket.maxConnectionsPerIp, config.host);
   if (config.market.source === 'ibkr' && config.trading.autoTrade && !config.trading.liveOrders && config.ibkr.port !== undefined) {
     if (ibTradingKind(config.ibkr.port, config.ibkr.account) === 'live') {
       const what = config.ibkr.account && !/^DU/i.test(config.ibkr.account) ? `IBKR_ACCOUNT=${config.ibkr.account} (a live account)` : `IBKR_PORT=${config.ibkr.port} (a live port)`;
@@ -405,6 +417,16 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
     r.errors.push({ variable: 'IBKR_PORT', message: 'IBKR_PORT is required when MARKET_SOURCE=ibkr (there is no default): 4002 IB Gateway paper, 7497 TWS paper' });
   }
   return r.errors.length ? { ok: false, errors: r.errors } : { ok: true, config };
+}
+
+/**
+ * The per-address connection cap: unset means none on a loopback HOST (every local client is 127.0.0.1: the CLI, the
+ * dashboard, tests) and DEFAULT_PUBLIC_PER_IP on any other address, so one remote address cannot take more than half of
+ * the default WEBSOCKET_MAX_CONNECTIONS; 0 switches it off on purpose.
+ */
+function perIpCap(value: number | undefined, host: string): number | undefined {
+  if (value === 0) return undefined;
+  return value ?? (isLoopbackHost(host) ? undefined : DEFAULT_PUBLIC_PER_IP);
 }
 
 /**

@@ -52,10 +52,12 @@ describe('config: identity and order safety (issue 13)', () => {
     { env: { AUTH: 'jwt', AUTH_JWT_SECRET: 'short' }, variable: 'AUTH_JWT_SECRET', mentions: 'at least 32' },
     { env: { AUTH: 'jwt', AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWKS_URL: 'https://idp.example/jwks' }, variable: 'AUTH_JWKS_URL', mentions: 'not both' },
     { env: { AUTH: 'jwt', AUTH_JWKS_URL: 'ftp://idp.example/jwks' }, variable: 'AUTH_JWKS_URL', mentions: 'http(s) URL' },
+    { env: { AUTH_CLOCK_TOLERANCE_SECONDS: '301' }, variable: 'AUTH_CLOCK_TOLERANCE_SECONDS', mentions: 'from 0 to 300' },
+    { env: { AUTH_DEFAULT_ROLE: 'admin' }, variable: 'AUTH_DEFAULT_ROLE', mentions: 'trader, viewer' },
     { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4001', TRADING_AUTO_TRADE: 'true' }, variable: 'TRADING_LIVE_ORDERS', mentions: 'IBKR_PORT=4001 (a live port)' },
     { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '7496', TRADING_AUTO_TRADE: 'true' }, variable: 'TRADING_LIVE_ORDERS', mentions: 'IBKR_PORT=7496' },
     { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4002', IBKR_ACCOUNT: 'U1234567', TRADING_AUTO_TRADE: 'true' }, variable: 'TRADING_LIVE_ORDERS', mentions: 'IBKR_ACCOUNT=U1234567 (a live account)' },
-    { env: { WEBSOCKET_MAX_CONNECTIONS_PER_IP: '0' }, variable: 'WEBSOCKET_MAX_CONNECTIONS_PER_IP', mentions: 'from 1' },
+    { env: { WEBSOCKET_MAX_CONNECTIONS_PER_IP: '-1' }, variable: 'WEBSOCKET_MAX_CONNECTIONS_PER_IP', mentions: 'from 0' },
   ];
   for (const b of bad) {
     it(`refuses ${JSON.stringify(b.env)} naming ${b.variable}`, () => {
@@ -72,7 +74,16 @@ describe('config: identity and order safety (issue 13)', () => {
     { env: {}, want: (c) => expect(c.auth).to.include({ mode: 'none', anonymousMarketData: false, privateSignals: false, expiryWarningMs: 60_000 }) },
     { env: { HOST: 'localhost' }, want: (c) => expect(c.auth.mode).to.equal('none') },
     { env: { HOST: '0.0.0.0', AUTH: 'none' }, want: (c) => expect(c.auth.mode).to.equal('none') },
+    { env: {}, want: (c) => expect(c.auth).to.include({ clockToleranceS: 30, defaultRole: 'trader' }) },
+    { env: { AUTH_CLOCK_TOLERANCE_SECONDS: '0', AUTH_DEFAULT_ROLE: 'viewer' }, want: (c) => expect(c.auth).to.include({ clockToleranceS: 0, defaultRole: 'viewer' }) },
     { env: { HOST: '0.0.0.0', AUTH: 'jwt', AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWT_AUDIENCE: 'tw', AUTH_ANONYMOUS_MARKET_DATA: 'true' }, want: (c) => expect(c.auth).to.include({ mode: 'jwt', audience: 'tw', anonymousMarketData: true }) },
+    // per-address cap: off on loopback, 50 on any other address unless set; 0 switches it off
+    { env: {}, want: (c) => expect(c.websocket.maxConnectionsPerIp).to.equal(undefined) },
+    { env: { HOST: '::1' }, want: (c) => expect(c.websocket.maxConnectionsPerIp).to.equal(undefined) },
+    { env: { HOST: '0.0.0.0', AUTH: 'none' }, want: (c) => expect(c.websocket.maxConnectionsPerIp).to.equal(50) },
+    { env: { HOST: '10.1.2.3', AUTH: 'none', WEBSOCKET_MAX_CONNECTIONS_PER_IP: '500' }, want: (c) => expect(c.websocket.maxConnectionsPerIp).to.equal(500) },
+    { env: { HOST: '0.0.0.0', AUTH: 'none', WEBSOCKET_MAX_CONNECTIONS_PER_IP: '0' }, want: (c) => expect(c.websocket.maxConnectionsPerIp).to.equal(undefined) },
+    { env: { WEBSOCKET_MAX_CONNECTIONS_PER_IP: '3' }, want: (c) => expect(c.websocket.maxConnectionsPerIp).to.equal(3) },
     { env: { ALLOWED_ORIGINS: 'https://a.example, https://b.example', WEBSOCKET_MAX_CONNECTIONS_PER_IP: '20' }, want: (c) => expect(c.websocket).to.deep.include({ allowedOrigins: ['https://a.example', 'https://b.example'], maxConnectionsPerIp: 20 }) },
     { env: {}, want: (c) => expect(c.trading).to.include({ autoTrade: true, liveOrders: false }) },
     { env: { MARKET_SOURCE: 'ibkr', IBKR_PORT: '4002' }, want: (c) => expect(c.trading.autoTrade, 'IB mode: off unless set').to.equal(false) },

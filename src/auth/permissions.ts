@@ -3,21 +3,33 @@
  * subscription (the single path every subscription takes), handlers ask the same question beforehand only to refuse
  * a whole request cleanly, and the backtest HTTP routes ask it about `backtest:<id>`.
  *
- * Rules (AUTH=jwt; with AUTH=none everything is readable):
- * - market data: `bars:*`, `market-data:*`, `dashboard:prices`, and `dashboard:signals` unless signals are private:
- *   anyone with a valid token; without one only when anonymous market data is allowed.
- * - private: `dashboard:portfolio`, `dashboard:trades`, `live-trading:*`, (`dashboard:signals` when private), and any
- *   topic not named here: a valid token.
- * - `backtest:<id>`: only the `sub` that started the run (an unknown run is not refused here: the endpoint answers
- *   UNKNOWN_BACKTEST).
- * - a token's `channels` claim (glob patterns, `*` = any characters) narrows all of the above: a topic must match one.
- * Decisions are values: `UNAUTHORIZED` when there is no identity, `FORBIDDEN` when the identity is not enough.
+ * Rules (AUTH=jwt; with AUTH=none everything is readable), in this order:
+ * 1. no identity: market data only, and only when anonymous market data is allowed; else `UNAUTHORIZED`.
+ * 2. the token's `channels` claim (glob patterns, `*` = any characters), when present, must match the topic; else
+ *    `FORBIDDEN`. It only narrows.
+ * 3. `backtest:<id>`: only the `sub` that started the run, whatever its roles. Another user's run is refused as
+ *    `UNKNOWN_BACKTEST`, exactly like a run that does not exist (as the HTTP API answers 404), so a run's existence is
+ *    not disclosed and every node (standalone, or an edge that asks the producer) answers the same. An unknown run is
+ *    not refused here: the endpoint answers UNKNOWN_BACKTEST.
+ * 4. the token's roles (the `roles` claim; without one, the server's default roles, AUTH_DEFAULT_ROLE) decide the
+ *    family: `viewer` reads market data (`bars:*`, `market-data:*`, `dashboard:prices`, `dashboard:signals` unless
+ *    signals are private); `trader` reads market data and the private streams (`dashboard:portfolio`,
+ *    `dashboard:trades`, `live-trading:*`, private signals, any topic not named here). A `roles` claim replaces the
+ *    default, so it widens (`["trader"]` where the default is viewer) or narrows (`["viewer"]` where it is trader).
+ *    Role names this server does not know are ignored (tokens are often shared with other services); no known role
+ *    means no family at all (own backtests stay readable). Else `FORBIDDEN`.
+ * Decisions are values: `UNAUTHORIZED` when there is no identity, `FORBIDDEN` when the identity is not enough,
+ * `UNKNOWN_BACKTEST` for another user's run.
  */
 import type { Identity } from './verifier.ts';
 
 export type AuthMode = 'none' | 'jwt';
 
-export type AccessDecision = { ok: true } | { ok: false; code: 'UNAUTHORIZED' | 'FORBIDDEN'; message: string };
+export type AccessDecision = { ok: true } | { ok: false; code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'UNKNOWN_BACKTEST'; message: string };
+
+/** The roles a token may carry (`roles` claim); each names what it may read (see the rules above). */
+export const ROLES = ['viewer', 'trader'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface PermissionsOptions {
   mode: AuthMode;
@@ -25,6 +37,8 @@ export interface PermissionsOptions {
   anonymousMarketData: boolean;
   /** AUTH=jwt: `dashboard:signals` needs a token (else it is market data). */
   privateSignals: boolean;
+  /** AUTH=jwt: the roles of a token without a `roles` claim; default `['trader']` (every stream but others' backtests). */
+  defaultRoles?: readonly Role[];
   /**
    * The `sub` that started a backtest: a string, null for a run started without identity, undefined when the run is
    * unknown (to this node). The identity is passed so an edge can ask the producer on the caller's behalf.
@@ -34,6 +48,12 @@ export interface PermissionsOptions {
 
 const ALLOWED: AccessDecision = Object.freeze({ ok: true });
 const MAX_CACHED_PATTERNS = 1000;
+const DEFAULT_ROLES: readonly Role[] = Object.freeze(['trader'] as Role[]);
+
+/** Worded like the backtest endpoint's own UNKNOWN_BACKTEST, so another user's run and a missing one look alike. */
+function unknownBacktest(id: string): AccessDecision {
+  return { ok: false, code: 'UNKNOWN_BACKTEST', message: `No backtest with id ${id} (it never existed or has expired)` };
+}
 
 export class Permissions {
   private readonly patterns = new Map<string, RegExp>();
@@ -55,10 +75,15 @@ export class Permissions {
     if (identity.channels && !identity.channels.some((p) => this.pattern(p).test(topic))) {
       return { ok: false, code: 'FORBIDDEN', message: `the token's channels claim does not cover ${topic}` };
     }
-    if (family !== 'backtest') return ALLOWED;
+    if (family !== 'backtest') {
+      const roles = identity.roles ?? this.options.defaultRoles ?? DEFAULT_ROLES;
+      if (roles.includes('trader') || (family === 'market' && roles.includes('viewer'))) return ALLOWED;
+      const known = roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
+      return { ok: false, code: 'FORBIDDEN', message: `${topic} needs the role ${family === 'market' ? 'viewer or trader' : 'trader'} (the token's roles: ${known.length ? known.join(', ') : 'none this server knows'})` };
+    }
     const id = topic.slice('backtest:'.length);
     const decide = (owner: string | null | undefined): AccessDecision =>
-      owner === undefined || owner === identity.sub ? ALLOWED : { ok: false, code: 'FORBIDDEN', message: `backtest ${id} belongs to another user` };
+      owner === undefined || owner === identity.sub ? ALLOWED : unknownBacktest(id);
     const owner = this.options.backtestOwner(id, identity);
     return owner instanceof Promise ? owner.then(decide, () => ({ ok: false, code: 'FORBIDDEN', message: `the owner of backtest ${id} could not be checked` })) : decide(owner);
   }

@@ -68,7 +68,17 @@ export class JoseVerifier implements TokenVerifier {
     if (channels !== undefined && !(Array.isArray(channels) && channels.every((c) => typeof c === 'string'))) {
       return { ok: false, reason: 'invalid', message: 'the channels claim must be a list of strings' };
     }
-    const identity: Identity = { sub: payload.sub, expiresAt: payload.exp! * 1000, token, ...(channels ? { channels: channels as string[] } : {}) };
+    const roles = payload.roles;
+    if (roles !== undefined && !(Array.isArray(roles) && roles.every((r) => typeof r === 'string'))) {
+      return { ok: false, reason: 'invalid', message: 'the roles claim must be a list of strings' };
+    }
+    const identity: Identity = {
+      sub: payload.sub,
+      expiresAt: payload.exp! * 1000,
+      token,
+      ...(channels ? { channels: channels as string[] } : {}),
+      ...(roles ? { roles: roles as string[] } : {}),
+    };
     return { ok: true, identity };
   }
 }

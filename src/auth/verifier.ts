@@ -12,6 +12,8 @@ export interface Identity {
   readonly expiresAt: number;
   /** The `channels` claim: glob patterns (`*` matches anything) narrowing what this token may read. */
   readonly channels?: readonly string[];
+  /** The `roles` claim (e.g. `["viewer"]`, `["trader"]`); absent: the server's AUTH_DEFAULT_ROLE applies. */
+  readonly roles?: readonly string[];
   /** The token itself (an edge node forwards it when it asks the producer about a backtest). Never logged. */
   readonly token: string;
 }

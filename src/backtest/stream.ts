@@ -6,8 +6,9 @@
  * ended, exactly current to `asOf` — then live events from the hub topic `backtest:<id>` (or, with `since`, the
  * missed events replayed). A malformed id is refused at match time (error INVALID_MESSAGE, close 4501); an id that
  * is unknown or expired gets error UNKNOWN_BACKTEST and close 4500. With AUTH=jwt only the user who started the run
- * may follow it (src/auth/permissions.ts): no token, error UNAUTHORIZED and close 4503; another user, FORBIDDEN, 4504. The connection stays open after the run ends
- * (the client closes it). A queued stream=true run starts when its first follower subscribes, on any node.
+ * may follow it (src/auth/permissions.ts): no token, error UNAUTHORIZED and close 4503; another user's run looks
+ * unknown (UNKNOWN_BACKTEST, 4500, on every node); a token whose claims exclude it, FORBIDDEN, 4504. The connection
+ * stays open after the run ends (the client closes it). A queued stream=true run starts when its first follower subscribes, on any node.
  */
 import { backtestStreamEndpoint, dispatchBacktestStream, type BacktestStreamHandlers, type BacktestStreamInbound } from '../../generated/messages.ts';
 import { parseBacktestStreamPath, type BacktestStreamParams } from '../../generated/topics.ts';
@@ -43,7 +44,7 @@ export function backtestWsEndpoint(lookup: BacktestLookup): Endpoint<BacktestStr
     async open(ctx, params) {
       const id = params.backtest_id;
       const topic = backtestTopic(id);
-      // A run belongs to whoever started it (AUTH=jwt): no token, close 4503; another user's run, close 4504.
+      // A run belongs to whoever started it (AUTH=jwt): no token, close 4503; another user's run, 4500 (as unknown).
       if (!(await admit(ctx, [topic], (e) => streamError(e)))) return;
       const run = await lookup.find(id, ctx.identity);
       if (!run) {

@@ -26,7 +26,7 @@ commands:
   backtest start --symbol SYM --from YYYY-MM-DD --to YYYY-MM-DD
                  [--strategies ma_crossover,rsi] [--timeframe 1] [--name NAME] [--json]
                          start a backtest and follow its stream with a progress bar
-  token [--sub SUB] [--ttl SECONDS] [--channels 'bars:*,dashboard:*']
+  token [--sub SUB] [--ttl SECONDS] [--channels 'bars:*,dashboard:*'] [--roles viewer|trader]
                          print a development token signed with AUTH_JWT_SECRET (HS256; AUTH_JWT_AUDIENCE and
                          AUTH_JWT_ISSUER are used when set); default sub "dev", ttl 3600
 
@@ -127,13 +127,14 @@ async function request(url: string, init?: RequestInit, token?: string): Promise
 // ---------------------------------------------------------------- commands
 
 /** `tickwire-cli token`: a development token signed with the gateway's HS256 secret (from the environment). */
-async function mintToken(opts: { sub: string; ttl: string; channels?: string }, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+async function mintToken(opts: { sub: string; ttl: string; channels?: string; roles?: string }, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const secret = env.AUTH_JWT_SECRET;
   if (!secret) throw new UsageError('token: set AUTH_JWT_SECRET (the gateway\'s HS256 secret) in the environment');
   const ttl = Number(opts.ttl);
   if (!Number.isInteger(ttl) || ttl < 1) throw new UsageError('--ttl: a positive number of seconds');
   const channels = opts.channels?.split(',').map((c) => c.trim()).filter(Boolean);
-  let jwt = new SignJWT(channels?.length ? { channels } : {}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(opts.sub).setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + ttl);
+  const roles = opts.roles?.split(',').map((r) => r.trim()).filter(Boolean);
+  let jwt = new SignJWT({ ...(channels?.length ? { channels } : {}), ...(roles?.length ? { roles } : {}) }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(opts.sub).setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + ttl);
   if (env.AUTH_JWT_AUDIENCE) jwt = jwt.setAudience(env.AUTH_JWT_AUDIENCE);
   if (env.AUTH_JWT_ISSUER) jwt = jwt.setIssuer(env.AUTH_JWT_ISSUER);
   io.out(await jwt.sign(new TextEncoder().encode(secret)));
@@ -369,6 +370,7 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
         sub: { type: 'string', default: 'dev' },
         ttl: { type: 'string', default: '3600' },
         channels: { type: 'string' },
+        roles: { type: 'string' },
       },
     });
     if (values.help) {
@@ -403,7 +405,7 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
         return await backtestStart({ url, json: values.json, token, symbol: values.symbol, from: values.from, to: values.to, strategies: values.strategies, timeframe: values.timeframe, name: values.name }, sink);
       case 'token':
         if (rest.length) throw new UsageError(`token: unexpected ${rest.join(' ')}`);
-        return await mintToken({ sub: values.sub, ttl: values.ttl, channels: values.channels }, process.env, sink);
+        return await mintToken({ sub: values.sub, ttl: values.ttl, channels: values.channels, roles: values.roles }, process.env, sink);
       case undefined:
         throw new UsageError('a command is required');
       default:

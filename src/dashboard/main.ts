@@ -10,6 +10,7 @@ import { CandlestickSeries, createChart, createSeriesMarkers, type CandlestickDa
 import { ResolutionValues } from '../../generated/client.ts';
 import type * as T from '../../generated/types.ts';
 import { connect, type BarsTopicName, type CloseInfo, type RecoveryEvent, type SocketState, type TickwireClient } from '../client/client.ts';
+import { createTokenSession } from './session.ts';
 
 const $ = <E extends HTMLElement>(sel: string) => document.querySelector(sel) as E;
 const MAX_FEED = 30;
@@ -17,9 +18,9 @@ const MAX_MARKERS = 200;
 
 const base = location.origin;
 const params = new URLSearchParams(location.search);
-/** AUTH=jwt: the token from the page URL (`/?token=<jwt>`), sent on both connections and on the bars backfill. */
-const token = params.get('token') ?? undefined;
-if (token) history.replaceState(null, '', location.pathname + location.search.replace(/([?&])token=[^&]*(&|$)/, (_m, a: string, b: string) => (b ? a : '')) + location.hash);
+/** AUTH=jwt: the token (from the page URL `/?token=<jwt>`, or the login box; refreshed on token_expiring): session.ts. */
+const session = createTokenSession({ initial: params.get('token') ?? undefined, mount: $('header') });
+if (params.has('token')) history.replaceState(null, '', location.pathname + location.search.replace(/([?&])token=[^&]*(&|$)/, (_m, a: string, b: string) => (b ? a : '')) + location.hash);
 let symbol = params.get('symbol') ?? 'AAPL';
 let resolution = (ResolutionValues as readonly string[]).includes(params.get('res') ?? '') ? (params.get('res') as T.Resolution) : '1';
 
@@ -209,7 +210,7 @@ function loadBars(): void {
   series.setData([]);
   renderMarkers();
   chartBox.dataset.candles = '0';
-  fetch(`/dashboard/api/bars?symbol=${encodeURIComponent(symbol)}&resolution=${resolution}&count=300`, token ? { headers: { authorization: `Bearer ${token}` } } : undefined)
+  fetch(`/dashboard/api/bars?symbol=${encodeURIComponent(symbol)}&resolution=${resolution}&count=300`, session.token ? { headers: { authorization: `Bearer ${session.token}` } } : undefined)
     .then((r) => (r.ok ? r.json() : { bars: [] }))
     .then((body: { bars: T.Bar[] }) => {
       if (topic !== want || !body.bars.length) return;
@@ -276,8 +277,10 @@ function report(err: unknown): void {
 
 // ---------------------------------------------------------------- wiring
 
-const dashboard = connect(base, '/ws', token ? { token } : {});
-const barsClient = connect(base, '/api/v1/ws', token ? { token } : {});
+const dashboard = connect(base, '/ws', session.clientOptions());
+const barsClient = connect(base, '/api/v1/ws', session.clientOptions());
+// After an `auth` (login box or refresh) the chart's topic is subscribed again if it had been refused.
+session.attach({ dashboard, bars: barsClient, resubscribeChart: () => topic && !barsClient.subscriptions().includes(topic) && (barsClient.subscribe(topic).catch(report), loadBars()) });
 showState('conn-ws', dashboard);
 showState('conn-bars', barsClient);
 for (const c of [dashboard, barsClient] as TickwireClient<any>[]) {

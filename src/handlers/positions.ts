@@ -41,7 +41,8 @@ export async function subscribeAll(ctx: ConnectionContext, topics: readonly stri
 /**
  * For the endpoints that subscribe a fixed set of topics at connect (backtest, live-trading, market-data): true when
  * the connection may read all of them; else the endpoint's error (UNAUTHORIZED without an identity, FORBIDDEN with
- * one) is sent and the connection closed with the same-named close code (4503 / 4504), and false.
+ * one, UNKNOWN_BACKTEST for another user's run) is sent and the connection closed with the same-named close code
+ * (4503 / 4504 / 4500), and false.
  */
 export async function admit(ctx: ConnectionContext, topics: readonly string[], errorMessage: (error: ErrorInfo) => object): Promise<boolean> {
   for (const topic of topics) {

@@ -14,7 +14,7 @@ export type TopicSubscription =
   | { status: 'exists' }
   | { status: 'limit' }
   /** The connection's identity may not read the topic (src/auth/permissions.ts); nothing changed. */
-  | { status: 'forbidden'; code: 'UNAUTHORIZED' | 'FORBIDDEN'; message: string };
+  | { status: 'forbidden'; code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'UNKNOWN_BACKTEST'; message: string };
 
 /** The outcome of an `auth` message: the identity taken (and topics dropped), or an error (and maybe a close). */
 export type AuthOutcome =

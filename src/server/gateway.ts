@@ -83,7 +83,7 @@ export class Gateway {
   private ready: () => boolean = () => true;
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     if (this.closing || !this.ready()) return reject(socket, 503, 'Service Unavailable');
     let url: URL;
     try {
@@ -109,12 +109,7 @@ export class Gateway {
     const ip = req.socket.remoteAddress ?? '?';
     const fromIp = this.perIp.get(ip) ?? 0;
     if (this.options.maxConnectionsPerIp !== undefined && fromIp >= this.options.maxConnectionsPerIp) return reject(socket, 429, 'Too Many Requests');
-    this.perIp.set(ip, fromIp + 1);
-    const release = () => {
-      const n = (this.perIp.get(ip) ?? 1) - 1;
-      if (n <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, n);
-    };
+    const release = this.countFrom(ip);
     const found = endpoint;
     const matched = match;
     const token = this.auth.verifier ? tokenFromRequest(req.headers, url.searchParams) : undefined;
@@ -150,12 +145,8 @@ export class Gateway {
       socket.destroy();
       return;
     }
-    let released = false;
-    const releaseOnce = () => {
-      if (!released) release();
-      released = true;
-    };
-    socket.once('close', releaseOnce);
+    // The socket's 'close' comes before the WebSocket's (ws emits that on the socket's), so it frees the slot.
+    socket.once('close', release);
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if (this.connections.size >= this.options.maxConnections) {
         const { code, reason } = CloseCodes.SERVER_FULL;
@@ -169,11 +160,7 @@ export class Gateway {
         scheduler: this.scheduler,
         limits: this.options.limits,
         onContractViolation: this.options.onContractViolation,
-        onClosed: (c) => {
-          releaseOnce();
-          this.connections.delete(c);
-          if (this.connections.size === 0) this.drained?.();
-        },
+        onClosed: this.closed,
         log: this.options.log,
         auth: this.auth,
         identity: auth.identity,
@@ -195,6 +182,29 @@ export class Gateway {
     });
   }
 
+  /**
+   * Counts one more connection from `ip`; the function returned undoes it, once. Memory: the closures a connection
+   * keeps for its lifetime (this one, socket listeners, onClosed) are made outside onUpgrade/upgrade on purpose: a
+   * closure keeps its whole enclosing scope alive, and those scopes hold the upgrade request (headers, URL, ~2 KiB).
+   */
+  private countFrom(ip: string): () => void {
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, n);
+    };
+  }
+
+  /** Every connection's onClosed (one function for all of them). */
+  private readonly closed = (c: Connection): void => {
+    this.connections.delete(c);
+    if (this.connections.size === 0) this.drained?.();
+  };
+
   /** Close every connection with 1001 and stop accepting; resolves when all sockets are gone (or after timeoutMs). */
   async close(timeoutMs = 2000): Promise<void> {
     this.closing = true;
@@ -213,6 +223,11 @@ export class Gateway {
     for (const c of this.connections) c.terminate();
     this.wss.close();
   }
+}
+
+/** A socket 'error' listener that keeps nothing alive (`this` is the socket). */
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

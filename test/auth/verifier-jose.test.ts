@@ -15,6 +15,8 @@ describe('auth: JoseVerifier (jose)', () => {
     { name: 'alg none', token: () => algNoneToken(), want: 'invalid' },
     { name: 'malformed', token: () => 'not.a.jwt', want: 'invalid' },
     { name: 'no sub', token: async () => (await hsToken({ sub: '' })), want: 'invalid' },
+    { name: 'roles claim not a list of strings', token: () => hsToken({ roles: 'trader' }), want: 'invalid' },
+    { name: 'roles claim with a number', token: () => hsToken({ roles: ['viewer', 7] }), want: 'invalid' },
   ];
   for (const c of cases) {
     it(`HS256 server: ${c.name} → ${c.want}`, async () => {
@@ -23,6 +25,13 @@ describe('auth: JoseVerifier (jose)', () => {
       if (out.ok) expect(out.identity).to.deep.include({ sub: 'alice', channels: ['bars:*'] });
     });
   }
+
+  it('the roles claim is carried on the identity (absent when the token has none)', async () => {
+    const withRoles = await hs.verify(await hsToken({ sub: 'tess', roles: ['trader', 'other-service:admin'] }));
+    expect(withRoles.ok && withRoles.identity.roles).to.deep.equal(['trader', 'other-service:admin']);
+    const without = await hs.verify(await hsToken({ sub: 'tess' }));
+    expect(without.ok && 'roles' in without.identity).to.equal(false);
+  });
 
   it('JWKS server: an RS256 token verifies; HS256 signed with the public key (alg confusion) and an HS256 token are refused', async () => {
     const jwks = await rsaJwks();

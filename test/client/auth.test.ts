@@ -30,7 +30,7 @@ describe('client and CLI with AUTH=jwt', function () {
   let server: TestServer;
   before(async () => {
     server = await startServer({
-      auth: { mode: 'jwt', secret: SECRET, jwksUrl: undefined, audience: AUDIENCE, issuer: ISSUER, anonymousMarketData: false, privateSignals: false, expiryWarningMs: 1500 },
+      auth: { mode: 'jwt', secret: SECRET, jwksUrl: undefined, audience: AUDIENCE, issuer: ISSUER, anonymousMarketData: false, privateSignals: false, expiryWarningMs: 1500, clockToleranceS: 0 },
       websocket: { priceUpdateIntervalMs: 100, portfolioUpdateIntervalMs: 100 },
     });
   });
@@ -80,6 +80,9 @@ describe('client and CLI with AUTH=jwt', function () {
     const streamed = await cli(['--url', server.http(''), '--token', token, 'stream', 'portfolio', '--count', '1', '--json']);
     expect(streamed.code, streamed.stderr).to.equal(0);
     expect(JSON.parse(streamed.stdout.trim().split('\n')[0]!).type).to.equal('portfolio_update');
+    const viewer = await cli(['token', '--sub', 'vic', '--roles', 'viewer'], { AUTH_JWT_SECRET: SECRET, AUTH_JWT_AUDIENCE: AUDIENCE, AUTH_JWT_ISSUER: ISSUER });
+    const asViewer = await new JoseVerifier({ secret: SECRET, audience: AUDIENCE, issuer: ISSUER }).verify(viewer.stdout.trim());
+    expect(asViewer.ok && asViewer.identity).to.deep.include({ sub: 'vic', roles: ['viewer'] });
     const noSecret = await cli(['token'], { AUTH_JWT_SECRET: '' });
     expect(noSecret.code).to.equal(2);
     expect(noSecret.stderr).to.contain('AUTH_JWT_SECRET');

@@ -4,12 +4,15 @@
  * run with the caller's token, so one user cannot follow, read or list another's backtest through an edge either.
  */
 import { expect } from 'chai';
+import { CloseCodes } from '../../generated/codes.ts';
 import { buildApp, type App } from '../../src/app.ts';
 import { TestClient, type Msg } from '../support/client.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { fastSource, testConfig } from '../support/server.ts';
 import { AUDIENCE, hsToken, ISSUER, SECRET } from '../support/tokens.ts';
 import { waitUntil } from '../support/wait.ts';
+
+const codeOf = (m: Msg): string | undefined => (m.type !== 'error' ? undefined : m.data?.code);
 
 describe('e2e: AUTH=jwt on a producer and an edge (Redis)', function () {
   this.timeout(60_000);
@@ -68,8 +71,10 @@ describe('e2e: AUTH=jwt on a producer and an edge (Redis)', function () {
     const mine = await ws(`/api/ws/stream/backtest/${id}`, alice);
     expect((await mine.next((m) => m.type === 'connected', { timeoutMs: 10_000 })).data.backtest_id).to.equal(id);
     const other = await ws(`/api/ws/stream/backtest/${id}`, bob);
-    // From an edge another user's run looks unknown (the producer answers the edge only about the caller's runs).
-    expect((await other.closed()).code).to.equal(4500);
+    // Another user's run looks unknown on an edge as on a standalone node (test/e2e/auth.test.ts): error
+    // UNKNOWN_BACKTEST and close 4500, never FORBIDDEN (which would disclose that the run exists).
+    expect(codeOf(await other.next((m) => m.type === 'error'))).to.equal('UNKNOWN_BACKTEST');
+    expect((await other.closed()).code).to.equal(CloseCodes.UNKNOWN_BACKTEST.code);
     expect(other.messages.some((m) => m.type === 'connected')).to.equal(false);
     const anon = await ws(`/api/ws/stream/backtest/${id}`);
     expect((await anon.closed()).code).to.equal(4503);

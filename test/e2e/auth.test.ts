@@ -10,8 +10,9 @@ import { TestClient, type Msg } from '../support/client.ts';
 import { startServer, type TestServer } from '../support/server.ts';
 import { algNoneToken, AUDIENCE, confusedToken, hsToken, ISSUER, rsaJwks, SECRET } from '../support/tokens.ts';
 
-const jwt = (extra: Partial<{ anonymousMarketData: boolean; privateSignals: boolean; expiryWarningMs: number; secret: string; jwksUrl: string }> = {}) => ({
-  auth: { mode: 'jwt' as const, secret: SECRET, jwksUrl: undefined, audience: AUDIENCE, issuer: ISSUER, anonymousMarketData: false, privateSignals: false, expiryWarningMs: 60_000, ...extra },
+// Clock tolerance 0 here, so expiry is exact; the tolerance has its own tests below.
+const jwt = (extra: Partial<{ anonymousMarketData: boolean; privateSignals: boolean; expiryWarningMs: number; secret: string; jwksUrl: string; clockToleranceS: number }> = {}) => ({
+  auth: { mode: 'jwt' as const, secret: SECRET, jwksUrl: undefined, audience: AUDIENCE, issuer: ISSUER, anonymousMarketData: false, privateSignals: false, expiryWarningMs: 60_000, clockToleranceS: 0, ...extra },
   websocket: { priceUpdateIntervalMs: 100, portfolioUpdateIntervalMs: 100 },
 });
 
@@ -70,7 +71,7 @@ describe('e2e: AUTH=jwt — tokens against every endpoint (issue 13)', function 
   ];
 
   const bad: { name: string; token: () => Promise<string> | string; want: { error: keyof typeof ErrorCodes; close: keyof typeof CloseCodes } }[] = [
-    { name: 'expired', token: () => hsToken({ expIn: -30 }), want: { error: 'TOKEN_EXPIRED', close: 'TOKEN_EXPIRED' } },
+    { name: 'expired', token: () => hsToken({ expIn: -120 }), want: { error: 'TOKEN_EXPIRED', close: 'TOKEN_EXPIRED' } },
     { name: 'not yet valid', token: () => hsToken({ nbfIn: 600 }), want: { error: 'INVALID_TOKEN', close: 'INVALID_TOKEN' } },
     { name: 'wrong signature', token: () => hsToken({}, 'not-the-server-secret-0123456789abcdef'), want: { error: 'INVALID_TOKEN', close: 'INVALID_TOKEN' } },
     { name: 'wrong audience', token: () => hsToken({ aud: 'another-service' }), want: { error: 'INVALID_TOKEN', close: 'INVALID_TOKEN' } },
@@ -304,13 +305,71 @@ describe('e2e: AUTH=jwt — private topics, refresh, expiry, backtest ownership 
     const path = `/api/ws/stream/backtest/${id}`;
     const follow = await open(server, path, alice);
     expect((await follow.next((m) => m.type === 'connected')).data.backtest_id).to.equal(id);
+    // Another user's run looks unknown, as over HTTP (404) and from an edge: same code, same words as a missing run.
     const other = await open(server, path, bob);
-    expect(codeOf(await other.next((m) => m.type === 'error'))).to.equal('FORBIDDEN');
-    expect((await other.closed()).code).to.equal(CloseCodes.FORBIDDEN.code);
+    const refused = await other.next((m) => m.type === 'error');
+    expect(codeOf(refused)).to.equal('UNKNOWN_BACKTEST');
+    expect((await other.closed()).code).to.equal(CloseCodes.UNKNOWN_BACKTEST.code);
+    const missing = await open(server, '/api/ws/stream/backtest/bt_20240101_000000_abcdef', bob);
+    const unknown = await missing.next((m) => m.type === 'error');
+    expect(unknown.data.message.replace('bt_20240101_000000_abcdef', id)).to.equal(refused.data.message);
+    expect((await missing.closed()).code).to.equal(CloseCodes.UNKNOWN_BACKTEST.code);
     expect(other.messages.some((m) => m.type === 'connected' || m.type === 'progress' || m.type === 'complete')).to.equal(false);
     const anon = await open(server, path);
     expect((await anon.closed()).code).to.equal(CloseCodes.UNAUTHORIZED.code);
     follow.close();
+  });
+});
+
+describe('e2e: AUTH=jwt — clock tolerance on nbf and exp (AUTH_CLOCK_TOLERANCE_SECONDS)', function () {
+  this.timeout(30_000);
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(jwt({ clockToleranceS: 30 }));
+  });
+  after(async () => server.stop());
+
+  const cases: { name: string; claims: Parameters<typeof hsToken>[0]; want: 'ok' | 'INVALID_TOKEN' | 'TOKEN_EXPIRED' }[] = [
+    { name: 'nbf 5 s ahead (a skewed issuer clock)', claims: { nbfIn: 5 }, want: 'ok' },
+    { name: 'nbf 25 s ahead', claims: { nbfIn: 25 }, want: 'ok' },
+    { name: 'nbf 45 s ahead (beyond the tolerance)', claims: { nbfIn: 45 }, want: 'INVALID_TOKEN' },
+    { name: 'nbf 10 min ahead', claims: { nbfIn: 600 }, want: 'INVALID_TOKEN' },
+    { name: 'exp 10 s ago', claims: { expIn: -10 }, want: 'ok' },
+    { name: 'exp 2 min ago', claims: { expIn: -120 }, want: 'TOKEN_EXPIRED' },
+  ];
+  for (const c of cases) {
+    it(`tolerance 30 s: ${c.name} → ${c.want}, at connect (/ws, live-trading) and in an auth message`, async () => {
+      const token = await hsToken({ sub: 'alice', ...c.claims });
+      for (const path of ['/ws', '/api/ws/stream/live-trading']) {
+        const conn = await open(server, path, token);
+        const first = await conn.next((m) => m.type === 'subscriptions' || m.type === 'connected' || m.type === 'error', { what: `${path}: first message` });
+        if (c.want === 'ok') {
+          expect(first.type, path).to.not.equal('error');
+          conn.close();
+        } else {
+          expect(codeOf(first), path).to.equal(c.want);
+          expect((await conn.closed()).code, path).to.equal(CloseCodes[c.want].code);
+        }
+      }
+      const anon = await open(server, '/api/v1/ws');
+      const reply = await anon.request({ type: 'auth', token });
+      expect(c.want === 'ok' ? reply.type : codeOf(reply)).to.equal(c.want === 'ok' ? 'authenticated' : c.want);
+      anon.close();
+    });
+  }
+
+  it('a token accepted within the tolerance after its exp is closed with 4007 when the tolerance runs out, not at once', async () => {
+    const s = await startServer(jwt({ clockToleranceS: 3 }));
+    try {
+      const c = await open(s, '/ws', await hsToken({ sub: 'alice', expIn: -1 }));
+      expect((await c.next((m) => m.type === 'subscriptions')).streams).to.have.length(4);
+      const opened = Date.now();
+      expect((await c.closed(6000)).code).to.equal(CloseCodes.TOKEN_EXPIRED.code);
+      // exp was 1-2 s ago: it closes at exp + 3 s, i.e. 1-2 s from now
+      expect(Date.now() - opened).to.be.greaterThan(500);
+    } finally {
+      await s.stop();
+    }
   });
 });
 

@@ -20,11 +20,15 @@ export interface Claims {
   aud?: string;
   iss?: string;
   channels?: string[];
+  /** the `roles` claim; any JSON value, so tests can send a malformed one */
+  roles?: unknown;
 }
+
+const custom = (claims: Claims) => ({ ...(claims.channels ? { channels: claims.channels } : {}), ...(claims.roles !== undefined ? { roles: claims.roles } : {}) });
 
 /** An HS256 token signed with `secret` (default SECRET), aud/iss defaulting to the test server's. */
 export async function hsToken(claims: Claims = {}, secret = SECRET): Promise<string> {
-  const jwt = new SignJWT(claims.channels ? { channels: claims.channels } : {})
+  const jwt = new SignJWT(custom(claims))
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub ?? 'alice')
     .setIssuedAt()
@@ -54,7 +58,7 @@ export async function rsaJwks(): Promise<{ url: string; publicJwk: JWK; publicPe
     publicJwk,
     publicPem,
     sign: (claims = {}) =>
-      new SignJWT(claims.channels ? { channels: claims.channels } : {})
+      new SignJWT(custom(claims))
         .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
         .setSubject(claims.sub ?? 'alice')
         .setExpirationTime(nowS() + (claims.expIn ?? 3600))
