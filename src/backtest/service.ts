@@ -458,11 +458,14 @@ export class BacktestService implements Stream {
     };
     let bars: Bar[];
     try {
-      bars = await this.options.source.history(req.symbol, req.resolution, req.from, req.to);
+      // A cancel or a shutdown does not wait for a slow history load (IBKR pacing can hold one for minutes).
+      const loaded = await untilAborted(this.options.source.history(req.symbol, req.resolution, req.from, req.to), run.abort.signal);
+      if (loaded === ABORTED) return this.end(run, 'cancelled', cancelReason(run));
+      bars = loaded;
     } catch (err) {
       return this.end(run, 'failed', { code: 'SOURCE_ERROR', message: `loading ${req.symbol} bars failed: ${err instanceof Error ? err.message : String(err)}` });
     }
-    if (run.abort.signal.aborted) return this.end(run, 'cancelled', { code: 'CANCELLED', message: 'cancelled: the server is shutting down' });
+    if (run.abort.signal.aborted) return this.end(run, 'cancelled', cancelReason(run));
     if (bars.length === 0) {
       return this.end(run, 'failed', { code: 'NO_DATA', message: `no ${req.resolution} bars for ${req.symbol} between ${req.start_date} and ${req.end_date}` });
     }
@@ -496,7 +499,7 @@ export class BacktestService implements Stream {
     });
     run.trades = result.trades;
     run.openPosition = result.open_position;
-    if (result.status === 'cancelled') return this.end(run, 'cancelled', { code: 'CANCELLED', message: 'cancelled: the server is shutting down' });
+    if (result.status === 'cancelled') return this.end(run, 'cancelled', cancelReason(run));
     if (result.status === 'failed') return this.end(run, 'failed', result.error ?? { code: 'FAILED', message: 'the run failed' });
     run.latestMetrics = metricsMessage(result.metrics, this.now);
     run.result = {
@@ -532,6 +535,34 @@ export class BacktestService implements Stream {
     }
     if (!this.stopped) this.registry.scheduleExpiry(run.id);
   }
+}
+
+const ABORTED = Symbol('aborted');
+
+/** `work`'s value, or ABORTED as soon as `signal` aborts (the work itself is left to settle; its outcome is ignored). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.resolve(ABORTED);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      resolve(ABORTED);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+/** Why a run was cancelled: by its owner (POST .../cancel) or by the server shutting down. */
+function cancelReason(run: RunRecord): { code: string; message: string } {
+  return run.abort.signal.reason === 'user'
+    ? { code: 'CANCELLED', message: 'cancelled by the caller' }
+    : { code: 'CANCELLED', message: 'cancelled: the server is shutting down' };
 }
 
 /** What GET /api/backtesting/:id answers. */
