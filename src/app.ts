@@ -22,12 +22,17 @@ import { dashboardWsEndpoint, operationEndpoint } from './handlers/endpoints.ts'
 import { liveTradingWsEndpoint } from './handlers/live-trading.ts';
 import { marketDataWsEndpoint } from './handlers/market-data.ts';
 import { backtestWsEndpoint, type BacktestLookup } from './backtest/stream.ts';
+import { decodeOffsetCursor } from './backtest/service.ts';
 import { buildProducer, type Producer, type ProducerOptions } from './producer.ts';
 import type { ContractViolation } from './server/connection.ts';
 import type { Endpoint } from './server/endpoint.ts';
 import { forwardTo } from './server/forward.ts';
 import { Gateway } from './server/gateway.ts';
 import { createHttpApp } from './server/http.ts';
+import { applyHttpLimits, serverOptions } from './server/http-limits.ts';
+import { clientIpResolver } from './server/client-ip.ts';
+import { publicBaseResolver, wsBase } from './server/public-url.ts';
+import { KeyedRateLimiter } from './util/rate-limiter.ts';
 import { originPolicy } from './server/origin.ts';
 import { createBacktestRouter, type BacktestAccess, type HttpIdentity } from './server/routes-backtest.ts';
 import { createDashboardRouter } from './server/routes-dashboard.ts';
@@ -265,7 +270,24 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     }
     return { ready: reasons.length === 0, reasons };
   };
-  const toProducer = forwardTo(() => cluster.first('producer')?.http ?? undefined);
+  // Links handed out (stream_url) and per-address limits. A producer sits behind its edges, which send it the
+  // X-Forwarded-* they validated themselves: it trusts them (its HTTP port must be reachable by edges only).
+  const trustProxy = config.http.trustProxy || role === 'producer';
+  const publicBase = publicBaseResolver({ publicUrl: role === 'producer' ? undefined : config.cluster.publicUrl, trustProxy, knownOrigins: ws.allowedOrigins });
+  const clientIp = clientIpResolver(trustProxy);
+  const toProducer = forwardTo(() => cluster.first('producer')?.http ?? undefined, {
+    headers: (req) => {
+      const base = publicBase(req);
+      return { 'x-forwarded-host': base.host, 'x-forwarded-proto': base.secure ? 'https' : 'http', 'x-forwarded-for': clientIp(req) };
+    },
+  });
+  // Per-address request rate on the routes that cost CPU or memory (history, backtest start, trades pages).
+  const expensive = new KeyedRateLimiter(config.http.expensiveRatePerMin);
+  const limitExpensive = (req: express.Request, res: express.Response, next: express.NextFunction) => {
+    const took = expensive.take(clientIp(req));
+    if (took.ok) return next();
+    res.status(429).set('Retry-After', String(took.retryAfterSec)).json({ error: { code: 'RATE_LIMITED', message: `more than ${config.http.expensiveRatePerMin} requests per minute from this address on expensive routes; retry in ${took.retryAfterSec} s` } });
+  };
   const http = createHttpApp({
     originAllowed: (origin, host) => origins.allowed(origin, host),
     status: () => ({
@@ -289,6 +311,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
     ready: readiness,
     mount: (app) => {
+      app.get('/dashboard/api/bars', limitExpensive);
+      app.get('/api/backtesting/:id/trades', limitExpensive);
+      app.post('/api/backtesting/start', limitExpensive);
       // AUTH=jwt: the chart backfill is market data, readable as the bars topic it shows.
       if (verifier) {
         app.get('/dashboard/api/bars', async (req, res, next) => {
@@ -300,7 +325,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         });
       }
       if (producer) {
-        app.use(createBacktestRouter(producer.backtests, backtestAccess));
+        app.use(createBacktestRouter(producer.backtests, {
+          access: backtestAccess,
+          cursors: { decodeOffset: decodeOffsetCursor },
+          wsBase: (req) => wsBase(publicBase(req)),
+          clientIp,
+        }));
         app.use(createDashboardRouter({ source: producer.source }));
       } else {
         // An edge has no runs or history of its own: the producer answers (503 UNAVAILABLE while none is known).
@@ -311,7 +341,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       }
     },
   });
-  const server = createServer(http);
+  const server = createServer(serverOptions(config.http), http);
+  applyHttpLimits(server, config.http, log);
   // A producer serves no WebSocket clients; an edge or standalone node does (unless WEBSOCKET_ENABLED=false).
   if (ws.enabled && role !== 'producer') gateway.attach(server, { ready });
 

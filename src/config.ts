@@ -70,6 +70,24 @@ export interface Config {
     retentionMs: number;
     progressInterval: number;
     maxConcurrent: number;
+    /** Most finished runs kept (oldest evicted first). */
+    maxRetained: number;
+    /** Most estimated bytes of finished runs kept (oldest evicted first). */
+    maxRetainedBytes: number;
+    /** Runs one caller (user with AUTH=jwt, else IP) may start per minute. */
+    startsPerMinute: number;
+  };
+  /** HTTP server limits (see src/server/http-limits.ts). */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    /** Plain HTTP connections at once (upgraded WebSockets are counted by websocket.maxConnections). */
+    maxConnections: number;
+    /** Requests per minute per client address on the expensive routes (history, backtest start, trades). */
+    expensiveRatePerMin: number;
+    /** Trust X-Forwarded-For / -Proto / -Host from a reverse proxy in front. */
+    trustProxy: boolean;
   };
   /** This process's part in a deployment and how it reaches the others (see README "Scale-out"). */
   cluster: {
@@ -170,6 +188,15 @@ const VARIABLES = {
   BACKTEST_RETENTION_SECONDS: { default: 3600, min: 1, max: 604_800, accepts: 'how long finished runs are kept, 1-604800' },
   BACKTEST_PROGRESS_INTERVAL: { default: 100, min: 1, max: 1_000_000, integer: true, accepts: 'candles between progress messages, 1-1000000' },
   BACKTEST_MAX_CONCURRENT: { default: 4, min: 1, max: 64, integer: true, accepts: 'runs at once, 1-64' },
+  BACKTEST_MAX_RETAINED: { default: 100, min: 1, max: 100_000, integer: true, accepts: 'finished runs kept at most (oldest evicted first), 1-100000' },
+  BACKTEST_RETAINED_MB: { default: 128, min: 1, max: 65_536, accepts: 'estimated MB of finished runs kept at most (oldest evicted first), 1-65536' },
+  BACKTEST_STARTS_PER_MINUTE: { default: 20, min: 1, max: 100_000, integer: true, accepts: 'runs one caller (user with AUTH=jwt, else IP) may start per minute (over it: 429 with Retry-After), 1-100000' },
+  HTTP_HEADERS_TIMEOUT: { default: 10, min: 1, max: 300, accepts: 'seconds a client has to send complete request headers (then the connection is closed), 1-300' },
+  HTTP_REQUEST_TIMEOUT: { default: 30, min: 1, max: 3600, accepts: 'seconds a client has to send a whole request, body included (then 408), 1-3600' },
+  HTTP_KEEP_ALIVE_TIMEOUT: { default: 5, min: 1, max: 600, accepts: 'seconds an idle keep-alive connection stays open, 1-600' },
+  HTTP_MAX_CONNECTIONS: { default: 512, min: 1, max: 100_000, integer: true, accepts: 'plain HTTP connections at once (at the cap the longest-idle one is closed for a new one), 1-100000' },
+  HTTP_EXPENSIVE_RATE_LIMIT: { default: 120, min: 1, max: 1_000_000, integer: true, accepts: 'requests per minute per client address on history, backtest start and trades routes (over it: 429 with Retry-After), 1-1000000' },
+  TRUST_PROXY: { default: false, accepts: 'true behind a reverse proxy: client address from X-Forwarded-For, stream_url from X-Forwarded-Proto / X-Forwarded-Host' },
   TICKWIRE_ROLE: { default: 'standalone', accepted: ['standalone', 'producer', 'edge'], accepts: 'standalone (everything in one process), producer (market, strategies, trading, backtests; no WebSocket clients) or edge (HTTP + WebSocket only)' },
   REDIS_URL: { default: undefined, shown: '(none)', accepts: 'redis://host:port for the Redis broker; required for producer and edge (standalone: in-memory broker without it)' },
   REDIS_PREFIX: { default: 'tw', accepts: 'key prefix of every Redis key, without { or }' },
@@ -374,6 +401,17 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       retentionMs: r.number('BACKTEST_RETENTION_SECONDS') * s,
       progressInterval: r.number('BACKTEST_PROGRESS_INTERVAL'),
       maxConcurrent: r.number('BACKTEST_MAX_CONCURRENT'),
+      maxRetained: r.number('BACKTEST_MAX_RETAINED'),
+      maxRetainedBytes: Math.round(r.number('BACKTEST_RETAINED_MB') * 1024 * 1024),
+      startsPerMinute: r.number('BACKTEST_STARTS_PER_MINUTE'),
+    },
+    http: {
+      headersTimeoutMs: r.number('HTTP_HEADERS_TIMEOUT') * s,
+      requestTimeoutMs: r.number('HTTP_REQUEST_TIMEOUT') * s,
+      keepAliveTimeoutMs: r.number('HTTP_KEEP_ALIVE_TIMEOUT') * s,
+      maxConnections: r.number('HTTP_MAX_CONNECTIONS'),
+      expensiveRatePerMin: r.number('HTTP_EXPENSIVE_RATE_LIMIT'),
+      trustProxy: r.bool('TRUST_PROXY'),
     },
     cluster: {
       role: r.choice('TICKWIRE_ROLE'),

@@ -32,6 +32,8 @@ export interface ProducerOptions {
   now?: () => number;
   /** Order venue; default the paper venue on `source`, fed the source's prices so resting limit orders fill. */
   venue?: OrderVenue;
+  /** How long a finished backtest's event history stays for recovering followers (default 60 s; tests shorten it). */
+  backtestHistoryGraceMs?: number;
 }
 
 export interface Producer {
@@ -81,7 +83,18 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
   const priceStream = new PriceStream({ source, hub, intervalMs: ws.priceUpdateIntervalMs, now });
   const portfolioStream = new PortfolioStream({ portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs });
   const bt = config.backtest;
-  const backtests = new BacktestService({ source, hub, maxConcurrent: bt.maxConcurrent, retentionMs: bt.retentionMs, progressInterval: bt.progressInterval, log });
+  const backtests = new BacktestService({
+    source,
+    hub,
+    maxConcurrent: bt.maxConcurrent,
+    retentionMs: bt.retentionMs,
+    progressInterval: bt.progressInterval,
+    maxRetained: bt.maxRetained,
+    maxRetainedBytes: bt.maxRetainedBytes,
+    startsPerMinute: bt.startsPerMinute,
+    historyGraceMs: options.backtestHistoryGraceMs,
+    log,
+  });
   const streams: Stream[] = [
     new BarsFeed({ source, hub }),
     priceStream,

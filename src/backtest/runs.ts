@@ -3,8 +3,11 @@
  * progress and metrics messages, the terminal message) and what GET /api/backtesting/:id reports.
  *
  * Ids: `bt_<yyyymmdd>_<hhmmss>_<6 hex>` (UTC time of creation + 3 random bytes), matching the contract's
- * BacktestId. Retention: a finished run (completed, failed, cancelled) is dropped `retentionMs` after it ended; the
- * timers are unref'd (they never keep the process alive) and `clear()` cancels them all.
+ * BacktestId. Retention, bounded three ways: a finished run (completed, failed, cancelled) is dropped `retentionMs`
+ * after it ended; at most `maxRetained` finished runs are kept, and their estimated size (`estimateRunBytes`) stays
+ * within `maxRetainedBytes`. When a finished run would pass a bound, the oldest finished runs (by end time) are evicted
+ * first and `onEvict` is told each one. Queued and running runs are never evicted (their number is capped by the
+ * service's concurrency limit). The timers are unref'd (they never keep the process alive); `clear()` cancels them all.
  * Owned by one BacktestService; nothing here publishes or runs anything.
  */
 import { randomBytes } from 'node:crypto';
@@ -74,8 +77,28 @@ export function isFinished(status: RunStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
 }
 
+/** Bytes a retained trade costs on the heap (measured: ~5.8 MB for 22,572 trades of a one-year 1-minute run). */
+export const TRADE_BYTES = 260;
+/** Bytes a retained equity-curve point costs. */
+export const EQUITY_POINT_BYTES = 120;
+/** A run's fixed cost: request, progress, metrics and terminal messages. */
+export const RUN_BASE_BYTES = 8 * 1024;
+
+/** The heap a finished run holds, estimated from what it keeps (the retention budget counts this). */
+export function estimateRunBytes(run: Pick<RunRecord, 'trades' | 'result'>): number {
+  return RUN_BASE_BYTES + (run.trades?.length ?? 0) * TRADE_BYTES + (run.result?.equity_curve?.length ?? 0) * EQUITY_POINT_BYTES;
+}
+
 export interface RunRegistryOptions {
   retentionMs: number;
+  /** Most finished runs kept; default unlimited. */
+  maxRetained?: number;
+  /** Most bytes (estimateRunBytes) of finished runs kept; default unlimited. */
+  maxRetainedBytes?: number;
+  /** A finished run was dropped before its retention ended, to stay within a bound. */
+  onEvict?: (run: RunRecord, why: string) => void;
+  /** A run was dropped (evicted or expired): its other resources (stream history) can go too. */
+  onDrop?: (run: RunRecord) => void;
   now?: () => number;
   /** 6 lower-case hex characters; default crypto random. */
   randomHex?: () => string;
@@ -84,6 +107,9 @@ export interface RunRegistryOptions {
 export class RunRegistry {
   private readonly runs = new Map<string, RunRecord>();
   private readonly expiry = new Map<string, NodeJS.Timeout>();
+  /** Finished runs in the order they ended (oldest first), with their estimated size. */
+  private readonly finished = new Map<string, number>();
+  private finishedBytes = 0;
   private readonly now: () => number;
   private readonly randomHex: () => string;
 
@@ -120,21 +146,59 @@ export class RunRegistry {
     return n;
   }
 
-  /** Call once a run has ended: it is dropped after retentionMs. */
+  /** Finished runs kept and their estimated bytes (the retention bounds apply to these). */
+  retained(): { runs: number; bytes: number } {
+    return { runs: this.finished.size, bytes: this.finishedBytes };
+  }
+
+  /**
+   * Call once a run has ended: it is dropped after retentionMs, or earlier when keeping it passes a bound (then the
+   * oldest finished runs go first; a run alone over the byte budget is dropped at once, after its followers were told).
+   */
   scheduleExpiry(id: string): void {
+    const run = this.runs.get(id);
+    if (!run) return;
     clearTimeout(this.expiry.get(id));
-    const timer = setTimeout(() => {
-      this.expiry.delete(id);
-      this.runs.delete(id);
-    }, this.options.retentionMs);
+    const timer = setTimeout(() => this.drop(id), this.options.retentionMs);
     timer.unref();
     this.expiry.set(id, timer);
+    if (!this.finished.has(id)) {
+      const bytes = estimateRunBytes(run);
+      this.finished.set(id, bytes);
+      this.finishedBytes += bytes;
+    }
+    const maxRuns = this.options.maxRetained ?? Infinity;
+    const maxBytes = this.options.maxRetainedBytes ?? Infinity;
+    for (const [oldest] of this.finished) {
+      if (this.finished.size <= maxRuns && this.finishedBytes <= maxBytes) break;
+      const victim = this.runs.get(oldest)!;
+      const why = this.finished.size > maxRuns
+        ? `more than ${maxRuns} finished runs`
+        : `finished runs over ${maxBytes} bytes (${this.finishedBytes})`;
+      this.drop(oldest);
+      this.options.onEvict?.(victim, why);
+    }
   }
 
   /** Cancels every retention timer and forgets every run. */
   clear(): void {
     for (const t of this.expiry.values()) clearTimeout(t);
     this.expiry.clear();
+    this.finished.clear();
+    this.finishedBytes = 0;
     this.runs.clear();
+  }
+
+  private drop(id: string): void {
+    clearTimeout(this.expiry.get(id));
+    this.expiry.delete(id);
+    const bytes = this.finished.get(id);
+    if (bytes !== undefined) {
+      this.finished.delete(id);
+      this.finishedBytes -= bytes;
+    }
+    const run = this.runs.get(id);
+    this.runs.delete(id);
+    if (run) this.options.onDrop?.(run);
   }
 }

@@ -43,7 +43,8 @@ import type { Strategy, StrategySignal } from '../trading/strategy.ts';
 import { envelope, streamError } from '../handlers/streams-common.ts';
 import { runBacktest, type BacktestProgress, type BacktestTrade, type EquityPoint } from './engine.ts';
 import type { BacktestMetrics as EngineMetrics } from './metrics.ts';
-import { isFinished, RunRegistry, type RunRecord, type RunRequest } from './runs.ts';
+import { estimateRunBytes, isFinished, RunRegistry, type RunRecord, type RunRequest } from './runs.ts';
+import { KeyedRateLimiter } from '../util/rate-limiter.ts';
 
 export const MAX_CANDLES = 576_000;
 export const MAX_RANGE_DAYS = 3660;
@@ -304,8 +305,11 @@ export function metricsMessage(m: EngineMetrics, now?: () => number): BacktestMe
 
 export interface BacktestServiceOptions {
   source: Pick<MarketSource, 'history' | 'hasSymbol' | 'symbols'>;
-  /** `watch` (optional in tests): a run's first follower anywhere starts it. */
-  hub: Pick<Hub, 'publish'> & Partial<Pick<Hub, 'watch'>>;
+  /**
+   * `watch` (optional in tests): a run's first follower anywhere starts it. `forget` and `setSnapshot` (optional):
+   * drop a finished run's event history (see historyGraceMs) and its topic once the run is dropped.
+   */
+  hub: Pick<Hub, 'publish'> & Partial<Pick<Hub, 'watch' | 'forget' | 'setSnapshot'>>;
   maxConcurrent: number;
   retentionMs: number;
   progressInterval: number;
@@ -313,6 +317,18 @@ export interface BacktestServiceOptions {
   startGraceMs?: number;
   /** Points kept in the result's equity_curve; default 500. */
   equityCurvePoints?: number;
+  /** Most finished runs kept (oldest evicted first); default unlimited. */
+  maxRetained?: number;
+  /** Most estimated bytes of finished runs kept (oldest evicted first); default unlimited. */
+  maxRetainedBytes?: number;
+  /** Runs one caller (a user with AUTH=jwt, else an IP) may start per minute; default unlimited. */
+  startsPerMinute?: number;
+  /**
+   * A finished run's event history (for followers recovering with `since`) is kept this long after its end, then
+   * dropped (its snapshot stays: late joiners still get the latest progress, metrics and the terminal message);
+   * default 60 000. Needs `hub.forget`.
+   */
+  historyGraceMs?: number;
   now?: () => number;
   randomHex?: () => string;
   log?: (line: string) => void;
@@ -320,7 +336,18 @@ export interface BacktestServiceOptions {
 
 export type StartOutcome =
   | { ok: true; run: RunRecord }
-  | { ok: false; status: 400 | 429 | 503; error: { code: string; message: string; field?: string } };
+  | { ok: false; status: 400 | 429 | 503; error: { code: string; message: string; field?: string }; retryAfterSec?: number };
+
+/** What POST /api/backtesting/:id/cancel gets. */
+export type CancelOutcome =
+  | { ok: true; summary: Record<string, unknown> }
+  | { ok: false; status: 404 | 409; error: { code: string; message: string } };
+
+/** A page of a list: the items and the cursor of the next page (null on the last one). */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
 
 export class BacktestService implements Stream {
   readonly name = 'backtests';
@@ -334,12 +361,27 @@ export class BacktestService implements Stream {
   private readonly runs = bridge((run: RunRecord) => this.runToEnd(run), { onError: (err) => this.ctx?.error(err) });
   private ctx: StreamContext | undefined;
   private stopped = false;
+  private readonly starts: KeyedRateLimiter | undefined;
+  private readonly historyTimers = new Map<string, NodeJS.Timeout>();
 
   private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: BacktestServiceOptions) {
     this.now = options.now ?? Date.now;
-    this.registry = new RunRegistry({ retentionMs: options.retentionMs, now: this.now, randomHex: options.randomHex });
+    this.registry = new RunRegistry({
+      retentionMs: options.retentionMs,
+      maxRetained: options.maxRetained,
+      maxRetainedBytes: options.maxRetainedBytes,
+      now: this.now,
+      randomHex: options.randomHex,
+      onEvict: (run, why) => this.options.log?.(`backtest ${run.id} evicted (${why}); finished at ${new Date(run.finishedAt ?? 0).toISOString()}, ~${estimateRunBytes(run)} bytes`),
+      onDrop: (run) => {
+        clearTimeout(this.historyTimers.get(run.id));
+        this.historyTimers.delete(run.id);
+        if (!this.stopped) void this.options.hub.forget?.(backtestTopic(run.id));
+      },
+    });
+    this.starts = options.startsPerMinute ? new KeyedRateLimiter(options.startsPerMinute, { now: this.now }) : undefined;
   }
 
   start(ctx: StreamContext): void {
@@ -363,6 +405,8 @@ export class BacktestService implements Stream {
     this.unwatch = undefined;
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
+    for (const t of this.historyTimers.values()) clearTimeout(t);
+    this.historyTimers.clear();
     for (const run of this.registry.all()) {
       if (isFinished(run.status)) continue;
       run.abort.abort();
@@ -381,11 +425,21 @@ export class BacktestService implements Stream {
     });
   }
 
-  /** Validates and registers a run; it starts now (streaming false) or on its first client / grace expiry. */
-  startRun(body: unknown, { streaming, owner = null }: { streaming: boolean; owner?: string | null }): StartOutcome {
+  /**
+   * Validates and registers a run; it starts now (streaming false) or on its first client / grace expiry. `caller`
+   * names who is counted against startsPerMinute (`user:<sub>` or `ip:<address>`; default the owner).
+   */
+  startRun(body: unknown, { streaming, owner = null, caller }: { streaming: boolean; owner?: string | null; caller?: string }): StartOutcome {
     if (this.stopped) return { ok: false, status: 503, error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down' } };
     const checked = this.validate(body);
     if (!checked.ok) return { ok: false, status: 400, error: checked.error };
+    if (this.starts) {
+      const key = caller ?? (owner === null ? 'anonymous' : `user:${owner}`);
+      const took = this.starts.take(key);
+      if (!took.ok) {
+        return { ok: false, status: 429, retryAfterSec: took.retryAfterSec, error: { code: 'RATE_LIMITED', message: `more than ${this.options.startsPerMinute} backtests started per minute by this caller; retry in ${took.retryAfterSec} s` } };
+      }
+    }
     const active = this.registry.activeCount();
     if (active >= this.options.maxConcurrent) {
       return { ok: false, status: 429, error: { code: 'TOO_MANY_BACKTESTS', message: `${active} backtests are queued or running (max ${this.options.maxConcurrent}); retry when one finishes` } };
@@ -416,9 +470,58 @@ export class BacktestService implements Stream {
     return this.registry.get(id)?.owner;
   }
 
-  /** GET /api/backtesting: the runs (of `owner` when given), newest first. */
-  list(owner?: string | null): Record<string, unknown>[] {
-    return this.registry.all().filter((r) => owner === undefined || r.owner === owner).sort((a, b) => b.createdAt - a.createdAt).map(describeRun);
+  /**
+   * GET /api/backtesting: summaries of the runs (of `owner` when given), newest first, `limit` per page. The cursor
+   * names the last run of the previous page by its creation time and id, so a page never repeats or skips a run when
+   * runs are added or evicted in between. An unreadable cursor is undefined (the caller answers 400).
+   */
+  list(owner?: string | null, page: { limit?: number; cursor?: string } = {}): Page<Record<string, unknown>> | undefined {
+    let after: { at: number; id: string } | undefined;
+    if (page.cursor !== undefined) {
+      after = decodeListCursor(page.cursor);
+      if (!after) return undefined;
+    }
+    const limit = page.limit ?? 20;
+    const mine = this.registry.all()
+      .filter((r) => owner === undefined || r.owner === owner)
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const from = after ? mine.filter((r) => r.createdAt < after.at || (r.createdAt === after.at && r.id < after.id)) : mine;
+    const items = from.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map(summarizeRun), next: from.length > limit && last ? encodeListCursor(last) : null };
+  }
+
+  /**
+   * Cancels a queued or running run of `owner` (any run when undefined): it ends `cancelled` now (its followers get
+   * error BACKTEST_FAILED naming the cancel) and its work stops at the engine's next bar or when its history load
+   * returns. 404 for an unknown run or another user's, 409 BACKTEST_NOT_RUNNING for a finished one.
+   */
+  cancel(id: string, owner?: string | null): CancelOutcome {
+    const run = this.registry.get(id);
+    if (!run || (owner !== undefined && run.owner !== owner)) {
+      return { ok: false, status: 404, error: { code: 'NOT_FOUND', message: `No backtest with id ${id} (it never existed or has expired)` } };
+    }
+    if (isFinished(run.status)) {
+      return { ok: false, status: 409, error: { code: 'BACKTEST_NOT_RUNNING', message: `backtest ${id} has already ended (${run.status})` } };
+    }
+    clearTimeout(this.graceTimers.get(id));
+    this.graceTimers.delete(id);
+    run.abort.abort('user');
+    this.end(run, 'cancelled', cancelReason(run));
+    return { ok: true, summary: summarizeRun(run) };
+  }
+
+  /**
+   * One page of a run's trades (entries and exits, in order) from `offset`: those recorded so far while it runs,
+   * all of them once it has ended. undefined for an unknown run.
+   */
+  trades(id: string, offset: number, limit: number): Page<Record<string, unknown>> & { total: number } | undefined {
+    const run = this.registry.get(id);
+    if (!run) return undefined;
+    const all = run.trades ?? [];
+    const items = all.slice(offset, offset + limit).map((t) => tradeMessage(t).data as unknown as Record<string, unknown>);
+    const end = offset + items.length;
+    return { items, total: all.length, next: end < all.length ? encodeOffsetCursor(end) : null };
   }
 
   /** A stream client joined the run: a queued streaming run starts now. */
@@ -458,11 +561,14 @@ export class BacktestService implements Stream {
     };
     let bars: Bar[];
     try {
-      bars = await this.options.source.history(req.symbol, req.resolution, req.from, req.to);
+      // A cancel or a shutdown does not wait for a slow history load (IBKR pacing can hold one for minutes).
+      const loaded = await untilAborted(this.options.source.history(req.symbol, req.resolution, req.from, req.to), run.abort.signal);
+      if (loaded === ABORTED) return this.end(run, 'cancelled', cancelReason(run));
+      bars = loaded;
     } catch (err) {
       return this.end(run, 'failed', { code: 'SOURCE_ERROR', message: `loading ${req.symbol} bars failed: ${err instanceof Error ? err.message : String(err)}` });
     }
-    if (run.abort.signal.aborted) return this.end(run, 'cancelled', { code: 'CANCELLED', message: 'cancelled: the server is shutting down' });
+    if (run.abort.signal.aborted) return this.end(run, 'cancelled', cancelReason(run));
     if (bars.length === 0) {
       return this.end(run, 'failed', { code: 'NO_DATA', message: `no ${req.resolution} bars for ${req.symbol} between ${req.start_date} and ${req.end_date}` });
     }
@@ -486,7 +592,10 @@ export class BacktestService implements Stream {
         run.latestProgress = progressMessage(p, this.now);
         publish(run.latestProgress);
       },
-      onTrade: (t) => publish(tradeMessage(t, this.now)),
+      onTrade: (t) => {
+        (run.trades ??= []).push(t);
+        publish(tradeMessage(t, this.now));
+      },
       onEquity: (e) => publish(equityMessage(e, this.now)),
       onMetrics: (m) => {
         run.latestMetrics = metricsMessage(m, this.now);
@@ -496,7 +605,7 @@ export class BacktestService implements Stream {
     });
     run.trades = result.trades;
     run.openPosition = result.open_position;
-    if (result.status === 'cancelled') return this.end(run, 'cancelled', { code: 'CANCELLED', message: 'cancelled: the server is shutting down' });
+    if (result.status === 'cancelled') return this.end(run, 'cancelled', cancelReason(run));
     if (result.status === 'failed') return this.end(run, 'failed', result.error ?? { code: 'FAILED', message: 'the run failed' });
     run.latestMetrics = metricsMessage(result.metrics, this.now);
     run.result = {
@@ -530,8 +639,87 @@ export class BacktestService implements Stream {
     } catch (err) {
       this.ctx?.error(err);
     }
-    if (!this.stopped) this.registry.scheduleExpiry(run.id);
+    if (this.stopped) return;
+    this.registry.scheduleExpiry(run.id);
+    this.scheduleHistoryDrop(run);
   }
+
+  /** After historyGraceMs, a finished run's event history goes; its snapshot is stored again on the fresh topic. */
+  private scheduleHistoryDrop(run: RunRecord): void {
+    const { forget, setSnapshot } = this.options.hub;
+    if (!forget || !setSnapshot) return;
+    const timer = setTimeout(() => {
+      this.historyTimers.delete(run.id);
+      if (this.stopped || this.registry.get(run.id) !== run) return;
+      const topic = backtestTopic(run.id);
+      void forget.call(this.options.hub, topic).then(() => setSnapshot.call(this.options.hub, topic, runSnapshot(run)));
+    }, this.options.historyGraceMs ?? 60_000);
+    timer.unref();
+    this.historyTimers.set(run.id, timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- cursors
+
+/** Cursors are opaque to clients: base64url of a small JSON value. */
+function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): unknown {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function encodeListCursor(run: RunRecord): string {
+  return encodeCursor({ t: run.createdAt, id: run.id });
+}
+
+function decodeListCursor(cursor: string): { at: number; id: string } | undefined {
+  const v = decodeCursor(cursor) as { t?: unknown; id?: unknown } | undefined;
+  return v && typeof v.t === 'number' && Number.isFinite(v.t) && typeof v.id === 'string' ? { at: v.t, id: v.id } : undefined;
+}
+
+export function encodeOffsetCursor(offset: number): string {
+  return encodeCursor({ o: offset });
+}
+
+/** The offset a trades cursor names; undefined when it is not one of ours. */
+export function decodeOffsetCursor(cursor: string): number | undefined {
+  const v = decodeCursor(cursor) as { o?: unknown } | undefined;
+  return v && typeof v.o === 'number' && Number.isInteger(v.o) && v.o >= 0 ? v.o : undefined;
+}
+
+const ABORTED = Symbol('aborted');
+
+/** `work`'s value, or ABORTED as soon as `signal` aborts (the work itself is left to settle; its outcome is ignored). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.resolve(ABORTED);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      resolve(ABORTED);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+/** Why a run was cancelled: by its owner (POST .../cancel) or by the server shutting down. */
+function cancelReason(run: RunRecord): { code: string; message: string } {
+  return run.abort.signal.reason === 'user'
+    ? { code: 'CANCELLED', message: 'cancelled by the caller' }
+    : { code: 'CANCELLED', message: 'cancelled: the server is shutting down' };
 }
 
 /** What GET /api/backtesting/:id answers. */
@@ -559,7 +747,32 @@ export function describeRun(run: RunRecord): Record<string, unknown> {
     finished_at: iso(run.finishedAt),
     progress: run.latestProgress?.data ?? null,
     metrics: run.latestMetrics?.data ?? null,
-    ...(run.result ? { result: { ...run.result, trades: (run.trades ?? []).map((t) => tradeMessage(t).data), open_position: run.openPosition ?? null } } : {}),
+    // The result is a summary (bounded: metrics, the equity curve of at most equityCurvePoints points, the open
+    // position); the trades, unbounded, are paged at GET /api/backtesting/{id}/trades.
+    ...(run.result ? { result: { ...run.result, open_position: run.openPosition ?? null, trades_total: run.trades?.length ?? 0, trades_url: `/api/backtesting/${run.id}/trades` } } : {}),
+    ...(run.error ? { error: run.error } : {}),
+  };
+}
+
+/** A run in GET /api/backtesting and the cancel answer: what it is and how it went, without its result. */
+export function summarizeRun(run: RunRecord): Record<string, unknown> {
+  const r = run.request;
+  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+  return {
+    backtest_id: run.id,
+    name: r.name,
+    owner: run.owner,
+    status: run.status,
+    symbol: r.symbol,
+    resolution: r.resolution,
+    start_date: r.start_date,
+    end_date: r.end_date,
+    strategy_ids: r.strategy_ids,
+    created_at: iso(run.createdAt),
+    started_at: iso(run.startedAt),
+    finished_at: iso(run.finishedAt),
+    progress_pct: run.latestProgress?.data.pct ?? null,
+    metrics: run.latestMetrics?.data ?? null,
     ...(run.error ? { error: run.error } : {}),
   };
 }

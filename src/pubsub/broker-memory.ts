@@ -171,6 +171,10 @@ export class MemoryBroker implements Broker {
     return { recoverable: true, position, publications: stream.after(since.offset) };
   }
 
+  async forget(topic: string): Promise<void> {
+    this.streams.delete(topic);
+  }
+
   /** Retained history, for status pages and the benchmark. */
   stats(): { topics: number; publications: number; bytes: number } {
     let publications = 0;

@@ -93,6 +93,12 @@ export interface Broker {
    * stops refreshing it (it died).
    */
   watchInterest?(): Promise<void>;
+  /**
+   * Optional: drops a topic's stored history and snapshot now, instead of at the end of its TTL (a backtest run that
+   * was evicted). The topic's next publish or setSnapshot starts a new epoch. Brokers whose history lives outside the
+   * process (Redis, with its own TTL) may leave it out.
+   */
+  forget?(topic: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -43,6 +43,11 @@ export class TopicBatch {
     this.bytes += frame.bytes.length;
   }
 
+  /** Bytes of all frames so far. */
+  get byteLength(): number {
+    return this.bytes;
+  }
+
   /** The bytes of frames[start..], back to back; seals the batch. */
   read(start: number): Buffer {
     this.sealed = true;

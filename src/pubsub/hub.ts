@@ -264,6 +264,14 @@ export class Hub implements BrokerEventHandler {
   }
 
   /**
+   * Drops a topic's stored history and snapshot at the broker (when it supports it; see Broker.forget). Local
+   * subscribers are not touched. Never throws.
+   */
+  forget(topic: string): Promise<void> {
+    return (this.broker.forget?.(topic) ?? Promise.resolve()).catch((err) => this.options.onError?.(err, `forget ${topic}`));
+  }
+
+  /**
    * Replaces a topic's snapshot (its state for a new subscriber) without publishing: state that exists before the
    * first update, or that changed with nothing to push. Never throws; a refusal goes to `onPublishError`.
    */

@@ -91,6 +91,8 @@ export class Connection implements Subscriber, ConnectionContext {
   /** Topics subscribed while answering the current request (or the open hook): made live once it is answered. */
   private toActivate: string[] = [];
   private ended = false;
+  /** A close was decided while answers were still due: inbound frames are ignored, the inbox drains, then close. */
+  private closingAfterInbox = false;
   private killTimer: NodeJS.Timeout | undefined;
   private readonly auth: ConnectionAuth;
   private currentIdentity: Identity | undefined;
@@ -306,9 +308,13 @@ export class Connection implements Subscriber, ConnectionContext {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (this.ended) return;
+    if (this.ended || this.closingAfterInbox) return;
     if (!this.bucket.take()) {
-      this.close('RATE_LIMITED', `over ${this.limits.rateLimitPerSec} msg/s (burst ${this.limits.rateBurst})`);
+      // Requests accepted before this one are still owed their replies (the inbox may not have answered them yet):
+      // stop reading, let the inbox answer them, then close (close flushes the queue first).
+      this.closingAfterInbox = true;
+      const detail = `over ${this.limits.rateLimitPerSec} msg/s (burst ${this.limits.rateBurst})`;
+      this.enqueue(() => this.close('RATE_LIMITED', detail));
       return;
     }
     if (isBinary) {

@@ -4,9 +4,11 @@ import type { Request, Response } from 'express';
 /**
  * Forwards an HTTP request to another node (an edge sending backtest requests to the producer) and relays its answer
  * (status, content type, body). No target, or a target that does not answer within `timeoutMs`, gets
- * 503 `{"error":{"code":"UNAVAILABLE"}}` with Retry-After.
+ * 503 `{"error":{"code":"UNAVAILABLE"}}` with Retry-After. `headers` adds headers (an edge's X-Forwarded-* as it has
+ * validated them: the producer trusts them, so they are never copied from the client's request).
  */
-export function forwardTo(target: () => string | undefined, timeoutMs = 10_000) {
+export function forwardTo(target: () => string | undefined, options: { timeoutMs?: number; headers?: (req: Request) => Record<string, string> } = {}) {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return (req: Request, res: Response): void => {
     const base = target();
     const unavailable = (why: string) => {
@@ -18,7 +20,7 @@ export function forwardTo(target: () => string | undefined, timeoutMs = 10_000) 
     const body = req.body !== undefined && req.method !== 'GET' ? Buffer.from(JSON.stringify(req.body)) : undefined;
     const out = request(url, {
       method: req.method,
-      headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...(req.headers.host ? { 'x-forwarded-host': req.headers.host } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) },
+      headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...options.headers?.(req), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) },
       timeout: timeoutMs,
     }, (answer) => {
       res.status(answer.statusCode ?? 502);

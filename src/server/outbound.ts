@@ -67,10 +67,11 @@ export class FlushScheduler {
   }
 }
 
-/** A queued topic batch: its frames from `start` on (see TopicBatch). */
+/** A queued topic batch: its frames from `start` on (see TopicBatch); `skip` = bytes of the frames before `start`. */
 interface BatchEntry {
   batch: TopicBatch;
   start: number;
+  skip: number;
 }
 
 /**
@@ -87,6 +88,8 @@ interface BatchEntry {
  */
 export class OutboundQueue {
   private entries: (Buffer | BatchEntry)[] = [];
+  /** The batch entries among `entries` (at most one per subscribed topic per turn): their size grows until flushed. */
+  private batches: BatchEntry[] = [];
   private queuedBytes = 0;
   private closed = false;
 
@@ -101,9 +104,14 @@ export class OutboundQueue {
     private readonly inspect?: (frame: Frame) => void,
   ) {}
 
-  /** Bytes not yet accepted by the kernel: queued single frames plus the socket's user-space buffer. */
+  /**
+   * Bytes not yet accepted by the kernel: queued single frames, queued topic batches (as they are now: a batch keeps
+   * growing until this queue flushes it) and the socket's user-space buffer.
+   */
   get pendingBytes(): number {
-    return this.queuedBytes + this.socket.writableLength;
+    let batched = 0;
+    for (const b of this.batches) batched += b.batch.byteLength - b.skip;
+    return this.queuedBytes + batched + this.socket.writableLength;
   }
 
   push(frame: Frame): boolean {
@@ -121,7 +129,11 @@ export class OutboundQueue {
   /** Queues a topic batch from frame `start` on (frames appended to it until it is read come along). */
   pushBatch(batch: TopicBatch, start: number): void {
     if (this.closed) return;
-    this.entries.push({ batch, start });
+    let skip = 0;
+    for (let i = 0; i < start && i < batch.frames.length; i++) skip += batch.frames[i]!.bytes.length;
+    const entry = { batch, start, skip };
+    this.entries.push(entry);
+    this.batches.push(entry);
     if (this.entries.length === 1) this.scheduler.mark(this);
   }
 
@@ -130,6 +142,7 @@ export class OutboundQueue {
     if (this.closed || this.entries.length === 0) return;
     const entries = this.entries;
     this.entries = [];
+    this.batches = [];
     this.queuedBytes = 0;
     if (!this.canWrite()) return;
     const chunks: Buffer[] = [];
@@ -158,6 +171,7 @@ export class OutboundQueue {
   close(): void {
     this.closed = true;
     this.entries = [];
+    this.batches = [];
     this.queuedBytes = 0;
   }
 

@@ -67,7 +67,7 @@ describe('e2e: AUTH=jwt on a producer and an edge (Redis)', function () {
     expect((await get(alice)).status).to.equal(200);
     expect((await get(bob)).status).to.equal(404);
     expect((await get(undefined)).status).to.equal(401);
-    expect(((await (await get(bob, '/api/backtesting')).json()) as Msg).backtests).to.deep.equal([]);
+    expect(((await (await get(bob, '/api/backtesting')).json()) as Msg).runs).to.deep.equal([]);
     const mine = await ws(`/api/ws/stream/backtest/${id}`, alice);
     expect((await mine.next((m) => m.type === 'connected', { timeoutMs: 10_000 })).data.backtest_id).to.equal(id);
     const other = await ws(`/api/ws/stream/backtest/${id}`, bob);

@@ -299,9 +299,9 @@ describe('e2e: AUTH=jwt — private topics, refresh, expiry, backtest ownership 
     expect((await get(bob)).status).to.equal(404);
     expect((await get()).status).to.equal(401);
     const aliceList = (await (await get(alice, '/api/backtesting')).json()) as Msg;
-    expect(aliceList.backtests.map((b: Msg) => b.backtest_id)).to.include(id);
+    expect(aliceList.runs.map((b: Msg) => b.backtest_id)).to.include(id);
     const bobList = (await (await get(bob, '/api/backtesting')).json()) as Msg;
-    expect(bobList.backtests.map((b: Msg) => b.backtest_id)).to.not.include(id);
+    expect(bobList.runs.map((b: Msg) => b.backtest_id)).to.not.include(id);
     const path = `/api/ws/stream/backtest/${id}`;
     const follow = await open(server, path, alice);
     expect((await follow.next((m) => m.type === 'connected')).data.backtest_id).to.equal(id);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { textFrame } from '../../src/pubsub/frame.ts';
+import { textFrame, TopicBatch } from '../../src/pubsub/frame.ts';
 import { FlushScheduler, OutboundQueue, type WritableSocket } from '../../src/server/outbound.ts';
 
 class FakeSocket implements WritableSocket {
@@ -44,6 +44,27 @@ describe('OutboundQueue', () => {
     expect(overflows).to.equal(1);
     await turn();
     expect(socket.writes).to.deep.equal([]);
+  });
+
+  it('pendingBytes counts queued topic batches, as they grow, from their start frame', async () => {
+    const socket = new FakeSocket();
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, () => true);
+    const batch = new TopicBatch();
+    const a = textFrame('a'.repeat(10));
+    batch.add(a);
+    const late = new TopicBatch();
+    late.add(a);
+    q.pushBatch(batch, 0);
+    q.pushBatch(late, 1); // from its second frame on: the first is not ours
+    expect(q.pendingBytes).to.equal(a.bytes.length);
+    batch.add(textFrame('b'.repeat(20)));
+    late.add(textFrame('c'.repeat(30)));
+    const single = textFrame('d');
+    q.push(single);
+    socket.writableLength = 7;
+    expect(q.pendingBytes).to.equal(a.bytes.length + 22 + 32 + single.bytes.length + 7);
+    await turn();
+    expect(q.pendingBytes).to.equal(7);
   });
 
   it('never writes once the socket is closing or the queue is closed', async () => {
