@@ -5,6 +5,7 @@
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { exitOnSignals } from './shutdown.ts';
+import { format } from 'node:util';
 
 const loaded = loadConfig(process.env);
 if (!loaded.ok) {
@@ -13,7 +14,13 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const config = loaded.config;
-const app = buildApp(config);
+const app = buildApp(config, { processMetrics: true });
+if (config.logging.format === 'json' || (config.logging.format === 'auto' && !process.stdout.isTTY)) {
+  // JSON logs: stdout stays one JSON object per line, so the banner (and any library's console output) is logged too.
+  console.log = (...args: unknown[]) => app.logger.info(format(...args));
+  console.warn = (...args: unknown[]) => app.logger.warn(format(...args));
+  console.error = (...args: unknown[]) => app.logger.error(format(...args));
+}
 
 try {
   const { port } = await app.start();

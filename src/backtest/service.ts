@@ -433,6 +433,8 @@ export class BacktestService implements Stream {
     if (run.status !== 'queued' || this.stopped) return;
     run.status = 'running';
     run.startedAt = this.now();
+    const r = run.request;
+    this.options.log?.(`backtest ${run.id} started: ${r.symbol} ${r.resolution} ${r.start_date}..${r.end_date} ${r.strategy_ids.join('+')}`);
     this.runs(run);
   }
 
@@ -523,6 +525,7 @@ export class BacktestService implements Stream {
       terminal = streamError({ code: 'BACKTEST_FAILED', message: `${status === 'cancelled' ? 'backtest cancelled' : 'backtest failed'} (${error?.code}): ${error?.message}` }, this.now);
       this.options.log?.(`backtest ${run.id} ${status}: ${error?.code} ${error?.message}`);
     }
+    if (status === 'completed') this.options.log?.(`backtest ${run.id} completed in ${run.finishedAt - (run.startedAt ?? run.finishedAt)} ms`);
     run.terminal = terminal;
     try {
       this.options.hub.publish(backtestTopic(run.id), terminal, { snapshot: runSnapshot(run) });
