@@ -53,6 +53,8 @@ export interface AppOptions extends ProducerOptions {
   logger?: Logger;
   /** Node.js process metrics on /metrics (CPU, memory, GC, event-loop lag): one set per process, so src/main.ts asks. */
   processMetrics?: boolean;
+  /** false: hub, gateway and HTTP count nothing (the bench's baseline); /metrics still reads state. Default true. */
+  metricsEnabled?: boolean;
 }
 
 export interface App {
@@ -145,7 +147,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const metrics = createPromMetrics({
     processMetrics: options.processMetrics,
     sources: {
-      connectionsByEndpoint: () => gateway.countsByEndpoint(),
+      // Every endpoint from the start (0 until a client connects), so a dashboard shows it before the first client.
+      connectionsByEndpoint: () => ({ ...Object.fromEntries(endpoints.map((e) => [e.id, 0])), ...gateway.countsByEndpoint() }),
       subscriptionsByFamily: () => hub.statsByFamily(),
       queuedBytes: () => gateway.stats().queuedBytes,
       outbound: () => gateway.stats().outbound,
@@ -168,8 +171,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   health.register('broker');
   let refused = 0;
   let brokerUp = true;
+  const counting = options.metricsEnabled === false ? undefined : metrics;
   const hub = new Hub(broker, {
-    metrics,
+    metrics: counting,
     recoveryLimit: config.history.recoveryLimit,
     onPublishError: (topic, err) => {
       health.recordError('broker', err instanceof Error ? err : new Error(String(err)));
@@ -268,7 +272,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     onContractViolation: options.onContractViolation,
     log,
     logger,
-    metrics,
+    metrics: counting,
     auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs },
     origins,
     maxConnectionsPerIp: ws.maxConnectionsPerIp,
@@ -300,7 +304,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const http = createHttpApp({
     metrics: () => metrics.scrape(),
     onRequest: (r) => {
-      metrics.http(r.method, r.route, r.status, r.ms / 1000);
+      counting?.http(r.method, r.route, r.status, r.ms / 1000);
       // Probes and scrapes come every few seconds: debug, so they do not drown the requests that matter.
       const probe = r.route === '/health' || r.route === '/ready' || r.route === '/metrics';
       logger[probe ? 'debug' : 'info'](`${r.method} ${r.path} ${r.status}`, r);

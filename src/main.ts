@@ -44,4 +44,6 @@ try {
   process.exit(1);
 }
 
-exitOnSignals({ app, proc: process });
+// Logs are written asynchronously: the last lines ("stopped") reach stdout before the process exits (at most 1 s).
+const exit = (code: number) => void Promise.race([app.logger.flush(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]).finally(() => process.exit(code));
+exitOnSignals({ app, proc: { on: (signal, listener) => process.on(signal, listener), exit } });

@@ -433,8 +433,6 @@ export class BacktestService implements Stream {
     if (run.status !== 'queued' || this.stopped) return;
     run.status = 'running';
     run.startedAt = this.now();
-    const r = run.request;
-    this.options.log?.(`backtest ${run.id} started: ${r.symbol} ${r.resolution} ${r.start_date}..${r.end_date} ${r.strategy_ids.join('+')}`);
     this.runs(run);
   }
 
@@ -449,6 +447,7 @@ export class BacktestService implements Stream {
 
   private async execute(run: RunRecord): Promise<void> {
     const req = run.request;
+    this.options.log?.(`backtest ${run.id} started: ${req.symbol} ${req.resolution} ${req.start_date}..${req.end_date} ${req.strategy_ids.join('+')}`);
     const topic = backtestTopic(run.id);
     // Every event carries the run's snapshot (latest progress and metrics) for a client that joins later.
     const publish = (message: object): void => {
@@ -525,7 +524,6 @@ export class BacktestService implements Stream {
       terminal = streamError({ code: 'BACKTEST_FAILED', message: `${status === 'cancelled' ? 'backtest cancelled' : 'backtest failed'} (${error?.code}): ${error?.message}` }, this.now);
       this.options.log?.(`backtest ${run.id} ${status}: ${error?.code} ${error?.message}`);
     }
-    if (status === 'completed') this.options.log?.(`backtest ${run.id} completed in ${run.finishedAt - (run.startedAt ?? run.finishedAt)} ms`);
     run.terminal = terminal;
     try {
       this.options.hub.publish(backtestTopic(run.id), terminal, { snapshot: runSnapshot(run) });
@@ -534,6 +532,7 @@ export class BacktestService implements Stream {
       this.ctx?.error(err);
     }
     if (!this.stopped) this.registry.scheduleExpiry(run.id);
+    if (status === 'completed') this.options.log?.(`backtest ${run.id} completed in ${run.finishedAt - (run.startedAt ?? run.finishedAt)} ms`);
   }
 }
 

@@ -21,6 +21,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger whose every record carries `bindings` (e.g. a connection's id, endpoint and remote address). */
   child(bindings: LogFields): Logger;
+  /** Resolves once every record logged so far has been written (call before process.exit: writes are async). */
+  flush(): Promise<void>;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -56,10 +58,21 @@ export function createPinoLogger(options: PinoLoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   }, destination);
-  return wrap(root, options.redact);
+  return wrap(root, options.redact, () => drained(destination));
 }
 
-function wrap(p: Pino, redact: (text: string) => string): Logger {
+/**
+ * Resolves when an asynchronous destination has written everything (sonic-boom emits `drain` once its buffer is
+ * empty). Its own flush() does not wait for a write in flight with minLength 0, and its exit hook cannot finish one:
+ * the last lines before process.exit would be lost.
+ */
+function drained(stream: DestinationStream): Promise<void> {
+  const boom = stream as DestinationStream & { _writing?: boolean; _len?: number; once?(event: 'drain', listener: () => void): unknown };
+  if (!boom.once || (!boom._writing && !boom._len)) return Promise.resolve();
+  return new Promise((resolve) => boom.once!('drain', () => resolve()));
+}
+
+function wrap(p: Pino, redact: (text: string) => string, flush: () => Promise<void>): Logger {
   const at = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: LogFields) => {
     if (!p.isLevelEnabled(level)) return;
     if (fields) p[level](clean(fields, redact), redact(msg));
@@ -70,7 +83,8 @@ function wrap(p: Pino, redact: (text: string) => string): Logger {
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-    child: (bindings) => wrap(p.child(clean(bindings, redact)), redact),
+    child: (bindings) => wrap(p.child(clean(bindings, redact)), redact, flush),
+    flush,
   };
 }
 
@@ -84,7 +98,7 @@ export function lineLogger(write: (line: string) => void, redact: (text: string)
     const kv = formatFields(clean(all, redact));
     write(redact(kv ? `${msg} ${kv}` : msg));
   };
-  return { debug: at, info: at, warn: at, error: at, child: (more) => lineLogger(write, redact, { ...bindings, ...more }) };
+  return { debug: at, info: at, warn: at, error: at, child: (more) => lineLogger(write, redact, { ...bindings, ...more }), flush: async () => undefined };
 }
 
 function formatFields(fields: LogFields): string {
