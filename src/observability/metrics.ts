@@ -17,8 +17,8 @@ export interface Metrics {
   recovery(family: string, recovered: boolean, reason?: string): void;
   /** Subscribers of a topic family lost continuity on the live path (a gap history could not fill, a new epoch). */
   lost(family: string, reason: string, subscribers: number): void;
-  /** The broker stored and sent one publication `seconds` after the hub handed it over. */
-  published(family: string, seconds: number): void;
+  /** The broker stored and sent one publication, `seconds` after the hub handed it over (when timed: a sample). */
+  published(family: string, seconds?: number): void;
   /** The broker refused a publish. */
   publishRefused(family: string): void;
   /** A broker call made by the hub failed (history read, unsubscribe). */

@@ -104,6 +104,8 @@ export class Hub implements BrokerEventHandler {
   private readonly recoveryLimit: number;
   /** Topics some other node of the cluster is subscribed to (producer nodes, after `watchInterest`). */
   private readonly remoteInterest = new Set<string>();
+  /** Publishes so far (metrics sampling). */
+  private publishes = 0;
 
   constructor(private readonly broker: Broker, private readonly options: HubOptions = {}) {
     this.recoveryLimit = options.recoveryLimit ?? 1000;
@@ -268,10 +270,11 @@ export class Hub implements BrokerEventHandler {
     if (!('topic' in message)) data = `${data.slice(0, -1)},"topic":${JSON.stringify(topic)}}`;
     const snapshot = options.snapshot ? { snapshot: options.snapshot.map((m) => JSON.stringify(m)) } : {};
     const metrics = this.options.metrics;
-    const started = metrics ? performance.now() : 0;
+    // The broker's latency is sampled (one publish in 8): two clock reads cost more than the rest of the counting.
+    const started = metrics && (this.publishes++ & 7) === 0 ? performance.now() : -1;
     return this.broker.publish(topic, data, snapshot).then(
       (p) => {
-        metrics?.published(topicFamily(topic), (performance.now() - started) / 1000);
+        metrics?.published(topicFamily(topic), started < 0 ? undefined : (performance.now() - started) / 1000);
         this.options.onBrokerActivity?.();
         return p;
       },
