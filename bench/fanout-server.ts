@@ -26,7 +26,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { buildApp } from '../src/app.ts';
+import { pino } from 'pino';
+import { buildApp, type AppOptions } from '../src/app.ts';
+import { createPinoLogger } from '../src/observability/logger.ts';
 import { defaultConfig, type Config } from '../src/config.ts';
 import { SimulatedSource } from '../src/market/source-simulated.ts';
 import { MemoryBroker } from '../src/pubsub/broker-memory.ts';
@@ -72,9 +74,18 @@ async function tickwire(symbols: number): Promise<Impl> {
   const source = new SimulatedSource({ tickIntervalMs: 3_600_000, ...(symbols ? { symbols: ['AAPL', ...manyTopics(symbols).symbols] } : {}) });
   // The app's own broker, as buildApp would make it (history on, default bounds), kept here for stats() and positions.
   const broker = new MemoryBroker({ historyPolicy: historyPolicy(config.history) });
-  const app = buildApp(config, { source, broker, log: () => undefined });
+  // `--observability=off`: no metrics counted, no logs (the baseline); `on`: metrics counted and scraped every second
+  // (harsher than a usual 15 s scrape), JSON logs at info through pino's asynchronous destination (to /dev/null).
+  const observability = process.argv.find((a) => a.startsWith('--observability='))?.slice(16);
+  const options: AppOptions = observability === 'off'
+    ? { source, broker, log: () => undefined, metricsEnabled: false }
+    : observability === 'on'
+      ? { source, broker, logger: createPinoLogger({ level: 'info', format: 'json', redact: (t) => t, destination: pino.destination({ dest: '/dev/null', sync: false }) }) }
+      : { source, broker, log: () => undefined };
+  const app = buildApp(config, options);
   // The listen backlog is the app's (node's default 511): the bench measures the real server.
   const { port } = await app.start();
+  if (observability === 'on') setInterval(() => void app.metrics.scrape(), 1000).unref();
   const connections = (app.gateway as unknown as { connections: Set<{ pendingBytes: number }> }).connections;
   return {
     port,

@@ -8,7 +8,8 @@
  *   replay   1000 clients cut off and resubscribing with `since`: replay latency, exactly-once check, history memory
  *            (bench/replay.ts; bench/results/replay-*.json).
  * `-- --phases=fanout,replay` runs a subset. Other modes: `-- --profile` (a CPU profile of Tickwire's publish path),
- * `-- --flush` (outbound flush alternatives), `-- --idle` (only the idle connections).
+ * `-- --flush` (outbound flush alternatives), `-- --idle` (only the idle connections), `-- --observability` (metrics
+ * and logs on vs off).
  *
  * Servers and clients are separate child processes on 127.0.0.1. Each measurement is one setup at one size; the
  * setups alternate (A B C D A B C D …) within this one run and every figure is also reported as a ratio to the
@@ -393,11 +394,57 @@ async function flushVariants(): Promise<void> {
   console.log(`\nwrote ${file.replace(process.cwd() + '/', '')}`);
 }
 
+// ---------------------------------------------------------------- observability on vs off
+
+/**
+ * `-- --observability`: Tickwire's fan-out throughput with metrics and logs on (counted, scraped every second, JSON
+ * logs through pino's async destination) against off (nothing counted, no logs), alternating on/off within each round
+ * at N = 1000 and 5000 (`--sizes=`, `--rounds=`). The issue's bar: on within 5% of off. bench/results/observability-*.json.
+ */
+async function observabilityOnOff(): Promise<void> {
+  const labels = ['tickwire:off', 'tickwire:on'];
+  const servers = new Map<string, Proc>();
+  for (const l of labels) servers.set(l, await spawn('fanout-server.ts', ['tickwire', `--observability=${l.slice(9)}`]));
+  const clients = await Promise.all(Array.from({ length: CFG.clientProcs }, () => spawn('min-client.ts')));
+  const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? (QUICK ? 2 : 3));
+  const tp: Measurement[] = [];
+  for (const n of num('sizes', [1000, 5000])) {
+    for (let round = 1; round <= rounds; round++) {
+      // Alternate which goes first, so a drift in the machine's load does not favour one side.
+      for (const l of round % 2 ? labels : [...labels].reverse()) {
+        if (elapsed() > CFG.budgetMs - 20_000) continue;
+        const m = await measure(servers.get(l)!, l, clients, 'min', n, round, 'flood', CFG.windowMs);
+        tp.push(m);
+        console.log(`${(elapsed() / 1000).toFixed(0).padStart(4)} s  N=${n} ${l} round ${round}: ${fmt(m.deliveredPerSec)} msg/s, ${fmt(m.serverCpuUsPerMsg, 3)} µs/msg${m.error ? `  ! ${m.error}` : ''}`);
+      }
+    }
+  }
+  for (const p of [...servers.values(), ...clients]) await p.exit();
+  const ratios: Record<string, { throughputOnOverOff: number; cpuPerMsgOnOverOff: number; rounds: number }> = {};
+  for (const n of new Set(tp.map((m) => m.n))) {
+    const pairs = [...new Set(tp.filter((m) => m.n === n).map((m) => m.round))].map((r) => {
+      const on = tp.find((m) => m.n === n && m.round === r && m.setup === 'tickwire:on' && !m.error);
+      const off = tp.find((m) => m.n === n && m.round === r && m.setup === 'tickwire:off' && !m.error);
+      return on && off ? { tp: on.deliveredPerSec / off.deliveredPerSec, cpu: on.serverCpuUsPerMsg / off.serverCpuUsPerMsg } : undefined;
+    }).filter((x) => x !== undefined);
+    ratios[`N=${n}`] = { throughputOnOverOff: median(pairs.map((p) => p.tp)), cpuPerMsgOnOverOff: median(pairs.map((p) => p.cpu)), rounds: pairs.length };
+  }
+  console.log('\nobservability on / off, median of the per-round ratios (1.00 = no cost):');
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: throughput ${fmt(v.throughputOnOverOff, 3)}, server CPU per message ${fmt(v.cpuPerMsgOnOverOff, 3)} (${v.rounds} rounds)`);
+  printThroughput(summarize(tp));
+  const out = join(here, 'results');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, `observability-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), code: codeVersion(), ratios, throughput: summarize(tp), measurements: tp }, null, 2) + '\n');
+  console.log(`\nwrote ${file.replace(process.cwd() + '/', '')}`);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
   if (PROFILE) return profile();
   if (args.has('--flush')) return flushVariants();
+  if (args.has('--observability')) return observabilityOnOff();
   if (args.has('--idle')) {
     // Only the idle-connections rounds (`npm run bench -- --idle`).
     const clients = await Promise.all(Array.from({ length: CFG.clientProcs }, () => spawn('min-client.ts')));

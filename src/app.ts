@@ -40,6 +40,8 @@ import { HealthMonitor } from './streams/health.ts';
 import type { OrderPolicy } from './trading/order-policy.ts';
 import type { OrderVenue } from './trading/venue.ts';
 import { randomUUID } from 'node:crypto';
+import { createPinoLogger, lineLogger, type Logger } from './observability/logger.ts';
+import { createPromMetrics, type PromMetrics } from './observability/metrics-prom.ts';
 
 /** `/ready`'s answer: ready when `reasons` is empty. */
 export interface Readiness {
@@ -58,6 +60,12 @@ export interface AppOptions extends ProducerOptions {
   log?: (line: string) => void;
   /** Token verifier; default from config (jose with AUTH_JWT_SECRET or AUTH_JWKS_URL when AUTH=jwt). */
   verifier?: TokenVerifier;
+  /** Structured logger; default: `log` lines when `log` is given, else pino on stdout (LOG_LEVEL, LOG_FORMAT). */
+  logger?: Logger;
+  /** Node.js process metrics on /metrics (CPU, memory, GC, event-loop lag): one set per process, so src/main.ts asks. */
+  processMetrics?: boolean;
+  /** false: hub, gateway and HTTP count nothing (the bench's baseline); /metrics still reads state. Default true. */
+  metricsEnabled?: boolean;
 }
 
 export interface App {
@@ -73,7 +81,11 @@ export interface App {
   readonly gateway: Gateway;
   readonly health: HealthMonitor;
   readonly cluster: ClusterView;
-  /** True once the node can accept clients: its broker is connected (always, with the in-memory broker). */
+  /** Structured logs (every line has time and level; tokens and secrets redacted). */
+  readonly logger: Logger;
+  /** This node's metrics (GET /metrics). */
+  readonly metrics: PromMetrics;
+  /** True once the node can serve: its broker is connected (always, with the in-memory broker). */
   ready(): boolean;
   /**
    * `/ready`: whether this node should get traffic, with every reason it should not: draining, broker not
@@ -96,6 +108,9 @@ export interface App {
    */
   stop(): Promise<void>;
 }
+
+/** One-line log entries that read as a warning (the rest are info). */
+const WARNING = /\b(fail(ed|s|ure)?|error|refused|problem|lost|unreachable|cannot|invalid)\b/i;
 
 /** What an edge knows of the market: the producer's announced symbols. */
 function remoteMarket(cluster: ClusterView): Pick<MarketSource, 'hasSymbol' | 'symbols'> {
@@ -130,8 +145,18 @@ function remoteBacktests(cluster: ClusterView): BacktestLookup {
  *   updates through the broker, backtest requests forwarded to the producer.
  */
 export function buildApp(config: Config, options: AppOptions = {}): App {
-  const rawLog = options.log ?? ((line: string) => console.log(line));
-  const log = (line: string) => rawLog(redactTokens(line));
+  // Logs: tokens (query, Bearer, JWTs), the JWT secret and URL passwords never reach the output.
+  const secrets = [config.auth.secret].filter((x): x is string => !!x);
+  const redact = (text: string) => {
+    let out = redactTokens(text).replace(/(\w+:\/\/)[^\s/@:]*:[^\s/@]*@/g, '$1***@');
+    for (const secret of secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  };
+  const format = config.logging.format === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : config.logging.format;
+  const logger = options.logger
+    ?? (options.log ? lineLogger(options.log, redact) : createPinoLogger({ level: config.logging.level, format, redact }));
+  /** The one-line form used across the code base: a warning when it reads like one, else info. */
+  const log = (line: string) => (WARNING.test(line) ? logger.warn(line) : logger.info(line));
   const { role, redisUrl, redisPrefix } = config.cluster;
   const id = `${role}-${randomUUID().slice(0, 8)}`;
   const policy = historyPolicy(config.history);
@@ -144,12 +169,38 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     : undefined;
   const broker = options.broker ?? connecting ?? new MemoryBroker({ historyPolicy: policy });
   const health = new HealthMonitor();
+  const upstream = { up: true, errors: 0 };
+  // Metrics: events are counted where they happen; state is read at scrape time (the closures run only then).
+  const metrics = createPromMetrics({
+    processMetrics: options.processMetrics,
+    sources: {
+      // Every endpoint from the start (0 until a client connects), so a dashboard shows it before the first client.
+      connectionsByEndpoint: () => ({ ...Object.fromEntries(endpoints.map((e) => [e.id, 0])), ...gateway.countsByEndpoint() }),
+      subscriptionsByFamily: () => hub.statsByFamily(),
+      queuedBytes: () => gateway.stats().queuedBytes,
+      outbound: () => gateway.stats().outbound,
+      broker: () => ({ connected: ready(), kind: redisUrl ? 'redis' : 'memory' }),
+      streams: () => Object.fromEntries(Object.entries(health.snapshot()).map(([k, v]) => [k, v.is_healthy])),
+      ...(role !== 'edge'
+        ? {
+            upstream: () => ({ source: producer!.source.name, up: upstream.up, errors: upstream.errors }),
+            backtests: () => {
+              const out = { queued: 0, running: 0 };
+              for (const run of producer!.backtests.registry.all()) if (run.status === 'queued' || run.status === 'running') out[run.status]++;
+              return out;
+            },
+          }
+        : {}),
+    },
+  });
   // The broker is a health entry: every publish it refuses counts as an error (never silent), and the log says so
   // once per outage with the count when it ends, instead of one line per refused publish.
   health.register('broker');
   let refused = 0;
   let brokerUp = true;
+  const counting = options.metricsEnabled === false ? undefined : metrics;
   const hub = new Hub(broker, {
+    metrics: counting,
     recoveryLimit: config.history.recoveryLimit,
     onPublishError: (topic, err) => {
       health.recordError('broker', err instanceof Error ? err : new Error(String(err)));
@@ -248,6 +299,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     pingIntervalMs: ws.pingIntervalMs,
     onContractViolation: options.onContractViolation,
     log,
+    logger,
+    metrics: counting,
     auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs, clockToleranceMs: auth.clockToleranceS * 1000 },
     origins,
     maxConnectionsPerIp: ws.maxConnectionsPerIp,
@@ -288,7 +341,34 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     if (took.ok) return next();
     res.status(429).set('Retry-After', String(took.retryAfterSec)).json({ error: { code: 'RATE_LIMITED', message: `more than ${config.http.expensiveRatePerMin} requests per minute from this address on expensive routes; retry in ${took.retryAfterSec} s` } });
   };
+
+  // Upstream (market source) state, orders and fills: logged, and the state is a metric.
+  const offObservers: (() => void)[] = [];
+  if (producer) {
+    const name = producer.source.name;
+    offObservers.push(producer.source.onHealth((e) => {
+      if (!e.ok) upstream.errors++;
+      if (e.ok !== upstream.up) {
+        if (e.ok) logger.info(`upstream ${name}: up`, { source: name, state: 'up', message: e.message });
+        else logger.warn(`upstream ${name}: down`, { source: name, state: 'down', code: e.code, message: e.message });
+      }
+      upstream.up = e.ok;
+    }));
+    offObservers.push(producer.venue.onOrder((o) => logger.info(`order ${o.status}: ${o.side} ${o.quantity} ${o.symbol}`, {
+      order_id: o.order_id, symbol: o.symbol, side: o.side, quantity: o.quantity, type: o.type, limit_price: o.limit_price, status: o.status, filled_quantity: o.filled_quantity, reason: o.reason,
+    })));
+    offObservers.push(producer.venue.onFill((f) => logger.info(`fill: ${f.side} ${f.quantity} ${f.symbol} @ ${f.price}`, {
+      execution_id: f.execution_id, order_id: f.order_id, symbol: f.symbol, side: f.side, quantity: f.quantity, price: f.price, commission: f.commission,
+    })));
+  }
   const http = createHttpApp({
+    metrics: () => metrics.scrape(),
+    onRequest: (r) => {
+      counting?.http(r.method, r.route, r.status, r.ms / 1000);
+      // Probes and scrapes come every few seconds: debug, so they do not drown the requests that matter.
+      const probe = r.route === '/health' || r.route === '/ready' || r.route === '/metrics';
+      logger[probe ? 'debug' : 'info'](`${r.method} ${r.path} ${r.status}`, r);
+    },
     originAllowed: (origin, host) => origins.allowed(origin, host),
     status: () => ({
       enabled: ws.enabled && role !== 'producer',
@@ -359,6 +439,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     gateway,
     health,
     cluster,
+    logger,
+    metrics,
     ready,
     readiness,
     started: () => producerStart ?? Promise.resolve(),
@@ -416,6 +498,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       stopping ??= (async () => {
         draining = true;
         clearInterval(positionCheck);
+        for (const off of offObservers) off();
         // Stop accepting first (new connections are refused by the kernel; /ready answers 503 meanwhile on the
         // sockets already open), then let the producer's streams say their last word while clients still read.
         const closed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));

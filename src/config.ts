@@ -10,6 +10,8 @@ import { ibTradingKind } from './trading/order-policy.ts';
 export interface Config {
   port: number;
   host: string;
+  /** Structured logs (src/observability/logger.ts). */
+  logging: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; format: 'auto' | 'json' | 'pretty' };
   websocket: {
     enabled: boolean;
     maxConnections: number;
@@ -149,6 +151,8 @@ const DEFAULT_PUBLIC_PER_IP = 50;
 const VARIABLES = {
   PORT: { default: 8000, min: 0, max: 65535, integer: true, accepts: 'integer 0-65535' },
   HOST: { default: '127.0.0.1', accepts: 'interface to listen on (0.0.0.0 for all)' },
+  LOG_LEVEL: { default: 'info', accepted: ['debug', 'info', 'warn', 'error', 'silent'], accepts: 'debug (adds health/ready/metrics requests), info, warn, error or silent' },
+  LOG_FORMAT: { default: 'auto', accepted: ['auto', 'json', 'pretty'], accepts: 'auto (pretty on a terminal, JSON lines otherwise), json or pretty' },
   WEBSOCKET_ENABLED: { default: true, accepts: 'true or false' },
   WEBSOCKET_MAX_CONNECTIONS: { default: 100, min: 1, max: 100_000, integer: true, accepts: 'integer 1-100000' },
   WEBSOCKET_PING_INTERVAL: { default: 30, min: 1, max: 3600, accepts: 'seconds, 1-3600' },
@@ -351,6 +355,7 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
   const config: Config = {
     port: r.number('PORT'),
     host: r.string('HOST'),
+    logging: { level: r.choice('LOG_LEVEL'), format: r.choice('LOG_FORMAT') },
     websocket: {
       enabled: r.bool('WEBSOCKET_ENABLED'),
       maxConnections: r.number('WEBSOCKET_MAX_CONNECTIONS'),

@@ -6,6 +6,7 @@ import { buildApp } from './app.ts';
 import { bannerLines } from './banner.ts';
 import { changedSettings, loadConfig, unknownVariables } from './config.ts';
 import { exitOnSignals } from './shutdown.ts';
+import { format } from 'node:util';
 
 const loaded = loadConfig(process.env);
 for (const w of unknownVariables(process.env)) console.warn(`tickwire: warning: ${w.message}`);
@@ -15,7 +16,13 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const config = loaded.config;
-const app = buildApp(config);
+const app = buildApp(config, { processMetrics: true });
+if (config.logging.format === 'json' || (config.logging.format === 'auto' && !process.stdout.isTTY)) {
+  // JSON logs: stdout stays one JSON object per line, so the banner (and any library's console output) is logged too.
+  console.log = (...args: unknown[]) => app.logger.info(format(...args));
+  console.warn = (...args: unknown[]) => app.logger.warn(format(...args));
+  console.error = (...args: unknown[]) => app.logger.error(format(...args));
+}
 
 try {
   // The port listens first; the market source, IB connection and strategy warm-up come up behind it (GET /ready).
@@ -32,4 +39,6 @@ try {
   process.exit(1);
 }
 
-exitOnSignals({ app, proc: process });
+// Logs are written asynchronously: the last lines ("stopped") reach stdout before the process exits (at most 1 s).
+const exit = (code: number) => void Promise.race([app.logger.flush(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]).finally(() => process.exit(code));
+exitOnSignals({ app, proc: { on: (signal, listener) => process.on(signal, listener), exit } });

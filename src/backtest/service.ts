@@ -550,6 +550,7 @@ export class BacktestService implements Stream {
 
   private async execute(run: RunRecord): Promise<void> {
     const req = run.request;
+    this.options.log?.(`backtest ${run.id} started: ${req.symbol} ${req.resolution} ${req.start_date}..${req.end_date} ${req.strategy_ids.join('+')}`);
     const topic = backtestTopic(run.id);
     // Every event carries the run's snapshot (latest progress and metrics) for a client that joins later.
     const publish = (message: object): void => {
@@ -639,6 +640,7 @@ export class BacktestService implements Stream {
     } catch (err) {
       this.ctx?.error(err);
     }
+    if (status === 'completed') this.options.log?.(`backtest ${run.id} completed in ${run.finishedAt - (run.startedAt ?? run.finishedAt)} ms`);
     if (this.stopped) return;
     this.registry.scheduleExpiry(run.id);
     this.scheduleHistoryDrop(run);

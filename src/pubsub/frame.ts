@@ -37,6 +37,10 @@ export class TopicBatch {
   private bytes = 0;
   private whole: Buffer | undefined;
   sealed = false;
+  /** When its first frame reached the hub (performance.now()), for the publish-to-write latency metric. */
+  readonly bornAt = performance.now();
+  /** Set by the flush scheduler once the batch's latency is taken (once per batch, not per subscriber). */
+  observed = false;
 
   add(frame: Frame): void {
     this.frames.push(frame);

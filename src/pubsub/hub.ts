@@ -1,5 +1,6 @@
 import type { Broker, BrokerEventHandler, Publication, StreamPosition, UnrecoverableReason } from './broker.ts';
 import { textFrame, TopicBatch, type Frame } from './frame.ts';
+import { topicFamily, type Metrics } from '../observability/metrics.ts';
 
 /** Whatever receives frames: a WebSocket connection in the server, a recorder in tests. */
 export interface Subscriber {
@@ -56,6 +57,8 @@ export interface HubOptions {
   onBrokerActivity?: () => void;
   /** The broker lost or regained its connection (health, logs). */
   onConnectionChange?: (state: 'down' | 'up') => void;
+  /** Counts publishes (and their broker latency), recoveries and continuity losses, by topic family; default none. */
+  metrics?: Pick<Metrics, 'published' | 'publishRefused' | 'recovery' | 'lost' | 'brokerError'>;
 }
 
 /** A subscriber between subscribe and activate: live publications are held so the replay or snapshot goes first. */
@@ -101,6 +104,8 @@ export class Hub implements BrokerEventHandler {
   private readonly recoveryLimit: number;
   /** Topics some other node of the cluster is subscribed to (producer nodes, after `watchInterest`). */
   private readonly remoteInterest = new Set<string>();
+  /** Publishes so far (metrics sampling). */
+  private publishes = 0;
 
   constructor(private readonly broker: Broker, private readonly options: HubOptions = {}) {
     this.recoveryLimit = options.recoveryLimit ?? 1000;
@@ -147,6 +152,7 @@ export class Hub implements BrokerEventHandler {
       const now = h.snapshot || !(s.last && s.last.epoch === h.position.epoch && s.last.offset > h.position.offset) ? h.position : s.last;
       pending.position = now;
       if (!options.since) return { status: 'added', position: now, recovered: false, ...snapshot };
+      this.options.metrics?.recovery(topicFamily(topic), h.recoverable, h.recoverable ? undefined : h.reason);
       if (!h.recoverable) return { status: 'added', position: now, recovered: false, reason: h.reason, ...snapshot };
       pending.position = h.position;
       pending.replay = h.publications;
@@ -169,6 +175,7 @@ export class Hub implements BrokerEventHandler {
       if (h.offset < next) continue;
       if (h.offset > next) {
         // The node skipped publications between the history read and the first held one: resync this subscriber.
+        this.options.metrics?.lost(topicFamily(topic), 'expired', 1);
         this.unsubscribe(subscriber, topic);
         subscriber.lost(topic, 'expired');
         return;
@@ -204,6 +211,17 @@ export class Hub implements BrokerEventHandler {
   subscriberCount(topic: string): number {
     const s = this.topics.get(topic);
     return s ? s.live.size + s.pending.size : 0;
+  }
+
+  /** Topics with a local subscriber and their subscriptions, by topic family (metrics, read at scrape time). */
+  statsByFamily(): Record<string, { topics: number; subscriptions: number }> {
+    const out: Record<string, { topics: number; subscriptions: number }> = {};
+    for (const [topic, s] of this.topics) {
+      const f = (out[topicFamily(topic)] ??= { topics: 0, subscriptions: 0 });
+      f.topics++;
+      f.subscriptions += s.live.size + s.pending.size;
+    }
+    return out;
   }
 
   /** Active topics: those with a local subscriber or, on a producer, a subscriber on another node. */
@@ -251,12 +269,17 @@ export class Hub implements BrokerEventHandler {
     let data = JSON.stringify(message);
     if (!('topic' in message)) data = `${data.slice(0, -1)},"topic":${JSON.stringify(topic)}}`;
     const snapshot = options.snapshot ? { snapshot: options.snapshot.map((m) => JSON.stringify(m)) } : {};
+    const metrics = this.options.metrics;
+    // The broker's latency is sampled (one publish in 8): two clock reads cost more than the rest of the counting.
+    const started = metrics && (this.publishes++ & 7) === 0 ? performance.now() : -1;
     return this.broker.publish(topic, data, snapshot).then(
       (p) => {
+        metrics?.published(topicFamily(topic), started < 0 ? undefined : (performance.now() - started) / 1000);
         this.options.onBrokerActivity?.();
         return p;
       },
       (err) => {
+        metrics?.publishRefused(topicFamily(topic));
         this.options.onPublishError?.(topic, err);
         return undefined;
       },
@@ -364,6 +387,7 @@ export class Hub implements BrokerEventHandler {
       (err) => {
         if (this.topics.get(topic) !== s) return;
         s.repairing = undefined;
+        this.options.metrics?.brokerError();
         this.options.onError?.(err, `history of ${topic}`);
         this.loseTopic(topic, s, 'unavailable', undefined);
       },
@@ -373,6 +397,7 @@ export class Hub implements BrokerEventHandler {
   /** Continuity lost: every subscriber is removed from the topic and told; the topic restarts from `position`. */
   private loseTopic(topic: string, s: TopicState, reason: UnrecoverableReason | 'unavailable', position: StreamPosition | undefined): void {
     const subs = [...s.live, ...s.pending.keys()];
+    if (subs.length) this.options.metrics?.lost(topicFamily(topic), reason, subs.length);
     for (const sub of subs) this.unsubscribe(sub, topic);
     for (const sub of subs) sub.lost(topic, reason);
     const again = this.topics.get(topic);
@@ -416,7 +441,10 @@ export class Hub implements BrokerEventHandler {
 
   private dropTopic(topic: string): void {
     this.topics.delete(topic);
-    this.nodeOp(topic, () => this.broker.unsubscribe(topic), true).catch((err) => this.options.onError?.(err, `unsubscribe ${topic}`));
+    this.nodeOp(topic, () => this.broker.unsubscribe(topic), true).catch((err) => {
+      this.options.metrics?.brokerError();
+      this.options.onError?.(err, `unsubscribe ${topic}`);
+    });
     if (!this.remoteInterest.has(topic)) for (const w of this.watchers) w.idle(topic);
   }
 }

@@ -10,6 +10,8 @@ import { textFrame, type Frame, type TopicBatch } from '../pubsub/frame.ts';
 import type { AuthOutcome, ConnectionContext, Endpoint, ErrorInfo, TopicSubscription } from './endpoint.ts';
 import { FlushScheduler, OutboundQueue, type WritableSocket } from './outbound.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
+import { lineLogger, type Logger } from '../observability/logger.ts';
+import { codeLabel, noMetrics, type Metrics } from '../observability/metrics.ts';
 
 export interface ConnectionLimits {
   maxSubscriptions: number;
@@ -55,6 +57,12 @@ export interface ConnectionOptions {
   auth?: ConnectionAuth;
   /** The identity verified at upgrade (Authorization header or `token` query parameter). */
   identity?: Identity;
+  /** Structured logs: a child with this connection's id, endpoint and remote address is made from it (default: `log`). */
+  logger?: Logger;
+  /** The peer's address, for logs. */
+  remote?: string;
+  /** Inbound messages by type and outcome, closes by code; default none. */
+  metrics?: Pick<Metrics, 'inbound' | 'closed'>;
 }
 
 /**
@@ -99,6 +107,11 @@ export class Connection implements Subscriber, ConnectionContext {
   private opened = false;
   private warnTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** This connection's logger: every record carries conn, endpoint and remote. */
+  readonly logger: Logger;
+  private readonly metrics: Pick<Metrics, 'inbound' | 'closed'>;
+  /** Set when the server starts the close (the close log says who closed). */
+  private closedByServer = false;
 
   constructor(private readonly options: ConnectionOptions) {
     this.ws = options.ws;
@@ -107,6 +120,9 @@ export class Connection implements Subscriber, ConnectionContext {
     this.limits = options.limits;
     this.auth = options.auth ?? noAuth();
     this.currentIdentity = options.identity;
+    this.metrics = options.metrics ?? noMetrics;
+    this.logger = (options.logger ?? lineLogger(options.log)).child({ conn: this.id, endpoint: this.endpoint.id, remote: options.remote });
+    this.logger.info('connection opened', options.identity ? { sub: options.identity.sub } : undefined);
     const socket = (this.ws as unknown as { _socket: WritableSocket })._socket;
     this.queue = new OutboundQueue(socket, options.scheduler, this.limits.maxBufferedBytes,
       () => this.close('SLOW_CONSUMER', `more than ${this.limits.maxBufferedBytes} bytes unsent`),
@@ -119,7 +135,7 @@ export class Connection implements Subscriber, ConnectionContext {
     this.lifespanTimer.unref();
     this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     this.ws.on('pong', () => { this.alive = true; });
-    this.ws.on('close', () => this.end());
+    this.ws.on('close', (code) => this.end(code));
     // ws emits 'error' for protocol violations (e.g. a frame over maxPayload, then it closes with 1009).
     this.ws.on('error', (err) => options.log(`connection ${this.id}: ${err.message}`));
   }
@@ -214,7 +230,8 @@ export class Connection implements Subscriber, ConnectionContext {
   close(reason: CloseCodeName, detail?: string): void {
     if (this.ended || this.ws.readyState > 1) return;
     const { code, reason: text } = CloseCodes[reason];
-    this.options.log(`connection ${this.id} closed: ${code} ${text}${detail ? ` (${detail})` : ''}`);
+    this.closedByServer = true;
+    this.logger.info(`connection closing: ${code} ${text}`, detail ? { code, detail } : { code });
     if (reason !== 'SLOW_CONSUMER') this.queue.flush();
     this.queue.close();
     this.ws.close(code, text);
@@ -294,9 +311,11 @@ export class Connection implements Subscriber, ConnectionContext {
     this.ws.terminate();
   }
 
-  private end(): void {
+  private end(code = 1006): void {
     if (this.ended) return;
     this.ended = true;
+    this.metrics.closed(this.endpoint.id, code);
+    this.logger.info(`connection closed: ${code}`, { code, by: this.closedByServer ? 'server' : 'client', duration_ms: Date.now() - this.openedAt });
     clearTimeout(this.lifespanTimer);
     clearTimeout(this.killTimer);
     clearTimeout(this.warnTimer);
@@ -310,6 +329,7 @@ export class Connection implements Subscriber, ConnectionContext {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.ended || this.closingAfterInbox) return;
     if (!this.bucket.take()) {
+      if (!this.closedByServer) this.metrics.inbound(this.endpoint.id, 'unknown', 'RATE_LIMITED'); // the frame that closed it
       // Requests accepted before this one are still owed their replies (the inbox may not have answered them yet):
       // stop reading, let the inbox answer them, then close (close flushes the queue first).
       this.closingAfterInbox = true;
@@ -318,6 +338,7 @@ export class Connection implements Subscriber, ConnectionContext {
       return;
     }
     if (isBinary) {
+      this.metrics.inbound(this.endpoint.id, 'unknown', 'BINARY_NOT_SUPPORTED');
       this.enqueue(() => this.sendError({ code: 'BINARY_NOT_SUPPORTED', message: 'binary frames are not supported; send JSON text frames' }));
       return;
     }
@@ -325,6 +346,7 @@ export class Connection implements Subscriber, ConnectionContext {
     const decoded = decodeFrame<{ type: string; id?: string }>(this.endpoint.inbound, text);
     if (!decoded.ok) {
       const { code, message, field, id } = decoded;
+      this.metrics.inbound(this.endpoint.id, 'unknown', code);
       this.enqueue(() => this.sendError({ code, message, ...(field ? { field } : {}), ...(id ? { id } : {}) }));
       return;
     }
@@ -346,6 +368,7 @@ export class Connection implements Subscriber, ConnectionContext {
     if (this.ended) return;
     try {
       const reply = await this.endpoint.handle(message, this);
+      this.metrics.inbound(this.endpoint.id, message.type, errorCodeOf(reply) ?? 'ok');
       if (reply) this.send(reply);
     } catch (err) {
       this.options.log(`connection ${this.id}: handler for ${message.type} failed: ${(err as Error).stack ?? String(err)}`);
@@ -355,6 +378,7 @@ export class Connection implements Subscriber, ConnectionContext {
       // The broker unreachable (Redis down) is not a server bug: the client may retry (UNAVAILABLE).
       const code = (err as { code?: unknown })?.code;
       const unavailable = typeof code === 'string' && code.startsWith('BROKER_');
+      this.metrics.inbound(this.endpoint.id, message.type, unavailable ? 'UNAVAILABLE' : 'INTERNAL_ERROR');
       this.sendError(unavailable
         ? { code: 'UNAVAILABLE', message: `cannot handle ${message.type} now: the pub/sub broker is unreachable; retry later`, ...(message.id ? { id: message.id } : {}) }
         : { code: 'INTERNAL_ERROR', message: `the server failed handling ${message.type}`, ...(message.id ? { id: message.id } : {}) });
@@ -393,4 +417,11 @@ export class Connection implements Subscriber, ConnectionContext {
     }
     if (problem) this.options.onContractViolation!(this.endpoint.id, text, problem);
   }
+}
+
+/** The error code of a reply that is an `error` message (its code sits in payload, data or the message itself). */
+function errorCodeOf(reply: unknown): string | undefined {
+  if (!reply || typeof reply !== 'object' || (reply as { type?: unknown }).type !== 'error') return undefined;
+  const r = reply as { code?: unknown; payload?: { code?: unknown }; data?: { code?: unknown } };
+  return codeLabel(r.payload?.code ?? r.data?.code ?? r.code);
 }

@@ -9,6 +9,8 @@ import { Connection, noAuth, type ConnectionAuth, type ConnectionLimits, type Co
 import type { Endpoint, ErrorInfo } from './endpoint.ts';
 import type { OriginPolicy } from './origin.ts';
 import { FlushScheduler } from './outbound.ts';
+import type { Logger } from '../observability/logger.ts';
+import { noMetrics, type Metrics } from '../observability/metrics.ts';
 
 export interface GatewayOptions {
   endpoints: Endpoint<any>[];
@@ -25,6 +27,10 @@ export interface GatewayOptions {
   origins?: OriginPolicy;
   /** Connections at once from one remote address (HTTP 429 beyond); default: no per-address cap (maxConnections applies). */
   maxConnectionsPerIp?: number;
+  /** Structured logs; each connection logs through a child (conn, endpoint, remote). Default: `log`. */
+  logger?: Logger;
+  /** Default: none. */
+  metrics?: Metrics;
 }
 
 /**
@@ -42,7 +48,8 @@ export interface GatewayOptions {
 export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
-  private readonly scheduler = new FlushScheduler();
+  private readonly scheduler: FlushScheduler;
+  private readonly metrics: Metrics;
   private readonly heartbeat: NodeJS.Timeout;
   private closing = false;
   private drained: (() => void) | undefined;
@@ -58,6 +65,15 @@ export class Gateway {
     }, options.pingIntervalMs);
     this.heartbeat.unref();
     this.auth = options.auth ?? noAuth();
+    this.metrics = options.metrics ?? noMetrics;
+    this.scheduler = new FlushScheduler(options.metrics ? (s) => this.metrics.delivered(s) : undefined);
+  }
+
+  /** For the metrics (read at scrape time): unsent bytes over all connections, and outbound totals since start. */
+  stats(): { queuedBytes: number; outbound: { messages: number; bytes: number; writes: number } } {
+    let queuedBytes = 0;
+    for (const c of this.connections) queuedBytes += c.pendingBytes;
+    return { queuedBytes, outbound: { ...this.scheduler.stats } };
   }
 
   get connectionCount(): number {
@@ -150,6 +166,7 @@ export class Gateway {
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if (this.connections.size >= this.options.maxConnections) {
         const { code, reason } = CloseCodes.SERVER_FULL;
+        this.metrics.closed(found.id, code);
         ws.close(code, reason);
         return;
       }
@@ -162,6 +179,9 @@ export class Gateway {
         onContractViolation: this.options.onContractViolation,
         onClosed: this.closed,
         log: this.options.log,
+        logger: this.options.logger,
+        remote: req.socket.remoteAddress,
+        metrics: this.metrics,
         auth: this.auth,
         identity: auth.identity,
       });

@@ -32,6 +32,13 @@ export interface HttpOptions {
    * (cross-site request forgery from another page open in the user's browser). Absent Origin: not a browser page.
    */
   originAllowed?: (origin: string | undefined, host: string | undefined) => boolean;
+  /** `GET /metrics`: the Prometheus text exposition. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /**
+   * Told about every finished request (logs and metrics). `route` is the matched route pattern (`/api/backtesting/:id`)
+   * or `other`, never the raw path; `path` is the raw path with its query (the logger redacts tokens in it).
+   */
+  onRequest?: (r: { method: string; path: string; route: string; status: number; ms: number; remote: string | undefined }) => void;
   /** Extra routers (backtesting REST, dashboard page), mounted before the 404 handler. */
   mount?: (app: Express) => void;
 }
@@ -47,6 +54,17 @@ export function createHttpApp(options: HttpOptions): Express {
   // well too. WebSocket upgrades never pass through express.
   app.use(compression());
   const maxBody = options.maxBodyBytes ?? 16_384;
+  const onRequest = options.onRequest;
+  if (onRequest) {
+    app.use((req, res, next) => {
+      const started = performance.now();
+      res.once('finish', () => {
+        const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'other';
+        onRequest({ method: req.method, path: req.originalUrl, route, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, remote: req.socket.remoteAddress });
+      });
+      next();
+    });
+  }
   app.use((req, res, next) => {
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > maxBody) return void res.status(413).set('Connection', 'close').json({ error: { code: 'PAYLOAD_TOO_LARGE', message: `request bodies are limited to ${maxBody} bytes` } });
@@ -77,6 +95,17 @@ export function createHttpApp(options: HttpOptions): Express {
     const r = options.ready ? options.ready() : { ready: true, reasons: [] };
     res.status(r.ready ? 200 : 503).set('Cache-Control', 'no-store').json({ ready: r.ready, reasons: r.reasons });
   });
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, res, next) => {
+      try {
+        const { contentType, body } = await metrics();
+        res.set('Content-Type', contentType).send(body);
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
   options.mount?.(app);
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } });

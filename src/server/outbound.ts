@@ -32,6 +32,24 @@ export class FlushScheduler {
   private scheduled = false;
   private lastFrames: readonly Buffer[] = [];
   private lastBytes: Buffer | undefined;
+  /** Running totals for the metrics (read at scrape time): frames and bytes written, socket writes. */
+  readonly stats = { messages: 0, bytes: 0, writes: 0 };
+  /** Topic batches first written in the current pass (their latency is observed once, when the pass ends). */
+  private born: number[] = [];
+
+  /**
+   * @param onDelivered called once per topic batch with the seconds from its first frame reaching the hub to the end
+   *   of the flush pass that wrote it to every subscriber (publish-to-write latency; not per subscriber).
+   */
+  constructor(private readonly onDelivered?: (seconds: number) => void) {}
+
+  /** A batch's first read in this pass (metrics only). */
+  batchWritten(batch: TopicBatch): void {
+    if (this.onDelivered && !batch.observed) {
+      batch.observed = true;
+      this.born.push(batch.bornAt);
+    }
+  }
 
   mark(queue: OutboundQueue): void {
     this.dirty.add(queue);
@@ -64,6 +82,11 @@ export class FlushScheduler {
     for (const q of queues) q.flush();
     this.lastFrames = [];
     this.lastBytes = undefined;
+    if (this.born.length) {
+      const now = performance.now();
+      for (const t of this.born) this.onDelivered!((now - t) / 1000);
+      this.born = [];
+    }
   }
 }
 
@@ -147,13 +170,17 @@ export class OutboundQueue {
     if (!this.canWrite()) return;
     const chunks: Buffer[] = [];
     let total = 0;
+    let messages = 0;
     for (const e of entries) {
       let chunk: Buffer;
       if (Buffer.isBuffer(e)) {
         chunk = e;
+        messages++;
       } else {
         if (e.start >= e.batch.frames.length) continue;
         chunk = e.batch.read(e.start);
+        messages += e.batch.frames.length - e.start;
+        this.scheduler.batchWritten(e.batch);
         if (this.inspect) for (const f of e.batch.frames.slice(e.start)) this.inspect(f);
       }
       chunks.push(chunk);
@@ -165,6 +192,10 @@ export class OutboundQueue {
       return;
     }
     this.socket.write(chunks.length === 1 ? chunks[0]! : this.scheduler.concat(chunks, total));
+    const stats = this.scheduler.stats;
+    stats.messages += messages;
+    stats.bytes += total;
+    stats.writes++;
   }
 
   /** Drops whatever is queued; later pushes are refused. */
