@@ -149,7 +149,10 @@ export function describeSourceConformance(label: string, make: () => Promise<Sou
       expect(b.length, 'B still subscribed').to.be.greaterThan(seenB);
     });
 
-    it('returns ordered, aligned, consistent history within [from, to) for every resolution', async () => {
+    it('returns ordered, aligned, consistent history within [from, to) for every resolution', async function () {
+      // Over IB the requests go through the pacing queue (seconds of waiting by design), and on a loaded CI machine
+      // the 12 requests can take longer than mocha's default timeout.
+      this.timeout(60_000);
       const { from, to } = fx.historyRange ?? { from: Date.UTC(2024, 0, 8), to: Date.UTC(2024, 0, 13) };
       for (const res of RESOLUTIONS) {
         const bars = await fx.source.history(symbol, res, from, to);
