@@ -4,7 +4,8 @@
  *   strategy_ids, initial_capital?, fee_bps?, slippage_bps?, progress_interval?}` → 202
  *   `{backtest_id, streaming, stream_url}`; stream_url = ws://<Host header>/api/ws/stream/backtest/<id>.
  *   400 `{error: {code: 'INVALID_BODY' | 'INVALID_QUERY', message, field}}` names the first bad field;
- *   429 TOO_MANY_BACKTESTS when maxConcurrent runs are queued or running; 503 SHUTTING_DOWN.
+ *   429 TOO_MANY_BACKTESTS when maxConcurrent runs are queued or running, with `Retry-After` (seconds: the service's
+ *   estimate, else RETRY_AFTER_S); 503 SHUTTING_DOWN.
  * - GET /api/backtesting/:id → 200 with status, settings, latest progress and metrics, and `result` when completed
  *   (or `error` when failed); 404 UNKNOWN_BACKTEST for an unknown or expired id.
  * - GET /api/backtesting → `{backtests: [...]}`, newest first: the caller's runs.
@@ -19,7 +20,10 @@ import express, { Router, type Request, type Response } from 'express';
 /** The outcome of a start request: the new run's id, or an HTTP status with a stable error code. */
 export type BacktestStartOutcome =
   | { ok: true; run: { id: string } }
-  | { ok: false; status: 400 | 429 | 503; error: { code: string; message: string; field?: string } };
+  | { ok: false; status: 400 | 429 | 503; error: { code: string; message: string; field?: string }; retryAfterSeconds?: number };
+
+/** Retry-After of a 429 when the service gives no estimate: most runs end within a few seconds. */
+export const RETRY_AFTER_S = 5;
 
 /** What the backtesting routes need from the backtest service (declared here, by its consumer). */
 export interface BacktestRuns {
@@ -75,6 +79,7 @@ export function createBacktestRouter(service: BacktestRuns, access?: BacktestAcc
     }
     const outcome = service.startRun(req.body, { streaming, owner });
     if (!outcome.ok) {
+      if (outcome.status === 429) res.set('Retry-After', String(Math.max(1, Math.ceil(outcome.retryAfterSeconds ?? RETRY_AFTER_S))));
       res.status(outcome.status).json({ error: outcome.error });
       return;
     }
