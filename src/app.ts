@@ -259,7 +259,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       }
       if (producer) {
         app.use(createBacktestRouter(producer.backtests, backtestAccess));
-        app.use(createDashboardRouter({ source: producer.source }));
+        app.use(createDashboardRouter({ source: producer.source, now: producer.now }));
       } else {
         // An edge has no runs or history of its own: the producer answers (503 UNAVAILABLE while none is known).
         // Bodies are parsed (and bounded) by express.json as on the producer, then re-sent as JSON.

@@ -39,6 +39,8 @@ export interface Producer {
   readonly venue: OrderVenue;
   readonly backtests: BacktestService;
   readonly health: HealthMonitor;
+  /** The market clock (sped up on a fast simulated market). */
+  readonly now: () => number;
   /** Whether automatic orders may be placed now, and the banner line saying so. */
   readonly orders: OrderPolicy;
   start(): Promise<void>;
@@ -130,6 +132,7 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     venue,
     backtests,
     health,
+    now,
     orders,
     async start() {
       await market?.start();

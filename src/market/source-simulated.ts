@@ -185,7 +185,10 @@ export class SimulatedSource implements MarketSource {
     const t = this.now();
     const minute = Math.floor(t / 60_000) * 60_000;
     for (const state of this.states.values()) {
-      const [last] = (await this.history(state.symbol, '1', minute - 60_000, minute)).slice(-1);
+      // The last minute that traded: the one just before now on a 24/7 session; under an exchange calendar maybe
+      // the last session's close (a long weekend with a holiday is under five days).
+      const [recent] = (await this.history(state.symbol, '1', minute - 60_000, minute)).slice(-1);
+      const last = recent ?? (await this.history(state.symbol, '1', minute - 5 * DAY_MS, minute)).at(-1);
       if (last) state.logPrice = Math.log(last.close);
       const days = await this.history(state.symbol, 'D', t - 7 * 86_400_000, t);
       const previous = days.filter((d) => d.time + 86_400_000 <= t).pop();

@@ -19,6 +19,8 @@ export const dashboardDir = path.resolve(path.dirname(fileURLToPath(import.meta.
 export interface DashboardRouterOptions {
   /** The market for the bars backfill; absent on an edge node (which forwards that route to the producer). */
   source: MarketSource | undefined;
+  /** The market clock: "recent" bars end at its now when no bar is forming; default Date.now. */
+  now?: () => number;
   /** Built page folder; default dist/dashboard. */
   dir?: string;
 }
@@ -87,9 +89,15 @@ export function createDashboardRouter(options: DashboardRouterOptions): Router {
     }
     try {
       const current = source.currentBar(symbol, resolution);
-      const to = current?.time ?? Date.now();
+      const to = current?.time ?? (options.now ?? Date.now)();
       const span = resolution === 'D' ? 86_400_000 * 1.6 : Number(resolution) * 60_000;
-      const bars = await source.history(symbol, resolution, to - span * count, to);
+      let bars = await source.history(symbol, resolution, to - span * count, to);
+      // A market with sessions (MARKET_CALENDAR=exchange at night or on a weekend) has fewer bars in that window:
+      // look further back (up to 256 times the window), so the chart opens on the last sessions instead of empty.
+      // Only the simulated market: each widening would be another paced request to a real source.
+      for (let wider = 4; source.name === 'simulated' && bars.length < count && wider <= 256; wider *= 4) {
+        bars = await source.history(symbol, resolution, to - span * count * wider, to);
+      }
       res.json({ symbol, resolution, bars: bars.slice(-count) });
     } catch (err) {
       next(err);

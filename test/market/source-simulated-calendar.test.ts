@@ -8,9 +8,9 @@ const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-function manualClock(start: number): { now: () => number; add: (ms: number) => void } {
+function manualClock(start: number): { now: () => number; add: (ms: number) => void; set: (t: number) => void } {
   let t = start;
-  return { now: () => t, add: (ms) => (t += ms) };
+  return { now: () => t, add: (ms) => (t += ms), set: (v) => (t = v) };
 }
 
 /** Closed bars of (symbol, resolution) collected while `steps` ticks of `stepMs` market time run. */
@@ -104,5 +104,18 @@ describe('SimulatedSource: tick shape and session calendar', () => {
     const exchange = await source.history('AAPL', '60', from, to, { calendar: 'exchange' });
     const day = tradingDayOn(NYSE_SESSION, Date.UTC(2025, 0, 2) / DAY)!;
     expect(exchange.map((b) => b.time)).to.deep.equal([0, 1, 2, 3, 4, 5, 6].map((k) => day.start + k * HOUR));
+  });
+
+  it('started on a weekend under the exchange calendar, the live walk continues from the last session close', async () => {
+    const clock = manualClock(Date.UTC(2024, 0, 6, 12)); // Saturday
+    const source = new SimulatedSource({ now: clock.now, calendar: 'exchange', continueFromHistory: true });
+    await source.start();
+    await source.stop();
+    const friday = (await source.history('AAPL', '1', Date.UTC(2024, 0, 5), Date.UTC(2024, 0, 6))).at(-1)!;
+    expect(new Date(friday.time).toISOString()).to.equal('2024-01-05T20:59:00.000Z'); // 15:59 New York
+    clock.set(Date.UTC(2024, 0, 8, 14, 30, 1)); // Monday 09:30:01 New York
+    source.step();
+    const price = source.quote('AAPL')!.price;
+    expect(Math.abs(price / friday.close - 1), `first tick ${price} vs Friday's close ${friday.close}`).to.be.below(0.005);
   });
 });
