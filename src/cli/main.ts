@@ -212,6 +212,12 @@ async function status(opts: { url: string; json: boolean }, io: Io): Promise<num
   io.out(`${p('bold', 'Tickwire')} at ${opts.url}`);
   row('enabled', s.enabled ? p('green', 'yes') : p('red', 'no'));
   row('market source', String(s.market_source ?? '?'));
+  if (s.market && typeof s.market === 'object') {
+    const m = s.market as { mode?: string; calendar?: string | null; speed?: number | null };
+    const mode = m.mode === 'ib_live' ? p('red', 'IB LIVE (real money)') : m.mode === 'ib_paper' ? p('yellow', 'IB PAPER') : m.mode === 'simulated' ? p('cyan', 'SIMULATED') : String(m.mode);
+    const calendar = m.calendar ? `  calendar ${m.calendar === 'exchange' ? 'exchange (NYSE hours for stocks, crypto 24/7)' : 'always (24/7)'}` : '';
+    row('market', `${mode}${calendar}${m.speed && m.speed !== 1 ? `  speed ×${m.speed}` : ''}`);
+  }
   row('connections', `${s.active_connections} / ${s.max_connections}`);
   if (s.connections_by_endpoint) {
     for (const [ep, n] of Object.entries<number>(s.connections_by_endpoint)) row(`  ${ep}`, String(n));
@@ -226,7 +232,7 @@ async function status(opts: { url: string; json: boolean }, io: Io): Promise<num
     const last = h.last_update ? `last update ${h.last_update}` : 'no update yet';
     io.out(`    ${name.padEnd(22)} ${ok} errors ${h.error_count}  recoveries ${h.recovery_attempts}  ${p('dim', last)}${h.last_error ? p('red', `  ${h.last_error}`) : ''}`);
   }
-  const known = new Set(['enabled', 'market_source', 'active_connections', 'max_connections', 'connections_by_endpoint', 'ping_interval', 'price_update_interval', 'portfolio_update_interval', 'stream_health']);
+  const known = new Set(['enabled', 'market_source', 'market', 'active_connections', 'max_connections', 'connections_by_endpoint', 'ping_interval', 'price_update_interval', 'portfolio_update_interval', 'stream_health']);
   for (const [k, v] of Object.entries(s)) if (!known.has(k)) row(k.replace(/_/g, ' '), typeof v === 'object' ? JSON.stringify(v) : String(v));
   return 0;
 }

@@ -121,6 +121,7 @@ describe('cli: tickwire-cli as a subprocess', function () {
     const r = await run(['status', '--url', server.http('')]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/connections\s+\d+ \/ \d+/);
+    expect(r.stdout).to.match(/market\s+SIMULATED  calendar always \(24\/7\)/);
     expect(r.stdout).to.match(/stream health/);
     expect(r.stdout).to.match(/prices|price_updates/);
     const raw = await run(['status', '--json', '--url', server.http('')]);
