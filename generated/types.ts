@@ -401,6 +401,20 @@ export interface BacktestMetrics {
    */
   profit_factor: number | null;
   final_equity: number;
+  /**
+   * The benchmark: the initial capital bought at the first candle's open (same slippage and fee as an entry),
+   * held to the end and marked at the last close (no exit fee). Fraction: 0.12 = +12%.
+   *
+   */
+  buy_and_hold_return?: number;
+  /**
+   * total_return − buy_and_hold_return.
+   */
+  excess_return?: number;
+  /**
+   * Fees paid on every entry and exit so far (each trade carries its own `fee`).
+   */
+  total_fees?: number;
 }
 export interface ProgressData {
   /**
@@ -449,6 +463,10 @@ export interface EquityPoint {
    * Fraction below the running peak.
    */
   drawdown: number;
+  /**
+   * The buy-and-hold benchmark's equity at the same candle (see BacktestMetrics.buy_and_hold_return).
+   */
+  benchmark?: number;
 }
 export interface BacktestEquityMessage {
   type: 'equity';

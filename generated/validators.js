@@ -4144,7 +4144,7 @@ return errors === 0;
 }
 
 export const validateBacktestMetrics = validate67;
-const schema108 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"}}};
+const schema108 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"},"buy_and_hold_return":{"type":"number","description":"The benchmark: the initial capital bought at the first candle's open (same slippage and fee as an entry),\nheld to the end and marked at the last close (no exit fee). Fraction: 0.12 = +12%.\n"},"excess_return":{"type":"number","description":"total_return − buy_and_hold_return."},"total_fees":{"type":"number","minimum":0,"description":"Fees paid on every entry and exit so far (each trade carries its own `fee`)."}}};
 
 function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4254,6 +4254,56 @@ var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.buy_and_hold_return !== undefined){
+let data7 = data.buy_and_hold_return;
+const _errs15 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate67.errors = [{instancePath:instancePath+"/buy_and_hold_return",schemaPath:"#/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.excess_return !== undefined){
+let data8 = data.excess_return;
+const _errs17 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate67.errors = [{instancePath:instancePath+"/excess_return",schemaPath:"#/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total_fees !== undefined){
+let data9 = data.total_fees;
+const _errs19 = errors;
+if(errors === _errs19){
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+validate67.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate67.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -4878,7 +4928,7 @@ return errors === 0;
 }
 
 export const validateEquityPoint = validate74;
-const schema123 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."}}};
+const schema123 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."},"benchmark":{"type":"number","description":"The buy-and-hold benchmark's equity at the same candle (see BacktestMetrics.buy_and_hold_return)."}}};
 
 function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4945,6 +4995,20 @@ var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.benchmark !== undefined){
+let data3 = data.benchmark;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate74.errors = [{instancePath:instancePath+"/benchmark",schemaPath:"#/properties/benchmark/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -5301,6 +5365,56 @@ var valid5 = _errs27 === errors;
 else {
 var valid5 = true;
 }
+if(valid5){
+if(data4.buy_and_hold_return !== undefined){
+let data12 = data4.buy_and_hold_return;
+const _errs29 = errors;
+if(!((typeof data12 == "number") && (isFinite(data12)))){
+validate77.errors = [{instancePath:instancePath+"/data/buy_and_hold_return",schemaPath:"#/definitions/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs29 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.excess_return !== undefined){
+let data13 = data4.excess_return;
+const _errs31 = errors;
+if(!((typeof data13 == "number") && (isFinite(data13)))){
+validate77.errors = [{instancePath:instancePath+"/data/excess_return",schemaPath:"#/definitions/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs31 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.total_fees !== undefined){
+let data14 = data4.total_fees;
+const _errs33 = errors;
+if(errors === _errs33){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
+validate77.errors = [{instancePath:instancePath+"/data/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate77.errors = [{instancePath:instancePath+"/data/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid5 = _errs33 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -5497,6 +5611,56 @@ var valid3 = _errs21 === errors;
 else {
 var valid3 = true;
 }
+if(valid3){
+if(data2.buy_and_hold_return !== undefined){
+let data10 = data2.buy_and_hold_return;
+const _errs23 = errors;
+if(!((typeof data10 == "number") && (isFinite(data10)))){
+validate78.errors = [{instancePath:instancePath+"/metrics/buy_and_hold_return",schemaPath:"#/definitions/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs23 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.excess_return !== undefined){
+let data11 = data2.excess_return;
+const _errs25 = errors;
+if(!((typeof data11 == "number") && (isFinite(data11)))){
+validate78.errors = [{instancePath:instancePath+"/metrics/excess_return",schemaPath:"#/definitions/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs25 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.total_fees !== undefined){
+let data12 = data2.total_fees;
+const _errs27 = errors;
+if(errors === _errs27){
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 < 0 || isNaN(data12)){
+validate78.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs27 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -5517,32 +5681,32 @@ var valid0 = true;
 }
 if(valid0){
 if(data.num_candles !== undefined){
-let data10 = data.num_candles;
-const _errs23 = errors;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+let data13 = data.num_candles;
+const _errs29 = errors;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
 validate78.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs23){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
+if(errors === _errs29){
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 < 0 || isNaN(data13)){
 validate78.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid0 = _errs23 === errors;
+var valid0 = _errs29 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.duration_ms !== undefined){
-let data11 = data.duration_ms;
-const _errs25 = errors;
-if(errors === _errs25){
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 < 0 || isNaN(data11)){
+let data14 = data.duration_ms;
+const _errs31 = errors;
+if(errors === _errs31){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
 validate78.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
@@ -5552,26 +5716,26 @@ validate78.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/pro
 return false;
 }
 }
-var valid0 = _errs25 === errors;
+var valid0 = _errs31 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.equity_curve !== undefined){
-let data12 = data.equity_curve;
-const _errs27 = errors;
-if(errors === _errs27){
-if(Array.isArray(data12)){
+let data15 = data.equity_curve;
+const _errs33 = errors;
+if(errors === _errs33){
+if(Array.isArray(data15)){
 var valid4 = true;
-const len0 = data12.length;
+const len0 = data15.length;
 for(let i0=0; i0<len0; i0++){
-const _errs29 = errors;
-if(!(validate74(data12[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data12,parentDataProperty:i0,rootData}))){
+const _errs35 = errors;
+if(!(validate74(data15[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data15,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
-var valid4 = _errs29 === errors;
+var valid4 = _errs35 === errors;
 if(!valid4){
 break;
 }
@@ -5582,7 +5746,7 @@ validate78.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/pr
 return false;
 }
 }
-var valid0 = _errs27 === errors;
+var valid0 = _errs33 === errors;
 }
 else {
 var valid0 = true;

@@ -17,8 +17,11 @@ export async function buildDashboard(outDir: string = defaultOutDir): Promise<{ 
   const distRoot = path.dirname(outDir);
   if (path.basename(distRoot) === 'dist') await writeFile(path.join(distRoot, '.gitignore'), '# build output of npm run build:dashboard\n*\n');
   const result = await build({
-    entryPoints: [path.join(root, 'src', 'dashboard', 'main.ts')],
-    outfile: path.join(outDir, 'app.js'),
+    // app.js: the dashboard (main.ts); backtest.js: the backtest page (backtest.ts).
+    entryPoints: [{ in: path.join(root, 'src', 'dashboard', 'main.ts'), out: 'app' }, { in: path.join(root, 'src', 'dashboard', 'backtest.ts'), out: 'backtest' }],
+    outdir: outDir,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -32,6 +35,7 @@ export async function buildDashboard(outDir: string = defaultOutDir): Promise<{ 
   });
   await copyFile(path.join(root, 'src', 'dashboard', 'index.html'), path.join(outDir, 'index.html'));
   await copyFile(path.join(root, 'src', 'dashboard', 'style.css'), path.join(outDir, 'style.css'));
+  for (const f of ['backtest.html', 'favicon.svg']) await copyFile(path.join(root, 'src', 'dashboard', f), path.join(outDir, f));
   const bytes = result.metafile.outputs[path.relative(process.cwd(), path.join(outDir, 'app.js'))]?.bytes ?? 0;
   return { bytes };
 }

@@ -37,7 +37,7 @@ import { originPolicy } from './server/origin.ts';
 import { createBacktestRouter, type BacktestAccess, type HttpIdentity } from './server/routes-backtest.ts';
 import { createDashboardRouter } from './server/routes-dashboard.ts';
 import { HealthMonitor } from './streams/health.ts';
-import type { OrderPolicy } from './trading/order-policy.ts';
+import { ibTradingKind, type OrderPolicy } from './trading/order-policy.ts';
 import type { OrderVenue } from './trading/venue.ts';
 import { randomUUID } from 'node:crypto';
 import { createPinoLogger, lineLogger, type Logger } from './observability/logger.ts';
@@ -380,6 +380,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       stream_health: health.snapshot(),
       connections_by_endpoint: gateway.countsByEndpoint(),
       market_source: producer?.source.name ?? cluster.first('producer')?.market_source ?? null,
+      market: marketStatus(config),
       node: { id, role, ready: ready(), broker: redisUrl ? 'redis' : 'memory' },
       // What /ready answers, with its reasons, so the status page and the load balancer agree.
       readiness: readiness(),
@@ -411,7 +412,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           wsBase: (req) => wsBase(publicBase(req)),
           clientIp,
         }));
-        app.use(createDashboardRouter({ source: producer.source }));
+        app.use(createDashboardRouter({ source: producer.source, now: producer.now }));
       } else {
         // An edge has no runs or history of its own: the producer answers (503 UNAVAILABLE while none is known).
         // Bodies are parsed (and bounded) by express.json as on the producer, then re-sent as JSON.
@@ -517,4 +518,17 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       return stopping;
     },
   };
+}
+
+/**
+ * What `/websocket/status` says about the market (the dashboard's SIMULATED / IB PAPER / IB LIVE badge):
+ * `mode` from the configured source (IB: paper only when the port or account is known to be paper, as the order
+ * policy decides; an unknown port without an account shows live, so the badge never understates the risk);
+ * `calendar` and `speed` apply to the simulated market only (null with IB). An edge reports its own settings,
+ * which a deployment keeps equal to its producer's.
+ */
+function marketStatus(config: Config): { mode: 'simulated' | 'ib_paper' | 'ib_live'; calendar: string | null; speed: number | null } {
+  const m = config.market;
+  if (m.source === 'simulated') return { mode: 'simulated', calendar: m.calendar, speed: m.speed };
+  return { mode: ibTradingKind(config.ibkr.port, config.ibkr.account) === 'paper' ? 'ib_paper' : 'ib_live', calendar: null, speed: null };
 }

@@ -53,6 +53,8 @@ export interface Config {
     tickIntervalMs: number;
     /** Simulated clock speed: 60 = one market minute per real second (demos, browser tests). */
     speed: number;
+    /** Simulated market hours: 'always' (24/7) or 'exchange' (NYSE hours and holidays for stocks, crypto 24/7). */
+    calendar: 'always' | 'exchange';
   };
   ibkr: {
     host: string;
@@ -181,6 +183,7 @@ const VARIABLES = {
   MARKET_SEED: { default: 42, min: 0, max: 2 ** 32 - 1, integer: true, accepts: 'integer (simulated market random seed)' },
   MARKET_TICK_INTERVAL_MS: { default: 1000, min: 10, max: 60_000, integer: true, accepts: 'milliseconds between simulated ticks, 10-60000' },
   MARKET_SPEED: { default: 1, min: 1, max: 3600, accepts: 'simulated clock speed, 1-3600 (60 = a 1-minute bar per second)' },
+  MARKET_CALENDAR: { default: 'always', accepted: ['always', 'exchange'], accepts: 'simulated market hours for live bars and history: always (every symbol 24/7, prices move at any hour) or exchange (stocks on NYSE hours with its holidays and early closes, crypto 24/7)' },
   IBKR_HOST: { default: '127.0.0.1', accepts: 'TWS / IB Gateway host' },
   IBKR_PORT: { default: undefined, shown: '(none)', accepts: 'required when MARKET_SOURCE=ibkr: 4002 IB Gateway paper, 7497 TWS paper, 4001/7496 live' },
   IBKR_CLIENT_ID: { default: 1, min: 0, max: 2_147_483_647, integer: true, accepts: 'integer 0-2147483647' },
@@ -389,6 +392,7 @@ export function loadConfig(env: Env): { ok: true; config: Config } | { ok: false
       seed: r.number('MARKET_SEED'),
       tickIntervalMs: r.number('MARKET_TICK_INTERVAL_MS'),
       speed: r.number('MARKET_SPEED'),
+      calendar: r.choice('MARKET_CALENDAR'),
     },
     ibkr: {
       host: r.string('IBKR_HOST'),

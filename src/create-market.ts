@@ -40,6 +40,7 @@ export function createMarket(config: Config): Market {
       seed: config.market.seed,
       tickIntervalMs: config.market.tickIntervalMs,
       now,
+      calendar: config.market.calendar,
       continueFromHistory: true,
       tickMarketMs: config.market.tickIntervalMs * speed,
     });

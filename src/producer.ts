@@ -41,6 +41,8 @@ export interface Producer {
   readonly venue: OrderVenue;
   readonly backtests: BacktestService;
   readonly health: HealthMonitor;
+  /** The market clock (sped up on a fast simulated market). */
+  readonly now: () => number;
   /** Whether automatic orders may be placed now, and the banner line saying so. */
   readonly orders: OrderPolicy;
   /** Why the market side is not ready (empty when it is): not connected upstream, stale or failing data. */
@@ -164,6 +166,7 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     venue,
     backtests,
     health,
+    now,
     orders,
     problems() {
       return problems();

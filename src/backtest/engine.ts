@@ -12,6 +12,8 @@
  * - Sizing: 'fraction' (default, fraction 1) invests that fraction of the cash at entry, fee included:
  *   quantity = cash × fraction / (price × (1 + feeBps/10⁴)); 'fixed' buys `quantity` units, capped at
  *   what the cash can pay for. Quantities are fractional (no lot rounding).
+ * - Benchmark: buy and hold (see metrics.ts) — the initial capital bought at the first bar's open with the same
+ *   slippage and fee, marked at every close; every equity point carries it as `benchmark`.
  * - Equity = cash + quantity × close, marked at every bar's close. A position still open after the
  *   last bar is NOT closed: it is reported as `open_position` and counted in final_equity at the
  *   last close; trade statistics count closed round trips only.
@@ -99,6 +101,8 @@ export interface EquityPoint {
   equity: number;
   /** from the running peak, a fraction */
   drawdown: number;
+  /** the buy-and-hold benchmark's equity at the same bar */
+  benchmark: number;
 }
 
 export interface BacktestEvents {
@@ -158,6 +162,8 @@ export async function runBacktest(
   let lastTime = -Infinity;
   let lastClose = 0;
   let closedTrades = 0;
+  /** Units the buy-and-hold benchmark holds (bought at the first bar's open). */
+  let benchmarkUnits = 0;
 
   const safe = <T>(cb: ((x: T) => void) | undefined, x: T): void => {
     if (!cb) return;
@@ -208,6 +214,10 @@ export async function runBacktest(
     }
     lastTime = bar.time;
     lastClose = bar.close;
+    if (processed === 0) {
+      const price = bar.open * (1 + slip);
+      benchmarkUnits = initial / (price * (1 + feeRate));
+    }
     if (pending) {
       if (pending.side === 'BUY') {
         const price = bar.open * (1 + slip);
@@ -242,7 +252,9 @@ export async function runBacktest(
     }
     const equity = cash + quantity * bar.close;
     const drawdown = metrics.addBar(equity, quantity > 0);
-    last = { time: bar.time, equity, drawdown };
+    const benchmark = benchmarkUnits * bar.close;
+    metrics.setBenchmark(benchmark);
+    last = { time: bar.time, equity, drawdown, benchmark };
     curve.add(processed, last);
     processed++;
 

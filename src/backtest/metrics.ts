@@ -12,6 +12,10 @@
  * - Trade statistics count closed round trips only; a trade's pnl is net of its fees.
  *   win_rate = winners (pnl > 0) / num_trades (0 when none);
  *   profit_factor = Σ winning pnl / |Σ losing pnl|; null when there is no losing trade.
+ * - Benchmark (buy and hold): the initial equity invested in the symbol at the first bar's open, with the same
+ *   slippage and entry fee as a strategy entry, held to the end and marked at every close (no exit fee, like an
+ *   open position). buy_and_hold_return = its final equity / initial equity − 1; excess_return = total_return −
+ *   buy_and_hold_return. Both 0 before the first bar.
  */
 
 export interface BacktestMetrics {
@@ -32,6 +36,11 @@ export interface BacktestMetrics {
   bars: number;
   /** fraction of bars that ended with an open position */
   exposure: number;
+  /** the buy-and-hold benchmark's equity at the last bar */
+  buy_and_hold_equity: number;
+  buy_and_hold_return: number;
+  /** total_return − buy_and_hold_return */
+  excess_return: number;
 }
 
 export class MetricsAccumulator {
@@ -49,6 +58,7 @@ export class MetricsAccumulator {
   private grossProfit = 0;
   private grossLoss = 0;
   private fees = 0;
+  private benchmark: number;
 
   constructor(
     private readonly initialEquity: number,
@@ -56,6 +66,12 @@ export class MetricsAccumulator {
   ) {
     this.equity = initialEquity;
     this.peak = initialEquity;
+    this.benchmark = initialEquity;
+  }
+
+  /** Records the buy-and-hold benchmark's equity at the latest bar. */
+  setBenchmark(equity: number): void {
+    this.benchmark = equity;
   }
 
   /** Records the equity at a bar's close; returns that bar's drawdown from the running peak. */
@@ -95,11 +111,13 @@ export class MetricsAccumulator {
 
   snapshot(): BacktestMetrics {
     const sd = this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0;
+    const totalReturn = this.initialEquity === 0 ? 0 : this.equity / this.initialEquity - 1;
+    const benchmarkReturn = this.initialEquity === 0 ? 0 : this.benchmark / this.initialEquity - 1;
     return {
       initial_equity: this.initialEquity,
       final_equity: this.equity,
       net_profit: this.equity - this.initialEquity,
-      total_return: this.initialEquity === 0 ? 0 : this.equity / this.initialEquity - 1,
+      total_return: totalReturn,
       max_drawdown: this.maxDrawdown,
       sharpe_ratio: sd > 0 ? (this.mean / sd) * Math.sqrt(this.barsPerYear) : 0,
       num_trades: this.trades,
@@ -111,6 +129,9 @@ export class MetricsAccumulator {
       total_fees: this.fees,
       bars: this.bars,
       exposure: this.bars === 0 ? 0 : this.barsInMarket / this.bars,
+      buy_and_hold_equity: this.benchmark,
+      buy_and_hold_return: benchmarkReturn,
+      excess_return: totalReturn - benchmarkReturn,
     };
   }
 }

@@ -42,6 +42,8 @@ export interface RunRequest {
   fee_bps: number;
   slippage_bps: number;
   progress_interval: number;
+  /** The market hours the bars follow (simulated market): 'exchange' (the default when absent) or 'always'. */
+  calendar?: 'always' | 'exchange';
 }
 
 export interface RunRecord {

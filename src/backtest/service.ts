@@ -12,7 +12,10 @@
  * - Several strategy_ids trade ONE long-only account (CompositeStrategy): a BUY from any of them while flat enters,
  *   a SELL from any of them while long exits, opposite signals on the same bar cancel out. Trades carry the
  *   composite id (`ma_crossover+rsi`); the reason names the strategy that signalled.
- * - Defaults: initial_capital 100 000, fee_bps 0, slippage_bps 0, progress_interval config.backtest.progressInterval.
+ * - Defaults: initial_capital 100 000, fee_bps DEFAULT_FEE_BPS (1 for stocks: about a commission plus regulatory
+ *   fees at a low-cost broker; 10 for crypto: a major exchange's taker fee), slippage_bps 0, progress_interval
+ *   config.backtest.progressInterval, calendar 'exchange' (stocks trade NYSE sessions only, crypto 24/7; 'always'
+ *   runs on 24/7 bars, which only the simulated market has).
  *   Sharpe is annualized with barsPerYear = candles × (one year / requested span).
  * - Start: `stream=false` starts at once; `stream=true` (default) waits for the first stream client, at most
  *   `startGraceMs` (default 5 s), so a client that connects right after the 202 sees every event from the first.
@@ -34,6 +37,7 @@ import type {
   StreamErrorMessage,
 } from '../../generated/types.ts';
 import { validateTickerSymbol } from '../../generated/validators.js';
+import { isCryptoSymbol } from '../market/calendar.ts';
 import type { Bar, MarketSource, Resolution } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
@@ -84,7 +88,10 @@ const TIMEFRAMES: Readonly<Record<string, Timeframe>> = Object.freeze({
 });
 const TIMEFRAME_HELP = '1, 5, 15, 30, 60, D (aliases 1m, 5m, 15m, 30m, 60m, 1h, 1H, 1d, 1D; 4h/4H only next to a finer one)';
 
-const FIELDS = ['name', 'symbol', 'timeframes', 'start_date', 'end_date', 'strategy_ids', 'initial_capital', 'fee_bps', 'slippage_bps', 'progress_interval'] as const;
+const FIELDS = ['name', 'symbol', 'timeframes', 'start_date', 'end_date', 'strategy_ids', 'initial_capital', 'fee_bps', 'slippage_bps', 'progress_interval', 'calendar'] as const;
+
+/** Default fee in basis points of notional, per asset class (see the file comment). */
+export const DEFAULT_FEE_BPS = Object.freeze({ stock: 1, crypto: 10 });
 
 export interface BodyError {
   code: 'INVALID_BODY';
@@ -148,7 +155,7 @@ export function validateStartRequest(body: unknown, deps: ValidationDeps): { ok:
   if (typeof name !== 'string' || !name.trim() || name.length > 200) return fail(bad('name', 'name is required: a non-empty string of at most 200 characters'));
 
   const symbol = b.symbol;
-  if (typeof symbol !== 'string' || !validateTickerSymbol(symbol)) return fail(bad('symbol', 'symbol is required: a ticker like AAPL, BRK.B or BTC-USD'));
+  if (typeof symbol !== 'string' || !validateTickerSymbol(symbol)) return fail(bad('symbol', describeBadSymbol(symbol)));
   if (!deps.hasSymbol(symbol)) return fail(bad('symbol', `unknown symbol ${symbol}; this server serves ${deps.symbols().join(', ')}`));
 
   const tfs = b.timeframes;
@@ -190,12 +197,14 @@ export function validateStartRequest(body: unknown, deps: ValidationDeps): { ok:
 
   const initial_capital = numberField(b, 'initial_capital', DEFAULT_INITIAL_CAPITAL, 1, 1e12);
   if (typeof initial_capital !== 'number') return fail(initial_capital);
-  const fee_bps = numberField(b, 'fee_bps', 0, 0, 1000);
+  const fee_bps = numberField(b, 'fee_bps', isCryptoSymbol(symbol) ? DEFAULT_FEE_BPS.crypto : DEFAULT_FEE_BPS.stock, 0, 1000);
   if (typeof fee_bps !== 'number') return fail(fee_bps);
   const slippage_bps = numberField(b, 'slippage_bps', 0, 0, 1000);
   if (typeof slippage_bps !== 'number') return fail(slippage_bps);
   const progress_interval = numberField(b, 'progress_interval', deps.defaultProgressInterval, 1, 1_000_000, true);
   if (typeof progress_interval !== 'number') return fail(progress_interval);
+  const calendar = b.calendar ?? 'exchange';
+  if (calendar !== 'exchange' && calendar !== 'always') return fail(bad('calendar', `calendar must be exchange (stocks on NYSE sessions, crypto 24/7) or always (24/7 bars), not ${JSON.stringify(calendar)}`));
 
   return {
     ok: true,
@@ -213,8 +222,17 @@ export function validateStartRequest(body: unknown, deps: ValidationDeps): { ok:
       fee_bps,
       slippage_bps,
       progress_interval,
+      calendar,
     },
   };
+}
+
+/** What is wrong with a `symbol` value, in words ("symbol 'aapl' must be upper case"). */
+function describeBadSymbol(symbol: unknown): string {
+  if (symbol === undefined) return 'symbol is required: a ticker like AAPL, BRK.B or BTC-USD';
+  if (typeof symbol !== 'string') return `symbol must be a string like AAPL, not ${JSON.stringify(symbol)}`;
+  if (symbol !== symbol.toUpperCase() && validateTickerSymbol(symbol.toUpperCase())) return `symbol '${symbol}' must be upper case: ${symbol.toUpperCase()}`;
+  return `symbol '${symbol}' is not a ticker: 1-10 upper-case letters or digits, optionally .X or -X (AAPL, BRK.B, BTC-USD)`;
 }
 
 // ---------------------------------------------------------------------------------------------- strategies
@@ -262,6 +280,9 @@ export function contractMetrics(m: EngineMetrics): BacktestMetrics {
     num_trades: m.num_trades,
     profit_factor: m.profit_factor,
     final_equity: m.final_equity,
+    buy_and_hold_return: m.buy_and_hold_return,
+    excess_return: m.excess_return,
+    total_fees: m.total_fees,
   };
 }
 
@@ -294,7 +315,7 @@ export function tradeMessage(t: BacktestTrade, now?: () => number): BacktestTrad
 }
 
 export function equityMessage(e: EquityPoint, now?: () => number): BacktestEquityMessage {
-  return envelope('equity', { time: e.time, equity: e.equity, drawdown: e.drawdown }, now);
+  return envelope('equity', { time: e.time, equity: e.equity, drawdown: e.drawdown, benchmark: e.benchmark }, now);
 }
 
 export function metricsMessage(m: EngineMetrics, now?: () => number): BacktestMetricsMessage {
@@ -563,7 +584,7 @@ export class BacktestService implements Stream {
     let bars: Bar[];
     try {
       // A cancel or a shutdown does not wait for a slow history load (IBKR pacing can hold one for minutes).
-      const loaded = await untilAborted(this.options.source.history(req.symbol, req.resolution, req.from, req.to), run.abort.signal);
+      const loaded = await untilAborted(this.options.source.history(req.symbol, req.resolution, req.from, req.to, { calendar: req.calendar ?? 'exchange' }), run.abort.signal);
       if (loaded === ABORTED) return this.end(run, 'cancelled', cancelReason(run));
       bars = loaded;
     } catch (err) {
@@ -571,7 +592,8 @@ export class BacktestService implements Stream {
     }
     if (run.abort.signal.aborted) return this.end(run, 'cancelled', cancelReason(run));
     if (bars.length === 0) {
-      return this.end(run, 'failed', { code: 'NO_DATA', message: `no ${req.resolution} bars for ${req.symbol} between ${req.start_date} and ${req.end_date}` });
+      const hours = (req.calendar ?? 'exchange') === 'exchange' ? ' (calendar exchange: the market is closed then; calendar always runs on 24/7 bars)' : '';
+      return this.end(run, 'failed', { code: 'NO_DATA', message: `no ${req.resolution} bars for ${req.symbol} between ${req.start_date} and ${req.end_date}${hours}` });
     }
     const made = createStrategies(req.strategy_ids);
     if (!made.ok) return this.end(run, 'failed', { code: made.code, message: made.message });
@@ -615,7 +637,7 @@ export class BacktestService implements Stream {
       metrics: contractMetrics(result.metrics),
       num_candles: result.processed,
       duration_ms: this.now() - run.startedAt!,
-      equity_curve: result.equity_curve.map((e) => ({ time: e.time, equity: e.equity, drawdown: e.drawdown })),
+      equity_curve: result.equity_curve.map((e) => ({ time: e.time, equity: e.equity, drawdown: e.drawdown, benchmark: e.benchmark })),
     } satisfies BacktestResult;
     this.end(run, 'completed');
   }
@@ -743,6 +765,7 @@ export function describeRun(run: RunRecord): Record<string, unknown> {
     fee_bps: r.fee_bps,
     slippage_bps: r.slippage_bps,
     progress_interval: r.progress_interval,
+    calendar: r.calendar ?? 'exchange',
     streaming: run.streaming,
     created_at: iso(run.createdAt),
     started_at: iso(run.startedAt),

@@ -3,17 +3,22 @@
  *
  *   tickwire-cli stream <topic...>   bars:<SYM>:<RES> topics and dashboard streams (prices, signals, trades, portfolio)
  *   tickwire-cli status              GET /websocket/status, readably
- *   tickwire-cli backtest start ...  POST /api/backtesting/start, then follow its stream with a progress bar
+ *   tickwire-cli backtest start ...  POST /api/backtesting/start, follow its stream, print a summary (backtest.ts)
+ *   tickwire-cli backtest get|list|cancel
  *   tickwire-cli token [--sub S]     mint a development token (HS256 with AUTH_JWT_SECRET)
  *
- * Exit codes: 0 done, 1 the server is unreachable or refused, 2 bad arguments (usage printed). No stack traces.
+ * Exit codes (common.ts EXIT): 0 done, 1 the server is unreachable, 2 bad arguments (usage printed), 3 the server
+ * answered with an error. No stack traces.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { DashboardStreamValues } from '../../generated/client.ts';
 import { parseBarsTopic } from '../../generated/topics.ts';
 import type * as T from '../../generated/types.ts';
 import { connect, TickwireError, type BarsTopicName, type RecoveryEvent, type TickwireClient } from '../client/node.ts';
+import { backtestCancel, backtestGet, backtestList, backtestStart, checkId } from './backtest.ts';
+import { EXIT, Failure, num, painter, Refused, refusal, request, signed, tone, UsageError, type Io, type Paint } from './common.ts';
 
 export const USAGE = `usage: tickwire-cli [--url URL] <command> [options]
 
@@ -24,8 +29,18 @@ commands:
       --json             raw JSON lines          --count N   exit after N messages
   status                 print GET /websocket/status (--json for the raw answer)
   backtest start --symbol SYM --from YYYY-MM-DD --to YYYY-MM-DD
-                 [--strategies ma_crossover,rsi] [--timeframe 1] [--name NAME] [--json]
-                         start a backtest and follow its stream with a progress bar
+                 [--strategies ma_crossover,rsi] [--timeframe 1] [--name NAME]
+                 [--capital N] [--fee-bps N] [--slippage-bps N] [--calendar exchange|always]
+                         start a backtest, follow it with a progress bar, then print a summary: metrics,
+                         buy-and-hold benchmark, equity sparkline (server defaults: capital 100000, fees
+                         1 bp stocks / 10 bp crypto, slippage 0, calendar exchange)
+  backtest get ID        a run's status, settings and summary
+  backtest list [--limit N] [--cursor C]
+                         your runs, newest first
+  backtest cancel ID     cancel a queued or running run
+      --trades           also list every trade (start, get)
+      --csv PREFIX       write PREFIX.trades.csv and PREFIX.equity.csv (start, get)
+      --json             raw JSON (stream messages for start)
   token [--sub SUB] [--ttl SECONDS] [--channels 'bars:*,dashboard:*'] [--roles viewer|trader]
                          print a development token signed with AUTH_JWT_SECRET (HS256; AUTH_JWT_AUDIENCE and
                          AUTH_JWT_ISSUER are used when set); default sub "dev", ttl 3600
@@ -35,28 +50,10 @@ options:
   --token JWT            AUTH=jwt: the token for every request and connection (default: $TICKWIRE_TOKEN)
   --no-color             no ANSI colors (also NO_COLOR=1); colors only when stdout is a terminal
   -h, --help             this help
+
+exit codes: 0 done, 1 gateway unreachable (or connection lost), 2 bad arguments, 3 refused by the server
+(an error answer, an unknown id, a failed or cancelled run), 130 interrupted
 `;
-
-class UsageError extends Error {}
-/** A failure to report in one line (exit 1). */
-class Failure extends Error {}
-
-interface Io {
-  out(line: string): void;
-  err(line: string): void;
-  /** Rewrites the current stderr line (progress bar); only on a terminal. */
-  status?(line: string): void;
-  color: boolean;
-}
-
-const ANSI = { reset: '\x1b[0m', dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m' };
-type Paint = (code: keyof typeof ANSI, text: string) => string;
-const painter = (on: boolean): Paint => (code, text) => (on ? `${ANSI[code]}${text}${ANSI.reset}` : text);
-
-const num = (n: number, d = 2) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-const signed = (n: number, d = 2) => `${n >= 0 ? '+' : ''}${num(n, d)}`;
-const pct = (f: number) => `${(f * 100).toFixed(2)}%`;
-const tone = (p: Paint, n: number, text: string) => (n > 0 ? p('green', text) : n < 0 ? p('red', text) : text);
 
 /** Readable one-line forms of the messages the CLI streams. */
 export function formatMessage(m: { type: string; [k: string]: any }, p: Paint): string {
@@ -112,18 +109,6 @@ function baseUrl(raw: string): string {
   return url.origin.replace(/^ws(s?):/, 'http$1:');
 }
 
-/** A fetch that turns "nothing listens there" into one clear line. */
-async function request(url: string, init?: RequestInit, token?: string): Promise<Response> {
-  try {
-    const headers = { ...(init?.headers as Record<string, string> | undefined), ...(token ? { authorization: `Bearer ${token}` } : {}) };
-    return await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new Failure(`cannot reach ${new URL(url).origin} (${why}); is the gateway running? (npm start)`);
-  }
-}
-
 // ---------------------------------------------------------------- commands
 
 /** `tickwire-cli token`: a development token signed with the gateway's HS256 secret (from the environment). */
@@ -173,7 +158,7 @@ async function stream(topics: string[], opts: { url: string; json: boolean; coun
       else if (info.error) return; // never opened: ready() rejects and says so in one line
       else if (info.code !== 1000 || info.reason !== 'client closed') {
         io.err(`tickwire-cli: ${c.endpoint} closed (${info.code}${info.reason ? ` ${info.reason}` : ''}); not reconnecting`);
-        finish(1);
+        finish(info.code >= 4500 ? EXIT.REFUSED : EXIT.UNREACHABLE);
       }
     });
     c.onState((s) => s === 'open' && c.lastClose && io.err(p('green', `tickwire-cli: ${c.endpoint} reconnected`)));
@@ -202,7 +187,8 @@ async function stream(topics: string[], opts: { url: string; json: boolean; coun
   } catch (err) {
     for (const c of clients) c.close();
     if (err instanceof TickwireError) {
-      throw new Failure(err.code === 'UNREACHABLE' ? `${err.message.replace(/^UNREACHABLE: /, '')}; is the gateway running? (npm start)` : `refused: ${err.message}`);
+      if (err.code === 'UNREACHABLE') throw new Failure(`${err.message.replace(/^UNREACHABLE: /, '')}; is the gateway running? (npm start)`);
+      throw new Refused([`refused: ${err.message}`]);
     }
     throw err;
   }
@@ -216,7 +202,7 @@ async function stream(topics: string[], opts: { url: string; json: boolean; coun
 
 async function status(opts: { url: string; json: boolean }, io: Io): Promise<number> {
   const res = await request(`${opts.url}/websocket/status`);
-  if (!res.ok) throw new Failure(`GET /websocket/status answered HTTP ${res.status}`);
+  if (!res.ok) throw await refusal('GET /websocket/status', res);
   const s = (await res.json()) as Record<string, any>;
   if (opts.json) {
     io.out(JSON.stringify(s));
@@ -227,6 +213,12 @@ async function status(opts: { url: string; json: boolean }, io: Io): Promise<num
   io.out(`${p('bold', 'Tickwire')} at ${opts.url}`);
   row('enabled', s.enabled ? p('green', 'yes') : p('red', 'no'));
   row('market source', String(s.market_source ?? '?'));
+  if (s.market && typeof s.market === 'object') {
+    const m = s.market as { mode?: string; calendar?: string | null; speed?: number | null };
+    const mode = m.mode === 'ib_live' ? p('red', 'IB LIVE (real money)') : m.mode === 'ib_paper' ? p('yellow', 'IB PAPER') : m.mode === 'simulated' ? p('cyan', 'SIMULATED') : String(m.mode);
+    const calendar = m.calendar ? `  calendar ${m.calendar === 'exchange' ? 'exchange (NYSE hours for stocks, crypto 24/7)' : 'always (24/7)'}` : '';
+    row('market', `${mode}${calendar}${m.speed && m.speed !== 1 ? `  speed ×${m.speed}` : ''}`);
+  }
   row('connections', `${s.active_connections} / ${s.max_connections}`);
   if (s.connections_by_endpoint) {
     for (const [ep, n] of Object.entries<number>(s.connections_by_endpoint)) row(`  ${ep}`, String(n));
@@ -241,101 +233,9 @@ async function status(opts: { url: string; json: boolean }, io: Io): Promise<num
     const last = h.last_update ? `last update ${h.last_update}` : 'no update yet';
     io.out(`    ${name.padEnd(22)} ${ok} errors ${h.error_count}  recoveries ${h.recovery_attempts}  ${p('dim', last)}${h.last_error ? p('red', `  ${h.last_error}`) : ''}`);
   }
-  const known = new Set(['enabled', 'market_source', 'active_connections', 'max_connections', 'connections_by_endpoint', 'ping_interval', 'price_update_interval', 'portfolio_update_interval', 'stream_health']);
+  const known = new Set(['enabled', 'market_source', 'market', 'active_connections', 'max_connections', 'connections_by_endpoint', 'ping_interval', 'price_update_interval', 'portfolio_update_interval', 'stream_health']);
   for (const [k, v] of Object.entries(s)) if (!known.has(k)) row(k.replace(/_/g, ' '), typeof v === 'object' ? JSON.stringify(v) : String(v));
   return 0;
-}
-
-function bar(fraction: number, width = 30): string {
-  const full = Math.round(Math.max(0, Math.min(1, fraction)) * width);
-  return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
-}
-
-async function backtestStart(opts: { url: string; json: boolean; token?: string; symbol?: string; from?: string; to?: string; strategies: string; timeframe: string; name?: string }, io: Io): Promise<number> {
-  const missing = (['symbol', 'from', 'to'] as const).filter((k) => !opts[k]);
-  if (missing.length) throw new UsageError(`backtest start: missing ${missing.map((m) => `--${m}`).join(', ')}`);
-  const body = {
-    name: opts.name ?? `tickwire-cli ${opts.symbol} ${opts.from}..${opts.to}`,
-    symbol: opts.symbol,
-    timeframes: opts.timeframe.split(',').map((s) => s.trim()).filter(Boolean),
-    start_date: opts.from,
-    end_date: opts.to,
-    strategy_ids: opts.strategies.split(',').map((s) => s.trim()).filter(Boolean),
-  };
-  const res = await request(`${opts.url}/api/backtesting/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, opts.token);
-  const answer = (await res.json().catch(() => ({}))) as { backtest_id?: string; stream_url?: string; error?: { code: string; message: string; field?: string } };
-  if (!res.ok || !answer.backtest_id) {
-    const e = answer.error;
-    throw new Failure(`backtest refused (HTTP ${res.status})${e ? `: ${e.code}: ${e.message}${e.field ? ` (field ${e.field})` : ''}` : ''}`);
-  }
-  const id = answer.backtest_id;
-  const p = painter(io.color);
-  io.err(`tickwire-cli: backtest ${id} started; following ${answer.stream_url ?? `/api/ws/stream/backtest/${id}`}`);
-  const client = connect(opts.url, '/api/ws/stream/backtest/{backtest_id}', { params: { backtest_id: id }, failFast: true, ...(opts.token ? { token: opts.token } : {}) });
-  let finish!: (code: number) => void;
-  const done = new Promise<number>((resolve) => (finish = resolve));
-  let lastDecile = -1;
-  let barShown = false;
-  const clearBar = () => {
-    if (barShown && io.status) io.status('');
-    barShown = false;
-  };
-  client.onAny((m) => {
-    if (opts.json && m.type !== 'pong') io.out(JSON.stringify(m));
-    switch (m.type) {
-      case 'progress': {
-        const d = m.data;
-        const line = `${bar(d.pct / 100)} ${d.pct.toFixed(0).padStart(3)}%  ${d.processed}/${d.total} candles  equity ${num(d.equity)}${d.num_trades !== undefined ? `  trades ${d.num_trades}` : ''}`;
-        if (io.status) {
-          io.status(line);
-          barShown = true;
-        } else if (!opts.json && Math.floor(d.pct / 10) > lastDecile) {
-          lastDecile = Math.floor(d.pct / 10);
-          io.out(line);
-        }
-        break;
-      }
-      case 'trade':
-        if (!opts.json) {
-          clearBar();
-          const t = m.data;
-          io.out(`${p('dim', new Date(t.time).toISOString().slice(0, 16).replace('T', ' '))} ${t.action.padEnd(5)} ${t.side === 'BUY' ? p('green', 'BUY ') : p('red', 'SELL')} ${+t.quantity.toFixed(4)} ${t.symbol} @ ${num(t.price)}${t.pnl !== undefined ? `  pnl ${tone(p, t.pnl, signed(t.pnl))}` : ''}`);
-        }
-        break;
-      case 'complete': {
-        clearBar();
-        if (!opts.json) {
-          const r = m.data.metrics;
-          io.out(p('bold', `backtest ${id} complete`) + ` (${m.data.num_candles} candles in ${m.data.duration_ms} ms)`);
-          io.out(`  total return   ${tone(p, r.total_return, pct(r.total_return))}`);
-          io.out(`  max drawdown   ${pct(r.max_drawdown)}`);
-          io.out(`  sharpe         ${r.sharpe_ratio.toFixed(2)}`);
-          io.out(`  win rate       ${pct(r.win_rate)}  (${r.num_trades} trades)`);
-          io.out(`  profit factor  ${r.profit_factor === null ? '∞' : r.profit_factor.toFixed(2)}`);
-          io.out(`  final equity   ${num(r.final_equity)}`);
-        }
-        finish(0);
-        break;
-      }
-      case 'error':
-        clearBar();
-        io.err(`tickwire-cli: backtest ${id} failed: ${m.data.code}: ${m.data.message}`);
-        finish(1);
-        break;
-    }
-  });
-  client.onClose((info) => {
-    if (!info.willReconnect && !(info.code === 1000 && info.reason === 'client closed')) {
-      clearBar();
-      io.err(`tickwire-cli: backtest stream ${info.error ? `unreachable (${info.error})` : `closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`}`);
-      finish(1);
-    }
-  });
-  client.onInvalid((x) => io.err(`tickwire-cli: invalid message from the server (${x.code}: ${x.message})`));
-  process.once('SIGINT', () => finish(130));
-  const code = await done;
-  client.close();
-  return code;
 }
 
 // ---------------------------------------------------------------- entry
@@ -347,6 +247,7 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
     out: io?.out ?? ((l) => process.stdout.write(`${l}\n`)),
     err: io?.err ?? ((l) => process.stderr.write(`${l}\n`)),
     status: io?.status ?? (process.stderr.isTTY ? (l) => process.stderr.write(`\r\x1b[2K${l}`) : undefined),
+    writeFile: io?.writeFile ?? ((file, text) => writeFileSync(file, text)),
     color: io?.color ?? (tty && !process.env.NO_COLOR),
   };
   try {
@@ -371,6 +272,14 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
         ttl: { type: 'string', default: '3600' },
         channels: { type: 'string' },
         roles: { type: 'string' },
+        trades: { type: 'boolean', default: false },
+        csv: { type: 'string' },
+        capital: { type: 'string' },
+        'fee-bps': { type: 'string' },
+        'slippage-bps': { type: 'string' },
+        calendar: { type: 'string' },
+        limit: { type: 'string' },
+        cursor: { type: 'string' },
       },
     });
     if (values.help) {
@@ -382,7 +291,9 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
     const token = values.token ?? (process.env.TICKWIRE_TOKEN || undefined);
     const [command, ...rest] = positionals;
     const only = (allowed: string[], cmd: string) => {
-      const extra = ['count', 'symbol', 'from', 'to', 'name'].filter((k) => values[k as keyof typeof values] !== undefined && !allowed.includes(k));
+      const flags = ['count', 'symbol', 'from', 'to', 'name', 'csv', 'capital', 'fee-bps', 'slippage-bps', 'calendar', 'limit', 'cursor'];
+      const extra = flags.filter((k) => values[k as keyof typeof values] !== undefined && !allowed.includes(k));
+      if (values.trades && !allowed.includes('trades')) extra.push('trades');
       if (extra.length) throw new UsageError(`${cmd}: unexpected ${extra.map((e) => `--${e}`).join(', ')}`);
     };
     switch (command) {
@@ -399,10 +310,36 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
         only([], 'status');
         if (rest.length) throw new UsageError(`status: unexpected ${rest.join(' ')}`);
         return await status({ url, json: values.json }, sink);
-      case 'backtest':
-        if (rest[0] !== 'start' || rest.length > 1) throw new UsageError('backtest: the subcommand is `start`');
-        only(['symbol', 'from', 'to', 'name'], 'backtest start');
-        return await backtestStart({ url, json: values.json, token, symbol: values.symbol, from: values.from, to: values.to, strategies: values.strategies, timeframe: values.timeframe, name: values.name }, sink);
+      case 'backtest': {
+        const [sub, ...args] = rest;
+        const common = { url, token, json: values.json, trades: values.trades, csv: values.csv };
+        const noMore = (n: number) => {
+          if (args.length > n) throw new UsageError(`backtest ${sub}: unexpected ${args.slice(n).join(' ')}`);
+        };
+        switch (sub) {
+          case 'start':
+            only(['symbol', 'from', 'to', 'name', 'trades', 'csv', 'capital', 'fee-bps', 'slippage-bps', 'calendar'], 'backtest start');
+            noMore(0);
+            return await backtestStart({
+              ...common, symbol: values.symbol, from: values.from, to: values.to, strategies: values.strategies, timeframe: values.timeframe, name: values.name,
+              capital: values.capital, feeBps: values['fee-bps'], slippageBps: values['slippage-bps'], calendar: values.calendar,
+            }, sink);
+          case 'get':
+            only(['trades', 'csv'], 'backtest get');
+            noMore(1);
+            return await backtestGet({ ...common, id: checkId(args[0], 'get') }, sink);
+          case 'list':
+            only(['limit', 'cursor'], 'backtest list');
+            noMore(0);
+            return await backtestList({ ...common, limit: values.limit, cursor: values.cursor }, sink);
+          case 'cancel':
+            only([], 'backtest cancel');
+            noMore(1);
+            return await backtestCancel({ ...common, id: checkId(args[0], 'cancel') }, sink);
+          default:
+            throw new UsageError(`backtest: the subcommand is start, get, list or cancel${sub ? `, not ${JSON.stringify(sub)}` : ''}`);
+        }
+      }
       case 'token':
         if (rest.length) throw new UsageError(`token: unexpected ${rest.join(' ')}`);
         return await mintToken({ sub: values.sub, ttl: values.ttl, channels: values.channels, roles: values.roles }, process.env, sink);
@@ -413,10 +350,15 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      sink.err(`tickwire-cli: ${(err as Error).message}\n\n${USAGE.trimEnd()}`);
-      return 2;
+      const lines = err instanceof UsageError && Array.isArray(err.problems) ? err.problems : [(err as Error).message];
+      sink.err(`${lines.map((l) => `tickwire-cli: ${l}`).join('\n')}\n\n${USAGE.trimEnd()}`);
+      return EXIT.USAGE;
+    }
+    if (err instanceof Refused) {
+      sink.err(err.lines.map((l, i) => (i === 0 ? `tickwire-cli: ${l}` : l)).join('\n'));
+      return EXIT.REFUSED;
     }
     sink.err(`tickwire-cli: ${err instanceof Failure ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`}`);
-    return 1;
+    return EXIT.UNREACHABLE;
   }
 }

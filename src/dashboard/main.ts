@@ -11,6 +11,8 @@ import { ResolutionValues } from '../../generated/client.ts';
 import type * as T from '../../generated/types.ts';
 import { connect, type BarsTopicName, type CloseInfo, type RecoveryEvent, type SocketState, type TickwireClient } from '../client/client.ts';
 import { createTokenSession } from './session.ts';
+import { labelGapFor, layoutMarkers, type MarkerEvent } from './markers.ts';
+import { lastUpdates, showMarket, watchStale } from './trust.ts';
 
 const $ = <E extends HTMLElement>(sel: string) => document.querySelector(sel) as E;
 const MAX_FEED = 30;
@@ -28,6 +30,8 @@ const fmt = (n: number, digits = 2) => n.toLocaleString('en-US', { minimumFracti
 const signed = (n: number, digits = 2) => `${n >= 0 ? '+' : ''}${fmt(n, digits)}`;
 const clock = (iso: string) => iso.slice(11, 19);
 const toneOf = (n: number) => (n > 0 ? 'up' : n < 0 ? 'down' : '');
+/** Per-panel "last update" labels (trust.ts). */
+const updates = lastUpdates();
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -78,6 +82,7 @@ function addSymbol(sym: string): void {
 }
 
 function onPrices(m: T.PriceUpdateMessage): void {
+  updates.touch('prices');
   const tbody = $('#prices tbody');
   for (const [sym, data] of Object.entries(m.symbols)) {
     if (!data) continue;
@@ -124,7 +129,7 @@ const markersApi = createSeriesMarkers(series, []);
 let bars = new Map<number, T.Bar>();
 let times: number[] = [];
 /** Signals and trades of the charted symbol, as markers to place on the bar that contains them. */
-let markerEvents: { ts: number; kind: 'signal' | 'trade'; side: 'BUY' | 'SELL'; text: string }[] = [];
+let markerEvents: MarkerEvent[] = [];
 let topic: BarsTopicName | null = null;
 let markersQueued = false;
 
@@ -132,28 +137,9 @@ const candle = (b: T.Bar): CandlestickData<Time> => ({ time: (b.time / 1000) as 
 
 function renderMarkers(): void {
   markersQueued = false;
-  const out: SeriesMarker<Time>[] = [];
-  for (const e of markerEvents) {
-    // The bar containing the event: the last bar starting at or before it.
-    let lo = 0;
-    let hi = times.length - 1;
-    let at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (times[mid]! <= e.ts) (at = mid), (lo = mid + 1);
-      else hi = mid - 1;
-    }
-    if (at < 0) continue;
-    const buy = e.side === 'BUY';
-    out.push({
-      time: (times[at]! / 1000) as UTCTimestamp,
-      position: buy ? 'belowBar' : 'aboveBar',
-      shape: e.kind === 'trade' ? 'circle' : buy ? 'arrowUp' : 'arrowDown',
-      color: e.kind === 'trade' ? '#f0b429' : buy ? '#26a69a' : '#ef5350',
-      text: e.text,
-    });
-  }
-  out.sort((a, b) => (a.time as number) - (b.time as number));
+  // One marker per bar and side, labels spaced out (markers.ts): they never overlap.
+  const range = chart.timeScale().getVisibleLogicalRange();
+  const out: SeriesMarker<Time>[] = layoutMarkers(markerEvents, times, labelGapFor(chartBox.clientWidth, range ? range.to - range.from : 0));
   markersApi.setMarkers(out);
   chartBox.dataset.markers = String(out.length);
 }
@@ -173,9 +159,14 @@ function addMarker(e: (typeof markerEvents)[number], sym: string): void {
 
 function onBar(m: T.BarsUpdateMessage): void {
   if (m.topic !== topic) return;
+  updates.touch('bars');
   const last = times[times.length - 1];
   if (last !== undefined && m.payload.time < last) return; // the chart only appends or replaces the forming bar
   if (!bars.has(m.payload.time)) {
+    // The forming bar before this one is final now: keep the shape of the last few live candles (for tests and
+    // debugging, e.g. that a sped-up market still draws bodies and wicks).
+    const closed = last !== undefined ? bars.get(last) : undefined;
+    if (closed) chartBox.dataset.liveClosed = JSON.stringify([...JSON.parse(chartBox.dataset.liveClosed ?? '[]').slice(-9), [closed.open, closed.high, closed.low, closed.close]]);
     times.push(m.payload.time);
     queueMarkers();
   }
@@ -235,7 +226,8 @@ function onSignal(m: T.SignalMessage): void {
   const li = el('li');
   li.dataset.symbol = m.symbol;
   li.append(el('span', clock(m.timestamp), 'time'), el('span', m.signal_type, `side ${m.signal_type === 'BUY' ? 'up' : 'down'}`),
-    el('span', m.symbol), el('span', fmt(m.price)), el('span', `${Math.round(m.confidence * 100)}%${m.strategy_id ? ` · ${m.strategy_id}` : ''}`, 'meta'));
+    el('span', m.symbol), el('span', fmt(m.price)), el('span', `confidence ${Math.round(m.confidence * 100)}%${m.strategy_id ? ` · ${m.strategy_id}` : ''}`, 'meta'));
+  updates.touch('signals');
   if (m.reason) li.title = m.reason;
   prepend($('#signals'), li);
   if (m.signal_type !== 'HOLD') addMarker({ ts: Date.parse(m.timestamp), kind: 'signal', side: m.signal_type, text: m.signal_type }, m.symbol);
@@ -246,10 +238,12 @@ function onTrade(m: T.TradeExecutedMessage): void {
   li.append(el('span', clock(m.timestamp), 'time'), el('span', m.side, `side ${m.side === 'BUY' ? 'up' : 'down'}`),
     el('span', `${m.quantity} ${m.symbol}`), el('span', `@ ${fmt(m.price)}`), el('span', m.commission !== undefined ? `fee ${fmt(m.commission)}` : '', 'meta'));
   prepend($('#trades'), li);
+  updates.touch('trades');
   addMarker({ ts: Date.parse(m.timestamp), kind: 'trade', side: m.side, text: `${m.side === 'BUY' ? 'B' : 'S'} ${m.quantity}` }, m.symbol);
 }
 
 function onPortfolio(m: T.PortfolioUpdateMessage): void {
+  updates.touch('portfolio');
   for (const dd of Array.from(document.querySelectorAll<HTMLElement>("#portfolio dd"))) {
     const key = dd.dataset.field as keyof T.PortfolioUpdateMessage;
     const v = m[key] as number;
@@ -283,6 +277,8 @@ const barsClient = connect(base, '/api/v1/ws', session.clientOptions());
 session.attach({ dashboard, bars: barsClient, resubscribeChart: () => topic && !barsClient.subscriptions().includes(topic) && (barsClient.subscribe(topic).catch(report), loadBars()) });
 showState('conn-ws', dashboard);
 showState('conn-bars', barsClient);
+watchStale([dashboard, barsClient]);
+void showMarket(session.token);
 for (const c of [dashboard, barsClient] as TickwireClient<any>[]) {
   c.onInvalid((p) => console.warn('tickwire: invalid message from the server', p));
   c.onError(report);

@@ -4,7 +4,8 @@
  * A session is a daily window [open, close) in the exchange's time zone on some weekdays. Conversions
  * between local wall time and UTC use Intl.DateTimeFormat with the session's IANA time zone, so they are
  * DST-correct (Node 20 ships full ICU). Limits, by design for now:
- * - holidays and half days are not modelled (a holiday looks like a normal trading day);
+ * - holidays and early closes come from an optional `calendar` (see calendar-nyse.ts); without one, every
+ *   listed weekday trades full hours;
  * - a session lies within one local calendar day (open < close); overnight sessions (futures) are not
  *   supported. `close: '24:00'` means the end of the local day.
  *
@@ -24,6 +25,21 @@ export interface Session {
   readonly close: string;
   /** Weekdays the session trades. */
   readonly days: readonly Weekday[];
+  /** Exchange holidays and early closes; absent = none. */
+  readonly calendar?: SessionCalendar;
+}
+
+/**
+ * Exceptions to a session's weekly pattern, by local calendar date (day number = days since 1970-01-01).
+ * Contract: pure functions of the day number (deterministic, no I/O), cheap enough to call per trading day.
+ */
+export interface SessionCalendar {
+  /** A short name for status pages, e.g. 'NYSE'. */
+  readonly name: string;
+  /** True when the exchange does not trade at all on that local date. */
+  isHoliday(dayNumber: number): boolean;
+  /** The local closing time 'HH:MM' of an early-close day (e.g. '13:00'), undefined on a normal day. */
+  earlyClose(dayNumber: number): string | undefined;
 }
 
 /** One trading day of a session. */
@@ -38,7 +54,7 @@ export interface TradingDay {
   readonly end: number;
 }
 
-/** US equities regular trading hours: New York, 09:30–16:00, Monday–Friday (holidays not modelled). */
+/** US equities regular trading hours: New York, 09:30–16:00, Monday–Friday (no holidays; see NYSE_SESSION). */
 export const US_EQUITY_SESSION: Session = Object.freeze({
   timeZone: 'America/New_York',
   open: '09:30',
@@ -94,12 +110,14 @@ export function tradingDayOn(session: Session, dayNumber: number): TradingDay | 
   const time = dayNumber * DAY_MS;
   const weekday = new Date(time).getUTCDay() as Weekday;
   if (!session.days.includes(weekday)) return undefined;
+  if (session.calendar?.isHoliday(dayNumber)) return undefined;
   const offset = offsetFunction(session.timeZone);
+  const close = session.calendar?.earlyClose(dayNumber) ?? session.close;
   return {
     date: new Date(time).toISOString().slice(0, 10),
     time,
     start: wallToUtc(offset, dayNumber, parseHHMM(session.open) ?? 0),
-    end: wallToUtc(offset, dayNumber, parseHHMM(session.close) ?? 1440),
+    end: wallToUtc(offset, dayNumber, parseHHMM(close) ?? 1440),
   };
 }
 
@@ -117,7 +135,8 @@ export function isTradingTime(session: Session, t: number): boolean {
 /** The first trading day that has not ended at `t`: the current one when open, else the next to open. */
 export function nextTradingDay(session: Session, t: number): TradingDay {
   const first = localDayNumber(session.timeZone, t);
-  for (let d = first; d <= first + 8; d++) {
+  // A week plus the longest run of holidays next to a weekend (two days) is always enough.
+  for (let d = first; d <= first + 12; d++) {
     const day = tradingDayOn(session, d);
     if (day && day.end > t) return day;
   }
@@ -127,7 +146,7 @@ export function nextTradingDay(session: Session, t: number): TradingDay {
 /** The last trading day before `day` (the previous session, whose close is "previous close"). */
 export function previousTradingDay(session: Session, day: TradingDay): TradingDay {
   const dn = day.time / DAY_MS;
-  for (let d = dn - 1; d >= dn - 8; d--) {
+  for (let d = dn - 1; d >= dn - 12; d--) {
     const prev = tradingDayOn(session, d);
     if (prev) return prev;
   }

@@ -6,9 +6,17 @@
  * (or synchronously by `step()`). Ticks are stamped with the injected `now()` and fed to the symbol's
  * BarAggregator, which produces every resolution. Same seed + same number of ticks => same prices.
  *
- * Session: by default ALWAYS_OPEN_SESSION, i.e. the simulated market trades 24/7 and its trading days are
- * UTC days, so a demo always has moving data. With another session, no ticks happen while it is closed
- * (the walk pauses; bars are still closed on time).
+ * Ticks: a real tick (every `tickIntervalMs`) stands for `tickMarketMs` of market time; when that is longer than
+ * SUB_TICK_MARKET_MS (a sped-up clock: MARKET_SPEED=60 makes one real tick a market minute) it is split into
+ * sub-ticks at most SUB_TICK_MARKET_MS of market time apart (at most MAX_SUB_TICKS), stamped evenly between the
+ * previous tick and this one, so every bar gets several trades and a real shape (open, high, low and close
+ * differ) at any speed. The walk's variance per market minute does not depend on the split.
+ *
+ * Session: by default ALWAYS_OPEN_SESSION for every symbol (`calendar: 'always'`), i.e. the simulated market
+ * trades 24/7 and its trading days are UTC days, so a demo always has moving data. `calendar: 'exchange'` gives
+ * each symbol its exchange's session (calendar.ts: NYSE hours and holidays for stocks, 24/7 for crypto); an
+ * explicit `session` applies to every symbol. While a symbol's session is closed no tick happens (the walk
+ * pauses; bars are still closed on time), and history has no bars then.
  *
  * History: generated on demand, deterministic per (seed, symbol) and independent of live ticks. Any
  * [from, to) request returns the same bars as the matching part of a wider request, and coarser resolutions
@@ -20,11 +28,17 @@
  *
  * Health: the simulated source is always healthy; health listeners are accepted and never called.
  */
-import type { Bar, BarListener, MarketSource, Quote, Resolution, SourceHealthListener } from './source.ts';
+import type { Bar, BarListener, HistoryOptions, MarketSource, Quote, Resolution, SourceHealthListener } from './source.ts';
 import { BarAggregator } from './aggregator.ts';
 import { Random, deriveSeed } from './random.ts';
 import { isMinuteResolution } from './resolution.ts';
-import { ALWAYS_OPEN_SESSION, DAY_MS, tradingDayAt, tradingDayOn, type Session, type TradingDay } from './session.ts';
+import { DAY_MS, nextTradingDay, tradingDayAt, tradingDayOn, type Session, type TradingDay } from './session.ts';
+import { sessionFor, type MarketCalendar } from './calendar.ts';
+
+/** Longest market time one (sub-)tick stands for: 12 trades per 1-minute bar at least. */
+export const SUB_TICK_MARKET_MS = 5000;
+/** Most sub-ticks one real tick is split into (MARKET_SPEED=3600: one per 5 market seconds). */
+export const MAX_SUB_TICKS = 720;
 
 export const DEFAULT_SYMBOLS: readonly string[] = Object.freeze(['AAPL', 'MSFT', 'GOOGL', 'AMZN', 'TSLA', 'BRK.B', 'BTC-USD']);
 
@@ -63,8 +77,10 @@ export interface SimulatedSourceOptions {
   tickIntervalMs?: number;
   /** Clock stamping live ticks. Default Date.now. */
   now?: () => number;
-  /** Default ALWAYS_OPEN_SESSION (trades 24/7). */
+  /** One session for every symbol; overrides `calendar`. */
   session?: Session;
+  /** Per-symbol sessions from calendar.ts; default 'always' (every symbol trades 24/7). */
+  calendar?: MarketCalendar;
   /** Start price per symbol (live walk start, history level); defaults from DEFAULT_START_PRICES, else 100. */
   startPrices?: Readonly<Record<string, number>>;
   /** Annualized volatility, one for all symbols or per symbol; default DEFAULT_VOLATILITY, else 0.3. */
@@ -90,7 +106,12 @@ interface SymbolState {
   /** Typical volume per minute. */
   readonly baseVolume: number;
   readonly rng: Random;
+  readonly session: Session;
   readonly aggregator: BarAggregator;
+  /** Cache of the trading day of the last tick. */
+  openDay: TradingDay | undefined;
+  /** When closed at the last check: the next session's start (time-zone math once per closed period, not per tick). */
+  closedUntil: number;
   logPrice: number;
   last: { price: number; time: number } | undefined;
   /** Close of the last closed daily bar; the start price before there is one. */
@@ -102,7 +123,8 @@ export class SimulatedSource implements MarketSource {
   private readonly seed: number;
   private readonly tickIntervalMs: number;
   private readonly now: () => number;
-  private readonly session: Session;
+  private readonly session: Session | undefined;
+  readonly calendar: MarketCalendar;
   private readonly timers: IntervalTimers;
   private readonly states = new Map<string, SymbolState>();
   private readonly symbolList: readonly string[];
@@ -110,30 +132,35 @@ export class SimulatedSource implements MarketSource {
   private lastTickTime = -Infinity;
   private readonly continueFromHistory: boolean;
   private readonly tickMarketMs: number;
-  /** Cache of the trading day of the last step. */
-  private openDay: TradingDay | undefined;
+  private readonly subTicks: number;
 
   constructor(options: SimulatedSourceOptions = {}) {
     this.seed = options.seed ?? 42;
     this.tickIntervalMs = options.tickIntervalMs ?? 1000;
     this.now = options.now ?? Date.now;
-    this.session = options.session ?? ALWAYS_OPEN_SESSION;
+    this.session = options.session;
+    this.calendar = options.calendar ?? 'always';
     this.timers = options.timers ?? NODE_TIMERS;
     this.continueFromHistory = options.continueFromHistory ?? false;
     this.tickMarketMs = options.tickMarketMs ?? this.tickIntervalMs;
+    this.subTicks = Math.min(MAX_SUB_TICKS, Math.max(1, Math.ceil(this.tickMarketMs / SUB_TICK_MARKET_MS)));
     this.symbolList = Object.freeze([...new Set(options.symbols ?? DEFAULT_SYMBOLS)]);
     const vol = options.volatility;
     for (const symbol of this.symbolList) {
       const startPrice = options.startPrices?.[symbol] ?? DEFAULT_START_PRICES[symbol] ?? FALLBACK_START_PRICE;
       const volatility =
         typeof vol === 'number' ? vol : (vol?.[symbol] ?? DEFAULT_VOLATILITY[symbol] ?? FALLBACK_VOLATILITY);
+      const session = this.sessionOf(symbol, this.calendar);
       const state: SymbolState = {
         symbol,
         startPrice,
         volatility,
         baseVolume: Math.max(1, Math.round(100_000 / startPrice)),
         rng: new Random(deriveSeed(this.seed, symbol, 'live')),
-        aggregator: new BarAggregator({ session: this.session }),
+        session,
+        openDay: undefined,
+        closedUntil: -Infinity,
+        aggregator: new BarAggregator({ session }),
         logPrice: Math.log(startPrice),
         last: undefined,
         previousClose: startPrice,
@@ -158,7 +185,10 @@ export class SimulatedSource implements MarketSource {
     const t = this.now();
     const minute = Math.floor(t / 60_000) * 60_000;
     for (const state of this.states.values()) {
-      const [last] = (await this.history(state.symbol, '1', minute - 60_000, minute)).slice(-1);
+      // The last minute that traded: the one just before now on a 24/7 session; under an exchange calendar maybe
+      // the last session's close (a long weekend with a holiday is under five days).
+      const [recent] = (await this.history(state.symbol, '1', minute - 60_000, minute)).slice(-1);
+      const last = recent ?? (await this.history(state.symbol, '1', minute - 5 * DAY_MS, minute)).at(-1);
       if (last) state.logPrice = Math.log(last.close);
       const days = await this.history(state.symbol, 'D', t - 7 * 86_400_000, t);
       const previous = days.filter((d) => d.time + 86_400_000 <= t).pop();
@@ -174,19 +204,30 @@ export class SimulatedSource implements MarketSource {
   }
 
   /**
-   * Advances `n` ticks per symbol synchronously, stamped max(now(), last tick time). While the session is
-   * closed no tick happens; forming bars whose period has ended are closed either way.
+   * Advances `n` ticks per symbol synchronously, stamped max(now(), last tick time); each tick is split into
+   * sub-ticks spread over the market time since the previous tick (see the file comment). While a symbol's
+   * session is closed it does not tick; forming bars whose period has ended are closed either way.
    */
   step(n = 1): void {
+    const k = this.subTicks;
     for (let i = 0; i < n; i++) {
       const t = Math.max(this.now(), this.lastTickTime);
+      const previous = this.lastTickTime;
       this.lastTickTime = t;
-      const open = this.isOpen(t);
+      const span = Number.isFinite(previous) ? t - previous : 0;
       for (const state of this.states.values()) {
-        if (open) this.tick(state, t);
-        state.aggregator.closeUpTo(t);
+        for (let j = 1; j <= k; j++) {
+          const at = span > 0 ? previous + Math.round((span * j) / k) : t;
+          if (this.isOpen(state, at)) this.tick(state, at, k);
+          state.aggregator.closeUpTo(at);
+        }
       }
     }
+  }
+
+  /** The session `symbol` trades in (under `calendar`, unless the source has one fixed session). */
+  sessionOf(symbol: string, calendar: MarketCalendar = this.calendar): Session {
+    return this.session ?? sessionFor(symbol, calendar);
   }
 
   symbols(): readonly string[] {
@@ -225,8 +266,12 @@ export class SimulatedSource implements MarketSource {
     };
   }
 
-  /** Deterministic bars with from <= time < to, oldest first; [] for an unknown symbol or empty range. */
-  async history(symbol: string, resolution: Resolution, from: number, to: number): Promise<Bar[]> {
+  /**
+   * Deterministic bars with from <= time < to, oldest first; [] for an unknown symbol or empty range.
+   * `options.calendar` picks the sessions (default the source's calendar); the path within a trading day is the
+   * same whichever calendar gives that day.
+   */
+  async history(symbol: string, resolution: Resolution, from: number, to: number, options: HistoryOptions = {}): Promise<Bar[]> {
     const state = this.states.get(symbol);
     if (!state || !(from < to)) return [];
     const params: HistoryParams = {
@@ -234,7 +279,7 @@ export class SimulatedSource implements MarketSource {
       startPrice: state.startPrice,
       volatility: state.volatility,
       baseVolume: state.baseVolume,
-      session: this.session,
+      session: this.sessionOf(symbol, options.calendar ?? this.calendar),
     };
     return generateHistory(params, resolution, from, to);
   }
@@ -243,18 +288,22 @@ export class SimulatedSource implements MarketSource {
     return () => {};
   }
 
-  private isOpen(t: number): boolean {
-    const day = this.openDay;
+  private isOpen(state: SymbolState, t: number): boolean {
+    const day = state.openDay;
     if (day && day.start <= t && t < day.end) return true;
-    this.openDay = tradingDayAt(this.session, t);
-    return this.openDay !== undefined;
+    if (t < state.closedUntil) return false;
+    state.openDay = tradingDayAt(state.session, t);
+    if (state.openDay === undefined) state.closedUntil = nextTradingDay(state.session, t).start;
+    return state.openDay !== undefined;
   }
 
-  private tick(state: SymbolState, t: number): void {
-    const sigma = state.volatility * Math.sqrt(this.tickMarketMs / YEAR_MS);
+  /** One trade standing for tickMarketMs / parts of market time. */
+  private tick(state: SymbolState, t: number, parts: number): void {
+    const marketMs = this.tickMarketMs / parts;
+    const sigma = state.volatility * Math.sqrt(marketMs / YEAR_MS);
     state.logPrice += sigma * state.rng.normal() - 0.5 * sigma * sigma;
     const price = roundPrice(Math.exp(state.logPrice));
-    const perTick = (state.baseVolume * this.tickMarketMs) / 60_000;
+    const perTick = (state.baseVolume * marketMs) / 60_000;
     const volume = Math.max(1, Math.round(perTick * Math.exp(0.5 * state.rng.normal())));
     state.last = { price, time: t };
     state.aggregator.add({ time: t, open: price, high: price, low: price, close: price, volume });

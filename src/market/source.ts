@@ -46,6 +46,15 @@ export type BarListener = (bar: Bar, closed: boolean) => void;
  */
 export type SourceHealthListener = (event: { ok: boolean; code?: number; message: string; recovered?: boolean }) => void;
 
+/** Options of one history request. */
+export interface HistoryOptions {
+  /**
+   * 'always' (24/7) or 'exchange' (each symbol's exchange hours and holidays), see calendar.ts. Only the simulated
+   * source honours it (default: its MARKET_CALENDAR); a real source's history follows its exchange.
+   */
+  calendar?: 'always' | 'exchange';
+}
+
 export interface MarketSource {
   readonly name: 'simulated' | 'ibkr';
   start(): Promise<void>;
@@ -64,7 +73,7 @@ export interface MarketSource {
   /** Last known quote of a symbol, if any. */
   quote(symbol: string): Quote | undefined;
   /** Historical bars with from <= time < to, oldest first. */
-  history(symbol: string, resolution: Resolution, from: number, to: number): Promise<Bar[]>;
+  history(symbol: string, resolution: Resolution, from: number, to: number, options?: HistoryOptions): Promise<Bar[]>;
   /** Upstream health events (connection lost, pacing violation, recovered...). Returns unsubscribe. */
   onHealth(listener: SourceHealthListener): () => void;
 }

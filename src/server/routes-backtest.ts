@@ -4,8 +4,8 @@
  *   strategy_ids, initial_capital?, fee_bps?, slippage_bps?, progress_interval?}` → 202
  *   `{backtest_id, streaming, stream_url}`; stream_url = ws(s)://<public base>/api/ws/stream/backtest/<id> (see
  *   public-url.ts: never an arbitrary Host header). 400 `{error: {code: 'INVALID_BODY' | 'INVALID_QUERY', message,
- *   field}}` names the first bad field; 429 TOO_MANY_BACKTESTS when maxConcurrent runs are queued or running, 429
- *   RATE_LIMITED (with Retry-After) past the caller's starts per minute; 503 SHUTTING_DOWN.
+ *   field}}` names the first bad field; 429 TOO_MANY_BACKTESTS (with Retry-After) when maxConcurrent runs are queued or running, 429
+ *   RATE_LIMITED past the caller's starts per minute; 503 SHUTTING_DOWN.
  * - GET /api/backtesting/:id → 200 with status, settings, latest progress and metrics, and a summary `result` when
  *   completed (or `error` when failed); 404 UNKNOWN_BACKTEST for an unknown or expired id.
  * - GET /api/backtesting?limit=&cursor= → `{runs: [<run summary>], next_cursor}`: the caller's runs, newest first,
@@ -30,6 +30,9 @@ export interface BacktestPage {
   items: Record<string, unknown>[];
   next: string | null;
 }
+
+/** Retry-After of a 429 when the service gives no estimate: most runs end within a few seconds. */
+export const RETRY_AFTER_S = 5;
 
 /** What the backtesting routes need from the backtest service (declared here, by its consumer). */
 export interface BacktestRuns {
@@ -121,7 +124,7 @@ export function createBacktestRouter(service: BacktestRuns, options: BacktestRou
     // Starts are counted per user with AUTH=jwt, per client address otherwise.
     const outcome = service.startRun(req.body, { streaming, owner, caller: owner !== null ? `user:${owner}` : `ip:${options.clientIp(req)}` });
     if (!outcome.ok) {
-      if (outcome.retryAfterSec !== undefined) res.set('Retry-After', String(outcome.retryAfterSec));
+      if (outcome.status === 429) res.set('Retry-After', String(Math.max(1, Math.ceil(outcome.retryAfterSec ?? RETRY_AFTER_S))));
       res.status(outcome.status).json({ error: outcome.error });
       return;
     }

@@ -19,11 +19,14 @@ export const dashboardDir = assetPaths.dashboard;
 export interface DashboardRouterOptions {
   /** The market for the bars backfill; absent on an edge node (which forwards that route to the producer). */
   source: MarketSource | undefined;
+  /** The market clock: "recent" bars end at its now when no bar is forming; default Date.now. */
+  now?: () => number;
   /** Built page folder; default dist/dashboard. */
   dir?: string;
 }
 
 const MAX_BARS = 500;
+const MAX_RANGE_BARS = 5000;
 
 export function createDashboardRouter(options: DashboardRouterOptions): Router {
   const dir = options.dir ?? dashboardDir;
@@ -37,8 +40,24 @@ export function createDashboardRouter(options: DashboardRouterOptions): Router {
     res.sendFile(index, { headers: { 'Cache-Control': 'no-cache' } });
   });
   router.use('/dashboard', express.static(dir, { index: false, fallthrough: true, maxAge: 0 }));
+  // Browsers ask for /favicon.ico whatever the page links; answer with the page's SVG icon instead of a 404.
+  router.get('/favicon.ico', (_req, res) => {
+    const icon = path.join(dir, 'favicon.svg');
+    if (!existsSync(icon)) return void res.status(404).end();
+    res.type('image/svg+xml').sendFile(icon, { headers: { 'Cache-Control': 'public, max-age=86400' } });
+  });
+  // The backtest page (src/dashboard/backtest.html): start a run, watch it, compare finished runs.
+  router.get('/backtest', (_req, res) => {
+    const page = path.join(dir, 'backtest.html');
+    if (!existsSync(page)) return notBuilt(res);
+    res.sendFile(page, { headers: { 'Cache-Control': 'no-cache' } });
+  });
 
-  /** Recent bars, oldest first: `?symbol=AAPL&resolution=1&count=300` → `{symbol, resolution, bars}`. */
+  /**
+   * Recent bars, oldest first: `?symbol=AAPL&resolution=1&count=300` → `{symbol, resolution, bars}`.
+   * A range instead (the backtest page's price chart): `&from=<ms>&to=<ms>[&calendar=exchange|always]` → the bars with
+   * from <= time < to under that calendar (default the market's), at most MAX_RANGE_BARS (the latest ones).
+   */
   const source = options.source;
   if (source) router.get('/dashboard/api/bars', async (req, res, next) => {
     const symbol = String(req.query.symbol ?? '');
@@ -52,11 +71,33 @@ export function createDashboardRouter(options: DashboardRouterOptions): Router {
       res.status(404).json({ error: { code: 'UNKNOWN_SYMBOL', message: `unknown symbol ${symbol}` } });
       return;
     }
+    if (req.query.from !== undefined || req.query.to !== undefined) {
+      const from = Number(req.query.from);
+      const to = Number(req.query.to);
+      const calendar = req.query.calendar;
+      if (!Number.isFinite(from) || !Number.isFinite(to) || !(from < to) || (calendar !== undefined && calendar !== 'exchange' && calendar !== 'always')) {
+        res.status(400).json({ error: { code: 'BAD_REQUEST', message: 'from and to are epoch ms with from < to; calendar is exchange or always' } });
+        return;
+      }
+      try {
+        const bars = await source.history(symbol, resolution, from, to, calendar ? { calendar } : {});
+        res.json({ symbol, resolution, bars: bars.slice(-MAX_RANGE_BARS), truncated: bars.length > MAX_RANGE_BARS });
+      } catch (err) {
+        next(err);
+      }
+      return;
+    }
     try {
       const current = source.currentBar(symbol, resolution);
-      const to = current?.time ?? Date.now();
+      const to = current?.time ?? (options.now ?? Date.now)();
       const span = resolution === 'D' ? 86_400_000 * 1.6 : Number(resolution) * 60_000;
-      const bars = await source.history(symbol, resolution, to - span * count, to);
+      let bars = await source.history(symbol, resolution, to - span * count, to);
+      // A market with sessions (MARKET_CALENDAR=exchange at night or on a weekend) has fewer bars in that window:
+      // look further back (up to 256 times the window), so the chart opens on the last sessions instead of empty.
+      // Only the simulated market: each widening would be another paced request to a real source.
+      for (let wider = 4; source.name === 'simulated' && bars.length < count && wider <= 256; wider *= 4) {
+        bars = await source.history(symbol, resolution, to - span * count * wider, to);
+      }
       res.json({ symbol, resolution, bars: bars.slice(-count) });
     } catch (err) {
       next(err);

@@ -54,7 +54,12 @@ export class SignalStream implements Stream {
       if (this.deps.warmupBars > 0) {
         try {
           const from = now - this.deps.warmupBars * this.deps.barMs;
-          const history = await source.history(symbol, resolution, from, now - this.deps.barMs);
+          let history = await source.history(symbol, resolution, from, now - this.deps.barMs);
+          // A stock on the simulated exchange calendar, started at night or on a weekend: warm up on the last
+          // sessions' bars (a real source is not asked again: its history requests are paced).
+          for (let wider = 8; source.name === 'simulated' && history.length < this.deps.warmupBars / 2 && wider <= 512; wider *= 8) {
+            history = (await source.history(symbol, resolution, now - wider * this.deps.warmupBars * this.deps.barMs, now - this.deps.barMs)).slice(-this.deps.warmupBars);
+          }
           if (!current()) return;
           // Warm-up signals are history, not news: reset listeners would be heavier; evaluate silently instead.
           for (const bar of history) this.feed(symbol, bar, true);

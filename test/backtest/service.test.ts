@@ -13,7 +13,7 @@ const base = { name: 'n', symbol: 'AAPL', timeframes: ['1'], start_date: '2024-0
 
 describe('backtest/service: validateStartRequest', () => {
   const good: { name: string; given: Record<string, unknown>; want: Record<string, unknown> }[] = [
-    { name: 'defaults; a date-only end is inclusive', given: {}, want: { resolution: '1', from: Date.UTC(2024, 0, 2), to: Date.UTC(2024, 0, 3), initial_capital: 100_000, fee_bps: 0, slippage_bps: 0, progress_interval: 100 } },
+    { name: 'defaults; a date-only end is inclusive', given: {}, want: { resolution: '1', from: Date.UTC(2024, 0, 2), to: Date.UTC(2024, 0, 3), initial_capital: 100_000, fee_bps: 1, slippage_bps: 0, progress_interval: 100, calendar: 'exchange' } },
     { name: 'finest of ["4H","1H"] is 60', given: { timeframes: ['4H', '1H'] }, want: { resolution: '60', timeframes: ['4H', '1H'] } },
     { name: '1m alias', given: { timeframes: ['1D', '1m'] }, want: { resolution: '1' } },
     { name: '1D alias', given: { timeframes: ['1D'] }, want: { resolution: 'D' } },

@@ -78,6 +78,7 @@ describe('browser: the dashboard page in chromium', function () {
     await page.waitForSelector('#signals li', { timeout: 30_000 });
     const text = await page.textContent('#signals li');
     expect(text).to.match(/BUY|SELL/);
+    expect(text, 'the percentage says what it is').to.match(/confidence \d+%/);
     await page.waitForFunction(() => document.querySelector('#portfolio dd[data-field="equity"]')!.textContent !== '–', undefined, { timeout: 10_000 });
   });
 

@@ -121,6 +121,7 @@ describe('cli: tickwire-cli as a subprocess', function () {
     const r = await run(['status', '--url', server.http('')]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/connections\s+\d+ \/ \d+/);
+    expect(r.stdout).to.match(/market\s+SIMULATED  calendar always \(24\/7\)/);
     expect(r.stdout).to.match(/stream health/);
     expect(r.stdout).to.match(/prices|price_updates/);
     const raw = await run(['status', '--json', '--url', server.http('')]);
@@ -133,13 +134,14 @@ describe('cli: tickwire-cli as a subprocess', function () {
     expect(r.stderr).to.match(/backtest bt_\S+ started/);
     expect(r.stdout).to.match(/\[#{30}\] 100%/);
     expect(r.stdout).to.match(/backtest bt_\S+ complete/);
-    expect(r.stdout).to.match(/total return\s+-?[\d.]+%/);
+    expect(r.stdout).to.match(/total return\s+[-+][\d.]+%\s+buy & hold [-+][\d.]+%/);
+    expect(r.stdout, 'a summary by default: no trade lines').to.not.match(/^\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2} (entry|exit)/m);
   });
 
-  it('backtest start: a refused body is one clear line and exit 1', async () => {
-    const r = await run(['backtest', 'start', '--symbol', 'AAPL', '--from', '2024-03-01', '--to', '2024-01-01', '--url', server.http('')]);
-    expect(r.code).to.equal(1);
-    expect(r.stderr.trim()).to.match(/^tickwire-cli: backtest refused \(HTTP 400\): INVALID_BODY: .*end_date/);
+  it('backtest start: a refused body is one clear line and exit 3', async () => {
+    const r = await run(['backtest', 'start', '--symbol', 'ZZZZ', '--from', '2024-01-01', '--to', '2024-01-03', '--url', server.http('')]);
+    expect(r.code).to.equal(3);
+    expect(r.stderr.trim()).to.match(/^tickwire-cli: backtest refused \(HTTP 400\): INVALID_BODY: unknown symbol ZZZZ.* \(field symbol\)$/);
   });
 
   const badArgs: { given: string[]; want: RegExp }[] = [
@@ -151,7 +153,7 @@ describe('cli: tickwire-cli as a subprocess', function () {
     { given: ['stream', '--count', 'x', 'prices'], want: /--count/ },
     { given: ['status', '--bogus'], want: /--bogus/ },
     { given: ['backtest', 'start', '--symbol', 'AAPL'], want: /missing --from, --to/ },
-    { given: ['backtest', 'stop'], want: /subcommand is `start`/ },
+    { given: ['backtest', 'stop'], want: /the subcommand is start, get, list or cancel, not "stop"/ },
     { given: ['status', '--url', 'nope'], want: /not a URL/ },
   ];
   for (const { given, want } of badArgs) {

@@ -7,7 +7,9 @@ import { startServer, type TestServer } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const ID = /^bt_\d{8}_\d{6}_[0-9a-f]{6}$/;
-const DAY = { symbol: 'AAPL', timeframes: ['1'], start_date: '2024-01-02', end_date: '2024-01-02' };
+// 24/7 bars and no fees, so one day is 1440 candles and expectedRun (no fees) matches; the exchange calendar and
+// the default fees are covered by test/e2e/backtest-options.test.ts.
+const DAY = { symbol: 'AAPL', timeframes: ['1'], start_date: '2024-01-02', end_date: '2024-01-02', calendar: 'always', fee_bps: 0 };
 
 async function post(server: TestServer, body: unknown, query = ''): Promise<{ status: number; json: any }> {
   const res = await fetch(server.http(`/api/backtesting/start${query}`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -62,7 +64,7 @@ describe('e2e: backtesting REST + /api/ws/stream/backtest/{id}', function () {
       await waitForRun(server, json.backtest_id, (r) => (run = r).status === 'completed');
       expect(run).to.include({ backtest_id: json.backtest_id, name: 'rest', symbol: 'AAPL', resolution: '1', streaming: false });
       expect(run.result.status).to.equal('completed');
-      expect(Object.keys(run.result.metrics).sort()).to.deep.equal(['final_equity', 'max_drawdown', 'num_trades', 'profit_factor', 'sharpe_ratio', 'total_return', 'win_rate']);
+      expect(Object.keys(run.result.metrics).sort()).to.deep.equal(['buy_and_hold_return', 'excess_return', 'final_equity', 'max_drawdown', 'num_trades', 'profit_factor', 'sharpe_ratio', 'total_fees', 'total_return', 'win_rate']);
       expect(run.result.num_candles).to.equal(1440);
       expect(run.progress).to.include({ processed: 1440, total: 1440, pct: 100 });
     });
