@@ -124,7 +124,7 @@ export function prettyStream(write: (line: string) => void, colour = true): Dest
         write(chunk);
         return;
       }
-      const { time, level, msg, pid: _pid, hostname: _host, ...rest } = rec;
+      const { time, level, msg, pid: _pid, hostname: _host, node: _node, ...rest } = rec;
       const t = typeof time === 'string' ? time.slice(11, 23) : '';
       const name = String(level ?? '').toUpperCase().padEnd(5);
       const lvl = colour ? `${LEVEL_COLOURS[String(level)] ?? ''}${name}\x1b[0m` : name;
