@@ -42,14 +42,19 @@ const STOP_GRACE_MS = 10_000;
 /** A worker that exits this many times in a row before it listens is not restarted again: the cluster stops (exit 1). */
 const MAX_UNBORN = 5;
 
-const say = (line: string) => console.log(`tickwire cluster: ${line}`);
-const complain = (line: string) => console.error(`tickwire cluster: ${line}`);
+/** Workers log JSON lines unless the launcher runs on a terminal (LOG_FORMAT wins); the launcher's own lines match. */
+const LOG_FORMAT = process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json');
+const record = (level: string, line: string) => (LOG_FORMAT === 'json'
+  ? JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, node: 'cluster', msg: `tickwire cluster: ${line}` })
+  : `tickwire cluster: ${line}`);
+const say = (line: string) => console.log(record('info', line));
+const complain = (line: string) => console.error(record('error', line));
 
 
-/** Copies a stream to ours line by line, each line prefixed. */
+/** Copies a stream to ours line by line, each line prefixed (not JSON records: they carry their `node`). */
 function relay(stream: Readable | null | undefined, to: NodeJS.WriteStream, prefix: string): void {
   if (!stream) return;
-  readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => to.write(`${prefix}${line}\n`));
+  readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => to.write(line.startsWith('{"') ? `${line}\n` : `${prefix}${line}\n`));
 }
 
 /** A redis-server of our own: loopback only, no persistence, its own process group (see the file comment). */
@@ -190,7 +195,7 @@ async function main(): Promise<number | undefined> {
 
   const producerPort = await freePort();
   const producerUrl = `http://127.0.0.1:${producerPort}`;
-  const common = { REDIS_URL: redisUrl };
+  const common = { REDIS_URL: redisUrl, LOG_FORMAT };
   const slots: Slot[] = [
     { name: 'producer', env: { ...common, TICKWIRE_ROLE: 'producer', HOST: '127.0.0.1', PORT: String(producerPort), TICKWIRE_PUBLIC_URL: producerUrl }, startedAt: 0, failures: 0, unborn: 0 },
     ...Array.from({ length: edges }, (_, i): Slot => ({ name: `edge ${i + 1}`, env: { ...common, TICKWIRE_ROLE: 'edge', HOST: config.host, PORT: String(config.port) }, startedAt: 0, failures: 0, unborn: 0 })),

@@ -153,12 +153,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     return out;
   };
   const format = config.logging.format === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : config.logging.format;
-  const logger = options.logger
-    ?? (options.log ? lineLogger(options.log, redact) : createPinoLogger({ level: config.logging.level, format, redact }));
-  /** The one-line form used across the code base: a warning when it reads like one, else info. */
-  const log = (line: string) => (WARNING.test(line) ? logger.warn(line) : logger.info(line));
   const { role, redisUrl, redisPrefix } = config.cluster;
   const id = `${role}-${randomUUID().slice(0, 8)}`;
+  // Every record of this node's own logger names the node (several nodes may log to one collector).
+  const logger = options.logger
+    ?? (options.log ? lineLogger(options.log, redact) : createPinoLogger({ level: config.logging.level, format, redact }).child({ node: id }));
+  /** The one-line form used across the code base: a warning when it reads like one, else info. */
+  const log = (line: string) => (WARNING.test(line) ? logger.warn(line) : logger.info(line));
   const policy = historyPolicy(config.history);
   const connecting = !options.broker && redisUrl
     ? new ConnectingBroker({

@@ -17,12 +17,11 @@ if (!loaded.ok) {
 }
 const config = loaded.config;
 const app = buildApp(config, { processMetrics: true });
-if (config.logging.format === 'json' || (config.logging.format === 'auto' && !process.stdout.isTTY)) {
-  // JSON logs: stdout stays one JSON object per line, so the banner (and any library's console output) is logged too.
-  console.log = (...args: unknown[]) => app.logger.info(format(...args));
-  console.warn = (...args: unknown[]) => app.logger.warn(format(...args));
-  console.error = (...args: unknown[]) => app.logger.error(format(...args));
-}
+// Every output line is a log record (time, level; one JSON object per line when not on a terminal): the banner and any
+// library's console output go through the logger too.
+console.log = (...args: unknown[]) => app.logger.info(format(...args));
+console.warn = (...args: unknown[]) => app.logger.warn(format(...args));
+console.error = (...args: unknown[]) => app.logger.error(format(...args));
 
 try {
   // The port listens first; the market source, IB connection and strategy warm-up come up behind it (GET /ready).

@@ -52,7 +52,7 @@ function clean(fields: LogFields, redact: (text: string) => string): LogFields {
 
 export function createPinoLogger(options: PinoLoggerOptions): Logger {
   const destination = options.destination
-    ?? (options.format === 'pretty' ? prettyStream((line) => process.stdout.write(line)) : pino.destination({ dest: 1, sync: false }));
+    ?? (options.format === 'pretty' ? prettyStream((line) => process.stdout.write(line), !!process.stdout.isTTY) : pino.destination({ dest: 1, sync: false }));
   const root = pino({
     level: options.level,
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -113,7 +113,7 @@ function formatFields(fields: LogFields): string {
 
 const LEVEL_COLOURS: Record<string, string> = { debug: '\x1b[90m', info: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[31m', fatal: '\x1b[31m' };
 
-/** pino's JSON lines as `HH:MM:SS.mmm LEVEL message key=value` (the terminal format; no extra dependency). */
+/** pino's JSON lines as `HH:MM:SS.mmm LEVEL message key=value` (UTC; the terminal format, no extra dependency; colours only on a terminal). */
 export function prettyStream(write: (line: string) => void, colour = true): DestinationStream {
   return {
     write(chunk: string) {
@@ -124,7 +124,7 @@ export function prettyStream(write: (line: string) => void, colour = true): Dest
         write(chunk);
         return;
       }
-      const { time, level, msg, pid: _pid, hostname: _host, ...rest } = rec;
+      const { time, level, msg, pid: _pid, hostname: _host, node: _node, ...rest } = rec;
       const t = typeof time === 'string' ? time.slice(11, 23) : '';
       const name = String(level ?? '').toUpperCase().padEnd(5);
       const lvl = colour ? `${LEVEL_COLOURS[String(level)] ?? ''}${name}\x1b[0m` : name;

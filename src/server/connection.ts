@@ -137,7 +137,7 @@ export class Connection implements Subscriber, ConnectionContext {
     this.ws.on('pong', () => { this.alive = true; });
     this.ws.on('close', (code) => this.end(code));
     // ws emits 'error' for protocol violations (e.g. a frame over maxPayload, then it closes with 1009).
-    this.ws.on('error', (err) => options.log(`connection ${this.id}: ${err.message}`));
+    this.ws.on('error', (err) => this.logger.warn(`connection error: ${err.message}`));
   }
 
   get endpointId(): string {
@@ -263,7 +263,7 @@ export class Connection implements Subscriber, ConnectionContext {
       try {
         await this.endpoint.open?.(this, params, query);
       } catch (err) {
-        this.options.log(`connection ${this.id}: open failed: ${(err as Error)?.stack ?? String(err)}`);
+        this.logger.error('connection open failed', { err: (err as Error)?.stack ?? String(err) });
         this.close('UNAVAILABLE');
         return;
       }
@@ -361,7 +361,7 @@ export class Connection implements Subscriber, ConnectionContext {
   private enqueue(answer: () => void | Promise<void>): void {
     this.inbox = this.inbox
       .then(() => (this.ended ? undefined : answer()))
-      .catch((err: unknown) => this.options.log(`connection ${this.id}: ${(err as Error)?.stack ?? String(err)}`));
+      .catch((err: unknown) => this.logger.error('connection inbox failed', { err: (err as Error)?.stack ?? String(err) }));
   }
 
   private async dispatch(message: { type: string; id?: string }): Promise<void> {
@@ -371,7 +371,7 @@ export class Connection implements Subscriber, ConnectionContext {
       this.metrics.inbound(this.endpoint.id, message.type, errorCodeOf(reply) ?? 'ok');
       if (reply) this.send(reply);
     } catch (err) {
-      this.options.log(`connection ${this.id}: handler for ${message.type} failed: ${(err as Error).stack ?? String(err)}`);
+      this.logger.error(`handler for ${message.type} failed`, { type: message.type, err: (err as Error)?.stack ?? String(err) });
       this.afterTasks = [];
       // Nothing was changed: a subscription half made by the failed request is undone.
       for (const t of this.toActivate.splice(0)) this.hub.unsubscribe(this, t);
@@ -404,7 +404,7 @@ export class Connection implements Subscriber, ConnectionContext {
     try {
       fn();
     } catch (err) {
-      this.options.log(`connection ${this.id}: ${(err as Error).stack ?? String(err)}`);
+      this.logger.error('connection task failed', { err: (err as Error)?.stack ?? String(err) });
     }
   }
 

@@ -72,6 +72,7 @@ describe('observability: structured logs', function () {
         expect(r.time, JSON.stringify(r)).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         expect(['debug', 'info', 'warn', 'error']).to.include(r.level);
         expect(r.msg).to.be.a('string');
+        expect(r.node, JSON.stringify(r)).to.match(/^standalone-[0-9a-f]{8}$/);
       }
       // The banner and the shutdown lines went through the logger too (stdout is all JSON).
       expect(all.some((r) => /docs\s+http/.test(r.msg))).to.equal(true);
