@@ -126,93 +126,100 @@ interface NumberVariable {
   /** min is exclusive: the value must be greater than it (said so in errors, never as a tiny float). */
   exclusiveMin?: boolean;
   integer?: boolean;
-  accepts: string;
+  /** Shown after the range in the docs ("a number from 1 to 3600 seconds"). */
+  unit?: string;
+  /** What it does, for the README table. The accepted values are derived from min/max/integer. */
+  description: string;
 }
 interface ChoiceVariable {
   default: string;
   /** The values it takes; the default is one of them. */
   accepted: readonly string[];
   accepts: string;
+  description: string;
 }
 interface OtherVariable {
   /** undefined: the variable is optional and has no default (`shown` says what happens then). */
   default: string | boolean | readonly string[] | undefined;
   /** For the docs, when the default is not a value. */
   shown?: string;
+  /** The accepted values in words. */
   accepts: string;
+  /** What it does. */
+  description: string;
 }
 
 /** WEBSOCKET_MAX_CONNECTIONS_PER_IP when unset and HOST is not a loopback address (see perIpCap). */
 const DEFAULT_PUBLIC_PER_IP = 50;
 
 /**
- * Every variable, once: its default, its range (numbers) and what it accepts in words. loadConfig reads defaults and
+ * Every variable, once: its default, its range (numbers) or what it accepts in words, and what it does. loadConfig reads defaults and
  * ranges from here, and CONFIG_VARIABLES (the docs, checked against README's table by test/readme.test.ts) is
  * derived from it, so a default is written in one place.
  */
 const VARIABLES = {
-  PORT: { default: 8000, min: 0, max: 65535, integer: true, accepts: 'integer 0-65535' },
-  HOST: { default: '127.0.0.1', accepts: 'interface to listen on (0.0.0.0 for all)' },
-  LOG_LEVEL: { default: 'info', accepted: ['debug', 'info', 'warn', 'error', 'silent'], accepts: 'debug (adds health/ready/metrics requests), info, warn, error or silent' },
-  LOG_FORMAT: { default: 'auto', accepted: ['auto', 'json', 'pretty'], accepts: 'auto (pretty on a terminal, JSON lines otherwise), json or pretty' },
-  WEBSOCKET_ENABLED: { default: true, accepts: 'true or false' },
-  WEBSOCKET_MAX_CONNECTIONS: { default: 100, min: 1, max: 100_000, integer: true, accepts: 'integer 1-100000' },
-  WEBSOCKET_PING_INTERVAL: { default: 30, min: 1, max: 3600, accepts: 'seconds, 1-3600' },
-  WEBSOCKET_MAX_CONNECTION_LIFESPAN: { default: 3600, min: 1, max: 604_800, accepts: 'seconds, 1-604800' },
-  WEBSOCKET_MAX_PAYLOAD: { default: 65_536, min: 256, max: 16_777_216, integer: true, accepts: 'bytes, 256-16777216' },
-  WEBSOCKET_RATE_LIMIT: { default: 10, min: 1, max: 10_000, accepts: 'inbound messages per second, 1-10000' },
-  WEBSOCKET_RATE_BURST: { default: 20, min: 1, max: 100_000, integer: true, accepts: 'inbound burst, 1-100000' },
-  WEBSOCKET_MAX_SUBSCRIPTIONS: { default: 100, min: 1, max: 100_000, integer: true, accepts: 'topics per connection, 1-100000' },
-  WEBSOCKET_MAX_BUFFERED_BYTES: { default: 1_048_576, min: 1024, max: 1_073_741_824, integer: true, accepts: 'unsent bytes per connection before close 4001, 1024-1073741824' },
-  WEBSOCKET_PRICE_UPDATE_INTERVAL: { default: 3, min: 2, max: 5, accepts: 'seconds, 2-5 (seed 000)' },
-  WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL: { default: 5, min: 1, max: 3600, accepts: 'seconds, 1-3600' },
-  WEBSOCKET_MAX_CONNECTIONS_PER_IP: { default: undefined, shown: `(off on a loopback HOST, else ${DEFAULT_PUBLIC_PER_IP})`, accepts: 'WebSocket connections at once from one remote address, 1-100000 (over it: HTTP 429 at upgrade), 0 = no per-address cap; raise it when clients share an address (NAT, a reverse proxy)' },
-  ALLOWED_ORIGINS: { default: undefined, shown: '(own origin, loopback)', accepts: "comma-separated origins (https://app.example.com) allowed to open WebSockets besides the gateway's own and loopback ones; * = any. Others get 403" },
-  AUTH: { default: undefined, shown: '(none on a loopback HOST)', accepts: 'none (no identities, everything readable) or jwt (tokens required for private streams); required when HOST is not a loopback address' },
-  AUTH_JWT_SECRET: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: HS256 secret, at least 32 characters (or AUTH_JWKS_URL)' },
-  AUTH_JWKS_URL: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: http(s) URL of a JWKS; RS/PS/ES/EdDSA keys, fetched and cached (or AUTH_JWT_SECRET)' },
-  AUTH_JWT_AUDIENCE: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: tokens must carry this aud' },
-  AUTH_JWT_ISSUER: { default: undefined, shown: '(none)', accepts: 'AUTH=jwt: tokens must carry this iss' },
-  AUTH_ANONYMOUS_MARKET_DATA: { default: false, accepts: 'AUTH=jwt: true lets connections without a token read bars, prices, signals and market data' },
-  AUTH_PRIVATE_SIGNALS: { default: false, accepts: 'AUTH=jwt: true makes dashboard signals need a token like trades and portfolio' },
-  AUTH_TOKEN_EXPIRY_WARNING: { default: 60, min: 1, max: 3600, accepts: 'seconds before a token expires that token_expiring is sent, 1-3600' },
-  AUTH_CLOCK_TOLERANCE_SECONDS: { default: 30, min: 0, max: 300, integer: true, accepts: "AUTH=jwt: clock skew tolerated on a token's exp and nbf, seconds, 0-300 (an nbf further in the future: INVALID_TOKEN)" },
-  AUTH_DEFAULT_ROLE: { default: 'trader', accepted: ['trader', 'viewer'], accepts: 'AUTH=jwt: the role of a token without a roles claim: trader (market data and private streams) or viewer (market data only; a token then needs roles ["trader"] for private streams)' },
-  MARKET_SOURCE: { default: 'simulated', accepted: ['simulated', 'ibkr'], accepts: 'simulated or ibkr' },
-  MARKET_SYMBOLS: { default: DEFAULT_SYMBOLS, accepts: 'comma-separated tickers' },
-  MARKET_SEED: { default: 42, min: 0, max: 2 ** 32 - 1, integer: true, accepts: 'integer (simulated market random seed)' },
-  MARKET_TICK_INTERVAL_MS: { default: 1000, min: 10, max: 60_000, integer: true, accepts: 'milliseconds between simulated ticks, 10-60000' },
-  MARKET_SPEED: { default: 1, min: 1, max: 3600, accepts: 'simulated clock speed, 1-3600 (60 = a 1-minute bar per second)' },
-  MARKET_CALENDAR: { default: 'always', accepted: ['always', 'exchange'], accepts: 'simulated market hours for live bars and history: always (every symbol 24/7, prices move at any hour) or exchange (stocks on NYSE hours with its holidays and early closes, crypto 24/7)' },
-  IBKR_HOST: { default: '127.0.0.1', accepts: 'TWS / IB Gateway host' },
-  IBKR_PORT: { default: undefined, shown: '(none)', accepts: 'required when MARKET_SOURCE=ibkr: 4002 IB Gateway paper, 7497 TWS paper, 4001/7496 live' },
-  IBKR_CLIENT_ID: { default: 1, min: 0, max: 2_147_483_647, integer: true, accepts: 'integer 0-2147483647' },
-  IBKR_ACCOUNT: { default: undefined, shown: '(first managed account)', accepts: 'account id, e.g. DU1234567' },
-  TRADING_AUTO_TRADE: { default: undefined, shown: '(true; false when MARKET_SOURCE=ibkr)', accepts: 'true or false: place an order on each strategy signal (the paper venue; with MARKET_SOURCE=ibkr real IB orders, so it must be set explicitly)' },
-  TRADING_LIVE_ORDERS: { default: 'no', accepted: ['no', 'yes'], accepts: 'yes to let TRADING_AUTO_TRADE place orders on a live IB port (4001/7496) or a non-DU account' },
-  TRADING_ORDER_QUANTITY: { default: 10, min: 0, exclusiveMin: true, max: 1e9, accepts: 'shares per signal order, > 0' },
-  TRADING_INITIAL_CASH: { default: 100_000, min: 0, exclusiveMin: true, max: 1e12, accepts: 'paper account cash, > 0' },
-  BACKTEST_RETENTION_SECONDS: { default: 3600, min: 1, max: 604_800, accepts: 'how long finished runs are kept, 1-604800' },
-  BACKTEST_PROGRESS_INTERVAL: { default: 100, min: 1, max: 1_000_000, integer: true, accepts: 'candles between progress messages, 1-1000000' },
-  BACKTEST_MAX_CONCURRENT: { default: 4, min: 1, max: 64, integer: true, accepts: 'runs at once, 1-64' },
-  BACKTEST_MAX_RETAINED: { default: 100, min: 1, max: 100_000, integer: true, accepts: 'finished runs kept at most (oldest evicted first), 1-100000' },
-  BACKTEST_RETAINED_MB: { default: 128, min: 1, max: 65_536, accepts: 'estimated MB of finished runs kept at most (oldest evicted first), 1-65536' },
-  BACKTEST_STARTS_PER_MINUTE: { default: 20, min: 1, max: 100_000, integer: true, accepts: 'runs one caller (user with AUTH=jwt, else IP) may start per minute (over it: 429 with Retry-After), 1-100000' },
-  HTTP_HEADERS_TIMEOUT: { default: 10, min: 1, max: 300, accepts: 'seconds a client has to send complete request headers (then the connection is closed), 1-300' },
-  HTTP_REQUEST_TIMEOUT: { default: 30, min: 1, max: 3600, accepts: 'seconds a client has to send a whole request, body included (then 408), 1-3600' },
-  HTTP_KEEP_ALIVE_TIMEOUT: { default: 5, min: 1, max: 600, accepts: 'seconds an idle keep-alive connection stays open, 1-600' },
-  HTTP_MAX_CONNECTIONS: { default: 512, min: 1, max: 100_000, integer: true, accepts: 'plain HTTP connections at once (at the cap the longest-idle one is closed for a new one), 1-100000' },
-  HTTP_EXPENSIVE_RATE_LIMIT: { default: 120, min: 1, max: 1_000_000, integer: true, accepts: 'requests per minute per client address on history, backtest start and trades routes (over it: 429 with Retry-After), 1-1000000' },
-  TRUST_PROXY: { default: false, accepts: 'true behind a reverse proxy: client address from X-Forwarded-For, stream_url from X-Forwarded-Proto / X-Forwarded-Host' },
-  TICKWIRE_ROLE: { default: 'standalone', accepted: ['standalone', 'producer', 'edge'], accepts: 'standalone (everything in one process), producer (market, strategies, trading, backtests; no WebSocket clients) or edge (HTTP + WebSocket only)' },
-  REDIS_URL: { default: undefined, shown: '(none)', accepts: 'redis://host:port for the Redis broker; required for producer and edge (standalone: in-memory broker without it)' },
-  REDIS_PREFIX: { default: 'tw', accepts: 'key prefix of every Redis key, without { or }' },
-  TICKWIRE_PUBLIC_URL: { default: undefined, shown: '(http://HOST:PORT)', accepts: "this node's HTTP base URL as other nodes reach it (edges forward backtest requests to the producer's)" },
-  TICKWIRE_WORKERS: { default: 'auto', accepts: 'npm run start:cluster: edge workers beside the producer, auto (one per core) or 1-64' },
-  HISTORY_SIZE: { default: 1000, min: 1, max: 1_000_000, integer: true, accepts: 'publications kept per topic for recovery (bars, dashboard, live-trading, market-data), 1-1000000' },
-  HISTORY_TTL_SECONDS: { default: 300, min: 1, max: 86_400, accepts: 'how long a publication is kept for recovery, seconds, 1-86400' },
-  HISTORY_BACKTEST_SIZE: { default: 100_000, min: 1, max: 10_000_000, integer: true, accepts: "events kept per backtest run (kept for the run's retention), 1-10000000" },
-  HISTORY_RECOVERY_LIMIT: { default: 1000, min: 1, max: 1_000_000, integer: true, accepts: 'most publications replayed on one resubscribe; more missed means recovered: false, 1-1000000' },
+  PORT: { default: 8000, min: 0, max: 65535, integer: true, description: 'HTTP and WebSocket port (0 = any free port)' },
+  HOST: { default: '127.0.0.1', accepts: 'an address', description: 'interface to listen on (0.0.0.0 for all)' },
+  LOG_LEVEL: { default: 'info', accepted: ['debug', 'info', 'warn', 'error', 'silent'], accepts: 'debug, info, warn, error or silent', description: 'least severe log line written (debug adds the health, ready and metrics requests)' },
+  LOG_FORMAT: { default: 'auto', accepted: ['auto', 'json', 'pretty'], accepts: 'auto, json or pretty', description: 'auto: readable on a terminal, JSON lines otherwise' },
+  WEBSOCKET_ENABLED: { default: true, accepts: 'true or false', description: 'serve the WebSocket endpoints (false: HTTP only)' },
+  WEBSOCKET_MAX_CONNECTIONS: { default: 100, min: 1, max: 100_000, integer: true, description: 'WebSocket connections at once' },
+  WEBSOCKET_PING_INTERVAL: { default: 30, min: 1, max: 3600, unit: 'seconds', description: 'between pings; a client with no pong by the next ping is dropped' },
+  WEBSOCKET_MAX_CONNECTION_LIFESPAN: { default: 3600, min: 1, max: 604_800, unit: 'seconds', description: 'a connection is closed (reconnectable) after 90-100 % of this, spread so clients do not reconnect at once' },
+  WEBSOCKET_MAX_PAYLOAD: { default: 65_536, min: 256, max: 16_777_216, integer: true, unit: 'bytes', description: 'largest inbound message' },
+  WEBSOCKET_RATE_LIMIT: { default: 10, min: 1, max: 10_000, description: 'inbound messages per second per connection' },
+  WEBSOCKET_RATE_BURST: { default: 20, min: 1, max: 100_000, integer: true, description: 'inbound messages allowed in a burst above the rate' },
+  WEBSOCKET_MAX_SUBSCRIPTIONS: { default: 100, min: 1, max: 100_000, integer: true, description: 'topics per connection' },
+  WEBSOCKET_MAX_BUFFERED_BYTES: { default: 1_048_576, min: 1024, max: 1_073_741_824, integer: true, unit: 'bytes', description: 'unsent bytes per connection before close 4001 (slow consumer)' },
+  WEBSOCKET_PRICE_UPDATE_INTERVAL: { default: 3, min: 2, max: 5, unit: 'seconds', description: 'between dashboard price updates (seed 000)' },
+  WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL: { default: 5, min: 1, max: 3600, unit: 'seconds', description: 'between portfolio updates' },
+  WEBSOCKET_MAX_CONNECTIONS_PER_IP: { default: undefined, shown: `(off on a loopback HOST, else ${DEFAULT_PUBLIC_PER_IP})`, accepts: 'an integer from 0 to 100000 (0 = no per-address cap)', description: 'WebSocket connections at once from one remote address (over it: HTTP 429 at upgrade); raise it when clients share an address (NAT, a reverse proxy)' },
+  ALLOWED_ORIGINS: { default: undefined, shown: '(own origin, loopback)', accepts: 'comma-separated origins (https://app.example.com), or *', description: "browser origins allowed to open WebSockets besides the gateway's own and loopback ones; * = any. Others get 403" },
+  AUTH: { default: undefined, shown: '(none on a loopback HOST)', accepts: 'none or jwt', description: 'none: no identities, everything readable; jwt: tokens required for private streams. Required when HOST is not a loopback address' },
+  AUTH_JWT_SECRET: { default: undefined, shown: '(none)', accepts: 'at least 32 characters', description: 'AUTH=jwt: HS256 secret (or AUTH_JWKS_URL)' },
+  AUTH_JWKS_URL: { default: undefined, shown: '(none)', accepts: 'an http(s) URL', description: 'AUTH=jwt: a JWKS; RS/PS/ES/EdDSA keys, fetched and cached (or AUTH_JWT_SECRET)' },
+  AUTH_JWT_AUDIENCE: { default: undefined, shown: '(none)', accepts: 'a string', description: 'AUTH=jwt: tokens must carry this aud' },
+  AUTH_JWT_ISSUER: { default: undefined, shown: '(none)', accepts: 'a string', description: 'AUTH=jwt: tokens must carry this iss' },
+  AUTH_ANONYMOUS_MARKET_DATA: { default: false, accepts: 'true or false', description: 'AUTH=jwt: true lets connections without a token read bars, prices, signals and market data' },
+  AUTH_PRIVATE_SIGNALS: { default: false, accepts: 'true or false', description: 'AUTH=jwt: true makes dashboard signals need a token like trades and portfolio' },
+  AUTH_TOKEN_EXPIRY_WARNING: { default: 60, min: 1, max: 3600, unit: 'seconds', description: "before a connection's token expires, token_expiring is sent" },
+  AUTH_CLOCK_TOLERANCE_SECONDS: { default: 30, min: 0, max: 300, integer: true, unit: 'seconds', description: "AUTH=jwt: clock skew tolerated on a token's exp and nbf (an nbf further in the future: INVALID_TOKEN)" },
+  AUTH_DEFAULT_ROLE: { default: 'trader', accepted: ['trader', 'viewer'], accepts: 'trader or viewer', description: 'AUTH=jwt: the role of a token without a roles claim: trader (market data and private streams) or viewer (market data only)' },
+  MARKET_SOURCE: { default: 'simulated', accepted: ['simulated', 'ibkr'], accepts: 'simulated or ibkr', description: 'where market data comes from: the embedded simulated market, or TWS / IB Gateway' },
+  MARKET_SYMBOLS: { default: DEFAULT_SYMBOLS, accepts: 'comma-separated tickers', description: 'the symbols served' },
+  MARKET_SEED: { default: 42, min: 0, max: 2 ** 32 - 1, integer: true, description: 'simulated market random seed' },
+  MARKET_TICK_INTERVAL_MS: { default: 1000, min: 10, max: 60_000, integer: true, unit: 'milliseconds', description: 'between simulated ticks' },
+  MARKET_SPEED: { default: 1, min: 1, max: 3600, description: 'simulated clock speed (60 = a 1-minute bar per second)' },
+  MARKET_CALENDAR: { default: 'always', accepted: ['always', 'exchange'], accepts: 'always or exchange', description: 'simulated market hours for live bars and history: always (every symbol 24/7, prices move at any hour) or exchange (stocks in NYSE sessions, holidays and early closes; crypto 24/7)' },
+  IBKR_HOST: { default: '127.0.0.1', accepts: 'a host name or address', description: 'TWS / IB Gateway host' },
+  IBKR_PORT: { default: undefined, shown: '(none)', accepts: 'an integer from 1 to 65535', description: 'required when MARKET_SOURCE=ibkr: 4002 IB Gateway paper, 7497 TWS paper, 4001/7496 live' },
+  IBKR_CLIENT_ID: { default: 1, min: 0, max: 2_147_483_647, integer: true, description: 'TWS API client id; unique per connection to one TWS' },
+  IBKR_ACCOUNT: { default: undefined, shown: '(first managed account)', accepts: 'an account id, e.g. DU1234567', description: 'the account for P&L and orders' },
+  TRADING_AUTO_TRADE: { default: undefined, shown: '(true; false when MARKET_SOURCE=ibkr)', accepts: 'true or false', description: 'place an order on each strategy signal (the paper venue; with MARKET_SOURCE=ibkr real IB orders, so it must be set explicitly)' },
+  TRADING_LIVE_ORDERS: { default: 'no', accepted: ['no', 'yes'], accepts: 'no or yes', description: 'yes lets TRADING_AUTO_TRADE place orders on a live IB port (4001/7496) or a non-DU account' },
+  TRADING_ORDER_QUANTITY: { default: 10, min: 0, exclusiveMin: true, max: 1e9, description: 'shares per signal order' },
+  TRADING_INITIAL_CASH: { default: 100_000, min: 0, exclusiveMin: true, max: 1e12, description: 'paper account cash' },
+  BACKTEST_RETENTION_SECONDS: { default: 3600, min: 1, max: 604_800, unit: 'seconds', description: 'how long finished runs are kept' },
+  BACKTEST_PROGRESS_INTERVAL: { default: 100, min: 1, max: 1_000_000, integer: true, description: 'candles between progress messages' },
+  BACKTEST_MAX_CONCURRENT: { default: 4, min: 1, max: 64, integer: true, description: 'runs at once' },
+  BACKTEST_MAX_RETAINED: { default: 100, min: 1, max: 100_000, integer: true, description: 'finished runs kept at most (oldest evicted first)' },
+  BACKTEST_RETAINED_MB: { default: 128, min: 1, max: 65_536, unit: 'MB', description: 'estimated size of finished runs kept at most (oldest evicted first)' },
+  BACKTEST_STARTS_PER_MINUTE: { default: 20, min: 1, max: 100_000, integer: true, description: 'runs one caller (user with AUTH=jwt, else address) may start per minute (over it: 429 with Retry-After)' },
+  HTTP_HEADERS_TIMEOUT: { default: 10, min: 1, max: 300, unit: 'seconds', description: 'a client has this long to send complete request headers (then the connection is closed)' },
+  HTTP_REQUEST_TIMEOUT: { default: 30, min: 1, max: 3600, unit: 'seconds', description: 'a client has this long to send a whole request, body included (then 408)' },
+  HTTP_KEEP_ALIVE_TIMEOUT: { default: 5, min: 1, max: 600, unit: 'seconds', description: 'an idle keep-alive connection stays open this long' },
+  HTTP_MAX_CONNECTIONS: { default: 512, min: 1, max: 100_000, integer: true, description: 'plain HTTP connections at once (at the cap the longest-idle one is closed for a new one)' },
+  HTTP_EXPENSIVE_RATE_LIMIT: { default: 120, min: 1, max: 1_000_000, integer: true, description: 'requests per minute per client address on history, backtest start and trades routes (over it: 429 with Retry-After)' },
+  TRUST_PROXY: { default: false, accepts: 'true or false', description: 'true behind a reverse proxy: client address from X-Forwarded-For, stream_url from X-Forwarded-Proto / X-Forwarded-Host' },
+  TICKWIRE_ROLE: { default: 'standalone', accepted: ['standalone', 'producer', 'edge'], accepts: 'standalone, producer or edge', description: 'standalone: everything in one process; producer: market, strategies, trading, backtests, no WebSocket clients; edge: HTTP + WebSocket only' },
+  REDIS_URL: { default: undefined, shown: '(none)', accepts: 'redis://host:port', description: 'the Redis broker; required for producer and edge (standalone: in-memory broker without it)' },
+  REDIS_PREFIX: { default: 'tw', accepts: 'a string without { } or spaces', description: 'key prefix of every Redis key' },
+  TICKWIRE_PUBLIC_URL: { default: undefined, shown: '(http://HOST:PORT)', accepts: 'an http(s) URL', description: "this node's HTTP base URL as other nodes reach it (edges forward backtest requests to the producer's)" },
+  TICKWIRE_WORKERS: { default: 'auto', accepts: 'auto or an integer from 1 to 64', description: 'npm run start:cluster: edge workers beside the producer (auto = one per core)' },
+  HISTORY_SIZE: { default: 1000, min: 1, max: 1_000_000, integer: true, description: 'publications kept per topic for recovery (bars, dashboard, live-trading, market-data)' },
+  HISTORY_TTL_SECONDS: { default: 300, min: 1, max: 86_400, unit: 'seconds', description: 'how long a publication is kept for recovery' },
+  HISTORY_BACKTEST_SIZE: { default: 100_000, min: 1, max: 10_000_000, integer: true, description: "events kept per backtest run (for the run's retention)" },
+  HISTORY_RECOVERY_LIMIT: { default: 1000, min: 1, max: 1_000_000, integer: true, description: 'most publications replayed on one resubscribe; more missed means recovered: false' },
 } as const satisfies Record<string, NumberVariable | ChoiceVariable | OtherVariable>;
 
 type Variables = typeof VARIABLES;
@@ -222,9 +229,14 @@ type NameOf<T> = { [K in Name]: Variables[K]['default'] extends T ? K : never }[
 type NumberName = { [K in Name]: Variables[K] extends NumberVariable ? K : never }[Name];
 type ChoiceName = { [K in Name]: Variables[K] extends ChoiceVariable ? K : never }[Name];
 
-/** Documentation of every variable: name, default as written in the README, and what it accepts. */
-export const CONFIG_VARIABLES: readonly (readonly [name: string, shownDefault: string, accepts: string])[] = Object.entries(VARIABLES).map(
-  ([name, v]: [string, NumberVariable | ChoiceVariable | OtherVariable]) => [name, 'shown' in v && v.shown !== undefined ? v.shown : showDefault(v.default), v.accepts] as const,
+/** Documentation of every variable: name, default as written in the README, what it accepts, what it does. */
+export const CONFIG_VARIABLES: readonly (readonly [name: string, shownDefault: string, accepts: string, description: string])[] = Object.entries(VARIABLES).map(
+  ([name, v]: [string, NumberVariable | ChoiceVariable | OtherVariable]) => [
+    name,
+    'shown' in v && v.shown !== undefined ? v.shown : showDefault(v.default),
+    'accepts' in v ? v.accepts : `${describeRange(v)}${v.unit ? ` ${v.unit}` : ''}`,
+    v.description,
+  ] as const,
 );
 
 function showDefault(value: unknown): string {
@@ -513,8 +525,8 @@ export function defaultConfig(): Config {
 
 /** The README's configuration table (scripts/config-table.ts writes it; test/readme.test.ts checks it). */
 export function configTable(): string {
-  const rows = CONFIG_VARIABLES.map(([name, def, accepts]) => `| \`${name}\` | ${def} | ${accepts} |`);
-  return ['| variable | default | accepts |', '|---|---|---|', ...rows].join('\n');
+  const rows = CONFIG_VARIABLES.map(([name, def, accepts, description]) => `| \`${name}\` | ${def} | ${accepts} | ${description} |`);
+  return ['| variable | default | accepts | what it does |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 /**

@@ -109,8 +109,16 @@ describe('config: one schema for errors, warnings, the banner and the README (is
     expect(r.errors[0]!.message).to.not.match(/e-\d/);
   });
 
-  it('every variable is listed in the README table with a non-empty description', () => {
-    for (const [name, , accepts] of CONFIG_VARIABLES) expect(accepts.length, name).to.be.above(3);
+  it('every variable has what it accepts and what it does; number ranges are written as the errors say them', () => {
+    for (const [name, , accepts, description] of CONFIG_VARIABLES) {
+      expect(accepts.length, name).to.be.above(3);
+      expect(description.length, name).to.be.above(3);
+      expect(accepts, name).to.not.match(/e-\d|e\+\d/);
+    }
+    const ping = CONFIG_VARIABLES.find(([n]) => n === 'WEBSOCKET_PING_INTERVAL')!;
+    expect(ping[2]).to.equal('a number from 1 to 3600 seconds');
+    const r = loadConfig({ WEBSOCKET_PING_INTERVAL: '0' });
+    expect(!r.ok && r.errors[0]!.message).to.equal('WEBSOCKET_PING_INTERVAL="0" is invalid: expected a number from 1 to 3600');
   });
 
   const typos: { env: Record<string, string>; want: { variable: string; message: string }[] }[] = [

@@ -1,42 +1,6 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { TestClient } from '../support/client.ts';
-import { repoRoot } from '../support/spec.ts';
-
-function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null>; line: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src', 'main.ts')], {
-    cwd: repoRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const listeners: (() => void)[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const l of listeners) l();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    line: (re, timeoutMs = 15_000) => new Promise((resolve, reject) => {
-      const check = () => {
-        const m = out.match(re);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m);
-        }
-      };
-      const timer = setTimeout(() => reject(new Error(`no ${re} in output: ${out}`)), timeoutMs);
-      listeners.push(check);
-      check();
-    }),
-  };
-}
+import { startMain } from '../support/main-process.ts';
 
 describe('e2e: the process (npm start = src/main.ts)', function () {
   this.timeout(30_000);
@@ -61,8 +25,9 @@ describe('e2e: the process (npm start = src/main.ts)', function () {
   });
 
   it('refuses a bad configuration value, naming the variable and the accepted values (exit 2)', async () => {
-    const main = startMain({ WEBSOCKET_PRICE_UPDATE_INTERVAL: '1', MARKET_SOURCE: 'yahoo' });
+    const main = startMain({ WEBSOCKET_PRICE_UPDATE_INTERVAL: '1', MARKET_SOURCE: 'yahoo', WEBSOCKET_MAX_CONECTIONS: '5' });
     expect(await main.exited).to.equal(2);
+    expect(main.output()).to.contain('tickwire: warning: WEBSOCKET_MAX_CONECTIONS is not a tickwire setting (ignored); did you mean WEBSOCKET_MAX_CONNECTIONS?');
     expect(main.output()).to.contain('WEBSOCKET_PRICE_UPDATE_INTERVAL="1" is invalid: expected a number from 2 to 5');
     expect(main.output()).to.contain('MARKET_SOURCE="yahoo" is invalid: expected one of simulated, ibkr');
   });
