@@ -9,10 +9,10 @@ import type { Resolution } from '../src/market/source.ts';
 const from = Date.UTC(2024, 0, 1);
 const to = Date.UTC(2025, 0, 1);
 const cases: { label: string; source: SimulatedSource; resolution: Resolution }[] = [
-  { label: '1-minute, 24/7', source: new SimulatedSource(), resolution: '1' },
-  { label: '1-minute, US session', source: new SimulatedSource({ session: US_EQUITY_SESSION }), resolution: '1' },
-  { label: '60-minute, 24/7', source: new SimulatedSource(), resolution: '60' },
-  { label: 'daily, 24/7', source: new SimulatedSource(), resolution: 'D' },
+  { label: '1-minute, 24/7', source: new SimulatedSource({ historyCacheBars: 0 }), resolution: '1' },
+  { label: '1-minute, US session', source: new SimulatedSource({ session: US_EQUITY_SESSION, historyCacheBars: 0 }), resolution: '1' },
+  { label: '60-minute, 24/7', source: new SimulatedSource({ historyCacheBars: 0 }), resolution: '60' },
+  { label: 'daily, 24/7', source: new SimulatedSource({ historyCacheBars: 0 }), resolution: 'D' },
 ];
 
 console.log('one year of history for one symbol (median of 5 runs)');

@@ -43,9 +43,13 @@ export function describeIssue(issue: ValidationIssue): { field: string; message:
   }
 }
 
+/** The request id to echo on an error: 1-64 characters counted as the schema counts them (code points, not UTF-16 units). */
 function requestId(data: Record<string, unknown>): string | undefined {
   const id = data.id;
-  return typeof id === 'string' && id.length >= 1 && id.length <= 64 ? id : undefined;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 128) return undefined;
+  let chars = 0;
+  for (const _ of id) chars++;
+  return chars <= 64 ? id : undefined;
 }
 
 /** Checks an already-parsed value against the table: it must be an object whose `type` is in the table. */

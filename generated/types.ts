@@ -79,6 +79,16 @@ export type PublicationSeq = number;
  *
  */
 export type RecoveryReason = 'epoch' | 'expired' | 'limit';
+/**
+ * Server → client: the topics this request (or the connection, at connect) asked for and did NOT get, each with
+ * the reason's error code (SUBSCRIPTION_LIMIT: the per-connection cap WEBSOCKET_MAX_SUBSCRIPTIONS was reached).
+ * Absent when every topic was subscribed. An endpoint never drops a topic silently.
+ *
+ */
+export type NotSubscribed = {
+  topic: HubTopic;
+  code: ErrorCode;
+}[];
 
 /**
  * A position in one topic's stream: `epoch` names this copy of the topic's history (it changes whenever that
@@ -349,6 +359,7 @@ export interface DashboardSubscriptionsMessage {
    */
   streams: DashboardStream[];
   positions?: PositionsMap;
+  not_subscribed?: NotSubscribed;
 }
 export interface DashboardErrorMessage {
   type: 'error';
@@ -369,6 +380,7 @@ export interface ConnectedData {
   symbol?: TickerSymbol;
   resolution?: Resolution;
   positions?: PositionsMap;
+  not_subscribed?: NotSubscribed;
 }
 export interface StreamConnectedMessage {
   type: 'connected';

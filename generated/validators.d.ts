@@ -35,6 +35,7 @@ export declare const validateRecoveryReason: Validator<T.RecoveryReason>;
 export declare const validateSubscriptionState: Validator<T.SubscriptionState>;
 export declare const validateSinceMap: Validator<T.SinceMap>;
 export declare const validatePositionsMap: Validator<T.PositionsMap>;
+export declare const validateNotSubscribed: Validator<T.NotSubscribed>;
 export declare const validateBar: Validator<T.Bar>;
 export declare const validateBarsSubscriptionRequest: Validator<T.BarsSubscriptionRequest>;
 export declare const validateBarsSubscribeRequest: Validator<T.BarsSubscribeRequest>;

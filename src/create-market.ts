@@ -6,7 +6,7 @@
 import type { Config } from './config.ts';
 import { IbConnection } from './market/ib-connection.ts';
 import { IbkrSource } from './market/source-ibkr.ts';
-import { SimulatedSource } from './market/source-simulated.ts';
+import { SimulatedSource, type SimulatedSourceOptions } from './market/source-simulated.ts';
 import type { MarketSource } from './market/source.ts';
 import { IbkrVenue } from './trading/venue-ibkr.ts';
 import type { OrderVenue } from './trading/venue.ts';
@@ -30,7 +30,7 @@ export interface Market {
  * MARKET_SOURCE=simulated: the embedded simulated market (its clock optionally sped up by MARKET_SPEED).
  * MARKET_SOURCE=ibkr: one IB connection shared by the IbkrSource and the IbkrVenue.
  */
-export function createMarket(config: Config): Market {
+export function createMarket(config: Config, options: { generate?: SimulatedSourceOptions['generate'] } = {}): Market {
   if (config.market.source === 'simulated') {
     const start = Date.now();
     const speed = config.market.speed;
@@ -43,6 +43,7 @@ export function createMarket(config: Config): Market {
       calendar: config.market.calendar,
       continueFromHistory: true,
       tickMarketMs: config.market.tickIntervalMs * speed,
+      generate: options.generate,
     });
     return { source, venue: undefined, now, account: () => undefined, connected: () => true, start: async () => undefined, stop: async () => undefined };
   }

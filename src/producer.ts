@@ -4,6 +4,9 @@
  * an edge node does not (it gets everything through the broker and from the producer).
  */
 import type { Config } from './config.ts';
+import { backtestOffload, createComputePool, historyOffload } from './workers/history-offload.ts';
+import { SimulatedSource } from './market/source-simulated.ts';
+import type { WorkerPool } from './util/worker-pool.ts';
 import { createMarket, type Market } from './create-market.ts';
 import { LiveTradingFeed } from './handlers/live-trading.ts';
 import { MarketDataFeed } from './handlers/market-data.ts';
@@ -34,6 +37,11 @@ export interface ProducerOptions {
   venue?: OrderVenue;
   /** How long a finished backtest's event history stays for recovering followers (default 60 s; tests shorten it). */
   backtestHistoryGraceMs?: number;
+  /**
+   * Worker threads for backtests on a simulated `source` (the caller's, not closed here). Without it, a producer
+   * that builds the simulated market from config makes its own pool (cores - 1 threads, 1 to 4).
+   */
+  computePool?: WorkerPool;
 }
 
 export interface Producer {
@@ -55,7 +63,11 @@ export interface Producer {
 }
 
 export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, options: ProducerOptions, log: (line: string) => void): Producer {
-  const market: Market | undefined = options.source ? undefined : createMarket(config);
+  // Simulated history (the chart backfill, strategy warm-up and most of a backtest's CPU) is generated on worker
+  // threads, so it never stalls the event loop that serves WebSockets.
+  const ownPool = options.source || options.computePool || config.market.source !== 'simulated' ? undefined : createComputePool();
+  const pool = options.computePool ?? ownPool;
+  const market: Market | undefined = options.source ? undefined : createMarket(config, { generate: ownPool ? historyOffload(ownPool) : undefined });
   const source = options.source ?? market!.source;
   const now = options.now ?? market?.now ?? Date.now;
   // The paper venue built here is fed the source's prices below; a venue passed in is the caller's to feed.
@@ -95,6 +107,8 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     maxRetainedBytes: bt.maxRetainedBytes,
     startsPerMinute: bt.startsPerMinute,
     historyGraceMs: options.backtestHistoryGraceMs,
+    // Backtests on simulated bars run whole on the worker pool (bars generated there, engine there).
+    offload: pool && source instanceof SimulatedSource ? backtestOffload(pool, (symbol, calendar) => source.historyParams(symbol, calendar)) : undefined,
     log,
   });
   const streams: Stream[] = [
@@ -191,6 +205,7 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
       await venue.stop();
       await source.stop();
       await market?.stop();
+      await ownPool?.close();
     },
   };
 }

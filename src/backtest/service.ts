@@ -45,7 +45,7 @@ import { bridge } from '../util/bridge.ts';
 import { createStrategies, isStrategyId } from '../trading/strategies.ts';
 import type { Strategy, StrategySignal } from '../trading/strategy.ts';
 import { envelope, streamError } from '../handlers/streams-common.ts';
-import { runBacktest, type BacktestProgress, type BacktestTrade, type EquityPoint } from './engine.ts';
+import { runBacktest, type BacktestEvents, type BacktestProgress, type BacktestResult as EngineResult, type BacktestTrade, type EquityPoint } from './engine.ts';
 import type { BacktestMetrics as EngineMetrics } from './metrics.ts';
 import { estimateRunBytes, isFinished, RunRegistry, type RunRecord, type RunRequest } from './runs.ts';
 import { KeyedRateLimiter } from '../util/rate-limiter.ts';
@@ -338,6 +338,12 @@ export interface BacktestServiceOptions {
   startGraceMs?: number;
   /** Points kept in the result's equity_curve; default 500. */
   equityCurvePoints?: number;
+  /**
+   * Runs a whole backtest elsewhere (a worker thread, src/workers/history-offload.ts), so neither loading the bars nor
+   * the engine holds the event loop; the events arrive through `hooks` as the in-thread engine would call them.
+   * Returns undefined when it cannot take the run (then it runs here).
+   */
+  offload?: (run: RunRequest, hooks: BacktestEvents, signal: AbortSignal) => Promise<{ status: 'no_data' } | { status: 'invalid'; code: string; message: string } | EngineResult> | undefined;
   /** Most finished runs kept (oldest evicted first); default unlimited. */
   maxRetained?: number;
   /** Most estimated bytes of finished runs kept (oldest evicted first); default unlimited. */
@@ -581,6 +587,37 @@ export class BacktestService implements Stream {
         this.ctx?.error(err);
       }
     };
+    const hooks: BacktestEvents = {
+      onProgress: (p) => {
+        run.latestProgress = progressMessage(p, this.now);
+        publish(run.latestProgress);
+      },
+      onTrade: (t) => {
+        (run.trades ??= []).push(t);
+        publish(tradeMessage(t, this.now));
+      },
+      onEquity: (e) => publish(equityMessage(e, this.now)),
+      onMetrics: (m) => {
+        run.latestMetrics = metricsMessage(m, this.now);
+        publish(run.latestMetrics);
+      },
+      onError: (err) => this.ctx?.error(err),
+    };
+    const offloaded = this.options.offload?.(req, hooks, run.abort.signal);
+    if (offloaded) {
+      let outcome: Awaited<typeof offloaded>;
+      try {
+        outcome = await offloaded;
+      } catch (err) {
+        if (run.abort.signal.aborted) return this.end(run, 'cancelled', cancelReason(run));
+        throw err;
+      }
+      if (outcome.status === 'no_data') {
+        return this.end(run, 'failed', { code: 'NO_DATA', message: `no ${req.resolution} bars for ${req.symbol} between ${req.start_date} and ${req.end_date}` });
+      }
+      if (outcome.status === 'invalid') return this.end(run, 'failed', { code: outcome.code, message: outcome.message });
+      return this.finish(run, outcome);
+    }
     let bars: Bar[];
     try {
       // A cancel or a shutdown does not wait for a slow history load (IBKR pacing can hold one for minutes).
@@ -610,22 +647,12 @@ export class BacktestService implements Stream {
       equityCurvePoints: this.options.equityCurvePoints ?? 500,
       signal: run.abort.signal,
       now: this.now,
-    }, {
-      onProgress: (p) => {
-        run.latestProgress = progressMessage(p, this.now);
-        publish(run.latestProgress);
-      },
-      onTrade: (t) => {
-        (run.trades ??= []).push(t);
-        publish(tradeMessage(t, this.now));
-      },
-      onEquity: (e) => publish(equityMessage(e, this.now)),
-      onMetrics: (m) => {
-        run.latestMetrics = metricsMessage(m, this.now);
-        publish(run.latestMetrics);
-      },
-      onError: (err) => this.ctx?.error(err),
-    });
+    }, hooks);
+    this.finish(run, result);
+  }
+
+  /** Records an engine result: the run ends completed, failed or cancelled. */
+  private finish(run: RunRecord, result: EngineResult): void {
     run.trades = result.trades;
     run.openPosition = result.open_position;
     if (result.status === 'cancelled') return this.end(run, 'cancelled', cancelReason(run));

@@ -2,7 +2,7 @@ import type { DashboardHandlers } from '../../generated/messages.ts';
 import type { DashboardErrorMessage, DashboardStream, DashboardSubscriptionsMessage } from '../../generated/types.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 import { DASHBOARD_STREAMS, dashboardTopic, isDashboardStream } from '../streams/topics.ts';
-import { sendSnapshots, sinceFromQuery, subscribeAll, type PositionsMap } from './positions.ts';
+import { notSubscribed, sendSnapshots, sinceFromQuery, subscribeAll, type PositionsMap } from './positions.ts';
 import { authHandlers } from './auth.ts';
 import { pingHandlers } from './streams-common.ts';
 
@@ -11,11 +11,11 @@ export function dashboardError(error: ErrorInfo): DashboardErrorMessage {
   return { type: 'error', ...(id ? { id } : {}), code, message, ...(field ? { field } : {}) };
 }
 
-export function subscriptionsOf(ctx: ConnectionContext, id?: string, positions?: PositionsMap): DashboardSubscriptionsMessage {
+export function subscriptionsOf(ctx: ConnectionContext, id?: string, positions?: PositionsMap, refused: readonly string[] = []): DashboardSubscriptionsMessage {
   const mine = ctx.topics();
   const streams = DASHBOARD_STREAMS.filter((s) => mine.has(dashboardTopic(s)));
   const withPositions = positions && Object.keys(positions).length ? { positions } : {};
-  return { type: 'subscriptions', ...(id ? { id } : {}), streams, ...withPositions };
+  return { type: 'subscriptions', ...(id ? { id } : {}), streams, ...withPositions, ...notSubscribed({ refused: [...refused] }) } as DashboardSubscriptionsMessage;
 }
 
 /** Seed 000 option C: everyone starts with all streams (see open()); subscribe/unsubscribe narrow or widen. */
@@ -43,7 +43,7 @@ export function createDashboardHandlers(): DashboardHandlers<ConnectionContext> 
       for (const t of topics) if (since[t] && ctx.topics().has(t)) ctx.unsubscribe(t);
       const result = await subscribeAll(ctx, topics, since);
       ctx.after(() => sendSnapshots(ctx, result, DASHBOARD_STREAMS.map(dashboardTopic)));
-      return subscriptionsOf(ctx, message.id, result.positions);
+      return subscriptionsOf(ctx, message.id, result.positions, result.refused);
     },
     unsubscribe(message, ctx) {
       const bad = check(message.streams, message.id);
@@ -70,6 +70,7 @@ export async function openDashboard(ctx: ConnectionContext, query: URLSearchPara
   const readable: string[] = [];
   for (const t of DASHBOARD_STREAMS.map(dashboardTopic)) if ((await ctx.mayRead(t)).ok) readable.push(t);
   const result = await subscribeAll(ctx, readable, since.since);
-  ctx.send(subscriptionsOf(ctx, undefined, result.positions));
+  // Streams the subscription cap left out are named (not_subscribed), never dropped silently.
+  ctx.send(subscriptionsOf(ctx, undefined, result.positions, result.refused));
   sendSnapshots(ctx, result, DASHBOARD_STREAMS.map(dashboardTopic));
 }

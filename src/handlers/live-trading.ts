@@ -38,7 +38,7 @@ import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
 import type { Fill, Order, OrderVenue } from '../trading/venue.ts';
 import type { Portfolio, PortfolioSnapshot } from '../trading/portfolio.ts';
-import { admit, sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
+import { admit, notSubscribed, sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 export const ALL = '*';
@@ -277,12 +277,14 @@ export function liveTradingWsEndpoint(deps: {
      * P&L), then live updates. Orders and executions have no snapshot: they are recovered from history or missed.
      */
     async open(ctx, { symbols, since }) {
-      const topics = [...(symbols ?? [ALL]).map(ordersTopic), positionsTopic(symbols), ACCOUNT_TOPIC];
+      // Account (P&L, risk) and positions first: under a tight subscription cap the per-symbol order topics are what
+      // is left out, and `not_subscribed` names them.
+      const topics = [ACCOUNT_TOPIC, positionsTopic(symbols), ...(symbols ?? [ALL]).map(ordersTopic)];
       // Private as a whole: without a token (AUTH=jwt) error UNAUTHORIZED and close 4503; not covered, 4504.
       if (!(await admit(ctx, topics, (e) => streamError(e)))) return;
       const result = await subscribeAll(ctx, topics, since);
       const positionsState = Object.keys(result.positions).length ? { positions: result.positions } : {};
-      ctx.send(connectedMessage({ stream: 'live-trading', message: 'Connected to live trading stream', symbols: symbols ?? [...deps.source.symbols()], ...positionsState } as ConnectedData));
+      ctx.send(connectedMessage({ stream: 'live-trading', message: 'Connected to live trading stream', symbols: symbols ?? [...deps.source.symbols()], ...positionsState, ...notSubscribed(result) } as ConnectedData));
       sendSnapshots(ctx, result, [positionsTopic(symbols), ACCOUNT_TOPIC]);
     },
     handle: (message, ctx) => dispatchLiveTradingStream(handlers, message as LiveTradingStreamInbound, ctx),

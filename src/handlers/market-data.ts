@@ -27,7 +27,7 @@ import { authHandlers } from './auth.ts';
 import type { ConnectionContext, Endpoint } from '../server/endpoint.ts';
 import type { Stream, StreamContext } from '../streams/stream.ts';
 import { bridge, type Bridged } from '../util/bridge.ts';
-import { admit, sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
+import { admit, notSubscribed, sendSnapshots, sinceFromQuery, subscribeAll, type SinceMap } from './positions.ts';
 import { connectedMessage, envelope, pingHandlers, streamError, type Clock } from './streams-common.ts';
 
 /** Closed candles the analytics look at (RSI(14) converges well within it; swings need only a few). */
@@ -247,7 +247,7 @@ export function marketDataWsEndpoint(deps: { source: Pick<MarketSource, 'hasSymb
       if (!(await admit(ctx, [topic], (e) => streamError(e)))) return;
       const result = await subscribeAll(ctx, [topic], since);
       const positions = Object.keys(result.positions).length ? { positions: result.positions } : {};
-      ctx.send(connectedMessage({ stream: 'market-data', message: `Connected to market data stream for ${symbol}`, symbol, resolution, ...positions } as ConnectedData));
+      ctx.send(connectedMessage({ stream: 'market-data', message: `Connected to market data stream for ${symbol}`, symbol, resolution, ...positions, ...notSubscribed(result) } as ConnectedData));
       sendSnapshots(ctx, result, [topic]);
     },
     handle: (message, ctx) => dispatchMarketDataStream(handlers, message as MarketDataStreamInbound, ctx),

@@ -23,6 +23,11 @@ export interface SubscribeAllResult {
   forbidden: string[];
 }
 
+/** The contract's `not_subscribed` field for the topics the cap refused (absent when none was refused). */
+export function notSubscribed(result: Pick<SubscribeAllResult, 'refused'>): { not_subscribed?: { topic: string; code: 'SUBSCRIPTION_LIMIT' }[] } {
+  return result.refused.length ? { not_subscribed: result.refused.map((topic) => ({ topic, code: 'SUBSCRIPTION_LIMIT' as const })) } : {};
+}
+
 /** Subscribes `topics` in order, each recovering from `since[topic]` when given. */
 export async function subscribeAll(ctx: ConnectionContext, topics: readonly string[], since: SinceMap = {}, options: { fromStart?: boolean } = {}): Promise<SubscribeAllResult> {
   const out: SubscribeAllResult = { positions: {}, fresh: new Set(), snapshots: new Map(), refused: [], forbidden: [] };

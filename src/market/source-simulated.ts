@@ -97,6 +97,13 @@ export interface SimulatedSourceOptions {
    * clock (e.g. 600x) passes tickIntervalMs x speed so prices move as much per market minute as at real speed.
    */
   tickMarketMs?: number;
+  /**
+   * Runs history generation elsewhere (a worker thread: see src/workers/history-offload.ts), so a long range never
+   * stalls the event loop. Same bars either way. Default: in this thread.
+   */
+  generate?: (params: HistoryParams, resolution: Resolution, from: number, to: number) => Promise<Bar[]>;
+  /** Bars kept in the history cache (results per symbol, resolution and range); default 1,000,000; 0 = no cache. */
+  historyCacheBars?: number;
 }
 
 interface SymbolState {
@@ -133,6 +140,13 @@ export class SimulatedSource implements MarketSource {
   private readonly continueFromHistory: boolean;
   private readonly tickMarketMs: number;
   private readonly subTicks: number;
+  /** Cache of the trading day of the last step. */
+  private openDay: TradingDay | undefined;
+  private readonly generate: SimulatedSourceOptions['generate'];
+  /** History results by `symbol|resolution|from|to`, least recently used first; in-flight ones are shared. */
+  private readonly historyCache = new Map<string, { bars: Promise<Bar[]>; size: number }>();
+  private historyCacheSize = 0;
+  private readonly historyCacheBars: number;
 
   constructor(options: SimulatedSourceOptions = {}) {
     this.seed = options.seed ?? 42;
@@ -144,6 +158,8 @@ export class SimulatedSource implements MarketSource {
     this.continueFromHistory = options.continueFromHistory ?? false;
     this.tickMarketMs = options.tickMarketMs ?? this.tickIntervalMs;
     this.subTicks = Math.min(MAX_SUB_TICKS, Math.max(1, Math.ceil(this.tickMarketMs / SUB_TICK_MARKET_MS)));
+    this.generate = options.generate;
+    this.historyCacheBars = options.historyCacheBars ?? 1_000_000;
     this.symbolList = Object.freeze([...new Set(options.symbols ?? DEFAULT_SYMBOLS)]);
     const vol = options.volatility;
     for (const symbol of this.symbolList) {
@@ -269,19 +285,61 @@ export class SimulatedSource implements MarketSource {
   /**
    * Deterministic bars with from <= time < to, oldest first; [] for an unknown symbol or empty range.
    * `options.calendar` picks the sessions (default the source's calendar); the path within a trading day is the
-   * same whichever calendar gives that day.
+   * same whichever calendar gives that day. Results are cached per (symbol, resolution, range, calendar) up to
+   * historyCacheBars bars (least recently used dropped first; a result over a quarter of the cache is not kept), and
+   * concurrent identical requests share one generation. Callers get their own array (they may sort or trim it); the
+   * Bar objects are shared and must not be changed.
    */
-  async history(symbol: string, resolution: Resolution, from: number, to: number, options: HistoryOptions = {}): Promise<Bar[]> {
+  /** What history generation for `symbol` depends on (plain data, for a worker thread); undefined if unknown. */
+  historyParams(symbol: string, calendar: MarketCalendar = this.calendar): HistoryParams | undefined {
     const state = this.states.get(symbol);
-    if (!state || !(from < to)) return [];
-    const params: HistoryParams = {
+    if (!state) return undefined;
+    return {
       seed: deriveSeed(this.seed, symbol, 'history'),
       startPrice: state.startPrice,
       volatility: state.volatility,
       baseVolume: state.baseVolume,
-      session: this.sessionOf(symbol, options.calendar ?? this.calendar),
+      session: this.sessionOf(symbol, calendar),
     };
-    return generateHistory(params, resolution, from, to);
+  }
+
+  async history(symbol: string, resolution: Resolution, from: number, to: number, options: HistoryOptions = {}): Promise<Bar[]> {
+    const calendar = options.calendar ?? this.calendar;
+    const params = this.historyParams(symbol, calendar);
+    if (!params || !(from < to)) return [];
+    const make = () => (this.generate ? this.generate(params, resolution, from, to) : Promise.resolve(generateHistory(params, resolution, from, to)));
+    if (this.historyCacheBars <= 0) return make();
+    const key = `${symbol}|${resolution}|${from}|${to}|${calendar}`;
+    const hit = this.historyCache.get(key);
+    if (hit) {
+      this.historyCache.delete(key);
+      this.historyCache.set(key, hit);
+      return (await hit.bars).slice();
+    }
+    const entry = { bars: make(), size: 0 };
+    this.historyCache.set(key, entry);
+    let bars: Bar[];
+    try {
+      bars = await entry.bars;
+    } catch (err) {
+      if (this.historyCache.get(key) === entry) this.historyCache.delete(key);
+      throw err;
+    }
+    if (this.historyCache.get(key) === entry) {
+      if (bars.length > this.historyCacheBars / 4) {
+        this.historyCache.delete(key);
+      } else {
+        entry.size = bars.length;
+        this.historyCacheSize += bars.length;
+        for (const [k, e] of this.historyCache) {
+          if (this.historyCacheSize <= this.historyCacheBars) break;
+          if (e.size === 0) continue; // in flight
+          this.historyCache.delete(k);
+          this.historyCacheSize -= e.size;
+        }
+      }
+    }
+    return bars.slice();
   }
 
   onHealth(_listener: SourceHealthListener): () => void {
@@ -313,7 +371,8 @@ export class SimulatedSource implements MarketSource {
 // ---------------------------------------------------------------------------------------------------------
 // History generation (pure functions of their parameters).
 
-interface HistoryParams {
+/** Everything history generation depends on: plain data (it is posted to worker threads). */
+export interface HistoryParams {
   seed: number;
   startPrice: number;
   volatility: number;
@@ -323,7 +382,7 @@ interface HistoryParams {
 
 const BLOCK_DAYS = 256;
 
-function generateHistory(p: HistoryParams, res: Resolution, from: number, to: number): Bar[] {
+export function generateHistory(p: HistoryParams, res: Resolution, from: number, to: number): Bar[] {
   const out: Bar[] = [];
   const minutesPerBar = isMinuteResolution(res) ? Number(res) : Infinity;
   // A trading day's local date is within one day of its UTC instants.

@@ -101,6 +101,8 @@ export class Connection implements Subscriber, ConnectionContext {
   private ended = false;
   /** A close was decided while answers were still due: inbound frames are ignored, the inbox drains, then close. */
   private closingAfterInbox = false;
+  /** WebSocket ping frames received (a flood is reported when the socket dies of it). */
+  private pingsSeen = 0;
   private killTimer: NodeJS.Timeout | undefined;
   private readonly auth: ConnectionAuth;
   private currentIdentity: Identity | undefined;
@@ -135,7 +137,21 @@ export class Connection implements Subscriber, ConnectionContext {
     this.lifespanTimer.unref();
     this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     this.ws.on('pong', () => { this.alive = true; });
-    this.ws.on('close', (code) => this.end(code));
+    // WebSocket pings count against the inbound rate like messages: a ping flood is closed 4002 (and logged).
+    this.ws.on('ping', () => {
+      this.pingsSeen++;
+      if (this.ended || this.closingAfterInbox || this.bucket.take()) return;
+      this.closingAfterInbox = true;
+      const detail = `WebSocket pings over ${this.limits.rateLimitPerSec}/s (burst ${this.limits.rateBurst})`;
+      this.enqueue(() => this.close('RATE_LIMITED', detail));
+    });
+    this.ws.on('close', (code) => {
+      // A flood can kill the socket before the 4002 is written (no close frame, 1006): say so, once.
+      if (code === 1006 && this.pingsSeen > this.limits.rateBurst) {
+        options.log(`connection ${this.id} ended abnormally (1006) after ${this.pingsSeen} WebSocket pings (ping flood)`);
+      }
+      this.end(code);
+    });
     // ws emits 'error' for protocol violations (e.g. a frame over maxPayload, then it closes with 1009).
     this.ws.on('error', (err) => this.logger.warn(`connection error: ${err.message}`));
   }

@@ -66,6 +66,15 @@ export function createHttpApp(options: HttpOptions): Express {
     });
   }
   app.use((req, res, next) => {
+    // Security headers on every answer (HTML pages: the dashboard and the contract docs). The docs page is one
+    // self-contained file with inline script and style, hence 'unsafe-inline'; nothing is loaded from elsewhere.
+    // connect-src lists ws:/wss: because older browsers do not match WebSocket URLs with 'self'.
+    res.set({
+      'Content-Security-Policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+      'X-Frame-Options': 'DENY',
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+    });
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > maxBody) return void res.status(413).set('Connection', 'close').json({ error: { code: 'PAYLOAD_TOO_LARGE', message: `request bodies are limited to ${maxBody} bytes` } });
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method) && options.originAllowed && !options.originAllowed(req.headers.origin, req.headers.host)) {

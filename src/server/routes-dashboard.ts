@@ -39,6 +39,8 @@ export function createDashboardRouter(options: DashboardRouterOptions): Router {
     if (!existsSync(index)) return notBuilt(res);
     res.sendFile(index, { headers: { 'Cache-Control': 'no-cache' } });
   });
+  // Source maps (full sources) are never served, whatever the build left in the folder.
+  router.use('/dashboard', (req, res, next) => (req.path.endsWith('.map') ? void res.status(404).json({ error: { code: 'NOT_FOUND', message: 'source maps are not served' } }) : next()));
   router.use('/dashboard', express.static(dir, { index: false, fallthrough: true, maxAge: 0 }));
   // Browsers ask for /favicon.ico whatever the page links; answer with the page's SVG icon instead of a 404.
   router.get('/favicon.ico', (_req, res) => {
