@@ -10,7 +10,7 @@ import type { ValidatorTable } from './runtime.ts';
 export const ResolutionValues = ['1', '5', '15', '30', '60', 'D'] as const satisfies readonly T.Resolution[];
 export const SideValues = ['BUY', 'SELL'] as const satisfies readonly T.Side[];
 export const SignalTypeValues = ['BUY', 'SELL', 'HOLD'] as const satisfies readonly T.SignalType[];
-export const ErrorCodeValues = ['INVALID_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNKNOWN_SYMBOL', 'SUBSCRIPTION_LIMIT', 'UNKNOWN_STREAM', 'UNKNOWN_BACKTEST', 'BACKTEST_FAILED', 'INTERNAL_ERROR', 'UNAVAILABLE', 'FORBIDDEN', 'UNAUTHORIZED', 'INVALID_TOKEN', 'TOKEN_EXPIRED'] as const satisfies readonly T.ErrorCode[];
+export const ErrorCodeValues = ['INVALID_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNKNOWN_SYMBOL', 'SUBSCRIPTION_LIMIT', 'UNKNOWN_STREAM', 'UNKNOWN_BACKTEST', 'BACKTEST_FAILED', 'INTERNAL_ERROR', 'UNAVAILABLE', 'FORBIDDEN', 'UNAUTHORIZED', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'HISTORY_UNAVAILABLE'] as const satisfies readonly T.ErrorCode[];
 export const DashboardStreamValues = ['prices', 'signals', 'trades', 'portfolio'] as const satisfies readonly T.DashboardStream[];
 export const RecoveryReasonValues = ['epoch', 'expired', 'limit'] as const satisfies readonly T.RecoveryReason[];
 
@@ -43,6 +43,7 @@ export interface ClientEndpoints {
       'bars.unsubscribe.response': T.BarsUnsubscribeResponseMessage;
       'bars.update': T.BarsUpdateMessage;
       'error': T.OperationErrorMessage;
+      'bars.history.response': T.BarsHistoryResponseMessage;
       'pong': T.StreamPongMessage;
       'authenticated': T.AuthenticatedMessage;
       'token_expiring': T.TokenExpiringMessage;
@@ -51,6 +52,7 @@ export interface ClientEndpoints {
     requests: {
       'bars.subscribe': { request: Omit<T.BarsSubscribeMessage, 'id'>; reply: T.BarsSubscribeResponseMessage; error: T.OperationErrorMessage };
       'bars.unsubscribe': { request: Omit<T.BarsUnsubscribeMessage, 'id'>; reply: T.BarsUnsubscribeResponseMessage; error: T.OperationErrorMessage };
+      'bars.history': { request: Omit<T.BarsHistoryMessage, 'id'>; reply: T.BarsHistoryResponseMessage; error: T.OperationErrorMessage };
       'auth': { request: Omit<T.AuthMessage, 'id'>; reply: T.AuthenticatedMessage; error: T.OperationErrorMessage };
     };
   };
@@ -154,6 +156,7 @@ export const clientEndpoints = {
     requests: {
       'bars.subscribe': ['bars.subscribe.response', 'error'],
       'bars.unsubscribe': ['bars.unsubscribe.response', 'error'],
+      'bars.history': ['bars.history.response', 'error'],
       'auth': ['authenticated', 'error'],
     },
     error: { type: 'error', at: 'payload' },

@@ -15,6 +15,8 @@ export const MessageTypes = {
   barsSubscribeResponse: 'bars.subscribe.response',
   barsUnsubscribeResponse: 'bars.unsubscribe.response',
   barsUpdate: 'bars.update',
+  barsHistory: 'bars.history',
+  barsHistoryResponse: 'bars.history.response',
   operationError: 'error',
   dashboardSubscribe: 'subscribe',
   dashboardUnsubscribe: 'unsubscribe',
@@ -50,14 +52,15 @@ export const MessageTypes = {
 // ---------------------------------------------------------------- /api/v1/ws (Operation endpoint)
 
 /** Messages a client may send on /api/v1/ws. */
-export type OperationEndpointInbound = T.BarsSubscribeMessage | T.BarsUnsubscribeMessage | T.StreamPingMessage | T.AuthMessage;
+export type OperationEndpointInbound = T.BarsSubscribeMessage | T.BarsUnsubscribeMessage | T.BarsHistoryMessage | T.StreamPingMessage | T.AuthMessage;
 /** Messages the server sends on /api/v1/ws. */
-export type OperationEndpointOutbound = T.BarsSubscribeResponseMessage | T.BarsUnsubscribeResponseMessage | T.BarsUpdateMessage | T.OperationErrorMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
+export type OperationEndpointOutbound = T.BarsSubscribeResponseMessage | T.BarsUnsubscribeResponseMessage | T.BarsUpdateMessage | T.OperationErrorMessage | T.BarsHistoryResponseMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const operationEndpointInbound: ValidatorTable = {
   'bars.subscribe': V.validateBarsSubscribeMessage,
   'bars.unsubscribe': V.validateBarsUnsubscribeMessage,
+  'bars.history': V.validateBarsHistoryMessage,
   'ping': V.validateStreamPingMessage,
   'auth': V.validateAuthMessage,
 };
@@ -68,6 +71,7 @@ export const operationEndpointOutbound: ValidatorTable = {
   'bars.unsubscribe.response': V.validateBarsUnsubscribeResponseMessage,
   'bars.update': V.validateBarsUpdateMessage,
   'error': V.validateOperationErrorMessage,
+  'bars.history.response': V.validateBarsHistoryResponseMessage,
   'pong': V.validateStreamPongMessage,
   'authenticated': V.validateAuthenticatedMessage,
   'token_expiring': V.validateTokenExpiringMessage,
@@ -79,6 +83,7 @@ export const operationEndpointOutboundStrict: ValidatorTable = {
   'bars.unsubscribe.response': S.validateBarsUnsubscribeResponseMessage,
   'bars.update': S.validateBarsUpdateMessage,
   'error': S.validateOperationErrorMessage,
+  'bars.history.response': S.validateBarsHistoryResponseMessage,
   'pong': S.validateStreamPongMessage,
   'authenticated': S.validateAuthenticatedMessage,
   'token_expiring': S.validateTokenExpiringMessage,
@@ -90,6 +95,8 @@ export interface OperationEndpointHandlers<Ctx> {
   'bars.subscribe'(message: T.BarsSubscribeMessage, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage>;
   /** Client request to stop receiving a bars topic. */
   'bars.unsubscribe'(message: T.BarsUnsubscribeMessage, ctx: Ctx): Reply<T.BarsUnsubscribeResponseMessage | T.OperationErrorMessage>;
+  /** Client request for historical bars of one symbol at one resolution (a chart's backfill and scroll-back). */
+  'bars.history'(message: T.BarsHistoryMessage, ctx: Ctx): Reply<T.BarsHistoryResponseMessage | T.OperationErrorMessage>;
   /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
   /** Present a token (a fresh one before the current expires, or a first one on an anonymous connection). */
@@ -97,12 +104,14 @@ export interface OperationEndpointHandlers<Ctx> {
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandlers<Ctx>, message: OperationEndpointInbound, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage | T.BarsUnsubscribeResponseMessage | T.StreamPongMessage | T.AuthenticatedMessage | void> {
+export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandlers<Ctx>, message: OperationEndpointInbound, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage | T.BarsUnsubscribeResponseMessage | T.BarsHistoryResponseMessage | T.StreamPongMessage | T.AuthenticatedMessage | void> {
   switch (message.type) {
     case 'bars.subscribe':
       return handlers['bars.subscribe'](message, ctx);
     case 'bars.unsubscribe':
       return handlers['bars.unsubscribe'](message, ctx);
+    case 'bars.history':
+      return handlers['bars.history'](message, ctx);
     case 'ping':
       return handlers['ping'](message, ctx);
     case 'auth':

@@ -49,7 +49,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHORIZED'
   | 'INVALID_TOKEN'
-  | 'TOKEN_EXPIRED';
+  | 'TOKEN_EXPIRED'
+  | 'HISTORY_UNAVAILABLE';
 /**
  * A dashboard stream name; stream `prices` is hub topic `dashboard:prices`, and so on.
  */
@@ -210,6 +211,54 @@ export interface BarsUpdateMessage {
   topic: BarsTopic;
   seq?: PublicationSeq;
   payload: Bar;
+}
+/**
+ * A history window, TradingView `getBars` style, in epoch milliseconds. Bars with `from <= time < to`, oldest
+ * first. `countBack` (TradingView: "has priority over from") asks for exactly that many bars ending before
+ * `to`, however far back they are (then `from` is ignored). Without `countBack`, `from` is required. At most
+ * 5000 bars per request (`countBack` above it is refused; a wider `from`..`to` window is answered with its
+ * newest 5000 bars and `truncated: true`).
+ *
+ */
+export interface BarsHistoryRequest {
+  symbol: TickerSymbol;
+  resolution?: Resolution;
+  from?: EpochMs;
+  to: EpochMs;
+  /**
+   * Bars wanted, ending before `to` (1-5000).
+   */
+  countBack?: number;
+}
+/**
+ * Bars in time order, on the same bucket boundaries as the live `bars:<SYMBOL>:<RES>` topic. When `to` is past
+ * the start of the forming bar, that bar (as the live topic last published it) is the last one, so a chart
+ * that draws the history and then applies live `bars.update`s by `time` sees no seam. `noData: true` when no
+ * bar is in the window: with `nextTime` = the `time` of the newest bar before the window (ask again with
+ * `to = nextTime + 1`), or without it when there is nothing earlier at all (stop asking). `truncated: true`
+ * when the window held more than 5000 bars: the newest are sent; ask again with `to = bars[0].time` for older.
+ *
+ */
+export interface BarsHistoryResult {
+  symbol: TickerSymbol;
+  resolution: Resolution;
+  /**
+   * @maxItems 5000
+   */
+  bars: Bar[];
+  noData: boolean;
+  nextTime?: EpochMs;
+  truncated?: boolean;
+}
+export interface BarsHistoryMessage {
+  type: 'bars.history';
+  id?: RequestId;
+  payload: BarsHistoryRequest;
+}
+export interface BarsHistoryResponseMessage {
+  type: 'bars.history.response';
+  id?: RequestId;
+  payload: BarsHistoryResult;
 }
 export interface OperationErrorMessage {
   type: 'error';

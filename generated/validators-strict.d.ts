@@ -33,6 +33,10 @@ export declare const validateBarsUnsubscribeMessage: Validator<T.BarsUnsubscribe
 export declare const validateBarsSubscribeResponseMessage: Validator<T.BarsSubscribeResponseMessage>;
 export declare const validateBarsUnsubscribeResponseMessage: Validator<T.BarsUnsubscribeResponseMessage>;
 export declare const validateBarsUpdateMessage: Validator<T.BarsUpdateMessage>;
+export declare const validateBarsHistoryRequest: Validator<T.BarsHistoryRequest>;
+export declare const validateBarsHistoryResult: Validator<T.BarsHistoryResult>;
+export declare const validateBarsHistoryMessage: Validator<T.BarsHistoryMessage>;
+export declare const validateBarsHistoryResponseMessage: Validator<T.BarsHistoryResponseMessage>;
 export declare const validateOperationErrorMessage: Validator<T.OperationErrorMessage>;
 export declare const validatePriceData: Validator<T.PriceData>;
 export declare const validatePriceUpdateMessage: Validator<T.PriceUpdateMessage>;

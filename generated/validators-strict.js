@@ -223,7 +223,7 @@ return errors === 0;
 }
 
 export const validateErrorCode = validate20;
-const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED"]};
+const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED","HISTORY_UNAVAILABLE"]};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -232,7 +232,7 @@ if(typeof data !== "string"){
 validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE")) || (data === "FORBIDDEN")) || (data === "UNAUTHORIZED")) || (data === "INVALID_TOKEN")) || (data === "TOKEN_EXPIRED"))){
+if(!((((((((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE")) || (data === "FORBIDDEN")) || (data === "UNAUTHORIZED")) || (data === "INVALID_TOKEN")) || (data === "TOKEN_EXPIRED")) || (data === "HISTORY_UNAVAILABLE"))){
 validate20.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -1501,7 +1501,7 @@ if(typeof data0 !== "string"){
 validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE")) || (data0 === "FORBIDDEN")) || (data0 === "UNAUTHORIZED")) || (data0 === "INVALID_TOKEN")) || (data0 === "TOKEN_EXPIRED"))){
+if(!((((((((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE")) || (data0 === "FORBIDDEN")) || (data0 === "UNAUTHORIZED")) || (data0 === "INVALID_TOKEN")) || (data0 === "TOKEN_EXPIRED")) || (data0 === "HISTORY_UNAVAILABLE"))){
 validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -2030,8 +2030,8 @@ validate44.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOperationErrorMessage = validate46;
-const schema63 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/ErrorPayload"}},"additionalProperties":false};
+export const validateBarsHistoryRequest = validate46;
+const schema63 = {"type":"object","description":"A history window, TradingView `getBars` style, in epoch milliseconds. Bars with `from <= time < to`, oldest\nfirst. `countBack` (TradingView: \"has priority over from\") asks for exactly that many bars ending before\n`to`, however far back they are (then `from` is ignored). Without `countBack`, `from` is required. At most\n5000 bars per request (`countBack` above it is refused; a wider `from`..`to` window is answered with its\nnewest 5000 bars and `truncated: true`).\n","additionalProperties":false,"required":["symbol","to"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"from":{"$ref":"#/definitions/EpochMs"},"to":{"$ref":"#/definitions/EpochMs"},"countBack":{"type":"integer","minimum":1,"maximum":5000,"description":"Bars wanted, ending before `to` (1-5000)."}}};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2039,15 +2039,335 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+if(((data.symbol === undefined) && (missing0 = "symbol")) || ((data.to === undefined) && (missing0 = "to"))){
 validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "from")) || (key0 === "to")) || (key0 === "countBack"))){
 validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate46.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate46.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate46.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate46.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate46.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.from !== undefined){
+let data2 = data.from;
+const _errs8 = errors;
+const _errs9 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate46.errors = [{instancePath:instancePath+"/from",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs9){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate46.errors = [{instancePath:instancePath+"/from",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.to !== undefined){
+let data3 = data.to;
+const _errs11 = errors;
+const _errs12 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate46.errors = [{instancePath:instancePath+"/to",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+validate46.errors = [{instancePath:instancePath+"/to",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.countBack !== undefined){
+let data4 = data.countBack;
+const _errs14 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate46.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 5000 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5000},message:"must be <= 5000"}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate46.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryResult = validate47;
+const schema68 = {"type":"object","description":"Bars in time order, on the same bucket boundaries as the live `bars:<SYMBOL>:<RES>` topic. When `to` is past\nthe start of the forming bar, that bar (as the live topic last published it) is the last one, so a chart\nthat draws the history and then applies live `bars.update`s by `time` sees no seam. `noData: true` when no\nbar is in the window: with `nextTime` = the `time` of the newest bar before the window (ask again with\n`to = nextTime + 1`), or without it when there is nothing earlier at all (stop asking). `truncated: true`\nwhen the window held more than 5000 bars: the newest are sent; ask again with `to = bars[0].time` for older.\n","required":["symbol","resolution","bars","noData"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"bars":{"type":"array","maxItems":5000,"items":{"$ref":"#/definitions/Bar"}},"noData":{"type":"boolean"},"nextTime":{"$ref":"#/definitions/EpochMs"},"truncated":{"type":"boolean"}},"additionalProperties":false};
+
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.bars === undefined) && (missing0 = "bars"))) || ((data.noData === undefined) && (missing0 = "noData"))){
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "bars")) || (key0 === "noData")) || (key0 === "nextTime")) || (key0 === "truncated"))){
+validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate47.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate47.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bars !== undefined){
+let data2 = data.bars;
+const _errs8 = errors;
+if(errors === _errs8){
+if(Array.isArray(data2)){
+if(data2.length > 5000){
+validate47.errors = [{instancePath:instancePath+"/bars",schemaPath:"#/properties/bars/maxItems",keyword:"maxItems",params:{limit: 5000},message:"must NOT have more than 5000 items"}];
+return false;
+}
+else {
+var valid3 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+const _errs10 = errors;
+if(!(validate30(data2[i0], {instancePath:instancePath+"/bars/" + i0,parentData:data2,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
+}
+var valid3 = _errs10 === errors;
+if(!valid3){
+break;
+}
+}
+}
+}
+else {
+validate47.errors = [{instancePath:instancePath+"/bars",schemaPath:"#/properties/bars/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.noData !== undefined){
+const _errs11 = errors;
+if(typeof data.noData !== "boolean"){
+validate47.errors = [{instancePath:instancePath+"/noData",schemaPath:"#/properties/noData/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nextTime !== undefined){
+let data5 = data.nextTime;
+const _errs13 = errors;
+const _errs14 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate47.errors = [{instancePath:instancePath+"/nextTime",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate47.errors = [{instancePath:instancePath+"/nextTime",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.truncated !== undefined){
+const _errs16 = errors;
+if(typeof data.truncated !== "boolean"){
+validate47.errors = [{instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate47.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryMessage = validate49;
+const schema72 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.history"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsHistoryRequest"}}};
+
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2057,11 +2377,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("error" !== data0){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+if("bars.history" !== data0){
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.history"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2077,18 +2397,204 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate46(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate49.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryResponseMessage = validate51;
+const schema74 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.history.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsHistoryResult"}},"additionalProperties":false};
+
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("bars.history.response" !== data0){
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.history.response"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate47(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate51.errors = vErrors;
+return errors === 0;
+}
+
+export const validateOperationErrorMessage = validate53;
+const schema76 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/ErrorPayload"}},"additionalProperties":false};
+
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("error" !== data0){
+validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2115,32 +2621,32 @@ var valid0 = true;
 }
 }
 else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate46.errors = vErrors;
+validate53.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePriceData = validate48;
-const schema65 = {"type":"object","required":["price","change","change_pct"],"properties":{"price":{"type":"number","description":"Last price."},"change":{"type":"number","description":"Price minus the previous session close."},"change_pct":{"type":"number","description":"Change in percent of the previous close, 2 decimals."}},"additionalProperties":false};
+export const validatePriceData = validate55;
+const schema78 = {"type":"object","required":["price","change","change_pct"],"properties":{"price":{"type":"number","description":"Last price."},"change":{"type":"number","description":"Price minus the previous session close."},"change_pct":{"type":"number","description":"Change in percent of the previous close, 2 decimals."}},"additionalProperties":false};
 
-function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.price === undefined) && (missing0 = "price")) || ((data.change === undefined) && (missing0 = "change"))) || ((data.change_pct === undefined) && (missing0 = "change_pct"))){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "price") || (key0 === "change")) || (key0 === "change_pct"))){
-validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2150,7 +2656,7 @@ if(data.price !== undefined){
 let data0 = data.price;
 const _errs2 = errors;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate48.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate55.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2163,7 +2669,7 @@ if(data.change !== undefined){
 let data1 = data.change;
 const _errs4 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate48.errors = [{instancePath:instancePath+"/change",schemaPath:"#/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate55.errors = [{instancePath:instancePath+"/change",schemaPath:"#/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -2176,7 +2682,7 @@ if(data.change_pct !== undefined){
 let data2 = data.change_pct;
 const _errs6 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate48.errors = [{instancePath:instancePath+"/change_pct",schemaPath:"#/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate55.errors = [{instancePath:instancePath+"/change_pct",schemaPath:"#/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -2190,32 +2696,32 @@ var valid0 = true;
 }
 }
 else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate48.errors = vErrors;
+validate55.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePriceUpdateMessage = validate49;
-const schema66 = {"type":"object","required":["type","symbols","timestamp"],"properties":{"type":{"type":"string","const":"price_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbols":{"type":"object","description":"Only the symbols whose price changed since the last update.","propertyNames":{"$ref":"#/definitions/TickerSymbol"},"additionalProperties":{"$ref":"#/definitions/PriceData"}},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
+export const validatePriceUpdateMessage = validate56;
+const schema79 = {"type":"object","required":["type","symbols","timestamp"],"properties":{"type":{"type":"string","const":"price_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbols":{"type":"object","description":"Only the symbols whose price changed since the last update.","propertyNames":{"$ref":"#/definitions/TickerSymbol"},"additionalProperties":{"$ref":"#/definitions/PriceData"}},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.symbols === undefined) && (missing0 = "symbols"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "symbols")) || (key0 === "timestamp"))){
-validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate56.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2225,11 +2731,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("price_update" !== data0){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "price_update"},message:"must be equal to constant"}];
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "price_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2243,13 +2749,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate49.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate56.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate49.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate56.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2267,18 +2773,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2342,7 +2848,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate49.errors = vErrors;
+validate56.errors = vErrors;
 return false;
 break;
 }
@@ -2356,14 +2862,14 @@ if(errors === _errs17){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((((data4.price === undefined) && (missing1 = "price")) || ((data4.change === undefined) && (missing1 = "change"))) || ((data4.change_pct === undefined) && (missing1 = "change_pct"))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 const _errs19 = errors;
 for(const key3 in data4){
 if(!(((key3 === "price") || (key3 === "change")) || (key3 === "change_pct"))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2373,7 +2879,7 @@ if(data4.price !== undefined){
 let data5 = data4.price;
 const _errs20 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/price",schemaPath:"#/definitions/PriceData/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/price",schemaPath:"#/definitions/PriceData/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs20 === errors;
@@ -2386,7 +2892,7 @@ if(data4.change !== undefined){
 let data6 = data4.change;
 const _errs22 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change",schemaPath:"#/definitions/PriceData/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change",schemaPath:"#/definitions/PriceData/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs22 === errors;
@@ -2399,7 +2905,7 @@ if(data4.change_pct !== undefined){
 let data7 = data4.change_pct;
 const _errs24 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change_pct",schemaPath:"#/definitions/PriceData/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change_pct",schemaPath:"#/definitions/PriceData/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs24 === errors;
@@ -2413,7 +2919,7 @@ var valid7 = true;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2425,7 +2931,7 @@ break;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2442,12 +2948,12 @@ const _errs27 = errors;
 if(errors === _errs27){
 if(typeof data8 === "string"){
 if(!pattern3.test(data8)){
-validate49.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate56.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2464,33 +2970,33 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate49.errors = vErrors;
+validate56.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSignalMessage = validate50;
-const schema72 = {"type":"object","required":["type","signal_type","symbol","price","confidence","timestamp"],"properties":{"type":{"type":"string","const":"signal"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"signal_type":{"$ref":"#/definitions/SignalType"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"confidence":{"type":"number","minimum":0,"maximum":1},"timestamp":{"$ref":"#/definitions/Timestamp"},"strategy_id":{"type":"string","description":"The strategy that produced the signal."},"reason":{"type":"string","description":"Why, in words."}},"additionalProperties":false};
-const func36 = Object.prototype.hasOwnProperty;
+export const validateSignalMessage = validate57;
+const schema85 = {"type":"object","required":["type","signal_type","symbol","price","confidence","timestamp"],"properties":{"type":{"type":"string","const":"signal"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"signal_type":{"$ref":"#/definitions/SignalType"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"confidence":{"type":"number","minimum":0,"maximum":1},"timestamp":{"$ref":"#/definitions/Timestamp"},"strategy_id":{"type":"string","description":"The strategy that produced the signal."},"reason":{"type":"string","description":"Why, in words."}},"additionalProperties":false};
+const func42 = Object.prototype.hasOwnProperty;
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.signal_type === undefined) && (missing0 = "signal_type"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.confidence === undefined) && (missing0 = "confidence"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func36.call(schema72.properties, key0))){
-validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func42.call(schema85.properties, key0))){
+validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2500,11 +3006,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("signal" !== data0){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "signal"},message:"must be equal to constant"}];
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "signal"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2518,13 +3024,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate50.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate57.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate50.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate57.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2542,18 +3048,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate57.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate57.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2567,11 +3073,11 @@ if(data.signal_type !== undefined){
 let data3 = data.signal_type;
 const _errs10 = errors;
 if(typeof data3 !== "string"){
-validate50.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data3 === "BUY") || (data3 === "SELL")) || (data3 === "HOLD"))){
-validate50.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/enum",keyword:"enum",params:{allowedValues: schema20.enum},message:"must be equal to one of the allowed values"}];
+validate57.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/enum",keyword:"enum",params:{allowedValues: schema20.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -2587,18 +3093,18 @@ const _errs14 = errors;
 if(errors === _errs14){
 if(typeof data4 === "string"){
 if(func2(data4) > 20){
-validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data4)){
-validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2612,7 +3118,7 @@ if(data.price !== undefined){
 let data5 = data.price;
 const _errs16 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate50.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate57.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs16 === errors;
@@ -2627,18 +3133,18 @@ const _errs18 = errors;
 if(errors === _errs18){
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 > 1 || isNaN(data6)){
-validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate57.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data6 < 0 || isNaN(data6)){
-validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate57.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate57.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -2655,12 +3161,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate50.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate57.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2673,7 +3179,7 @@ if(valid0){
 if(data.strategy_id !== undefined){
 const _errs23 = errors;
 if(typeof data.strategy_id !== "string"){
-validate50.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs23 === errors;
@@ -2685,7 +3191,7 @@ if(valid0){
 if(data.reason !== undefined){
 const _errs25 = errors;
 if(typeof data.reason !== "string"){
-validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs25 === errors;
@@ -2706,32 +3212,32 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate50.errors = vErrors;
+validate57.errors = vErrors;
 return errors === 0;
 }
 
-export const validateTradeExecutedMessage = validate51;
-const schema78 = {"type":"object","required":["type","symbol","side","quantity","price","timestamp"],"properties":{"type":{"type":"string","const":"trade_executed"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number","exclusiveMinimum":0},"price":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"},"order_id":{"type":"string"},"execution_id":{"type":"string","description":"Unique per execution; a fill is published once."},"commission":{"type":"number"}},"additionalProperties":false};
+export const validateTradeExecutedMessage = validate58;
+const schema91 = {"type":"object","required":["type","symbol","side","quantity","price","timestamp"],"properties":{"type":{"type":"string","const":"trade_executed"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number","exclusiveMinimum":0},"price":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"},"order_id":{"type":"string"},"execution_id":{"type":"string","description":"Unique per execution; a fill is published once."},"commission":{"type":"number"}},"additionalProperties":false};
 
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func36.call(schema78.properties, key0))){
-validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func42.call(schema91.properties, key0))){
+validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2741,11 +3247,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("trade_executed" !== data0){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade_executed"},message:"must be equal to constant"}];
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade_executed"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2759,13 +3265,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate51.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate58.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate51.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate58.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2783,18 +3289,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate58.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate58.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2811,18 +3317,18 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(func2(data3) > 20){
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data3)){
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2836,11 +3342,11 @@ if(data.side !== undefined){
 let data4 = data.side;
 const _errs13 = errors;
 if(typeof data4 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data4 === "BUY") || (data4 === "SELL"))){
-validate51.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate58.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -2855,12 +3361,12 @@ const _errs16 = errors;
 if(errors === _errs16){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 <= 0 || isNaN(data5)){
-validate51.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
+validate58.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate58.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -2874,7 +3380,7 @@ if(data.price !== undefined){
 let data6 = data.price;
 const _errs18 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate51.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate58.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs18 === errors;
@@ -2890,12 +3396,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate51.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate58.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2908,7 +3414,7 @@ if(valid0){
 if(data.order_id !== undefined){
 const _errs23 = errors;
 if(typeof data.order_id !== "string"){
-validate51.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs23 === errors;
@@ -2920,7 +3426,7 @@ if(valid0){
 if(data.execution_id !== undefined){
 const _errs25 = errors;
 if(typeof data.execution_id !== "string"){
-validate51.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs25 === errors;
@@ -2933,7 +3439,7 @@ if(data.commission !== undefined){
 let data10 = data.commission;
 const _errs27 = errors;
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate51.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate58.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs27 === errors;
@@ -2955,32 +3461,32 @@ var valid0 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate51.errors = vErrors;
+validate58.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioPosition = validate52;
-const schema84 = {"type":"object","required":["symbol","quantity","avg_price","market_price","market_value","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number","description":"Signed; negative is short."},"avg_price":{"type":"number"},"market_price":{"type":"number"},"market_value":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
+export const validatePortfolioPosition = validate59;
+const schema97 = {"type":"object","required":["symbol","quantity","avg_price","market_price","market_value","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number","description":"Signed; negative is short."},"avg_price":{"type":"number"},"market_price":{"type":"number"},"market_value":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.market_value === undefined) && (missing0 = "market_value"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "symbol") || (key0 === "quantity")) || (key0 === "avg_price")) || (key0 === "market_price")) || (key0 === "market_value")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl"))){
-validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate59.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2993,18 +3499,18 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate59.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate59.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate59.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3018,7 +3524,7 @@ if(data.quantity !== undefined){
 let data1 = data.quantity;
 const _errs5 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate52.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3031,7 +3537,7 @@ if(data.avg_price !== undefined){
 let data2 = data.avg_price;
 const _errs7 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate52.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3044,7 +3550,7 @@ if(data.market_price !== undefined){
 let data3 = data.market_price;
 const _errs9 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate52.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -3057,7 +3563,7 @@ if(data.market_value !== undefined){
 let data4 = data.market_value;
 const _errs11 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate52.errors = [{instancePath:instancePath+"/market_value",schemaPath:"#/properties/market_value/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/market_value",schemaPath:"#/properties/market_value/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -3070,7 +3576,7 @@ if(data.unrealized_pnl !== undefined){
 let data5 = data.unrealized_pnl;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate52.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -3083,7 +3589,7 @@ if(data.realized_pnl !== undefined){
 let data6 = data.realized_pnl;
 const _errs15 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate52.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -3101,32 +3607,32 @@ var valid0 = true;
 }
 }
 else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate52.errors = vErrors;
+validate59.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioSnapshot = validate53;
-const schema86 = {"type":"object","required":["positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number","description":"Cash plus market value of all positions."},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number","description":"Equity change since the start of the trading day."}},"additionalProperties":false};
+export const validatePortfolioSnapshot = validate60;
+const schema99 = {"type":"object","required":["positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number","description":"Cash plus market value of all positions."},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number","description":"Equity change since the start of the trading day."}},"additionalProperties":false};
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.positions === undefined) && (missing0 = "positions")) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "positions") || (key0 === "cash")) || (key0 === "equity")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
-validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate60.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3141,8 +3647,8 @@ var valid1 = true;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 const _errs4 = errors;
-if(!(validate52(data0[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+if(!(validate59(data0[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs4 === errors;
@@ -3152,7 +3658,7 @@ break;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate60.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3166,7 +3672,7 @@ if(data.cash !== undefined){
 let data2 = data.cash;
 const _errs5 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate53.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3179,7 +3685,7 @@ if(data.equity !== undefined){
 let data3 = data.equity;
 const _errs7 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate53.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3192,7 +3698,7 @@ if(data.unrealized_pnl !== undefined){
 let data4 = data.unrealized_pnl;
 const _errs9 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate53.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -3205,7 +3711,7 @@ if(data.realized_pnl !== undefined){
 let data5 = data.realized_pnl;
 const _errs11 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate53.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -3218,7 +3724,7 @@ if(data.total_pnl !== undefined){
 let data6 = data.total_pnl;
 const _errs13 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate53.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -3231,7 +3737,7 @@ if(data.daily_pnl !== undefined){
 let data7 = data.daily_pnl;
 const _errs15 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate53.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -3249,32 +3755,32 @@ var valid0 = true;
 }
 }
 else {
-validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate53.errors = vErrors;
+validate60.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioUpdateMessage = validate55;
-const schema87 = {"type":"object","required":["type","positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl","timestamp"],"properties":{"type":{"type":"string","const":"portfolio_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
+export const validatePortfolioUpdateMessage = validate62;
+const schema100 = {"type":"object","required":["type","positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl","timestamp"],"properties":{"type":{"type":"string","const":"portfolio_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
 
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((((data.type === undefined) && (missing0 = "type")) || ((data.positions === undefined) && (missing0 = "positions"))) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func36.call(schema87.properties, key0))){
-validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func42.call(schema100.properties, key0))){
+validate62.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3284,11 +3790,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("portfolio_update" !== data0){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "portfolio_update"},message:"must be equal to constant"}];
+validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "portfolio_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3302,13 +3808,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate55.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate62.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate55.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate62.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -3326,18 +3832,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate62.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate62.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3356,8 +3862,8 @@ var valid3 = true;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 const _errs12 = errors;
-if(!(validate52(data3[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+if(!(validate59(data3[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs12 === errors;
@@ -3367,7 +3873,7 @@ break;
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate62.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3381,7 +3887,7 @@ if(data.cash !== undefined){
 let data5 = data.cash;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate55.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -3394,7 +3900,7 @@ if(data.equity !== undefined){
 let data6 = data.equity;
 const _errs15 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate55.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -3407,7 +3913,7 @@ if(data.unrealized_pnl !== undefined){
 let data7 = data.unrealized_pnl;
 const _errs17 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate55.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -3420,7 +3926,7 @@ if(data.realized_pnl !== undefined){
 let data8 = data.realized_pnl;
 const _errs19 = errors;
 if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate55.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs19 === errors;
@@ -3433,7 +3939,7 @@ if(data.total_pnl !== undefined){
 let data9 = data.total_pnl;
 const _errs21 = errors;
 if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate55.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs21 === errors;
@@ -3446,7 +3952,7 @@ if(data.daily_pnl !== undefined){
 let data10 = data.daily_pnl;
 const _errs23 = errors;
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate55.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs23 === errors;
@@ -3462,12 +3968,12 @@ const _errs26 = errors;
 if(errors === _errs26){
 if(typeof data11 === "string"){
 if(!pattern3.test(data11)){
-validate55.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate62.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3490,32 +3996,32 @@ var valid0 = true;
 }
 }
 else {
-validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate55.errors = vErrors;
+validate62.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardSubscribeMessage = validate57;
-const schema91 = {"type":"object","description":"`since`: recover these streams from the positions held, keyed by hub topic (`dashboard:prices`...).","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}},"since":{"$ref":"#/definitions/SinceMap"}}};
+export const validateDashboardSubscribeMessage = validate64;
+const schema104 = {"type":"object","description":"`since`: recover these streams from the positions held, keyed by hub topic (`dashboard:prices`...).","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}},"since":{"$ref":"#/definitions/SinceMap"}}};
 
-function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "id")) || (key0 === "streams")) || (key0 === "since"))){
-validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate64.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3525,11 +4031,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("subscribe" !== data0){
-validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscribe"},message:"must be equal to constant"}];
+validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3545,18 +4051,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3572,7 +4078,7 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(Array.isArray(data2)){
 if(data2.length < 1){
-validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+validate64.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
 return false;
 }
 else {
@@ -3584,12 +4090,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(func2(data3) > 32){
-validate57.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate64.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3610,7 +4116,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
+validate64.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
 return false;
 break;
 }
@@ -3621,7 +4127,7 @@ indices0[item0] = i1;
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate64.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3649,32 +4155,32 @@ var valid0 = true;
 }
 }
 else {
-validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate57.errors = vErrors;
+validate64.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardUnsubscribeMessage = validate59;
-const schema93 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
+export const validateDashboardUnsubscribeMessage = validate66;
+const schema106 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
 
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate66.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "id")) || (key0 === "streams"))){
-validate59.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate66.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3684,11 +4190,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("unsubscribe" !== data0){
-validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "unsubscribe"},message:"must be equal to constant"}];
+validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "unsubscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3704,18 +4210,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3731,7 +4237,7 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(Array.isArray(data2)){
 if(data2.length < 1){
-validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+validate66.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
 return false;
 }
 else {
@@ -3743,12 +4249,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(func2(data3) > 32){
-validate59.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate66.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 }
 else {
-validate59.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate66.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3769,7 +4275,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
+validate66.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
 return false;
 break;
 }
@@ -3780,7 +4286,7 @@ indices0[item0] = i1;
 }
 }
 else {
-validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate66.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3795,32 +4301,32 @@ var valid0 = true;
 }
 }
 else {
-validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate66.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate59.errors = vErrors;
+validate66.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardSubscriptionsMessage = validate60;
-const schema95 = {"type":"object","description":"`positions`: the state of each stream subscribed by this request (or at connect), keyed by hub topic\n(`dashboard:prices`...). Absent on an unsubscribe reply.\n","required":["type","streams"],"properties":{"type":{"type":"string","const":"subscriptions"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","description":"The streams this connection now receives.","items":{"$ref":"#/definitions/DashboardStream"}},"positions":{"$ref":"#/definitions/PositionsMap"}},"additionalProperties":false};
+export const validateDashboardSubscriptionsMessage = validate67;
+const schema108 = {"type":"object","description":"`positions`: the state of each stream subscribed by this request (or at connect), keyed by hub topic\n(`dashboard:prices`...). Absent on an unsubscribe reply.\n","required":["type","streams"],"properties":{"type":{"type":"string","const":"subscriptions"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","description":"The streams this connection now receives.","items":{"$ref":"#/definitions/DashboardStream"}},"positions":{"$ref":"#/definitions/PositionsMap"}},"additionalProperties":false};
 
-function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate67.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "id")) || (key0 === "streams")) || (key0 === "positions"))){
-validate60.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate67.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3830,11 +4336,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("subscriptions" !== data0){
-validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscriptions"},message:"must be equal to constant"}];
+validate67.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscriptions"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3850,18 +4356,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate67.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate67.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3882,11 +4388,11 @@ for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 const _errs9 = errors;
 if(typeof data3 !== "string"){
-validate60.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((data3 === "prices") || (data3 === "signals")) || (data3 === "trades")) || (data3 === "portfolio"))){
-validate60.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
+validate67.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs9 === errors;
@@ -3896,7 +4402,7 @@ break;
 }
 }
 else {
-validate60.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate67.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3924,32 +4430,32 @@ var valid0 = true;
 }
 }
 else {
-validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate60.errors = vErrors;
+validate67.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardErrorMessage = validate62;
-const schema98 = {"type":"object","required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string"},"field":{"type":"string"}},"additionalProperties":false};
+export const validateDashboardErrorMessage = validate69;
+const schema111 = {"type":"object","required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string"},"field":{"type":"string"}},"additionalProperties":false};
 
-function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.code === undefined) && (missing0 = "code"))) || ((data.message === undefined) && (missing0 = "message"))){
-validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate69.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "id")) || (key0 === "code")) || (key0 === "message")) || (key0 === "field"))){
-validate62.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate69.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3959,11 +4465,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("error" !== data0){
-validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3979,18 +4485,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate69.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate69.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4004,11 +4510,11 @@ if(data.code !== undefined){
 let data2 = data.code;
 const _errs7 = errors;
 if(typeof data2 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED"))){
-validate62.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
+if(!((((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED")) || (data2 === "HISTORY_UNAVAILABLE"))){
+validate69.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -4020,7 +4526,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs10 = errors;
 if(typeof data.message !== "string"){
-validate62.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -4032,7 +4538,7 @@ if(valid0){
 if(data.field !== undefined){
 const _errs12 = errors;
 if(typeof data.field !== "string"){
-validate62.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -4048,32 +4554,32 @@ var valid0 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate69.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate62.errors = vErrors;
+validate69.errors = vErrors;
 return errors === 0;
 }
 
-export const validateConnectedData = validate63;
-const schema101 = {"type":"object","description":"`positions`: the state of each topic this stream subscribed at connect, keyed by hub topic.","required":["stream","message"],"properties":{"stream":{"type":"string","enum":["backtest","live-trading","market-data"]},"message":{"type":"string"},"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbols":{"type":"array","items":{"$ref":"#/definitions/TickerSymbol"}},"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"positions":{"$ref":"#/definitions/PositionsMap"}},"additionalProperties":false};
+export const validateConnectedData = validate70;
+const schema114 = {"type":"object","description":"`positions`: the state of each topic this stream subscribed at connect, keyed by hub topic.","required":["stream","message"],"properties":{"stream":{"type":"string","enum":["backtest","live-trading","market-data"]},"message":{"type":"string"},"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbols":{"type":"array","items":{"$ref":"#/definitions/TickerSymbol"}},"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"positions":{"$ref":"#/definitions/PositionsMap"}},"additionalProperties":false};
 
-function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.stream === undefined) && (missing0 = "stream")) || ((data.message === undefined) && (missing0 = "message"))){
-validate63.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate70.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "stream") || (key0 === "message")) || (key0 === "backtest_id")) || (key0 === "status")) || (key0 === "symbols")) || (key0 === "symbol")) || (key0 === "resolution")) || (key0 === "positions"))){
-validate63.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate70.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -4083,11 +4589,11 @@ if(data.stream !== undefined){
 let data0 = data.stream;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate63.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data0 === "backtest") || (data0 === "live-trading")) || (data0 === "market-data"))){
-validate63.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/enum",keyword:"enum",params:{allowedValues: schema101.properties.stream.enum},message:"must be equal to one of the allowed values"}];
+validate70.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/enum",keyword:"enum",params:{allowedValues: schema114.properties.stream.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4099,7 +4605,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs4 = errors;
 if(typeof data.message !== "string"){
-validate63.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -4115,12 +4621,12 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(!pattern2.test(data2)){
-validate63.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+validate70.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
 return false;
 }
 }
 else {
-validate63.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4134,11 +4640,11 @@ if(data.status !== undefined){
 let data3 = data.status;
 const _errs9 = errors;
 if(typeof data3 !== "string"){
-validate63.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data3 === "queued") || (data3 === "running")) || (data3 === "completed")) || (data3 === "failed")) || (data3 === "cancelled"))){
-validate63.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema101.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate70.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema114.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -4161,18 +4667,18 @@ const _errs14 = errors;
 if(errors === _errs14){
 if(typeof data5 === "string"){
 if(func2(data5) > 20){
-validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate70.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data5)){
-validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate70.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4183,7 +4689,7 @@ break;
 }
 }
 else {
-validate63.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate70.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -4200,18 +4706,18 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data6 === "string"){
 if(func2(data6) > 20){
-validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate70.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data6)){
-validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate70.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4225,11 +4731,11 @@ if(data.resolution !== undefined){
 let data7 = data.resolution;
 const _errs19 = errors;
 if(typeof data7 !== "string"){
-validate63.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((data7 === "1") || (data7 === "5")) || (data7 === "15")) || (data7 === "30")) || (data7 === "60")) || (data7 === "D"))){
-validate63.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+validate70.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs19 === errors;
@@ -4260,32 +4766,32 @@ var valid0 = true;
 }
 }
 else {
-validate63.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate70.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate63.errors = vErrors;
+validate70.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamConnectedMessage = validate65;
-const schema106 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"connected"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConnectedData"}},"additionalProperties":false};
+export const validateStreamConnectedMessage = validate72;
+const schema119 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"connected"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConnectedData"}},"additionalProperties":false};
 
-function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate72.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate65.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate72.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -4295,11 +4801,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("connected" !== data0){
-validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"}];
+validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4315,12 +4821,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-validate65.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate65.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4332,8 +4838,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs7 = errors;
-if(!(validate63(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate70(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs7 === errors;
@@ -4347,32 +4853,32 @@ var valid0 = true;
 }
 }
 else {
-validate65.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate72.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate65.errors = vErrors;
+validate72.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestMetrics = validate67;
-const schema108 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"}},"additionalProperties":false};
+export const validateBacktestMetrics = validate74;
+const schema121 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"}},"additionalProperties":false};
 
-function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.total_return === undefined) && (missing0 = "total_return")) || ((data.max_drawdown === undefined) && (missing0 = "max_drawdown"))) || ((data.sharpe_ratio === undefined) && (missing0 = "sharpe_ratio"))) || ((data.win_rate === undefined) && (missing0 = "win_rate"))) || ((data.num_trades === undefined) && (missing0 = "num_trades"))) || ((data.profit_factor === undefined) && (missing0 = "profit_factor"))) || ((data.final_equity === undefined) && (missing0 = "final_equity"))){
-validate67.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate74.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "total_return") || (key0 === "max_drawdown")) || (key0 === "sharpe_ratio")) || (key0 === "win_rate")) || (key0 === "num_trades")) || (key0 === "profit_factor")) || (key0 === "final_equity"))){
-validate67.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate74.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -4382,7 +4888,7 @@ if(data.total_return !== undefined){
 let data0 = data.total_return;
 const _errs2 = errors;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate67.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate74.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4395,7 +4901,7 @@ if(data.max_drawdown !== undefined){
 let data1 = data.max_drawdown;
 const _errs4 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate67.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate74.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -4408,7 +4914,7 @@ if(data.sharpe_ratio !== undefined){
 let data2 = data.sharpe_ratio;
 const _errs6 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate67.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate74.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -4421,7 +4927,7 @@ if(data.win_rate !== undefined){
 let data3 = data.win_rate;
 const _errs8 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate67.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate74.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -4434,13 +4940,13 @@ if(data.num_trades !== undefined){
 let data4 = data.num_trades;
 const _errs10 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate67.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate74.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs10){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 0 || isNaN(data4)){
-validate67.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate74.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -4455,7 +4961,7 @@ if(data.profit_factor !== undefined){
 let data5 = data.profit_factor;
 const _errs12 = errors;
 if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
-validate67.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
+validate74.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema121.properties.profit_factor.type},message:"must be number,null"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -4468,7 +4974,7 @@ if(data.final_equity !== undefined){
 let data6 = data.final_equity;
 const _errs14 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate67.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate74.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -4486,32 +4992,32 @@ var valid0 = true;
 }
 }
 else {
-validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate67.errors = vErrors;
+validate74.errors = vErrors;
 return errors === 0;
 }
 
-export const validateProgressData = validate68;
-const schema109 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/definitions/EpochMs"},"num_trades":{"type":"integer","minimum":0}},"additionalProperties":false};
+export const validateProgressData = validate75;
+const schema122 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/definitions/EpochMs"},"num_trades":{"type":"integer","minimum":0}},"additionalProperties":false};
 
-function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
-validate68.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate75.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "processed") || (key0 === "total")) || (key0 === "pct")) || (key0 === "equity")) || (key0 === "current_time")) || (key0 === "num_trades"))){
-validate68.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate75.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -4521,13 +5027,13 @@ if(data.processed !== undefined){
 let data0 = data.processed;
 const _errs2 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate68.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate75.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs2){
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 0 || isNaN(data0)){
-validate68.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate75.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -4542,13 +5048,13 @@ if(data.total !== undefined){
 let data1 = data.total;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate68.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate75.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 0 || isNaN(data1)){
-validate68.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate75.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -4565,18 +5071,18 @@ const _errs6 = errors;
 if(errors === _errs6){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 100 || isNaN(data2)){
-validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+validate75.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
 return false;
 }
 else {
 if(data2 < 0 || isNaN(data2)){
-validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate75.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
 else {
-validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate75.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -4590,7 +5096,7 @@ if(data.equity !== undefined){
 let data3 = data.equity;
 const _errs8 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate68.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate75.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -4604,13 +5110,13 @@ let data4 = data.current_time;
 const _errs10 = errors;
 const _errs11 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate68.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate75.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs11){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 0 || isNaN(data4)){
-validate68.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate75.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -4625,13 +5131,13 @@ if(data.num_trades !== undefined){
 let data5 = data.num_trades;
 const _errs13 = errors;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate68.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate75.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs13){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 0 || isNaN(data5)){
-validate68.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate75.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -4650,32 +5156,32 @@ var valid0 = true;
 }
 }
 else {
-validate68.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate75.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate68.errors = vErrors;
+validate75.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestProgressMessage = validate69;
-const schema111 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"progress"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ProgressData"}},"additionalProperties":false};
+export const validateBacktestProgressMessage = validate76;
+const schema124 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"progress"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ProgressData"}},"additionalProperties":false};
 
-function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate69.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate76.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate69.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate76.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -4685,11 +5191,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate76.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("progress" !== data0){
-validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "progress"},message:"must be equal to constant"}];
+validate76.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "progress"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4703,13 +5209,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate69.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate76.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate69.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate76.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -4727,18 +5233,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate76.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate76.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate76.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4755,12 +5261,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate69.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate76.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate69.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate76.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4772,8 +5278,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate68(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+if(!(validate75(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -4789,32 +5295,32 @@ var valid0 = true;
 }
 }
 else {
-validate69.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate76.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate69.errors = vErrors;
+validate76.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestTradeData = validate71;
-const schema115 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/definitions/Side"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/definitions/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}},"additionalProperties":false};
+export const validateBacktestTradeData = validate78;
+const schema128 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/definitions/Side"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/definitions/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}},"additionalProperties":false};
 
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
-validate71.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate78.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func36.call(schema115.properties, key0))){
-validate71.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func42.call(schema128.properties, key0))){
+validate78.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -4824,11 +5330,11 @@ if(data.action !== undefined){
 let data0 = data.action;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate71.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate78.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data0 === "entry") || (data0 === "exit"))){
-validate71.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema115.properties.action.enum},message:"must be equal to one of the allowed values"}];
+validate78.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema128.properties.action.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4841,11 +5347,11 @@ if(data.side !== undefined){
 let data1 = data.side;
 const _errs4 = errors;
 if(typeof data1 !== "string"){
-validate71.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate78.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data1 === "BUY") || (data1 === "SELL"))){
-validate71.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate78.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -4861,18 +5367,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 20){
-validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate78.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data2)){
-validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate78.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate78.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4886,7 +5392,7 @@ if(data.price !== undefined){
 let data3 = data.price;
 const _errs10 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate71.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate78.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -4899,7 +5405,7 @@ if(data.quantity !== undefined){
 let data4 = data.quantity;
 const _errs12 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate71.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate78.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -4913,13 +5419,13 @@ let data5 = data.time;
 const _errs14 = errors;
 const _errs15 = errors;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate71.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate78.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs15){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 0 || isNaN(data5)){
-validate71.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate78.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -4934,7 +5440,7 @@ if(data.pnl !== undefined){
 let data6 = data.pnl;
 const _errs17 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate71.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate78.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -4947,7 +5453,7 @@ if(data.fee !== undefined){
 let data7 = data.fee;
 const _errs19 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate71.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate78.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs19 === errors;
@@ -4959,7 +5465,7 @@ if(valid0){
 if(data.reason !== undefined){
 const _errs21 = errors;
 if(typeof data.reason !== "string"){
-validate71.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate78.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs21 === errors;
@@ -4971,7 +5477,7 @@ if(valid0){
 if(data.strategy_id !== undefined){
 const _errs23 = errors;
 if(typeof data.strategy_id !== "string"){
-validate71.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate78.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs23 === errors;
@@ -4992,931 +5498,6 @@ var valid0 = true;
 }
 }
 else {
-validate71.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate71.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestTradeMessage = validate72;
-const schema119 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"trade"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestTradeData"}},"additionalProperties":false};
-
-function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate72.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate72.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("trade" !== data0){
-validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate72.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate72.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate71(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate72.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate72.errors = vErrors;
-return errors === 0;
-}
-
-export const validateEquityPoint = validate74;
-const schema123 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."}},"additionalProperties":false};
-
-function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate74.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "time") || (key0 === "equity")) || (key0 === "drawdown"))){
-validate74.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.time !== undefined){
-let data0 = data.time;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate74.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs3){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate74.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data1 = data.equity;
-const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate74.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.drawdown !== undefined){
-let data2 = data.drawdown;
-const _errs7 = errors;
-if(errors === _errs7){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-validate74.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate74.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate74.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate74.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestEquityMessage = validate75;
-const schema125 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"equity"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/EquityPoint"}},"additionalProperties":false};
-
-function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate75.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate75.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate75.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("equity" !== data0){
-validate75.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "equity"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate75.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate75.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate75.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate75.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate74(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate75.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate75.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestMetricsMessage = validate77;
-const schema129 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"metrics"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestMetrics"}},"additionalProperties":false};
-
-function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate77.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate77.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate77.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("metrics" !== data0){
-validate77.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate77.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate77.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate77.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate77.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if((((((((data4.total_return === undefined) && (missing1 = "total_return")) || ((data4.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data4.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data4.win_rate === undefined) && (missing1 = "win_rate"))) || ((data4.num_trades === undefined) && (missing1 = "num_trades"))) || ((data4.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data4.final_equity === undefined) && (missing1 = "final_equity"))){
-validate77.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs16 = errors;
-for(const key1 in data4){
-if(!(((((((key1 === "total_return") || (key1 === "max_drawdown")) || (key1 === "sharpe_ratio")) || (key1 === "win_rate")) || (key1 === "num_trades")) || (key1 === "profit_factor")) || (key1 === "final_equity"))){
-validate77.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs16 === errors){
-if(data4.total_return !== undefined){
-let data5 = data4.total_return;
-const _errs17 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate77.errors = [{instancePath:instancePath+"/data/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.max_drawdown !== undefined){
-let data6 = data4.max_drawdown;
-const _errs19 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate77.errors = [{instancePath:instancePath+"/data/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.sharpe_ratio !== undefined){
-let data7 = data4.sharpe_ratio;
-const _errs21 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate77.errors = [{instancePath:instancePath+"/data/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.win_rate !== undefined){
-let data8 = data4.win_rate;
-const _errs23 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate77.errors = [{instancePath:instancePath+"/data/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.num_trades !== undefined){
-let data9 = data4.num_trades;
-const _errs25 = errors;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-validate77.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs25){
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 < 0 || isNaN(data9)){
-validate77.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid5 = _errs25 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.profit_factor !== undefined){
-let data10 = data4.profit_factor;
-const _errs27 = errors;
-if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
-validate77.errors = [{instancePath:instancePath+"/data/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid5 = _errs27 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.final_equity !== undefined){
-let data11 = data4.final_equity;
-const _errs29 = errors;
-if(!((typeof data11 == "number") && (isFinite(data11)))){
-validate77.errors = [{instancePath:instancePath+"/data/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs29 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate77.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate77.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate77.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestResult = validate78;
-const schema134 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/definitions/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/definitions/EquityPoint"}}},"additionalProperties":false};
-
-function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
-validate78.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "backtest_id") || (key0 === "status")) || (key0 === "metrics")) || (key0 === "num_candles")) || (key0 === "duration_ms")) || (key0 === "equity_curve"))){
-validate78.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.backtest_id !== undefined){
-let data0 = data.backtest_id;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern2.test(data0)){
-validate78.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
-}
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.status !== undefined){
-let data1 = data.status;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate78.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data1 === "completed")){
-validate78.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema134.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.metrics !== undefined){
-let data2 = data.metrics;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
-validate78.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs10 = errors;
-for(const key1 in data2){
-if(!(((((((key1 === "total_return") || (key1 === "max_drawdown")) || (key1 === "sharpe_ratio")) || (key1 === "win_rate")) || (key1 === "num_trades")) || (key1 === "profit_factor")) || (key1 === "final_equity"))){
-validate78.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs10 === errors){
-if(data2.total_return !== undefined){
-let data3 = data2.total_return;
-const _errs11 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs11 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.max_drawdown !== undefined){
-let data4 = data2.max_drawdown;
-const _errs13 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs13 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.sharpe_ratio !== undefined){
-let data5 = data2.sharpe_ratio;
-const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.win_rate !== undefined){
-let data6 = data2.win_rate;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.num_trades !== undefined){
-let data7 = data2.num_trades;
-const _errs19 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs19){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-validate78.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.profit_factor !== undefined){
-let data8 = data2.profit_factor;
-const _errs21 = errors;
-if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-validate78.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.final_equity !== undefined){
-let data9 = data2.final_equity;
-const _errs23 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs23 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_candles !== undefined){
-let data10 = data.num_candles;
-const _errs25 = errors;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-validate78.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs25){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
-validate78.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs25 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.duration_ms !== undefined){
-let data11 = data.duration_ms;
-const _errs27 = errors;
-if(errors === _errs27){
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 < 0 || isNaN(data11)){
-validate78.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs27 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity_curve !== undefined){
-let data12 = data.equity_curve;
-const _errs29 = errors;
-if(errors === _errs29){
-if(Array.isArray(data12)){
-var valid4 = true;
-const len0 = data12.length;
-for(let i0=0; i0<len0; i0++){
-const _errs31 = errors;
-if(!(validate74(data12[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data12,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
-errors = vErrors.length;
-}
-var valid4 = _errs31 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs29 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
 validate78.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
@@ -5925,24 +5506,24 @@ validate78.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestCompleteMessage = validate80;
-const schema137 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"complete"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestResult"}},"additionalProperties":false};
+export const validateBacktestTradeMessage = validate79;
+const schema132 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"trade"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestTradeData"}},"additionalProperties":false};
 
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate80.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate79.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate80.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate79.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -5952,11 +5533,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate79.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("complete" !== data0){
-validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "complete"},message:"must be equal to constant"}];
+if("trade" !== data0){
+validate79.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5970,13 +5551,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate80.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate79.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate80.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate79.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -5994,18 +5575,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate79.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate79.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate79.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6022,12 +5603,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate80.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate79.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate80.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate79.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6056,16 +5637,108 @@ var valid0 = true;
 }
 }
 else {
-validate80.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate79.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate80.errors = vErrors;
+validate79.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamErrorMessage = validate82;
-const schema141 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"error"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ErrorPayload"}},"additionalProperties":false};
+export const validateEquityPoint = validate81;
+const schema136 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."}},"additionalProperties":false};
+
+function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+validate81.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "time") || (key0 === "equity")) || (key0 === "drawdown"))){
+validate81.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.time !== undefined){
+let data0 = data.time;
+const _errs2 = errors;
+const _errs3 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate81.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs3){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate81.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity !== undefined){
+let data1 = data.equity;
+const _errs5 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate81.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.drawdown !== undefined){
+let data2 = data.drawdown;
+const _errs7 = errors;
+if(errors === _errs7){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate81.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate81.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate81.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate81.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBacktestEquityMessage = validate82;
+const schema138 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"equity"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/EquityPoint"}},"additionalProperties":false};
 
 function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6094,8 +5767,8 @@ if(typeof data0 !== "string"){
 validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("error" !== data0){
-validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+if("equity" !== data0){
+validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "equity"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6178,8 +5851,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate35(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+if(!(validate81(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -6203,8 +5876,8 @@ validate82.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamPingMessage = validate84;
-const schema145 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ping"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","description":"Ignored; echoed nowhere."}}};
+export const validateBacktestMetricsMessage = validate84;
+const schema142 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"metrics"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestMetrics"}},"additionalProperties":false};
 
 function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6212,14 +5885,14 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.type === undefined) && (missing0 = "type")){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
 validate84.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
 validate84.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -6233,8 +5906,8 @@ if(typeof data0 !== "string"){
 validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("ping" !== data0){
-validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ping"},message:"must be equal to constant"}];
+if("metrics" !== data0){
+validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6243,13 +5916,63 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
+if(data.seq !== undefined){
+let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate84.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
 if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate84.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate84.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate84.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate84.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
 validate84.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
@@ -6259,23 +5982,151 @@ validate84.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/defin
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs10 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
-validate84.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+let data4 = data.data;
+const _errs13 = errors;
+const _errs14 = errors;
+if(errors === _errs14){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((((((((data4.total_return === undefined) && (missing1 = "total_return")) || ((data4.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data4.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data4.win_rate === undefined) && (missing1 = "win_rate"))) || ((data4.num_trades === undefined) && (missing1 = "num_trades"))) || ((data4.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data4.final_equity === undefined) && (missing1 = "final_equity"))){
+validate84.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
-var valid0 = _errs7 === errors;
+else {
+const _errs16 = errors;
+for(const key1 in data4){
+if(!(((((((key1 === "total_return") || (key1 === "max_drawdown")) || (key1 === "sharpe_ratio")) || (key1 === "win_rate")) || (key1 === "num_trades")) || (key1 === "profit_factor")) || (key1 === "final_equity"))){
+validate84.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs16 === errors){
+if(data4.total_return !== undefined){
+let data5 = data4.total_return;
+const _errs17 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate84.errors = [{instancePath:instancePath+"/data/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.max_drawdown !== undefined){
+let data6 = data4.max_drawdown;
+const _errs19 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate84.errors = [{instancePath:instancePath+"/data/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.sharpe_ratio !== undefined){
+let data7 = data4.sharpe_ratio;
+const _errs21 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate84.errors = [{instancePath:instancePath+"/data/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.win_rate !== undefined){
+let data8 = data4.win_rate;
+const _errs23 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate84.errors = [{instancePath:instancePath+"/data/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.num_trades !== undefined){
+let data9 = data4.num_trades;
+const _errs25 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+validate84.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs25){
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+validate84.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.profit_factor !== undefined){
+let data10 = data4.profit_factor;
+const _errs27 = errors;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+validate84.errors = [{instancePath:instancePath+"/data/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema121.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid5 = _errs27 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.final_equity !== undefined){
+let data11 = data4.final_equity;
+const _errs29 = errors;
+if(!((typeof data11 == "number") && (isFinite(data11)))){
+validate84.errors = [{instancePath:instancePath+"/data/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs29 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate84.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
+}
+}
 }
 }
 }
@@ -6291,8 +6142,8 @@ validate84.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAuthMessage = validate85;
-const schema147 = {"type":"object","description":"Client → server on any endpoint. `token` is a JWT (AUTH=jwt); with AUTH=none it is ignored.","additionalProperties":false,"required":["type","token"],"properties":{"type":{"type":"string","const":"auth"},"id":{"$ref":"#/definitions/RequestId"},"token":{"type":"string","minLength":1,"maxLength":8192}}};
+export const validateBacktestResult = validate85;
+const schema147 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/definitions/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/definitions/EquityPoint"}}},"additionalProperties":false};
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6300,30 +6151,35 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.token === undefined) && (missing0 = "token"))){
+if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
 validate85.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "token"))){
+if(!((((((key0 === "backtest_id") || (key0 === "status")) || (key0 === "metrics")) || (key0 === "num_candles")) || (key0 === "duration_ms")) || (key0 === "equity_curve"))){
 validate85.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
+if(data.backtest_id !== undefined){
+let data0 = data.backtest_id;
 const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(!pattern2.test(data0)){
+validate85.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
 return false;
 }
-if("auth" !== data0){
-validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "auth"},message:"must be equal to constant"}];
+}
+else {
+validate85.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
 }
 var valid0 = _errs2 === errors;
 }
@@ -6331,52 +6187,153 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
-const _errs4 = errors;
+if(data.status !== undefined){
+let data1 = data.status;
 const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+if(typeof data1 !== "string"){
+validate85.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-if(func2(data1) < 1){
-validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+if(!(data1 === "completed")){
+validate85.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema147.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-}
-}
-else {
-validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.token !== undefined){
-let data2 = data.token;
+if(data.metrics !== undefined){
+let data2 = data.metrics;
 const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 8192){
-validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"}];
+const _errs8 = errors;
+if(errors === _errs8){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
+validate85.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
-if(func2(data2) < 1){
-validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+const _errs10 = errors;
+for(const key1 in data2){
+if(!(((((((key1 === "total_return") || (key1 === "max_drawdown")) || (key1 === "sharpe_ratio")) || (key1 === "win_rate")) || (key1 === "num_trades")) || (key1 === "profit_factor")) || (key1 === "final_equity"))){
+validate85.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs10 === errors){
+if(data2.total_return !== undefined){
+let data3 = data2.total_return;
+const _errs11 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs11 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.max_drawdown !== undefined){
+let data4 = data2.max_drawdown;
+const _errs13 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.sharpe_ratio !== undefined){
+let data5 = data2.sharpe_ratio;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.win_rate !== undefined){
+let data6 = data2.win_rate;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs17 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.num_trades !== undefined){
+let data7 = data2.num_trades;
+const _errs19 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs19){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+validate85.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
+var valid3 = _errs19 === errors;
+}
 else {
-validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+var valid3 = true;
+}
+if(valid3){
+if(data2.profit_factor !== undefined){
+let data8 = data2.profit_factor;
+const _errs21 = errors;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+validate85.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema121.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.final_equity !== undefined){
+let data9 = data2.final_equity;
+const _errs23 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs23 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate85.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -6384,6 +6341,81 @@ var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.num_candles !== undefined){
+let data10 = data.num_candles;
+const _errs25 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+validate85.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs25){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+validate85.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs25 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.duration_ms !== undefined){
+let data11 = data.duration_ms;
+const _errs27 = errors;
+if(errors === _errs27){
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 < 0 || isNaN(data11)){
+validate85.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate85.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs27 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity_curve !== undefined){
+let data12 = data.equity_curve;
+const _errs29 = errors;
+if(errors === _errs29){
+if(Array.isArray(data12)){
+var valid4 = true;
+const len0 = data12.length;
+for(let i0=0; i0<len0; i0++){
+const _errs31 = errors;
+if(!(validate81(data12[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data12,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs31 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate85.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs29 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -6399,10 +6431,484 @@ validate85.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAuthenticatedData = validate86;
-const schema149 = {"type":"object","description":"`sub`: the identity the connection now has; `expires_at`: when its token expires (absent with AUTH=none).\n`revoked`: topics the connection was subscribed to that the new token does not cover (they were dropped).\n","properties":{"sub":{"type":"string"},"expires_at":{"$ref":"#/definitions/Timestamp"},"revoked":{"type":"array","items":{"$ref":"#/definitions/HubTopic"}}},"additionalProperties":false};
+export const validateBacktestCompleteMessage = validate87;
+const schema150 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"complete"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestResult"}},"additionalProperties":false};
 
-function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate87.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("complete" !== data0){
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "complete"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate85(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate85.errors : vErrors.concat(validate85.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate87.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStreamErrorMessage = validate89;
+const schema154 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"error"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ErrorPayload"}},"additionalProperties":false};
+
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate89.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("error" !== data0){
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate89.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate89.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate35(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate89.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStreamPingMessage = validate91;
+const schema158 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ping"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","description":"Ignored; echoed nowhere."}}};
+
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+validate91.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate91.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("ping" !== data0){
+validate91.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ping"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate91.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate91.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data2 = data.data;
+const _errs7 = errors;
+if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
+validate91.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate91.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAuthMessage = validate92;
+const schema160 = {"type":"object","description":"Client → server on any endpoint. `token` is a JWT (AUTH=jwt); with AUTH=none it is ignored.","additionalProperties":false,"required":["type","token"],"properties":{"type":{"type":"string","const":"auth"},"id":{"$ref":"#/definitions/RequestId"},"token":{"type":"string","minLength":1,"maxLength":8192}}};
+
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.token === undefined) && (missing0 = "token"))){
+validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "token"))){
+validate92.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("auth" !== data0){
+validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "auth"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate92.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate92.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate92.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.token !== undefined){
+let data2 = data.token;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 8192){
+validate92.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate92.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate92.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate92.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAuthenticatedData = validate93;
+const schema162 = {"type":"object","description":"`sub`: the identity the connection now has; `expires_at`: when its token expires (absent with AUTH=none).\n`revoked`: topics the connection was subscribed to that the new token does not cover (they were dropped).\n","properties":{"sub":{"type":"string"},"expires_at":{"$ref":"#/definitions/Timestamp"},"revoked":{"type":"array","items":{"$ref":"#/definitions/HubTopic"}}},"additionalProperties":false};
+
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -6410,7 +6916,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "sub") || (key0 === "expires_at")) || (key0 === "revoked"))){
-validate86.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate93.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6419,7 +6925,7 @@ if(_errs1 === errors){
 if(data.sub !== undefined){
 const _errs2 = errors;
 if(typeof data.sub !== "string"){
-validate86.errors = [{instancePath:instancePath+"/sub",schemaPath:"#/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/sub",schemaPath:"#/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6435,12 +6941,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-validate86.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate93.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate86.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6464,18 +6970,18 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(func2(data3) > 2048){
-validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate93.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data3) < 1){
-validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate93.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6486,7 +6992,7 @@ break;
 }
 }
 else {
-validate86.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate93.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -6500,32 +7006,32 @@ var valid0 = true;
 }
 }
 else {
-validate86.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate86.errors = vErrors;
+validate93.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAuthenticatedMessage = validate87;
-const schema152 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"authenticated"},"id":{"$ref":"#/definitions/RequestId"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/AuthenticatedData"}},"additionalProperties":false};
+export const validateAuthenticatedMessage = validate94;
+const schema165 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"authenticated"},"id":{"$ref":"#/definitions/RequestId"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/AuthenticatedData"}},"additionalProperties":false};
 
-function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate94.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "id")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate87.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate94.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6535,11 +7041,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("authenticated" !== data0){
-validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "authenticated"},message:"must be equal to constant"}];
+validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "authenticated"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6555,18 +7061,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate94.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate94.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6583,12 +7089,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(!pattern3.test(data2)){
-validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate94.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6600,8 +7106,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs10 = errors;
-if(!(validate86(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+if(!(validate93(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate93.errors : vErrors.concat(validate93.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs10 === errors;
@@ -6616,32 +7122,32 @@ var valid0 = true;
 }
 }
 else {
-validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate87.errors = vErrors;
+validate94.errors = vErrors;
 return errors === 0;
 }
 
-export const validateTokenExpiringMessage = validate89;
-const schema155 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"token_expiring"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["expires_at","expires_in"],"properties":{"expires_at":{"$ref":"#/definitions/Timestamp"},"expires_in":{"type":"number","minimum":0,"description":"Seconds left before the connection is closed with 4007."}},"additionalProperties":false}},"additionalProperties":false};
+export const validateTokenExpiringMessage = validate96;
+const schema168 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"token_expiring"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["expires_at","expires_in"],"properties":{"expires_at":{"$ref":"#/definitions/Timestamp"},"expires_in":{"type":"number","minimum":0,"description":"Seconds left before the connection is closed with 4007."}},"additionalProperties":false}},"additionalProperties":false};
 
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate96.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate89.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate96.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6651,11 +7157,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate96.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("token_expiring" !== data0){
-validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "token_expiring"},message:"must be equal to constant"}];
+validate96.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "token_expiring"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6671,12 +7177,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate96.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate96.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6693,14 +7199,14 @@ if(errors === _errs7){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 let missing1;
 if(((data2.expires_at === undefined) && (missing1 = "expires_at")) || ((data2.expires_in === undefined) && (missing1 = "expires_in"))){
-validate89.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 const _errs9 = errors;
 for(const key1 in data2){
 if(!((key1 === "expires_at") || (key1 === "expires_in"))){
-validate89.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6713,12 +7219,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate89.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate96.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate96.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6734,12 +7240,12 @@ const _errs13 = errors;
 if(errors === _errs13){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 0 || isNaN(data4)){
-validate89.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate96.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate96.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -6753,7 +7259,7 @@ var valid2 = true;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -6768,32 +7274,32 @@ var valid0 = true;
 }
 }
 else {
-validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate96.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate89.errors = vErrors;
+validate96.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamPongMessage = validate90;
-const schema158 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{},"additionalProperties":false}},"additionalProperties":false};
+export const validateStreamPongMessage = validate97;
+const schema171 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{},"additionalProperties":false}},"additionalProperties":false};
 
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate90.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate97.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6803,11 +7309,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("pong" !== data0){
-validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
+validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6823,12 +7329,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6844,13 +7350,13 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key1 in data2){
-validate90.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+validate97.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 else {
-validate90.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate97.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -6865,32 +7371,32 @@ var valid0 = true;
 }
 }
 else {
-validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate90.errors = vErrors;
+validate97.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLivePosition = validate91;
-const schema160 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
+export const validateLivePosition = validate98;
+const schema173 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
 
-function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
-validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "symbol") || (key0 === "quantity")) || (key0 === "avg_price")) || (key0 === "market_price")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl"))){
-validate91.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate98.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -6903,18 +7409,18 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate98.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate98.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate98.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6928,7 +7434,7 @@ if(data.quantity !== undefined){
 let data1 = data.quantity;
 const _errs5 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate91.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -6941,7 +7447,7 @@ if(data.avg_price !== undefined){
 let data2 = data.avg_price;
 const _errs7 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate91.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -6954,7 +7460,7 @@ if(data.market_price !== undefined){
 let data3 = data.market_price;
 const _errs9 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate91.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -6967,7 +7473,7 @@ if(data.unrealized_pnl !== undefined){
 let data4 = data.unrealized_pnl;
 const _errs11 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate91.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -6980,7 +7486,7 @@ if(data.realized_pnl !== undefined){
 let data5 = data.realized_pnl;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate91.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -6997,32 +7503,32 @@ var valid0 = true;
 }
 }
 else {
-validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate98.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate91.errors = vErrors;
+validate98.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePositionUpdateMessage = validate92;
-const schema162 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}},"additionalProperties":false}},"additionalProperties":false};
+export const validatePositionUpdateMessage = validate99;
+const schema175 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}},"additionalProperties":false}},"additionalProperties":false};
 
-function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate92.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate99.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -7032,11 +7538,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate99.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("position_update" !== data0){
-validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
+validate99.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7050,13 +7556,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate92.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate99.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate92.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate99.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -7074,18 +7580,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate99.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate99.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate99.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7102,12 +7608,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate99.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate99.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7124,14 +7630,14 @@ if(errors === _errs13){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((data4.positions === undefined) && (missing1 = "positions")){
-validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate99.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 const _errs15 = errors;
 for(const key1 in data4){
 if(!(key1 === "positions")){
-validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+validate99.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -7146,8 +7652,8 @@ var valid5 = true;
 const len0 = data5.length;
 for(let i0=0; i0<len0; i0++){
 const _errs18 = errors;
-if(!(validate91(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+if(!(validate98(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
 errors = vErrors.length;
 }
 var valid5 = _errs18 === errors;
@@ -7157,7 +7663,7 @@ break;
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate99.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -7166,7 +7672,7 @@ return false;
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate99.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -7183,32 +7689,32 @@ var valid0 = true;
 }
 }
 else {
-validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate99.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate92.errors = vErrors;
+validate99.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderData = validate94;
-const schema166 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}},"additionalProperties":false};
+export const validateOrderData = validate101;
+const schema179 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}},"additionalProperties":false};
 
-function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.order_id === undefined) && (missing0 = "order_id")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.filled_quantity === undefined) && (missing0 = "filled_quantity"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
-validate94.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate101.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func36.call(schema166.properties, key0))){
-validate94.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func42.call(schema179.properties, key0))){
+validate101.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -7217,7 +7723,7 @@ if(_errs1 === errors){
 if(data.order_id !== undefined){
 const _errs2 = errors;
 if(typeof data.order_id !== "string"){
-validate94.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7233,18 +7739,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 20){
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate101.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data1)){
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate101.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7258,11 +7764,11 @@ if(data.side !== undefined){
 let data2 = data.side;
 const _errs7 = errors;
 if(typeof data2 !== "string"){
-validate94.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data2 === "BUY") || (data2 === "SELL"))){
-validate94.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate101.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -7275,7 +7781,7 @@ if(data.quantity !== undefined){
 let data3 = data.quantity;
 const _errs10 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate94.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate101.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -7288,11 +7794,11 @@ if(data.type !== undefined){
 let data4 = data.type;
 const _errs12 = errors;
 if(typeof data4 !== "string"){
-validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data4 === "MKT") || (data4 === "LMT"))){
-validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema166.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema179.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -7305,7 +7811,7 @@ if(data.limit_price !== undefined){
 let data5 = data.limit_price;
 const _errs14 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate94.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate101.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -7318,11 +7824,11 @@ if(data.status !== undefined){
 let data6 = data.status;
 const _errs16 = errors;
 if(typeof data6 !== "string"){
-validate94.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data6 === "submitted") || (data6 === "partially_filled")) || (data6 === "filled")) || (data6 === "cancelled")) || (data6 === "rejected"))){
-validate94.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema166.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate101.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema179.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs16 === errors;
@@ -7335,7 +7841,7 @@ if(data.filled_quantity !== undefined){
 let data7 = data.filled_quantity;
 const _errs18 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate94.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate101.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs18 === errors;
@@ -7348,7 +7854,7 @@ if(data.avg_fill_price !== undefined){
 let data8 = data.avg_fill_price;
 const _errs20 = errors;
 if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate94.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate101.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs20 === errors;
@@ -7364,12 +7870,12 @@ const _errs23 = errors;
 if(errors === _errs23){
 if(typeof data9 === "string"){
 if(!pattern3.test(data9)){
-validate94.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate101.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate94.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7382,7 +7888,7 @@ if(valid0){
 if(data.reason !== undefined){
 const _errs25 = errors;
 if(typeof data.reason !== "string"){
-validate94.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs25 === errors;
@@ -7404,32 +7910,32 @@ var valid0 = true;
 }
 }
 else {
-validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate101.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate94.errors = vErrors;
+validate101.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderUpdateMessage = validate95;
-const schema170 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}},"additionalProperties":false};
+export const validateOrderUpdateMessage = validate102;
+const schema183 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}},"additionalProperties":false};
 
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate95.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate102.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -7439,11 +7945,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("order_update" !== data0){
-validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
+validate102.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7457,13 +7963,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate95.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate102.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate95.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate102.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -7481,18 +7987,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate102.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate102.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7509,12 +8015,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate95.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate102.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate95.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7526,8 +8032,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate94(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+if(!(validate101(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate101.errors : vErrors.concat(validate101.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -7543,32 +8049,32 @@ var valid0 = true;
 }
 }
 else {
-validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate95.errors = vErrors;
+validate102.errors = vErrors;
 return errors === 0;
 }
 
-export const validateExecutionData = validate97;
-const schema174 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
+export const validateExecutionData = validate104;
+const schema187 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.execution_id === undefined) && (missing0 = "execution_id")) || ((data.order_id === undefined) && (missing0 = "order_id"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.commission === undefined) && (missing0 = "commission"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "execution_id") || (key0 === "order_id")) || (key0 === "symbol")) || (key0 === "side")) || (key0 === "quantity")) || (key0 === "price")) || (key0 === "commission")) || (key0 === "timestamp"))){
-validate97.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate104.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -7577,7 +8083,7 @@ if(_errs1 === errors){
 if(data.execution_id !== undefined){
 const _errs2 = errors;
 if(typeof data.execution_id !== "string"){
-validate97.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7589,7 +8095,7 @@ if(valid0){
 if(data.order_id !== undefined){
 const _errs4 = errors;
 if(typeof data.order_id !== "string"){
-validate97.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -7605,18 +8111,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 20){
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data2)){
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7630,11 +8136,11 @@ if(data.side !== undefined){
 let data3 = data.side;
 const _errs9 = errors;
 if(typeof data3 !== "string"){
-validate97.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data3 === "BUY") || (data3 === "SELL"))){
-validate97.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate104.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -7647,7 +8153,7 @@ if(data.quantity !== undefined){
 let data4 = data.quantity;
 const _errs12 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate97.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate104.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -7660,7 +8166,7 @@ if(data.price !== undefined){
 let data5 = data.price;
 const _errs14 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate97.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate104.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -7673,7 +8179,7 @@ if(data.commission !== undefined){
 let data6 = data.commission;
 const _errs16 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate97.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate104.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs16 === errors;
@@ -7689,12 +8195,12 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7714,933 +8220,6 @@ var valid0 = true;
 }
 }
 else {
-validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate97.errors = vErrors;
-return errors === 0;
-}
-
-export const validateOrderExecutionMessage = validate98;
-const schema178 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}},"additionalProperties":false};
-
-function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate98.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("order_execution" !== data0){
-validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate98.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate98.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate98.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate98.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate97(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate98.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate98.errors = vErrors;
-return errors === 0;
-}
-
-export const validateRiskData = validate100;
-const schema182 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}},"additionalProperties":false};
-
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate100.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "gross_exposure") || (key0 === "net_exposure")) || (key0 === "leverage")) || (key0 === "largest_position_pct")) || (key0 === "equity")) || (key0 === "drawdown"))){
-validate100.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.gross_exposure !== undefined){
-let data0 = data.gross_exposure;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate100.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.net_exposure !== undefined){
-let data1 = data.net_exposure;
-const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate100.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.leverage !== undefined){
-let data2 = data.leverage;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate100.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.largest_position_pct !== undefined){
-let data3 = data.largest_position_pct;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate100.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data4 = data.equity;
-const _errs10 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate100.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.drawdown !== undefined){
-let data5 = data.drawdown;
-const _errs12 = errors;
-if(errors === _errs12){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate100.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate100.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate100.errors = vErrors;
-return errors === 0;
-}
-
-export const validateRiskUpdateMessage = validate101;
-const schema183 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}},"additionalProperties":false};
-
-function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate101.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate101.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("risk_update" !== data0){
-validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate101.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate101.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate101.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
-validate101.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs16 = errors;
-for(const key1 in data4){
-if(!((((((key1 === "gross_exposure") || (key1 === "net_exposure")) || (key1 === "leverage")) || (key1 === "largest_position_pct")) || (key1 === "equity")) || (key1 === "drawdown"))){
-validate101.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs16 === errors){
-if(data4.gross_exposure !== undefined){
-let data5 = data4.gross_exposure;
-const _errs17 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate101.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.net_exposure !== undefined){
-let data6 = data4.net_exposure;
-const _errs19 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate101.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.leverage !== undefined){
-let data7 = data4.leverage;
-const _errs21 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate101.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.largest_position_pct !== undefined){
-let data8 = data4.largest_position_pct;
-const _errs23 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate101.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.equity !== undefined){
-let data9 = data4.equity;
-const _errs25 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate101.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs25 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.drawdown !== undefined){
-let data10 = data4.drawdown;
-const _errs27 = errors;
-if(errors === _errs27){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
-validate101.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid5 = _errs27 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate101.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate101.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePnlData = validate102;
-const schema188 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}},"additionalProperties":false};
-
-function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "realized_pnl") || (key0 === "unrealized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
-validate102.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.realized_pnl !== undefined){
-let data0 = data.realized_pnl;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate102.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data1 = data.unrealized_pnl;
-const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate102.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total_pnl !== undefined){
-let data2 = data.total_pnl;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate102.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.daily_pnl !== undefined){
-let data3 = data.daily_pnl;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate102.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate102.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePnlUpdateMessage = validate103;
-const schema189 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}},"additionalProperties":false};
-
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate103.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate103.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate103.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("pnl_update" !== data0){
-validate103.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate103.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate103.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate103.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate103.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
-validate103.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs16 = errors;
-for(const key1 in data4){
-if(!((((key1 === "realized_pnl") || (key1 === "unrealized_pnl")) || (key1 === "total_pnl")) || (key1 === "daily_pnl"))){
-validate103.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs16 === errors){
-if(data4.realized_pnl !== undefined){
-let data5 = data4.realized_pnl;
-const _errs17 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate103.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.unrealized_pnl !== undefined){
-let data6 = data4.unrealized_pnl;
-const _errs19 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate103.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.total_pnl !== undefined){
-let data7 = data4.total_pnl;
-const _errs21 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate103.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.daily_pnl !== undefined){
-let data8 = data4.daily_pnl;
-const _errs23 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate103.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate103.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate103.errors = vErrors;
-return errors === 0;
-}
-
-export const validateCandleData = validate104;
-const schema194 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}},"additionalProperties":false};
-
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
-validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "closed")) || (key0 === "bar"))){
-validate104.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate104.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate104.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.closed !== undefined){
-const _errs8 = errors;
-if(typeof data.closed !== "boolean"){
-validate104.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.bar !== undefined){
-const _errs10 = errors;
-if(!(validate30(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
 validate104.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
@@ -8649,24 +8228,24 @@ validate104.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketCandleMessage = validate106;
-const schema197 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}},"additionalProperties":false};
+export const validateOrderExecutionMessage = validate105;
+const schema191 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}},"additionalProperties":false};
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate105.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate106.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate105.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -8676,11 +8255,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate105.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("candle" !== data0){
-validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
+if("order_execution" !== data0){
+validate105.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -8694,13 +8273,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate106.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate105.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate106.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate105.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -8718,18 +8297,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate105.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate105.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate105.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8746,12 +8325,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate106.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate105.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate106.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate105.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8780,58 +8359,43 @@ var valid0 = true;
 }
 }
 else {
-validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate105.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate106.errors = vErrors;
+validate105.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePatternData = validate108;
-const schema201 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}},"additionalProperties":false};
+export const validateRiskData = validate107;
+const schema195 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}},"additionalProperties":false};
 
-function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
-validate108.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "pattern")) || (key0 === "direction")) || (key0 === "time")) || (key0 === "strength"))){
-validate108.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!((((((key0 === "gross_exposure") || (key0 === "net_exposure")) || (key0 === "leverage")) || (key0 === "largest_position_pct")) || (key0 === "equity")) || (key0 === "drawdown"))){
+validate107.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
+if(data.gross_exposure !== undefined){
+let data0 = data.gross_exposure;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate107.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs2 === errors;
 }
@@ -8839,32 +8403,37 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate108.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.net_exposure !== undefined){
+let data1 = data.net_exposure;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate107.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate108.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.pattern !== undefined){
-let data2 = data.pattern;
-const _errs8 = errors;
-if(typeof data2 !== "string"){
-validate108.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.leverage !== undefined){
+let data2 = data.leverage;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate107.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
-validate108.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema201.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.largest_position_pct !== undefined){
+let data3 = data.largest_position_pct;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate107.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -8873,15 +8442,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.direction !== undefined){
-let data3 = data.direction;
+if(data.equity !== undefined){
+let data4 = data.equity;
 const _errs10 = errors;
-if(typeof data3 !== "string"){
-validate108.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate108.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema201.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate107.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -8890,20 +8455,19 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.time !== undefined){
-let data4 = data.time;
+if(data.drawdown !== undefined){
+let data5 = data.drawdown;
 const _errs12 = errors;
-const _errs13 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate108.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate107.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
-if(errors === _errs13){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate108.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
 }
+else {
+validate107.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
 }
 }
 var valid0 = _errs12 === errors;
@@ -8911,33 +8475,6 @@ var valid0 = _errs12 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.strength !== undefined){
-let data5 = data.strength;
-const _errs15 = errors;
-if(errors === _errs15){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1 || isNaN(data5)){
-validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data5 < 0 || isNaN(data5)){
-validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-else {
-validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -8947,32 +8484,32 @@ var valid0 = true;
 }
 }
 else {
-validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate108.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketPatternMessage = validate109;
-const schema205 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}},"additionalProperties":false};
+export const validateRiskUpdateMessage = validate108;
+const schema196 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}},"additionalProperties":false};
 
-function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate108.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate109.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate108.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -8982,11 +8519,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate108.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("pattern" !== data0){
-validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+if("risk_update" !== data0){
+validate108.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -9000,13 +8537,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate109.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate108.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate109.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate108.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -9024,18 +8561,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate108.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate108.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate108.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9052,12 +8589,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate109.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate108.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate109.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate108.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9068,16 +8605,218 @@ var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
+let data4 = data.data;
 const _errs13 = errors;
-if(!(validate108(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
-errors = vErrors.length;
+const _errs14 = errors;
+if(errors === _errs14){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
+validate108.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs16 = errors;
+for(const key1 in data4){
+if(!((((((key1 === "gross_exposure") || (key1 === "net_exposure")) || (key1 === "leverage")) || (key1 === "largest_position_pct")) || (key1 === "equity")) || (key1 === "drawdown"))){
+validate108.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs16 === errors){
+if(data4.gross_exposure !== undefined){
+let data5 = data4.gross_exposure;
+const _errs17 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate108.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.net_exposure !== undefined){
+let data6 = data4.net_exposure;
+const _errs19 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate108.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.leverage !== undefined){
+let data7 = data4.leverage;
+const _errs21 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate108.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.largest_position_pct !== undefined){
+let data8 = data4.largest_position_pct;
+const _errs23 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate108.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.equity !== undefined){
+let data9 = data4.equity;
+const _errs25 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate108.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.drawdown !== undefined){
+let data10 = data4.drawdown;
+const _errs27 = errors;
+if(errors === _errs27){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+validate108.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate108.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid5 = _errs27 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate108.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
 }
+}
+}
+}
+}
+}
+}
+}
+else {
+validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate108.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePnlData = validate109;
+const schema201 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}},"additionalProperties":false};
+
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
+validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "realized_pnl") || (key0 === "unrealized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
+validate109.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.realized_pnl !== undefined){
+let data0 = data.realized_pnl;
+const _errs2 = errors;
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate109.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.unrealized_pnl !== undefined){
+let data1 = data.unrealized_pnl;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate109.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total_pnl !== undefined){
+let data2 = data.total_pnl;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate109.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.daily_pnl !== undefined){
+let data3 = data.daily_pnl;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate109.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
 }
 }
 }
@@ -9094,8 +8833,224 @@ validate109.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSwingPoint = validate111;
-const schema209 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}},"additionalProperties":false};
+export const validatePnlUpdateMessage = validate110;
+const schema202 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}},"additionalProperties":false};
+
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate110.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate110.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pnl_update" !== data0){
+validate110.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate110.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate110.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate110.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs13 = errors;
+const _errs14 = errors;
+if(errors === _errs14){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
+validate110.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs16 = errors;
+for(const key1 in data4){
+if(!((((key1 === "realized_pnl") || (key1 === "unrealized_pnl")) || (key1 === "total_pnl")) || (key1 === "daily_pnl"))){
+validate110.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs16 === errors){
+if(data4.realized_pnl !== undefined){
+let data5 = data4.realized_pnl;
+const _errs17 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate110.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.unrealized_pnl !== undefined){
+let data6 = data4.unrealized_pnl;
+const _errs19 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate110.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.total_pnl !== undefined){
+let data7 = data4.total_pnl;
+const _errs21 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate110.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.daily_pnl !== undefined){
+let data8 = data4.daily_pnl;
+const _errs23 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate110.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate110.errors = vErrors;
+return errors === 0;
+}
+
+export const validateCandleData = validate111;
+const schema207 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}},"additionalProperties":false};
 
 function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9103,34 +9058,40 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
 validate111.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((key0 === "time") || (key0 === "price"))){
+if(!((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "closed")) || (key0 === "bar"))){
 validate111.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.time !== undefined){
-let data0 = data.time;
+if(data.symbol !== undefined){
+let data0 = data.symbol;
 const _errs2 = errors;
 const _errs3 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
 if(errors === _errs3){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
+else {
+if(!pattern0.test(data0)){
+validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
 }
 var valid0 = _errs2 === errors;
@@ -9139,17 +9100,47 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.price !== undefined){
-let data1 = data.price;
+if(data.resolution !== undefined){
+let data1 = data.resolution;
 const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate111.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(typeof data1 !== "string"){
+validate111.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate111.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.closed !== undefined){
+const _errs8 = errors;
+if(typeof data.closed !== "boolean"){
+validate111.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bar !== undefined){
+const _errs10 = errors;
+if(!(validate30(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -9164,24 +9155,163 @@ validate111.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStructureData = validate112;
-const schema211 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}},"additionalProperties":false};
+export const validateMarketCandleMessage = validate113;
+const schema210 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}},"additionalProperties":false};
 
-function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
-validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "trend")) || (key0 === "swing_highs")) || (key0 === "swing_lows"))){
-validate112.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate113.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate113.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("candle" !== data0){
+validate113.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate113.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate113.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate113.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate111(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate113.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate113.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePatternData = validate115;
+const schema214 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}},"additionalProperties":false};
+
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
+validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "pattern")) || (key0 === "direction")) || (key0 === "time")) || (key0 === "strength"))){
+validate115.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -9194,18 +9324,18 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9219,11 +9349,387 @@ if(data.resolution !== undefined){
 let data1 = data.resolution;
 const _errs5 = errors;
 if(typeof data1 !== "string"){
-validate112.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate112.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+validate115.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pattern !== undefined){
+let data2 = data.pattern;
+const _errs8 = errors;
+if(typeof data2 !== "string"){
+validate115.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
+validate115.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema214.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.direction !== undefined){
+let data3 = data.direction;
+const _errs10 = errors;
+if(typeof data3 !== "string"){
+validate115.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
+validate115.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema214.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data4 = data.time;
+const _errs12 = errors;
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate115.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate115.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strength !== undefined){
+let data5 = data.strength;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1 || isNaN(data5)){
+validate115.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data5 < 0 || isNaN(data5)){
+validate115.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate115.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate115.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketPatternMessage = validate116;
+const schema218 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}},"additionalProperties":false};
+
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate116.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate116.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pattern" !== data0){
+validate116.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate116.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate116.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate116.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate116.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate116.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate116.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate116.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate115(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate115.errors : vErrors.concat(validate115.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate116.errors = vErrors;
+return errors === 0;
+}
+
+export const validateSwingPoint = validate118;
+const schema222 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}},"additionalProperties":false};
+
+function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((key0 === "time") || (key0 === "price"))){
+validate118.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.time !== undefined){
+let data0 = data.time;
+const _errs2 = errors;
+const _errs3 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate118.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs3){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate118.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data1 = data.price;
+const _errs5 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate118.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate118.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStructureData = validate119;
+const schema224 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}},"additionalProperties":false};
+
+function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
+validate119.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "trend")) || (key0 === "swing_highs")) || (key0 === "swing_lows"))){
+validate119.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate119.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate119.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate119.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate119.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate119.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -9236,11 +9742,11 @@ if(data.trend !== undefined){
 let data2 = data.trend;
 const _errs8 = errors;
 if(typeof data2 !== "string"){
-validate112.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate119.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data2 === "up") || (data2 === "down")) || (data2 === "range"))){
-validate112.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema211.properties.trend.enum},message:"must be equal to one of the allowed values"}];
+validate119.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema224.properties.trend.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -9258,8 +9764,8 @@ var valid3 = true;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 const _errs12 = errors;
-if(!(validate111(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+if(!(validate118(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs12 === errors;
@@ -9269,7 +9775,7 @@ break;
 }
 }
 else {
-validate112.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate119.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -9288,8 +9794,8 @@ var valid4 = true;
 const len1 = data5.length;
 for(let i1=0; i1<len1; i1++){
 const _errs15 = errors;
-if(!(validate111(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+if(!(validate118(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs15 === errors;
@@ -9299,7 +9805,7 @@ break;
 }
 }
 else {
-validate112.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate119.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -9316,32 +9822,32 @@ var valid0 = true;
 }
 }
 else {
-validate112.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate119.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate112.errors = vErrors;
+validate119.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketStructureMessage = validate115;
-const schema214 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}},"additionalProperties":false};
+export const validateMarketStructureMessage = validate122;
+const schema227 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}},"additionalProperties":false};
 
-function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate122.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate115.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate122.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -9351,11 +9857,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate115.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("market_structure" !== data0){
-validate115.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
+validate122.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -9369,13 +9875,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate115.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate122.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate115.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate122.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -9393,18 +9899,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9421,12 +9927,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate115.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate122.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate115.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9438,8 +9944,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate112(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
+if(!(validate119(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate119.errors : vErrors.concat(validate119.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -9455,32 +9961,32 @@ var valid0 = true;
 }
 }
 else {
-validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate122.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate115.errors = vErrors;
+validate122.errors = vErrors;
 return errors === 0;
 }
 
-export const validateConfluenceData = validate117;
-const schema218 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}},"additionalProperties":false}},"additionalProperties":false};
+export const validateConfluenceData = validate124;
+const schema231 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}},"additionalProperties":false}},"additionalProperties":false};
 
-function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.score === undefined) && (missing0 = "score"))) || ((data.bias === undefined) && (missing0 = "bias"))) || ((data.components === undefined) && (missing0 = "components"))){
-validate117.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate124.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "score")) || (key0 === "bias")) || (key0 === "components"))){
-validate117.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate124.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -9493,18 +9999,18 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate124.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate124.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate124.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9518,11 +10024,11 @@ if(data.resolution !== undefined){
 let data1 = data.resolution;
 const _errs5 = errors;
 if(typeof data1 !== "string"){
-validate117.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate124.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate117.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+validate124.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -9537,18 +10043,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 100 || isNaN(data2)){
-validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+validate124.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
 return false;
 }
 else {
 if(data2 < -100 || isNaN(data2)){
-validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
+validate124.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9562,11 +10068,11 @@ if(data.bias !== undefined){
 let data3 = data.bias;
 const _errs10 = errors;
 if(typeof data3 !== "string"){
-validate117.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate124.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate117.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema218.properties.bias.enum},message:"must be equal to one of the allowed values"}];
+validate124.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema231.properties.bias.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -9582,14 +10088,14 @@ if(errors === _errs12){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if(((((data4.trend === undefined) && (missing1 = "trend")) || ((data4.momentum === undefined) && (missing1 = "momentum"))) || ((data4.moving_average === undefined) && (missing1 = "moving_average"))) || ((data4.pattern === undefined) && (missing1 = "pattern"))){
-validate117.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate124.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 const _errs14 = errors;
 for(const key1 in data4){
 if(!((((key1 === "trend") || (key1 === "momentum")) || (key1 === "moving_average")) || (key1 === "pattern"))){
-validate117.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+validate124.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -9601,18 +10107,18 @@ const _errs15 = errors;
 if(errors === _errs15){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 > 1 || isNaN(data5)){
-validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate124.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data5 < -1 || isNaN(data5)){
-validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate124.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9628,18 +10134,18 @@ const _errs17 = errors;
 if(errors === _errs17){
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 > 1 || isNaN(data6)){
-validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate124.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data6 < -1 || isNaN(data6)){
-validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate124.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9655,18 +10161,18 @@ const _errs19 = errors;
 if(errors === _errs19){
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 > 1 || isNaN(data7)){
-validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate124.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data7 < -1 || isNaN(data7)){
-validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate124.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9682,18 +10188,18 @@ const _errs21 = errors;
 if(errors === _errs21){
 if((typeof data8 == "number") && (isFinite(data8))){
 if(data8 > 1 || isNaN(data8)){
-validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate124.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data8 < -1 || isNaN(data8)){
-validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate124.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9709,7 +10215,7 @@ var valid3 = true;
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate124.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -9726,32 +10232,32 @@ var valid0 = true;
 }
 }
 else {
-validate117.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate124.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate117.errors = vErrors;
+validate124.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketConfluenceMessage = validate118;
-const schema221 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}},"additionalProperties":false};
+export const validateMarketConfluenceMessage = validate125;
+const schema234 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}},"additionalProperties":false};
 
-function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate118.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate125.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -9761,11 +10267,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate125.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("confluence" !== data0){
-validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
+validate125.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -9779,13 +10285,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate118.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate125.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate118.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate125.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -9803,18 +10309,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate125.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate125.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate125.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9831,12 +10337,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate118.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate125.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate125.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9848,8 +10354,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate117(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate117.errors : vErrors.concat(validate117.errors);
+if(!(validate124(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate124.errors : vErrors.concat(validate124.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -9865,11 +10371,11 @@ var valid0 = true;
 }
 }
 else {
-validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate125.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate118.errors = vErrors;
+validate125.errors = vErrors;
 return errors === 0;
 }
 

@@ -222,7 +222,7 @@ return errors === 0;
 }
 
 export const validateErrorCode = validate20;
-const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED"]};
+const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED","HISTORY_UNAVAILABLE"]};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -231,7 +231,7 @@ if(typeof data !== "string"){
 validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE")) || (data === "FORBIDDEN")) || (data === "UNAUTHORIZED")) || (data === "INVALID_TOKEN")) || (data === "TOKEN_EXPIRED"))){
+if(!((((((((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE")) || (data === "FORBIDDEN")) || (data === "UNAUTHORIZED")) || (data === "INVALID_TOKEN")) || (data === "TOKEN_EXPIRED")) || (data === "HISTORY_UNAVAILABLE"))){
 validate20.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -1451,7 +1451,7 @@ if(typeof data0 !== "string"){
 validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE")) || (data0 === "FORBIDDEN")) || (data0 === "UNAUTHORIZED")) || (data0 === "INVALID_TOKEN")) || (data0 === "TOKEN_EXPIRED"))){
+if(!((((((((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE")) || (data0 === "FORBIDDEN")) || (data0 === "UNAUTHORIZED")) || (data0 === "INVALID_TOKEN")) || (data0 === "TOKEN_EXPIRED")) || (data0 === "HISTORY_UNAVAILABLE"))){
 validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -1949,8 +1949,8 @@ validate44.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOperationErrorMessage = validate46;
-const schema63 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/ErrorPayload"}}};
+export const validateBarsHistoryRequest = validate46;
+const schema63 = {"type":"object","description":"A history window, TradingView `getBars` style, in epoch milliseconds. Bars with `from <= time < to`, oldest\nfirst. `countBack` (TradingView: \"has priority over from\") asks for exactly that many bars ending before\n`to`, however far back they are (then `from` is ignored). Without `countBack`, `from` is required. At most\n5000 bars per request (`countBack` above it is refused; a wider `from`..`to` window is answered with its\nnewest 5000 bars and `truncated: true`).\n","additionalProperties":false,"required":["symbol","to"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"from":{"$ref":"#/definitions/EpochMs"},"to":{"$ref":"#/definitions/EpochMs"},"countBack":{"type":"integer","minimum":1,"maximum":5000,"description":"Bars wanted, ending before `to` (1-5000)."}}};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1958,8 +1958,411 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+if(((data.symbol === undefined) && (missing0 = "symbol")) || ((data.to === undefined) && (missing0 = "to"))){
 validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "from")) || (key0 === "to")) || (key0 === "countBack"))){
+validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate46.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate46.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate46.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate46.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate46.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.from !== undefined){
+let data2 = data.from;
+const _errs8 = errors;
+const _errs9 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate46.errors = [{instancePath:instancePath+"/from",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs9){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate46.errors = [{instancePath:instancePath+"/from",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.to !== undefined){
+let data3 = data.to;
+const _errs11 = errors;
+const _errs12 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate46.errors = [{instancePath:instancePath+"/to",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+validate46.errors = [{instancePath:instancePath+"/to",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.countBack !== undefined){
+let data4 = data.countBack;
+const _errs14 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate46.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 5000 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5000},message:"must be <= 5000"}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate46.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryResult = validate47;
+const schema68 = {"type":"object","description":"Bars in time order, on the same bucket boundaries as the live `bars:<SYMBOL>:<RES>` topic. When `to` is past\nthe start of the forming bar, that bar (as the live topic last published it) is the last one, so a chart\nthat draws the history and then applies live `bars.update`s by `time` sees no seam. `noData: true` when no\nbar is in the window: with `nextTime` = the `time` of the newest bar before the window (ask again with\n`to = nextTime + 1`), or without it when there is nothing earlier at all (stop asking). `truncated: true`\nwhen the window held more than 5000 bars: the newest are sent; ask again with `to = bars[0].time` for older.\n","required":["symbol","resolution","bars","noData"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"bars":{"type":"array","maxItems":5000,"items":{"$ref":"#/definitions/Bar"}},"noData":{"type":"boolean"},"nextTime":{"$ref":"#/definitions/EpochMs"},"truncated":{"type":"boolean"}}};
+
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.bars === undefined) && (missing0 = "bars"))) || ((data.noData === undefined) && (missing0 = "noData"))){
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate47.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate47.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bars !== undefined){
+let data2 = data.bars;
+const _errs7 = errors;
+if(errors === _errs7){
+if(Array.isArray(data2)){
+if(data2.length > 5000){
+validate47.errors = [{instancePath:instancePath+"/bars",schemaPath:"#/properties/bars/maxItems",keyword:"maxItems",params:{limit: 5000},message:"must NOT have more than 5000 items"}];
+return false;
+}
+else {
+var valid3 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+const _errs9 = errors;
+if(!(validate30(data2[i0], {instancePath:instancePath+"/bars/" + i0,parentData:data2,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
+}
+var valid3 = _errs9 === errors;
+if(!valid3){
+break;
+}
+}
+}
+}
+else {
+validate47.errors = [{instancePath:instancePath+"/bars",schemaPath:"#/properties/bars/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.noData !== undefined){
+const _errs10 = errors;
+if(typeof data.noData !== "boolean"){
+validate47.errors = [{instancePath:instancePath+"/noData",schemaPath:"#/properties/noData/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nextTime !== undefined){
+let data5 = data.nextTime;
+const _errs12 = errors;
+const _errs13 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate47.errors = [{instancePath:instancePath+"/nextTime",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate47.errors = [{instancePath:instancePath+"/nextTime",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.truncated !== undefined){
+const _errs15 = errors;
+if(typeof data.truncated !== "boolean"){
+validate47.errors = [{instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate47.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryMessage = validate49;
+const schema72 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.history"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsHistoryRequest"}}};
+
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("bars.history" !== data0){
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.history"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate46(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate49.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryResponseMessage = validate51;
+const schema74 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.history.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsHistoryResult"}}};
+
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1967,11 +2370,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("error" !== data0){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+if("bars.history.response" !== data0){
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.history.response"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1987,18 +2390,101 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs6 = errors;
+if(!(validate47(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate51.errors = vErrors;
+return errors === 0;
+}
+
+export const validateOperationErrorMessage = validate53;
+const schema76 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/ErrorPayload"}}};
+
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("error" !== data0){
+validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs3 = errors;
+const _errs4 = errors;
+if(errors === _errs4){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2024,25 +2510,25 @@ var valid0 = true;
 }
 }
 else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate46.errors = vErrors;
+validate53.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePriceData = validate48;
-const schema65 = {"type":"object","required":["price","change","change_pct"],"properties":{"price":{"type":"number","description":"Last price."},"change":{"type":"number","description":"Price minus the previous session close."},"change_pct":{"type":"number","description":"Change in percent of the previous close, 2 decimals."}}};
+export const validatePriceData = validate55;
+const schema78 = {"type":"object","required":["price","change","change_pct"],"properties":{"price":{"type":"number","description":"Last price."},"change":{"type":"number","description":"Price minus the previous session close."},"change_pct":{"type":"number","description":"Change in percent of the previous close, 2 decimals."}}};
 
-function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.price === undefined) && (missing0 = "price")) || ((data.change === undefined) && (missing0 = "change"))) || ((data.change_pct === undefined) && (missing0 = "change_pct"))){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2050,7 +2536,7 @@ if(data.price !== undefined){
 let data0 = data.price;
 const _errs1 = errors;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate48.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate55.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2063,7 +2549,7 @@ if(data.change !== undefined){
 let data1 = data.change;
 const _errs3 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate48.errors = [{instancePath:instancePath+"/change",schemaPath:"#/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate55.errors = [{instancePath:instancePath+"/change",schemaPath:"#/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2076,7 +2562,7 @@ if(data.change_pct !== undefined){
 let data2 = data.change_pct;
 const _errs5 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate48.errors = [{instancePath:instancePath+"/change_pct",schemaPath:"#/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate55.errors = [{instancePath:instancePath+"/change_pct",schemaPath:"#/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -2089,25 +2575,25 @@ var valid0 = true;
 }
 }
 else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate48.errors = vErrors;
+validate55.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePriceUpdateMessage = validate49;
-const schema66 = {"type":"object","required":["type","symbols","timestamp"],"properties":{"type":{"type":"string","const":"price_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbols":{"type":"object","description":"Only the symbols whose price changed since the last update.","propertyNames":{"$ref":"#/definitions/TickerSymbol"},"additionalProperties":{"$ref":"#/definitions/PriceData"}},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
+export const validatePriceUpdateMessage = validate56;
+const schema79 = {"type":"object","required":["type","symbols","timestamp"],"properties":{"type":{"type":"string","const":"price_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbols":{"type":"object","description":"Only the symbols whose price changed since the last update.","propertyNames":{"$ref":"#/definitions/TickerSymbol"},"additionalProperties":{"$ref":"#/definitions/PriceData"}},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.symbols === undefined) && (missing0 = "symbols"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2115,11 +2601,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("price_update" !== data0){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "price_update"},message:"must be equal to constant"}];
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "price_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2133,13 +2619,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate49.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate56.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate49.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate56.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2157,18 +2643,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2232,7 +2718,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate49.errors = vErrors;
+validate56.errors = vErrors;
 return false;
 break;
 }
@@ -2246,7 +2732,7 @@ if(errors === _errs16){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((((data4.price === undefined) && (missing1 = "price")) || ((data4.change === undefined) && (missing1 = "change"))) || ((data4.change_pct === undefined) && (missing1 = "change_pct"))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -2254,7 +2740,7 @@ if(data4.price !== undefined){
 let data5 = data4.price;
 const _errs18 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/price",schemaPath:"#/definitions/PriceData/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/price",schemaPath:"#/definitions/PriceData/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs18 === errors;
@@ -2267,7 +2753,7 @@ if(data4.change !== undefined){
 let data6 = data4.change;
 const _errs20 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/change",schemaPath:"#/definitions/PriceData/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/change",schemaPath:"#/definitions/PriceData/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs20 === errors;
@@ -2280,7 +2766,7 @@ if(data4.change_pct !== undefined){
 let data7 = data4.change_pct;
 const _errs22 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/change_pct",schemaPath:"#/definitions/PriceData/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/change_pct",schemaPath:"#/definitions/PriceData/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs22 === errors;
@@ -2293,7 +2779,7 @@ var valid7 = true;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath:instancePath+"/symbols/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2305,7 +2791,7 @@ break;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2322,12 +2808,12 @@ const _errs25 = errors;
 if(errors === _errs25){
 if(typeof data8 === "string"){
 if(!pattern3.test(data8)){
-validate49.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate56.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2343,25 +2829,25 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate49.errors = vErrors;
+validate56.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSignalMessage = validate50;
-const schema72 = {"type":"object","required":["type","signal_type","symbol","price","confidence","timestamp"],"properties":{"type":{"type":"string","const":"signal"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"signal_type":{"$ref":"#/definitions/SignalType"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"confidence":{"type":"number","minimum":0,"maximum":1},"timestamp":{"$ref":"#/definitions/Timestamp"},"strategy_id":{"type":"string","description":"The strategy that produced the signal."},"reason":{"type":"string","description":"Why, in words."}}};
+export const validateSignalMessage = validate57;
+const schema85 = {"type":"object","required":["type","signal_type","symbol","price","confidence","timestamp"],"properties":{"type":{"type":"string","const":"signal"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"signal_type":{"$ref":"#/definitions/SignalType"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"confidence":{"type":"number","minimum":0,"maximum":1},"timestamp":{"$ref":"#/definitions/Timestamp"},"strategy_id":{"type":"string","description":"The strategy that produced the signal."},"reason":{"type":"string","description":"Why, in words."}}};
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.signal_type === undefined) && (missing0 = "signal_type"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.confidence === undefined) && (missing0 = "confidence"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2369,11 +2855,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("signal" !== data0){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "signal"},message:"must be equal to constant"}];
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "signal"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2387,13 +2873,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate50.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate57.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate50.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate57.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2411,18 +2897,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate57.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate57.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2436,11 +2922,11 @@ if(data.signal_type !== undefined){
 let data3 = data.signal_type;
 const _errs9 = errors;
 if(typeof data3 !== "string"){
-validate50.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data3 === "BUY") || (data3 === "SELL")) || (data3 === "HOLD"))){
-validate50.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/enum",keyword:"enum",params:{allowedValues: schema20.enum},message:"must be equal to one of the allowed values"}];
+validate57.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/enum",keyword:"enum",params:{allowedValues: schema20.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -2456,18 +2942,18 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data4 === "string"){
 if(func2(data4) > 20){
-validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data4)){
-validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2481,7 +2967,7 @@ if(data.price !== undefined){
 let data5 = data.price;
 const _errs15 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate50.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate57.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -2496,18 +2982,18 @@ const _errs17 = errors;
 if(errors === _errs17){
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 > 1 || isNaN(data6)){
-validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate57.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data6 < 0 || isNaN(data6)){
-validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate57.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate57.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -2524,12 +3010,12 @@ const _errs20 = errors;
 if(errors === _errs20){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate50.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate57.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2542,7 +3028,7 @@ if(valid0){
 if(data.strategy_id !== undefined){
 const _errs22 = errors;
 if(typeof data.strategy_id !== "string"){
-validate50.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs22 === errors;
@@ -2554,7 +3040,7 @@ if(valid0){
 if(data.reason !== undefined){
 const _errs24 = errors;
 if(typeof data.reason !== "string"){
-validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs24 === errors;
@@ -2574,25 +3060,25 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate50.errors = vErrors;
+validate57.errors = vErrors;
 return errors === 0;
 }
 
-export const validateTradeExecutedMessage = validate51;
-const schema78 = {"type":"object","required":["type","symbol","side","quantity","price","timestamp"],"properties":{"type":{"type":"string","const":"trade_executed"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number","exclusiveMinimum":0},"price":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"},"order_id":{"type":"string"},"execution_id":{"type":"string","description":"Unique per execution; a fill is published once."},"commission":{"type":"number"}}};
+export const validateTradeExecutedMessage = validate58;
+const schema91 = {"type":"object","required":["type","symbol","side","quantity","price","timestamp"],"properties":{"type":{"type":"string","const":"trade_executed"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number","exclusiveMinimum":0},"price":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"},"order_id":{"type":"string"},"execution_id":{"type":"string","description":"Unique per execution; a fill is published once."},"commission":{"type":"number"}}};
 
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2600,11 +3086,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("trade_executed" !== data0){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade_executed"},message:"must be equal to constant"}];
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade_executed"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2618,13 +3104,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate51.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate58.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate51.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate58.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2642,18 +3128,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate58.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate58.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2670,18 +3156,18 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(func2(data3) > 20){
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data3)){
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2695,11 +3181,11 @@ if(data.side !== undefined){
 let data4 = data.side;
 const _errs12 = errors;
 if(typeof data4 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data4 === "BUY") || (data4 === "SELL"))){
-validate51.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate58.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -2714,12 +3200,12 @@ const _errs15 = errors;
 if(errors === _errs15){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 <= 0 || isNaN(data5)){
-validate51.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
+validate58.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate58.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -2733,7 +3219,7 @@ if(data.price !== undefined){
 let data6 = data.price;
 const _errs17 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate51.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate58.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -2749,12 +3235,12 @@ const _errs20 = errors;
 if(errors === _errs20){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate51.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate58.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2767,7 +3253,7 @@ if(valid0){
 if(data.order_id !== undefined){
 const _errs22 = errors;
 if(typeof data.order_id !== "string"){
-validate51.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs22 === errors;
@@ -2779,7 +3265,7 @@ if(valid0){
 if(data.execution_id !== undefined){
 const _errs24 = errors;
 if(typeof data.execution_id !== "string"){
-validate51.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate58.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs24 === errors;
@@ -2792,7 +3278,7 @@ if(data.commission !== undefined){
 let data10 = data.commission;
 const _errs26 = errors;
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate51.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate58.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs26 === errors;
@@ -2813,25 +3299,25 @@ var valid0 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate51.errors = vErrors;
+validate58.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioPosition = validate52;
-const schema84 = {"type":"object","required":["symbol","quantity","avg_price","market_price","market_value","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number","description":"Signed; negative is short."},"avg_price":{"type":"number"},"market_price":{"type":"number"},"market_value":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}}};
+export const validatePortfolioPosition = validate59;
+const schema97 = {"type":"object","required":["symbol","quantity","avg_price","market_price","market_value","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number","description":"Signed; negative is short."},"avg_price":{"type":"number"},"market_price":{"type":"number"},"market_value":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}}};
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.market_value === undefined) && (missing0 = "market_value"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2842,18 +3328,18 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate59.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate59.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate59.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2867,7 +3353,7 @@ if(data.quantity !== undefined){
 let data1 = data.quantity;
 const _errs4 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate52.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -2880,7 +3366,7 @@ if(data.avg_price !== undefined){
 let data2 = data.avg_price;
 const _errs6 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate52.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -2893,7 +3379,7 @@ if(data.market_price !== undefined){
 let data3 = data.market_price;
 const _errs8 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate52.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -2906,7 +3392,7 @@ if(data.market_value !== undefined){
 let data4 = data.market_value;
 const _errs10 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate52.errors = [{instancePath:instancePath+"/market_value",schemaPath:"#/properties/market_value/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/market_value",schemaPath:"#/properties/market_value/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -2919,7 +3405,7 @@ if(data.unrealized_pnl !== undefined){
 let data5 = data.unrealized_pnl;
 const _errs12 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate52.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -2932,7 +3418,7 @@ if(data.realized_pnl !== undefined){
 let data6 = data.realized_pnl;
 const _errs14 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate52.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate59.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -2949,25 +3435,25 @@ var valid0 = true;
 }
 }
 else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate52.errors = vErrors;
+validate59.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioSnapshot = validate53;
-const schema86 = {"type":"object","required":["positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number","description":"Cash plus market value of all positions."},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number","description":"Equity change since the start of the trading day."}}};
+export const validatePortfolioSnapshot = validate60;
+const schema99 = {"type":"object","required":["positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number","description":"Cash plus market value of all positions."},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number","description":"Equity change since the start of the trading day."}}};
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.positions === undefined) && (missing0 = "positions")) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2980,8 +3466,8 @@ var valid1 = true;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 const _errs3 = errors;
-if(!(validate52(data0[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+if(!(validate59(data0[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs3 === errors;
@@ -2991,7 +3477,7 @@ break;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate60.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3005,7 +3491,7 @@ if(data.cash !== undefined){
 let data2 = data.cash;
 const _errs4 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate53.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -3018,7 +3504,7 @@ if(data.equity !== undefined){
 let data3 = data.equity;
 const _errs6 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate53.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -3031,7 +3517,7 @@ if(data.unrealized_pnl !== undefined){
 let data4 = data.unrealized_pnl;
 const _errs8 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate53.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3044,7 +3530,7 @@ if(data.realized_pnl !== undefined){
 let data5 = data.realized_pnl;
 const _errs10 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate53.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -3057,7 +3543,7 @@ if(data.total_pnl !== undefined){
 let data6 = data.total_pnl;
 const _errs12 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate53.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -3070,7 +3556,7 @@ if(data.daily_pnl !== undefined){
 let data7 = data.daily_pnl;
 const _errs14 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate53.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate60.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -3087,25 +3573,25 @@ var valid0 = true;
 }
 }
 else {
-validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate53.errors = vErrors;
+validate60.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioUpdateMessage = validate55;
-const schema87 = {"type":"object","required":["type","positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl","timestamp"],"properties":{"type":{"type":"string","const":"portfolio_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
+export const validatePortfolioUpdateMessage = validate62;
+const schema100 = {"type":"object","required":["type","positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl","timestamp"],"properties":{"type":{"type":"string","const":"portfolio_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
 
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((((data.type === undefined) && (missing0 = "type")) || ((data.positions === undefined) && (missing0 = "positions"))) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3113,11 +3599,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("portfolio_update" !== data0){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "portfolio_update"},message:"must be equal to constant"}];
+validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "portfolio_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3131,13 +3617,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate55.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate62.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate55.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate62.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -3155,18 +3641,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate62.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate62.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3185,8 +3671,8 @@ var valid3 = true;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 const _errs11 = errors;
-if(!(validate52(data3[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+if(!(validate59(data3[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs11 === errors;
@@ -3196,7 +3682,7 @@ break;
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate62.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3210,7 +3696,7 @@ if(data.cash !== undefined){
 let data5 = data.cash;
 const _errs12 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate55.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -3223,7 +3709,7 @@ if(data.equity !== undefined){
 let data6 = data.equity;
 const _errs14 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate55.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -3236,7 +3722,7 @@ if(data.unrealized_pnl !== undefined){
 let data7 = data.unrealized_pnl;
 const _errs16 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate55.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs16 === errors;
@@ -3249,7 +3735,7 @@ if(data.realized_pnl !== undefined){
 let data8 = data.realized_pnl;
 const _errs18 = errors;
 if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate55.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs18 === errors;
@@ -3262,7 +3748,7 @@ if(data.total_pnl !== undefined){
 let data9 = data.total_pnl;
 const _errs20 = errors;
 if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate55.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs20 === errors;
@@ -3275,7 +3761,7 @@ if(data.daily_pnl !== undefined){
 let data10 = data.daily_pnl;
 const _errs22 = errors;
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate55.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate62.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs22 === errors;
@@ -3291,12 +3777,12 @@ const _errs25 = errors;
 if(errors === _errs25){
 if(typeof data11 === "string"){
 if(!pattern3.test(data11)){
-validate55.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate62.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3318,32 +3804,32 @@ var valid0 = true;
 }
 }
 else {
-validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate55.errors = vErrors;
+validate62.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardSubscribeMessage = validate57;
-const schema91 = {"type":"object","description":"`since`: recover these streams from the positions held, keyed by hub topic (`dashboard:prices`...).","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}},"since":{"$ref":"#/definitions/SinceMap"}}};
+export const validateDashboardSubscribeMessage = validate64;
+const schema104 = {"type":"object","description":"`since`: recover these streams from the positions held, keyed by hub topic (`dashboard:prices`...).","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}},"since":{"$ref":"#/definitions/SinceMap"}}};
 
-function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "id")) || (key0 === "streams")) || (key0 === "since"))){
-validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate64.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3353,11 +3839,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("subscribe" !== data0){
-validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscribe"},message:"must be equal to constant"}];
+validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3373,18 +3859,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3400,7 +3886,7 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(Array.isArray(data2)){
 if(data2.length < 1){
-validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+validate64.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
 return false;
 }
 else {
@@ -3412,12 +3898,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(func2(data3) > 32){
-validate57.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate64.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3438,7 +3924,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
+validate64.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
 return false;
 break;
 }
@@ -3449,7 +3935,7 @@ indices0[item0] = i1;
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate64.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3477,32 +3963,32 @@ var valid0 = true;
 }
 }
 else {
-validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate57.errors = vErrors;
+validate64.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardUnsubscribeMessage = validate59;
-const schema93 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
+export const validateDashboardUnsubscribeMessage = validate66;
+const schema106 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
 
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate66.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "id")) || (key0 === "streams"))){
-validate59.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate66.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3512,11 +3998,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("unsubscribe" !== data0){
-validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "unsubscribe"},message:"must be equal to constant"}];
+validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "unsubscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3532,18 +4018,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate59.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3559,7 +4045,7 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(Array.isArray(data2)){
 if(data2.length < 1){
-validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+validate66.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
 return false;
 }
 else {
@@ -3571,12 +4057,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(func2(data3) > 32){
-validate59.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate66.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 }
 else {
-validate59.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate66.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3597,7 +4083,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
+validate66.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
 return false;
 break;
 }
@@ -3608,7 +4094,7 @@ indices0[item0] = i1;
 }
 }
 else {
-validate59.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate66.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3623,25 +4109,25 @@ var valid0 = true;
 }
 }
 else {
-validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate66.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate59.errors = vErrors;
+validate66.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardSubscriptionsMessage = validate60;
-const schema95 = {"type":"object","description":"`positions`: the state of each stream subscribed by this request (or at connect), keyed by hub topic\n(`dashboard:prices`...). Absent on an unsubscribe reply.\n","required":["type","streams"],"properties":{"type":{"type":"string","const":"subscriptions"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","description":"The streams this connection now receives.","items":{"$ref":"#/definitions/DashboardStream"}},"positions":{"$ref":"#/definitions/PositionsMap"}}};
+export const validateDashboardSubscriptionsMessage = validate67;
+const schema108 = {"type":"object","description":"`positions`: the state of each stream subscribed by this request (or at connect), keyed by hub topic\n(`dashboard:prices`...). Absent on an unsubscribe reply.\n","required":["type","streams"],"properties":{"type":{"type":"string","const":"subscriptions"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","description":"The streams this connection now receives.","items":{"$ref":"#/definitions/DashboardStream"}},"positions":{"$ref":"#/definitions/PositionsMap"}}};
 
-function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate67.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3649,11 +4135,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("subscriptions" !== data0){
-validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscriptions"},message:"must be equal to constant"}];
+validate67.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscriptions"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3669,18 +4155,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate67.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate67.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3701,11 +4187,11 @@ for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 const _errs8 = errors;
 if(typeof data3 !== "string"){
-validate60.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((data3 === "prices") || (data3 === "signals")) || (data3 === "trades")) || (data3 === "portfolio"))){
-validate60.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
+validate67.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs8 === errors;
@@ -3715,7 +4201,7 @@ break;
 }
 }
 else {
-validate60.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate67.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3742,25 +4228,25 @@ var valid0 = true;
 }
 }
 else {
-validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate60.errors = vErrors;
+validate67.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardErrorMessage = validate62;
-const schema98 = {"type":"object","required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string"},"field":{"type":"string"}}};
+export const validateDashboardErrorMessage = validate69;
+const schema111 = {"type":"object","required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string"},"field":{"type":"string"}}};
 
-function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.code === undefined) && (missing0 = "code"))) || ((data.message === undefined) && (missing0 = "message"))){
-validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate69.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3768,11 +4254,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("error" !== data0){
-validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3788,18 +4274,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate69.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate69.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3813,11 +4299,11 @@ if(data.code !== undefined){
 let data2 = data.code;
 const _errs6 = errors;
 if(typeof data2 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED"))){
-validate62.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
+if(!((((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED")) || (data2 === "HISTORY_UNAVAILABLE"))){
+validate69.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -3829,7 +4315,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs9 = errors;
 if(typeof data.message !== "string"){
-validate62.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -3841,7 +4327,7 @@ if(valid0){
 if(data.field !== undefined){
 const _errs11 = errors;
 if(typeof data.field !== "string"){
-validate62.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -3856,25 +4342,25 @@ var valid0 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate69.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate62.errors = vErrors;
+validate69.errors = vErrors;
 return errors === 0;
 }
 
-export const validateConnectedData = validate63;
-const schema101 = {"type":"object","description":"`positions`: the state of each topic this stream subscribed at connect, keyed by hub topic.","required":["stream","message"],"properties":{"stream":{"type":"string","enum":["backtest","live-trading","market-data"]},"message":{"type":"string"},"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbols":{"type":"array","items":{"$ref":"#/definitions/TickerSymbol"}},"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"positions":{"$ref":"#/definitions/PositionsMap"}}};
+export const validateConnectedData = validate70;
+const schema114 = {"type":"object","description":"`positions`: the state of each topic this stream subscribed at connect, keyed by hub topic.","required":["stream","message"],"properties":{"stream":{"type":"string","enum":["backtest","live-trading","market-data"]},"message":{"type":"string"},"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbols":{"type":"array","items":{"$ref":"#/definitions/TickerSymbol"}},"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"positions":{"$ref":"#/definitions/PositionsMap"}}};
 
-function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.stream === undefined) && (missing0 = "stream")) || ((data.message === undefined) && (missing0 = "message"))){
-validate63.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate70.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3882,11 +4368,11 @@ if(data.stream !== undefined){
 let data0 = data.stream;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate63.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data0 === "backtest") || (data0 === "live-trading")) || (data0 === "market-data"))){
-validate63.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/enum",keyword:"enum",params:{allowedValues: schema101.properties.stream.enum},message:"must be equal to one of the allowed values"}];
+validate70.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/enum",keyword:"enum",params:{allowedValues: schema114.properties.stream.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3898,7 +4384,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs3 = errors;
 if(typeof data.message !== "string"){
-validate63.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3914,12 +4400,12 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(!pattern2.test(data2)){
-validate63.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+validate70.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
 return false;
 }
 }
 else {
-validate63.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3933,11 +4419,11 @@ if(data.status !== undefined){
 let data3 = data.status;
 const _errs8 = errors;
 if(typeof data3 !== "string"){
-validate63.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data3 === "queued") || (data3 === "running")) || (data3 === "completed")) || (data3 === "failed")) || (data3 === "cancelled"))){
-validate63.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema101.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate70.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema114.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3960,18 +4446,18 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data5 === "string"){
 if(func2(data5) > 20){
-validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate70.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data5)){
-validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate70.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate63.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3982,7 +4468,7 @@ break;
 }
 }
 else {
-validate63.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate70.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3999,18 +4485,18 @@ const _errs16 = errors;
 if(errors === _errs16){
 if(typeof data6 === "string"){
 if(func2(data6) > 20){
-validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate70.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data6)){
-validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate70.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate63.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4024,11 +4510,11 @@ if(data.resolution !== undefined){
 let data7 = data.resolution;
 const _errs18 = errors;
 if(typeof data7 !== "string"){
-validate63.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate70.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((data7 === "1") || (data7 === "5")) || (data7 === "15")) || (data7 === "30")) || (data7 === "60")) || (data7 === "D"))){
-validate63.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+validate70.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs18 === errors;
@@ -4058,698 +4544,16 @@ var valid0 = true;
 }
 }
 else {
-validate63.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate70.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate63.errors = vErrors;
+validate70.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamConnectedMessage = validate65;
-const schema106 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"connected"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConnectedData"}}};
-
-function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("connected" !== data0){
-validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs3 = errors;
-const _errs4 = errors;
-if(errors === _errs4){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate65.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs6 = errors;
-if(!(validate63(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate65.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate65.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestMetrics = validate67;
-const schema108 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"}}};
-
-function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((((data.total_return === undefined) && (missing0 = "total_return")) || ((data.max_drawdown === undefined) && (missing0 = "max_drawdown"))) || ((data.sharpe_ratio === undefined) && (missing0 = "sharpe_ratio"))) || ((data.win_rate === undefined) && (missing0 = "win_rate"))) || ((data.num_trades === undefined) && (missing0 = "num_trades"))) || ((data.profit_factor === undefined) && (missing0 = "profit_factor"))) || ((data.final_equity === undefined) && (missing0 = "final_equity"))){
-validate67.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.total_return !== undefined){
-let data0 = data.total_return;
-const _errs1 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate67.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.max_drawdown !== undefined){
-let data1 = data.max_drawdown;
-const _errs3 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate67.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sharpe_ratio !== undefined){
-let data2 = data.sharpe_ratio;
-const _errs5 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate67.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.win_rate !== undefined){
-let data3 = data.win_rate;
-const _errs7 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate67.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_trades !== undefined){
-let data4 = data.num_trades;
-const _errs9 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate67.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs9){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate67.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.profit_factor !== undefined){
-let data5 = data.profit_factor;
-const _errs11 = errors;
-if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
-validate67.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.final_equity !== undefined){
-let data6 = data.final_equity;
-const _errs13 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate67.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate67.errors = vErrors;
-return errors === 0;
-}
-
-export const validateProgressData = validate68;
-const schema109 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/definitions/EpochMs"},"num_trades":{"type":"integer","minimum":0}}};
-
-function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
-validate68.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.processed !== undefined){
-let data0 = data.processed;
-const _errs1 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate68.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs1){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate68.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total !== undefined){
-let data1 = data.total;
-const _errs3 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate68.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs3){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-validate68.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pct !== undefined){
-let data2 = data.pct;
-const _errs5 = errors;
-if(errors === _errs5){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 100 || isNaN(data2)){
-validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
-return false;
-}
-else {
-if(data2 < 0 || isNaN(data2)){
-validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-else {
-validate68.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data3 = data.equity;
-const _errs7 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate68.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.current_time !== undefined){
-let data4 = data.current_time;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate68.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate68.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_trades !== undefined){
-let data5 = data.num_trades;
-const _errs12 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate68.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs12){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate68.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate68.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate68.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestProgressMessage = validate69;
-const schema111 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"progress"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ProgressData"}}};
-
-function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate69.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("progress" !== data0){
-validate69.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "progress"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs3 = errors;
-const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate69.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate69.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate69.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate69.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate69.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs12 = errors;
-if(!(validate68(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate69.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate69.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestTradeData = validate71;
-const schema115 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/definitions/Side"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/definitions/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}}};
-
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
-validate71.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.action !== undefined){
-let data0 = data.action;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate71.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data0 === "entry") || (data0 === "exit"))){
-validate71.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema115.properties.action.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.side !== undefined){
-let data1 = data.side;
-const _errs3 = errors;
-if(typeof data1 !== "string"){
-validate71.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data1 === "BUY") || (data1 === "SELL"))){
-validate71.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data2 = data.symbol;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 20){
-validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data2)){
-validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate71.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.price !== undefined){
-let data3 = data.price;
-const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate71.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data4 = data.quantity;
-const _errs11 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate71.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.time !== undefined){
-let data5 = data.time;
-const _errs13 = errors;
-const _errs14 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate71.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs14){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate71.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pnl !== undefined){
-let data6 = data.pnl;
-const _errs16 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate71.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.fee !== undefined){
-let data7 = data.fee;
-const _errs18 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate71.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-const _errs20 = errors;
-if(typeof data.reason !== "string"){
-validate71.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.strategy_id !== undefined){
-const _errs22 = errors;
-if(typeof data.strategy_id !== "string"){
-validate71.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs22 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate71.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate71.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestTradeMessage = validate72;
-const schema119 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"trade"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestTradeData"}}};
+export const validateStreamConnectedMessage = validate72;
+const schema119 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"connected"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConnectedData"}}};
 
 function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4769,8 +4573,8 @@ if(typeof data0 !== "string"){
 validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("trade" !== data0){
-validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade"},message:"must be equal to constant"}];
+if("connected" !== data0){
+validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4779,63 +4583,13 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
 const _errs3 = errors;
 const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate72.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
 if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate72.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
 validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
@@ -4845,24 +4599,22 @@ validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/defin
 return false;
 }
 }
-var valid0 = _errs9 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
-const _errs12 = errors;
-if(!(validate71(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+const _errs6 = errors;
+if(!(validate70(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
 errors = vErrors.length;
 }
-var valid0 = _errs12 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
-}
-}
 }
 }
 }
@@ -4877,8 +4629,8 @@ validate72.errors = vErrors;
 return errors === 0;
 }
 
-export const validateEquityPoint = validate74;
-const schema123 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."}}};
+export const validateBacktestMetrics = validate74;
+const schema121 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"}}};
 
 function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4886,26 +4638,17 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+if((((((((data.total_return === undefined) && (missing0 = "total_return")) || ((data.max_drawdown === undefined) && (missing0 = "max_drawdown"))) || ((data.sharpe_ratio === undefined) && (missing0 = "sharpe_ratio"))) || ((data.win_rate === undefined) && (missing0 = "win_rate"))) || ((data.num_trades === undefined) && (missing0 = "num_trades"))) || ((data.profit_factor === undefined) && (missing0 = "profit_factor"))) || ((data.final_equity === undefined) && (missing0 = "final_equity"))){
 validate74.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.time !== undefined){
-let data0 = data.time;
+if(data.total_return !== undefined){
+let data0 = data.total_return;
 const _errs1 = errors;
-const _errs2 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate74.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate74.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-if(errors === _errs2){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate74.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
 }
 var valid0 = _errs1 === errors;
 }
@@ -4913,38 +4656,94 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.equity !== undefined){
-let data1 = data.equity;
-const _errs4 = errors;
+if(data.max_drawdown !== undefined){
+let data1 = data.max_drawdown;
+const _errs3 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate74.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate74.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.drawdown !== undefined){
-let data2 = data.drawdown;
-const _errs6 = errors;
-if(errors === _errs6){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-validate74.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(data.sharpe_ratio !== undefined){
+let data2 = data.sharpe_ratio;
+const _errs5 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate74.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-}
-else {
-validate74.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.win_rate !== undefined){
+let data3 = data.win_rate;
+const _errs7 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate74.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.num_trades !== undefined){
+let data4 = data.num_trades;
+const _errs9 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate74.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs9){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate74.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.profit_factor !== undefined){
+let data5 = data.profit_factor;
+const _errs11 = errors;
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+validate74.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema121.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.final_equity !== undefined){
+let data6 = data.final_equity;
+const _errs13 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate74.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -4959,8 +4758,8 @@ validate74.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestEquityMessage = validate75;
-const schema125 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"equity"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/EquityPoint"}}};
+export const validateProgressData = validate75;
+const schema122 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/definitions/EpochMs"},"num_trades":{"type":"integer","minimum":0}}};
 
 function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4968,21 +4767,25 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
 validate75.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.type !== undefined){
-let data0 = data.type;
+if(data.processed !== undefined){
+let data0 = data.processed;
 const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate75.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate75.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if("equity" !== data0){
-validate75.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "equity"},message:"must be equal to constant"}];
+if(errors === _errs1){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate75.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
+}
+}
 }
 var valid0 = _errs1 === errors;
 }
@@ -4990,18 +4793,17 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
+if(data.total !== undefined){
+let data1 = data.total;
 const _errs3 = errors;
-const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate75.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate75.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs4){
+if(errors === _errs3){
 if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate75.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+if(data1 < 0 || isNaN(data1)){
+validate75.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -5012,48 +4814,60 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+if(data.pct !== undefined){
+let data2 = data.pct;
+const _errs5 = errors;
+if(errors === _errs5){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 100 || isNaN(data2)){
+validate75.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
 return false;
 }
 else {
-if(func2(data2) < 1){
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+if(data2 < 0 || isNaN(data2)){
+validate75.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
 else {
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate75.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
-var valid0 = _errs6 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate75.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+if(data.equity !== undefined){
+let data3 = data.equity;
+const _errs7 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate75.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
+var valid0 = _errs7 === errors;
 }
 else {
-validate75.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+var valid0 = true;
+}
+if(valid0){
+if(data.current_time !== undefined){
+let data4 = data.current_time;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate75.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate75.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
 }
 }
 var valid0 = _errs9 === errors;
@@ -5062,16 +4876,26 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
+if(data.num_trades !== undefined){
+let data5 = data.num_trades;
 const _errs12 = errors;
-if(!(validate74(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
-errors = vErrors.length;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate75.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate75.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
 }
 var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -5088,17 +4912,17 @@ validate75.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestMetricsMessage = validate77;
-const schema129 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"metrics"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestMetrics"}}};
+export const validateBacktestProgressMessage = validate76;
+const schema124 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"progress"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ProgressData"}}};
 
-function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate77.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate76.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -5106,11 +4930,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate77.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate76.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("metrics" !== data0){
-validate77.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"}];
+if("progress" !== data0){
+validate76.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "progress"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -5124,13 +4948,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate77.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate76.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate77.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate76.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -5148,18 +4972,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate76.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate76.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate77.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate76.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5176,12 +5000,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate77.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate76.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate77.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate76.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5192,127 +5016,10 @@ var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
-let data4 = data.data;
 const _errs12 = errors;
-const _errs13 = errors;
-if(errors === _errs13){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if((((((((data4.total_return === undefined) && (missing1 = "total_return")) || ((data4.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data4.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data4.win_rate === undefined) && (missing1 = "win_rate"))) || ((data4.num_trades === undefined) && (missing1 = "num_trades"))) || ((data4.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data4.final_equity === undefined) && (missing1 = "final_equity"))){
-validate77.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-if(data4.total_return !== undefined){
-let data5 = data4.total_return;
-const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate77.errors = [{instancePath:instancePath+"/data/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs15 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.max_drawdown !== undefined){
-let data6 = data4.max_drawdown;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate77.errors = [{instancePath:instancePath+"/data/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.sharpe_ratio !== undefined){
-let data7 = data4.sharpe_ratio;
-const _errs19 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate77.errors = [{instancePath:instancePath+"/data/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.win_rate !== undefined){
-let data8 = data4.win_rate;
-const _errs21 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate77.errors = [{instancePath:instancePath+"/data/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.num_trades !== undefined){
-let data9 = data4.num_trades;
-const _errs23 = errors;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-validate77.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs23){
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 < 0 || isNaN(data9)){
-validate77.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.profit_factor !== undefined){
-let data10 = data4.profit_factor;
-const _errs25 = errors;
-if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
-validate77.errors = [{instancePath:instancePath+"/data/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid5 = _errs25 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.final_equity !== undefined){
-let data11 = data4.final_equity;
-const _errs27 = errors;
-if(!((typeof data11 == "number") && (isFinite(data11)))){
-validate77.errors = [{instancePath:instancePath+"/data/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs27 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate77.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
+if(!(validate75(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs12 === errors;
 }
@@ -5326,16 +5033,16 @@ var valid0 = true;
 }
 }
 else {
-validate77.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate76.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate77.errors = vErrors;
+validate76.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestResult = validate78;
-const schema134 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/definitions/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/definitions/EquityPoint"}}}};
+export const validateBacktestTradeData = validate78;
+const schema128 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/definitions/Side"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/definitions/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}}};
 
 function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5343,26 +5050,21 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
+if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
 validate78.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.backtest_id !== undefined){
-let data0 = data.backtest_id;
+if(data.action !== undefined){
+let data0 = data.action;
 const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(!pattern2.test(data0)){
-validate78.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+if(typeof data0 !== "string"){
+validate78.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((data0 === "entry") || (data0 === "exit"))){
+validate78.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema128.properties.action.enum},message:"must be equal to one of the allowed values"}];
 return false;
-}
 }
 var valid0 = _errs1 === errors;
 }
@@ -5370,143 +5072,42 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.status !== undefined){
-let data1 = data.status;
-const _errs4 = errors;
+if(data.side !== undefined){
+let data1 = data.side;
+const _errs3 = errors;
 if(typeof data1 !== "string"){
-validate78.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate78.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(data1 === "completed")){
-validate78.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema134.properties.status.enum},message:"must be equal to one of the allowed values"}];
+if(!((data1 === "BUY") || (data1 === "SELL"))){
+validate78.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.metrics !== undefined){
-let data2 = data.metrics;
+if(data.symbol !== undefined){
+let data2 = data.symbol;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
-validate78.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(typeof data2 === "string"){
+if(func2(data2) > 20){
+validate78.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
-if(data2.total_return !== undefined){
-let data3 = data2.total_return;
-const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs9 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.max_drawdown !== undefined){
-let data4 = data2.max_drawdown;
-const _errs11 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs11 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.sharpe_ratio !== undefined){
-let data5 = data2.sharpe_ratio;
-const _errs13 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs13 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.win_rate !== undefined){
-let data6 = data2.win_rate;
-const _errs15 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.num_trades !== undefined){
-let data7 = data2.num_trades;
-const _errs17 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs17){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-validate78.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(!pattern0.test(data2)){
+validate78.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
-var valid3 = _errs17 === errors;
-}
 else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.profit_factor !== undefined){
-let data8 = data2.profit_factor;
-const _errs19 = errors;
-if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-validate78.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema108.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.final_equity !== undefined){
-let data9 = data2.final_equity;
-const _errs21 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate78.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate78.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5516,76 +5117,106 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.num_candles !== undefined){
-let data10 = data.num_candles;
-const _errs23 = errors;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-validate78.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(data.price !== undefined){
+let data3 = data.price;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate78.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(errors === _errs23){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
-validate78.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs23 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.duration_ms !== undefined){
-let data11 = data.duration_ms;
-const _errs25 = errors;
-if(errors === _errs25){
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 < 0 || isNaN(data11)){
-validate78.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(data.quantity !== undefined){
+let data4 = data.quantity;
+const _errs11 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate78.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs25 === errors;
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.equity_curve !== undefined){
-let data12 = data.equity_curve;
-const _errs27 = errors;
-if(errors === _errs27){
-if(Array.isArray(data12)){
-var valid4 = true;
-const len0 = data12.length;
-for(let i0=0; i0<len0; i0++){
-const _errs29 = errors;
-if(!(validate74(data12[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data12,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
-errors = vErrors.length;
+if(data.time !== undefined){
+let data5 = data.time;
+const _errs13 = errors;
+const _errs14 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate78.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
 }
-var valid4 = _errs29 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+if(errors === _errs14){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate78.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
-var valid0 = _errs27 === errors;
+}
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.pnl !== undefined){
+let data6 = data.pnl;
+const _errs16 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate78.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.fee !== undefined){
+let data7 = data.fee;
+const _errs18 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate78.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs20 = errors;
+if(typeof data.reason !== "string"){
+validate78.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strategy_id !== undefined){
+const _errs22 = errors;
+if(typeof data.strategy_id !== "string"){
+validate78.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -5603,17 +5234,17 @@ validate78.errors = vErrors;
 return errors === 0;
 }
 
-export const validateBacktestCompleteMessage = validate80;
-const schema137 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"complete"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestResult"}}};
+export const validateBacktestTradeMessage = validate79;
+const schema132 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"trade"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestTradeData"}}};
 
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate80.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate79.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -5621,11 +5252,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate79.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("complete" !== data0){
-validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "complete"},message:"must be equal to constant"}];
+if("trade" !== data0){
+validate79.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -5639,13 +5270,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate80.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate79.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate80.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate79.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -5663,18 +5294,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate79.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate79.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate79.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5691,12 +5322,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate80.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate79.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate80.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate79.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5724,16 +5355,98 @@ var valid0 = true;
 }
 }
 else {
-validate80.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate79.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate80.errors = vErrors;
+validate79.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamErrorMessage = validate82;
-const schema141 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"error"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ErrorPayload"}}};
+export const validateEquityPoint = validate81;
+const schema136 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."}}};
+
+function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+validate81.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.time !== undefined){
+let data0 = data.time;
+const _errs1 = errors;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate81.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate81.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity !== undefined){
+let data1 = data.equity;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate81.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.drawdown !== undefined){
+let data2 = data.drawdown;
+const _errs6 = errors;
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate81.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate81.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate81.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate81.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBacktestEquityMessage = validate82;
+const schema138 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"equity"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/EquityPoint"}}};
 
 function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5753,8 +5466,8 @@ if(typeof data0 !== "string"){
 validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("error" !== data0){
-validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+if("equity" !== data0){
+validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "equity"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -5837,8 +5550,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs12 = errors;
-if(!(validate35(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+if(!(validate81(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs12 === errors;
@@ -5861,8 +5574,8 @@ validate82.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamPingMessage = validate84;
-const schema145 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ping"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","description":"Ignored; echoed nowhere."}}};
+export const validateBacktestMetricsMessage = validate84;
+const schema142 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"metrics"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestMetrics"}}};
 
 function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5870,44 +5583,85 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.type === undefined) && (missing0 = "type")){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
 validate84.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate84.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("ping" !== data0){
-validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ping"},message:"must be equal to constant"}];
+if("metrics" !== data0){
+validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate84.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate84.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate84.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate84.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate84.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
 validate84.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
@@ -5917,23 +5671,140 @@ validate84.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/defin
 return false;
 }
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
-validate84.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+let data4 = data.data;
+const _errs12 = errors;
+const _errs13 = errors;
+if(errors === _errs13){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((((((((data4.total_return === undefined) && (missing1 = "total_return")) || ((data4.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data4.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data4.win_rate === undefined) && (missing1 = "win_rate"))) || ((data4.num_trades === undefined) && (missing1 = "num_trades"))) || ((data4.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data4.final_equity === undefined) && (missing1 = "final_equity"))){
+validate84.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
-var valid0 = _errs7 === errors;
+else {
+if(data4.total_return !== undefined){
+let data5 = data4.total_return;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate84.errors = [{instancePath:instancePath+"/data/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs15 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.max_drawdown !== undefined){
+let data6 = data4.max_drawdown;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate84.errors = [{instancePath:instancePath+"/data/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.sharpe_ratio !== undefined){
+let data7 = data4.sharpe_ratio;
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate84.errors = [{instancePath:instancePath+"/data/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.win_rate !== undefined){
+let data8 = data4.win_rate;
+const _errs21 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate84.errors = [{instancePath:instancePath+"/data/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.num_trades !== undefined){
+let data9 = data4.num_trades;
+const _errs23 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+validate84.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs23){
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+validate84.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.profit_factor !== undefined){
+let data10 = data4.profit_factor;
+const _errs25 = errors;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+validate84.errors = [{instancePath:instancePath+"/data/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema121.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.final_equity !== undefined){
+let data11 = data4.final_equity;
+const _errs27 = errors;
+if(!((typeof data11 == "number") && (isFinite(data11)))){
+validate84.errors = [{instancePath:instancePath+"/data/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs27 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate84.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -5949,8 +5820,8 @@ validate84.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAuthMessage = validate85;
-const schema147 = {"type":"object","description":"Client → server on any endpoint. `token` is a JWT (AUTH=jwt); with AUTH=none it is ignored.","additionalProperties":false,"required":["type","token"],"properties":{"type":{"type":"string","const":"auth"},"id":{"$ref":"#/definitions/RequestId"},"token":{"type":"string","minLength":1,"maxLength":8192}}};
+export const validateBacktestResult = validate85;
+const schema147 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/definitions/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/definitions/EquityPoint"}}}};
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5958,58 +5829,43 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.token === undefined) && (missing0 = "token"))){
+if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
 validate85.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+if(data.backtest_id !== undefined){
+let data0 = data.backtest_id;
 const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "token"))){
-validate85.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
 const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(!pattern2.test(data0)){
+validate85.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
 return false;
 }
-if("auth" !== data0){
-validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "auth"},message:"must be equal to constant"}];
+}
+else {
+validate85.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+}
+var valid0 = _errs1 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
+if(data.status !== undefined){
+let data1 = data.status;
 const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+if(typeof data1 !== "string"){
+validate85.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-if(func2(data1) < 1){
-validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+if(!(data1 === "completed")){
+validate85.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema147.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
-}
-}
-}
-else {
-validate85.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs4 === errors;
 }
@@ -6017,31 +5873,207 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.token !== undefined){
-let data2 = data.token;
+if(data.metrics !== undefined){
+let data2 = data.metrics;
+const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 8192){
-validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"}];
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
+validate85.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
-if(func2(data2) < 1){
-validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+if(data2.total_return !== undefined){
+let data3 = data2.total_return;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
+}
+var valid3 = _errs9 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.max_drawdown !== undefined){
+let data4 = data2.max_drawdown;
+const _errs11 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs11 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.sharpe_ratio !== undefined){
+let data5 = data2.sharpe_ratio;
+const _errs13 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.win_rate !== undefined){
+let data6 = data2.win_rate;
+const _errs15 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.num_trades !== undefined){
+let data7 = data2.num_trades;
+const _errs17 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs17){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+validate85.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid3 = _errs17 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.profit_factor !== undefined){
+let data8 = data2.profit_factor;
+const _errs19 = errors;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+validate85.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema121.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid3 = _errs19 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.final_equity !== undefined){
+let data9 = data2.final_equity;
+const _errs21 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate85.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
 }
 }
 }
 else {
-validate85.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate85.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.num_candles !== undefined){
+let data10 = data.num_candles;
+const _errs23 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+validate85.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs23){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+validate85.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.duration_ms !== undefined){
+let data11 = data.duration_ms;
+const _errs25 = errors;
+if(errors === _errs25){
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 < 0 || isNaN(data11)){
+validate85.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate85.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs25 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity_curve !== undefined){
+let data12 = data.equity_curve;
+const _errs27 = errors;
+if(errors === _errs27){
+if(Array.isArray(data12)){
+var valid4 = true;
+const len0 = data12.length;
+for(let i0=0; i0<len0; i0++){
+const _errs29 = errors;
+if(!(validate81(data12[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data12,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs29 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate85.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs27 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -6057,10 +6089,464 @@ validate85.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAuthenticatedData = validate86;
-const schema149 = {"type":"object","description":"`sub`: the identity the connection now has; `expires_at`: when its token expires (absent with AUTH=none).\n`revoked`: topics the connection was subscribed to that the new token does not cover (they were dropped).\n","properties":{"sub":{"type":"string"},"expires_at":{"$ref":"#/definitions/Timestamp"},"revoked":{"type":"array","items":{"$ref":"#/definitions/HubTopic"}}}};
+export const validateBacktestCompleteMessage = validate87;
+const schema150 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"complete"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestResult"}}};
 
-function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("complete" !== data0){
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "complete"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate85(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate85.errors : vErrors.concat(validate85.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate87.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStreamErrorMessage = validate89;
+const schema154 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"error"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ErrorPayload"}}};
+
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("error" !== data0){
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate89.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate89.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate35(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate89.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStreamPingMessage = validate91;
+const schema158 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ping"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","description":"Ignored; echoed nowhere."}}};
+
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+validate91.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate91.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("ping" !== data0){
+validate91.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ping"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate91.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate91.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data2 = data.data;
+const _errs7 = errors;
+if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
+validate91.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate91.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAuthMessage = validate92;
+const schema160 = {"type":"object","description":"Client → server on any endpoint. `token` is a JWT (AUTH=jwt); with AUTH=none it is ignored.","additionalProperties":false,"required":["type","token"],"properties":{"type":{"type":"string","const":"auth"},"id":{"$ref":"#/definitions/RequestId"},"token":{"type":"string","minLength":1,"maxLength":8192}}};
+
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.token === undefined) && (missing0 = "token"))){
+validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "token"))){
+validate92.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("auth" !== data0){
+validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "auth"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate92.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate92.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate92.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.token !== undefined){
+let data2 = data.token;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 8192){
+validate92.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate92.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate92.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate92.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAuthenticatedData = validate93;
+const schema162 = {"type":"object","description":"`sub`: the identity the connection now has; `expires_at`: when its token expires (absent with AUTH=none).\n`revoked`: topics the connection was subscribed to that the new token does not cover (they were dropped).\n","properties":{"sub":{"type":"string"},"expires_at":{"$ref":"#/definitions/Timestamp"},"revoked":{"type":"array","items":{"$ref":"#/definitions/HubTopic"}}}};
+
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -6068,7 +6554,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.sub !== undefined){
 const _errs1 = errors;
 if(typeof data.sub !== "string"){
-validate86.errors = [{instancePath:instancePath+"/sub",schemaPath:"#/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/sub",schemaPath:"#/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -6084,12 +6570,12 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-validate86.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate93.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate86.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6113,18 +6599,18 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(func2(data3) > 2048){
-validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate93.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data3) < 1){
-validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate93.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate86.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6135,7 +6621,7 @@ break;
 }
 }
 else {
-validate86.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate93.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -6148,25 +6634,25 @@ var valid0 = true;
 }
 }
 else {
-validate86.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate86.errors = vErrors;
+validate93.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAuthenticatedMessage = validate87;
-const schema152 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"authenticated"},"id":{"$ref":"#/definitions/RequestId"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/AuthenticatedData"}}};
+export const validateAuthenticatedMessage = validate94;
+const schema165 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"authenticated"},"id":{"$ref":"#/definitions/RequestId"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/AuthenticatedData"}}};
 
-function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate94.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -6174,11 +6660,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("authenticated" !== data0){
-validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "authenticated"},message:"must be equal to constant"}];
+validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "authenticated"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -6194,18 +6680,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate94.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate94.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6222,12 +6708,12 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(!pattern3.test(data2)){
-validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate94.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate94.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6239,8 +6725,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs9 = errors;
-if(!(validate86(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+if(!(validate93(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate93.errors : vErrors.concat(validate93.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs9 === errors;
@@ -6254,25 +6740,25 @@ var valid0 = true;
 }
 }
 else {
-validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate87.errors = vErrors;
+validate94.errors = vErrors;
 return errors === 0;
 }
 
-export const validateTokenExpiringMessage = validate89;
-const schema155 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"token_expiring"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["expires_at","expires_in"],"properties":{"expires_at":{"$ref":"#/definitions/Timestamp"},"expires_in":{"type":"number","minimum":0,"description":"Seconds left before the connection is closed with 4007."}}}}};
+export const validateTokenExpiringMessage = validate96;
+const schema168 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"token_expiring"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["expires_at","expires_in"],"properties":{"expires_at":{"$ref":"#/definitions/Timestamp"},"expires_in":{"type":"number","minimum":0,"description":"Seconds left before the connection is closed with 4007."}}}}};
 
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate96.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -6280,11 +6766,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate96.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("token_expiring" !== data0){
-validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "token_expiring"},message:"must be equal to constant"}];
+validate96.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "token_expiring"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -6300,12 +6786,12 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate96.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate96.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6322,7 +6808,7 @@ if(errors === _errs6){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 let missing1;
 if(((data2.expires_at === undefined) && (missing1 = "expires_at")) || ((data2.expires_in === undefined) && (missing1 = "expires_in"))){
-validate89.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -6333,12 +6819,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate89.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate96.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate96.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6354,12 +6840,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 0 || isNaN(data4)){
-validate89.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate96.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate96.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -6372,7 +6858,7 @@ var valid2 = true;
 }
 }
 else {
-validate89.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate96.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -6386,25 +6872,25 @@ var valid0 = true;
 }
 }
 else {
-validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate96.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate89.errors = vErrors;
+validate96.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStreamPongMessage = validate90;
-const schema158 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{}}}};
+export const validateStreamPongMessage = validate97;
+const schema171 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{}}}};
 
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -6412,11 +6898,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("pong" !== data0){
-validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
+validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -6432,12 +6918,12 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6452,7 +6938,7 @@ let data2 = data.data;
 const _errs6 = errors;
 if(errors === _errs6){
 if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
-validate90.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate97.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -6466,25 +6952,25 @@ var valid0 = true;
 }
 }
 else {
-validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate90.errors = vErrors;
+validate97.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLivePosition = validate91;
-const schema160 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}}};
+export const validateLivePosition = validate98;
+const schema173 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}}};
 
-function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
-validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -6495,18 +6981,18 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate98.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate98.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate91.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate98.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6520,7 +7006,7 @@ if(data.quantity !== undefined){
 let data1 = data.quantity;
 const _errs4 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate91.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -6533,7 +7019,7 @@ if(data.avg_price !== undefined){
 let data2 = data.avg_price;
 const _errs6 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate91.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -6546,7 +7032,7 @@ if(data.market_price !== undefined){
 let data3 = data.market_price;
 const _errs8 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate91.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -6559,7 +7045,7 @@ if(data.unrealized_pnl !== undefined){
 let data4 = data.unrealized_pnl;
 const _errs10 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate91.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -6572,7 +7058,7 @@ if(data.realized_pnl !== undefined){
 let data5 = data.realized_pnl;
 const _errs12 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate91.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate98.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs12 === errors;
@@ -6588,25 +7074,25 @@ var valid0 = true;
 }
 }
 else {
-validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate98.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate91.errors = vErrors;
+validate98.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePositionUpdateMessage = validate92;
-const schema162 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}}}}};
+export const validatePositionUpdateMessage = validate99;
+const schema175 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}}}}};
 
-function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -6614,11 +7100,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate99.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("position_update" !== data0){
-validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
+validate99.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -6632,13 +7118,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate92.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate99.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate92.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate99.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -6656,18 +7142,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate99.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate99.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate99.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6684,12 +7170,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate99.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate99.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6706,7 +7192,7 @@ if(errors === _errs12){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((data4.positions === undefined) && (missing1 = "positions")){
-validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate99.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -6719,8 +7205,8 @@ var valid5 = true;
 const len0 = data5.length;
 for(let i0=0; i0<len0; i0++){
 const _errs16 = errors;
-if(!(validate91(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+if(!(validate98(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
 errors = vErrors.length;
 }
 var valid5 = _errs16 === errors;
@@ -6730,7 +7216,7 @@ break;
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate99.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -6738,7 +7224,7 @@ return false;
 }
 }
 else {
-validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate99.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -6754,32 +7240,32 @@ var valid0 = true;
 }
 }
 else {
-validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate99.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate92.errors = vErrors;
+validate99.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderData = validate94;
-const schema166 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}}};
+export const validateOrderData = validate101;
+const schema179 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}}};
 
-function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.order_id === undefined) && (missing0 = "order_id")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.filled_quantity === undefined) && (missing0 = "filled_quantity"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
-validate94.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate101.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.order_id !== undefined){
 const _errs1 = errors;
 if(typeof data.order_id !== "string"){
-validate94.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -6795,18 +7281,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 20){
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate101.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data1)){
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate101.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6820,11 +7306,11 @@ if(data.side !== undefined){
 let data2 = data.side;
 const _errs6 = errors;
 if(typeof data2 !== "string"){
-validate94.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data2 === "BUY") || (data2 === "SELL"))){
-validate94.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate101.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -6837,7 +7323,7 @@ if(data.quantity !== undefined){
 let data3 = data.quantity;
 const _errs9 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate94.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate101.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -6850,11 +7336,11 @@ if(data.type !== undefined){
 let data4 = data.type;
 const _errs11 = errors;
 if(typeof data4 !== "string"){
-validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data4 === "MKT") || (data4 === "LMT"))){
-validate94.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema166.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema179.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -6867,7 +7353,7 @@ if(data.limit_price !== undefined){
 let data5 = data.limit_price;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate94.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate101.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -6880,11 +7366,11 @@ if(data.status !== undefined){
 let data6 = data.status;
 const _errs15 = errors;
 if(typeof data6 !== "string"){
-validate94.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data6 === "submitted") || (data6 === "partially_filled")) || (data6 === "filled")) || (data6 === "cancelled")) || (data6 === "rejected"))){
-validate94.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema166.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate101.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema179.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -6897,7 +7383,7 @@ if(data.filled_quantity !== undefined){
 let data7 = data.filled_quantity;
 const _errs17 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate94.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate101.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -6910,7 +7396,7 @@ if(data.avg_fill_price !== undefined){
 let data8 = data.avg_fill_price;
 const _errs19 = errors;
 if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate94.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate101.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs19 === errors;
@@ -6926,12 +7412,12 @@ const _errs22 = errors;
 if(errors === _errs22){
 if(typeof data9 === "string"){
 if(!pattern3.test(data9)){
-validate94.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate101.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate94.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -6944,7 +7430,7 @@ if(valid0){
 if(data.reason !== undefined){
 const _errs24 = errors;
 if(typeof data.reason !== "string"){
-validate94.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate101.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs24 === errors;
@@ -6965,25 +7451,25 @@ var valid0 = true;
 }
 }
 else {
-validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate101.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate94.errors = vErrors;
+validate101.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOrderUpdateMessage = validate95;
-const schema170 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}}};
+export const validateOrderUpdateMessage = validate102;
+const schema183 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}}};
 
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -6991,11 +7477,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("order_update" !== data0){
-validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
+validate102.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -7009,13 +7495,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate95.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate102.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate95.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate102.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -7033,18 +7519,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate102.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate102.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7061,12 +7547,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate95.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate102.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate95.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7078,8 +7564,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs12 = errors;
-if(!(validate94(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+if(!(validate101(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate101.errors : vErrors.concat(validate101.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs12 === errors;
@@ -7094,32 +7580,32 @@ var valid0 = true;
 }
 }
 else {
-validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate95.errors = vErrors;
+validate102.errors = vErrors;
 return errors === 0;
 }
 
-export const validateExecutionData = validate97;
-const schema174 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
+export const validateExecutionData = validate104;
+const schema187 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}}};
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.execution_id === undefined) && (missing0 = "execution_id")) || ((data.order_id === undefined) && (missing0 = "order_id"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.commission === undefined) && (missing0 = "commission"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.execution_id !== undefined){
 const _errs1 = errors;
 if(typeof data.execution_id !== "string"){
-validate97.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -7131,7 +7617,7 @@ if(valid0){
 if(data.order_id !== undefined){
 const _errs3 = errors;
 if(typeof data.order_id !== "string"){
-validate97.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -7147,18 +7633,18 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(func2(data2) > 20){
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data2)){
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7172,11 +7658,11 @@ if(data.side !== undefined){
 let data3 = data.side;
 const _errs8 = errors;
 if(typeof data3 !== "string"){
-validate97.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data3 === "BUY") || (data3 === "SELL"))){
-validate97.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate104.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -7189,7 +7675,7 @@ if(data.quantity !== undefined){
 let data4 = data.quantity;
 const _errs11 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate97.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate104.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -7202,7 +7688,7 @@ if(data.price !== undefined){
 let data5 = data.price;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate97.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate104.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -7215,7 +7701,7 @@ if(data.commission !== undefined){
 let data6 = data.commission;
 const _errs15 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate97.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate104.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -7231,12 +7717,12 @@ const _errs18 = errors;
 if(errors === _errs18){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate97.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -7255,853 +7741,6 @@ var valid0 = true;
 }
 }
 else {
-validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate97.errors = vErrors;
-return errors === 0;
-}
-
-export const validateOrderExecutionMessage = validate98;
-const schema178 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}}};
-
-function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("order_execution" !== data0){
-validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs3 = errors;
-const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate98.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate98.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate98.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate98.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs12 = errors;
-if(!(validate97(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate98.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate98.errors = vErrors;
-return errors === 0;
-}
-
-export const validateRiskData = validate100;
-const schema182 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}}};
-
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate100.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.gross_exposure !== undefined){
-let data0 = data.gross_exposure;
-const _errs1 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate100.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.net_exposure !== undefined){
-let data1 = data.net_exposure;
-const _errs3 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate100.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.leverage !== undefined){
-let data2 = data.leverage;
-const _errs5 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate100.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.largest_position_pct !== undefined){
-let data3 = data.largest_position_pct;
-const _errs7 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate100.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data4 = data.equity;
-const _errs9 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate100.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.drawdown !== undefined){
-let data5 = data.drawdown;
-const _errs11 = errors;
-if(errors === _errs11){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate100.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate100.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate100.errors = vErrors;
-return errors === 0;
-}
-
-export const validateRiskUpdateMessage = validate101;
-const schema183 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}}};
-
-function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate101.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("risk_update" !== data0){
-validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs3 = errors;
-const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate101.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate101.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate101.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs12 = errors;
-const _errs13 = errors;
-if(errors === _errs13){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
-validate101.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-if(data4.gross_exposure !== undefined){
-let data5 = data4.gross_exposure;
-const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate101.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs15 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.net_exposure !== undefined){
-let data6 = data4.net_exposure;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate101.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.leverage !== undefined){
-let data7 = data4.leverage;
-const _errs19 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate101.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.largest_position_pct !== undefined){
-let data8 = data4.largest_position_pct;
-const _errs21 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate101.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.equity !== undefined){
-let data9 = data4.equity;
-const _errs23 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate101.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.drawdown !== undefined){
-let data10 = data4.drawdown;
-const _errs25 = errors;
-if(errors === _errs25){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
-validate101.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid5 = _errs25 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate101.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate101.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePnlData = validate102;
-const schema188 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}}};
-
-function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.realized_pnl !== undefined){
-let data0 = data.realized_pnl;
-const _errs1 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate102.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data1 = data.unrealized_pnl;
-const _errs3 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate102.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total_pnl !== undefined){
-let data2 = data.total_pnl;
-const _errs5 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate102.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.daily_pnl !== undefined){
-let data3 = data.daily_pnl;
-const _errs7 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate102.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate102.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePnlUpdateMessage = validate103;
-const schema189 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}}};
-
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate103.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate103.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("pnl_update" !== data0){
-validate103.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs3 = errors;
-const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate103.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate103.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate103.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate103.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate103.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs12 = errors;
-const _errs13 = errors;
-if(errors === _errs13){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
-validate103.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-if(data4.realized_pnl !== undefined){
-let data5 = data4.realized_pnl;
-const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate103.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs15 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.unrealized_pnl !== undefined){
-let data6 = data4.unrealized_pnl;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate103.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.total_pnl !== undefined){
-let data7 = data4.total_pnl;
-const _errs19 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate103.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.daily_pnl !== undefined){
-let data8 = data4.daily_pnl;
-const _errs21 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate103.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate103.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate103.errors = vErrors;
-return errors === 0;
-}
-
-export const validateCandleData = validate104;
-const schema194 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}}};
-
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
-validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate104.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs4 = errors;
-if(typeof data1 !== "string"){
-validate104.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate104.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.closed !== undefined){
-const _errs7 = errors;
-if(typeof data.closed !== "boolean"){
-validate104.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.bar !== undefined){
-const _errs9 = errors;
-if(!(validate30(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
 validate104.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
@@ -8110,17 +7749,17 @@ validate104.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketCandleMessage = validate106;
-const schema197 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}}};
+export const validateOrderExecutionMessage = validate105;
+const schema191 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}}};
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate105.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -8128,11 +7767,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate105.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("candle" !== data0){
-validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
+if("order_execution" !== data0){
+validate105.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -8146,13 +7785,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate106.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate105.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate106.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate105.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -8170,18 +7809,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate105.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate105.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate105.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8198,12 +7837,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate106.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate105.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate106.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate105.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8231,49 +7870,34 @@ var valid0 = true;
 }
 }
 else {
-validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate105.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate106.errors = vErrors;
+validate105.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePatternData = validate108;
-const schema201 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}}};
+export const validateRiskData = validate107;
+const schema195 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}}};
 
-function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
-validate108.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.symbol !== undefined){
-let data0 = data.symbol;
+if(data.gross_exposure !== undefined){
+let data0 = data.gross_exposure;
 const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate107.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate108.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs1 === errors;
 }
@@ -8281,32 +7905,37 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs4 = errors;
-if(typeof data1 !== "string"){
-validate108.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.net_exposure !== undefined){
+let data1 = data.net_exposure;
+const _errs3 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate107.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate108.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.pattern !== undefined){
-let data2 = data.pattern;
-const _errs7 = errors;
-if(typeof data2 !== "string"){
-validate108.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.leverage !== undefined){
+let data2 = data.leverage;
+const _errs5 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate107.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
-validate108.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema201.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.largest_position_pct !== undefined){
+let data3 = data.largest_position_pct;
+const _errs7 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate107.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -8315,15 +7944,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.direction !== undefined){
-let data3 = data.direction;
+if(data.equity !== undefined){
+let data4 = data.equity;
 const _errs9 = errors;
-if(typeof data3 !== "string"){
-validate108.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate108.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema201.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate107.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -8332,20 +7957,19 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.time !== undefined){
-let data4 = data.time;
+if(data.drawdown !== undefined){
+let data5 = data.drawdown;
 const _errs11 = errors;
-const _errs12 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate108.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(errors === _errs11){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate107.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
-if(errors === _errs12){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate108.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
 }
+else {
+validate107.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
 }
 }
 var valid0 = _errs11 === errors;
@@ -8353,33 +7977,6 @@ var valid0 = _errs11 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.strength !== undefined){
-let data5 = data.strength;
-const _errs14 = errors;
-if(errors === _errs14){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1 || isNaN(data5)){
-validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data5 < 0 || isNaN(data5)){
-validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-else {
-validate108.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -8388,25 +7985,25 @@ var valid0 = true;
 }
 }
 else {
-validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate108.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketPatternMessage = validate109;
-const schema205 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}}};
+export const validateRiskUpdateMessage = validate108;
+const schema196 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}}};
 
-function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate108.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -8414,11 +8011,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate108.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("pattern" !== data0){
-validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+if("risk_update" !== data0){
+validate108.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -8432,13 +8029,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate109.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate108.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate109.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate108.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -8456,18 +8053,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate108.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate108.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate109.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate108.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8484,12 +8081,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate109.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate108.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate109.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate108.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8500,16 +8097,198 @@ var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
+let data4 = data.data;
 const _errs12 = errors;
-if(!(validate108(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
-errors = vErrors.length;
+const _errs13 = errors;
+if(errors === _errs13){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
+validate108.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.gross_exposure !== undefined){
+let data5 = data4.gross_exposure;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate108.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs15 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.net_exposure !== undefined){
+let data6 = data4.net_exposure;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate108.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.leverage !== undefined){
+let data7 = data4.leverage;
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate108.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.largest_position_pct !== undefined){
+let data8 = data4.largest_position_pct;
+const _errs21 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate108.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.equity !== undefined){
+let data9 = data4.equity;
+const _errs23 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate108.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.drawdown !== undefined){
+let data10 = data4.drawdown;
+const _errs25 = errors;
+if(errors === _errs25){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+validate108.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate108.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate108.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
 }
+}
+}
+}
+}
+}
+}
+else {
+validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate108.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePnlData = validate109;
+const schema201 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}}};
+
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
+validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.realized_pnl !== undefined){
+let data0 = data.realized_pnl;
+const _errs1 = errors;
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate109.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.unrealized_pnl !== undefined){
+let data1 = data.unrealized_pnl;
+const _errs3 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate109.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total_pnl !== undefined){
+let data2 = data.total_pnl;
+const _errs5 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate109.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.daily_pnl !== undefined){
+let data3 = data.daily_pnl;
+const _errs7 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate109.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
 }
 }
 }
@@ -8525,8 +8304,204 @@ validate109.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSwingPoint = validate111;
-const schema209 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}}};
+export const validatePnlUpdateMessage = validate110;
+const schema202 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}}};
+
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate110.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pnl_update" !== data0){
+validate110.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate110.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate110.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate110.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs12 = errors;
+const _errs13 = errors;
+if(errors === _errs13){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
+validate110.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.realized_pnl !== undefined){
+let data5 = data4.realized_pnl;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate110.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs15 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.unrealized_pnl !== undefined){
+let data6 = data4.unrealized_pnl;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate110.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.total_pnl !== undefined){
+let data7 = data4.total_pnl;
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate110.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.daily_pnl !== undefined){
+let data8 = data4.daily_pnl;
+const _errs21 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate110.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate110.errors = vErrors;
+return errors === 0;
+}
+
+export const validateCandleData = validate111;
+const schema207 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}}};
 
 function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8534,8 +8509,519 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
 validate111.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate111.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate111.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.closed !== undefined){
+const _errs7 = errors;
+if(typeof data.closed !== "boolean"){
+validate111.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bar !== undefined){
+const _errs9 = errors;
+if(!(validate30(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate111.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate111.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketCandleMessage = validate113;
+const schema210 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}}};
+
+function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate113.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("candle" !== data0){
+validate113.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate113.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate113.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate113.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate111(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate113.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate113.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePatternData = validate115;
+const schema214 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}}};
+
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
+validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate115.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate115.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pattern !== undefined){
+let data2 = data.pattern;
+const _errs7 = errors;
+if(typeof data2 !== "string"){
+validate115.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
+validate115.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema214.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.direction !== undefined){
+let data3 = data.direction;
+const _errs9 = errors;
+if(typeof data3 !== "string"){
+validate115.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
+validate115.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema214.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data4 = data.time;
+const _errs11 = errors;
+const _errs12 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate115.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate115.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strength !== undefined){
+let data5 = data.strength;
+const _errs14 = errors;
+if(errors === _errs14){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1 || isNaN(data5)){
+validate115.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data5 < 0 || isNaN(data5)){
+validate115.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate115.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate115.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketPatternMessage = validate116;
+const schema218 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}}};
+
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate116.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pattern" !== data0){
+validate116.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate116.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate116.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate116.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate116.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate116.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate116.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate116.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs12 = errors;
+if(!(validate115(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate115.errors : vErrors.concat(validate115.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate116.errors = vErrors;
+return errors === 0;
+}
+
+export const validateSwingPoint = validate118;
+const schema222 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}}};
+
+function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -8544,13 +9030,13 @@ let data0 = data.time;
 const _errs1 = errors;
 const _errs2 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate118.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs2){
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 0 || isNaN(data0)){
-validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate118.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -8565,7 +9051,7 @@ if(data.price !== undefined){
 let data1 = data.price;
 const _errs4 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate111.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate118.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -8577,25 +9063,25 @@ var valid0 = true;
 }
 }
 else {
-validate111.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate111.errors = vErrors;
+validate118.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStructureData = validate112;
-const schema211 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}}};
+export const validateStructureData = validate119;
+const schema224 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}}};
 
-function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
-validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate119.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -8606,18 +9092,18 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate119.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate119.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate112.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate119.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8631,11 +9117,11 @@ if(data.resolution !== undefined){
 let data1 = data.resolution;
 const _errs4 = errors;
 if(typeof data1 !== "string"){
-validate112.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate119.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate112.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+validate119.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -8648,11 +9134,11 @@ if(data.trend !== undefined){
 let data2 = data.trend;
 const _errs7 = errors;
 if(typeof data2 !== "string"){
-validate112.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate119.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data2 === "up") || (data2 === "down")) || (data2 === "range"))){
-validate112.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema211.properties.trend.enum},message:"must be equal to one of the allowed values"}];
+validate119.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema224.properties.trend.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -8670,8 +9156,8 @@ var valid3 = true;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 const _errs11 = errors;
-if(!(validate111(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+if(!(validate118(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs11 === errors;
@@ -8681,7 +9167,7 @@ break;
 }
 }
 else {
-validate112.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate119.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -8700,8 +9186,8 @@ var valid4 = true;
 const len1 = data5.length;
 for(let i1=0; i1<len1; i1++){
 const _errs14 = errors;
-if(!(validate111(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+if(!(validate118(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs14 === errors;
@@ -8711,7 +9197,7 @@ break;
 }
 }
 else {
-validate112.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate119.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -8727,25 +9213,25 @@ var valid0 = true;
 }
 }
 else {
-validate112.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate119.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate112.errors = vErrors;
+validate119.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketStructureMessage = validate115;
-const schema214 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}}};
+export const validateMarketStructureMessage = validate122;
+const schema227 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}}};
 
-function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate122.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -8753,11 +9239,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate115.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("market_structure" !== data0){
-validate115.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
+validate122.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -8771,13 +9257,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate115.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate122.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate115.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate122.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -8795,18 +9281,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8823,12 +9309,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate115.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate122.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate115.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8840,8 +9326,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs12 = errors;
-if(!(validate112(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
+if(!(validate119(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate119.errors : vErrors.concat(validate119.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs12 === errors;
@@ -8856,25 +9342,25 @@ var valid0 = true;
 }
 }
 else {
-validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate122.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate115.errors = vErrors;
+validate122.errors = vErrors;
 return errors === 0;
 }
 
-export const validateConfluenceData = validate117;
-const schema218 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}}}}};
+export const validateConfluenceData = validate124;
+const schema231 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}}}}};
 
-function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.score === undefined) && (missing0 = "score"))) || ((data.bias === undefined) && (missing0 = "bias"))) || ((data.components === undefined) && (missing0 = "components"))){
-validate117.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate124.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -8885,18 +9371,18 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate124.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate124.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate124.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -8910,11 +9396,11 @@ if(data.resolution !== undefined){
 let data1 = data.resolution;
 const _errs4 = errors;
 if(typeof data1 !== "string"){
-validate117.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate124.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate117.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+validate124.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -8929,18 +9415,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 100 || isNaN(data2)){
-validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+validate124.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
 return false;
 }
 else {
 if(data2 < -100 || isNaN(data2)){
-validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
+validate124.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -8954,11 +9440,11 @@ if(data.bias !== undefined){
 let data3 = data.bias;
 const _errs9 = errors;
 if(typeof data3 !== "string"){
-validate117.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate124.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate117.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema218.properties.bias.enum},message:"must be equal to one of the allowed values"}];
+validate124.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema231.properties.bias.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -8974,7 +9460,7 @@ if(errors === _errs11){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if(((((data4.trend === undefined) && (missing1 = "trend")) || ((data4.momentum === undefined) && (missing1 = "momentum"))) || ((data4.moving_average === undefined) && (missing1 = "moving_average"))) || ((data4.pattern === undefined) && (missing1 = "pattern"))){
-validate117.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate124.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -8984,18 +9470,18 @@ const _errs13 = errors;
 if(errors === _errs13){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 > 1 || isNaN(data5)){
-validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate124.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data5 < -1 || isNaN(data5)){
-validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate124.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9011,18 +9497,18 @@ const _errs15 = errors;
 if(errors === _errs15){
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 > 1 || isNaN(data6)){
-validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate124.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data6 < -1 || isNaN(data6)){
-validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate124.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9038,18 +9524,18 @@ const _errs17 = errors;
 if(errors === _errs17){
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 > 1 || isNaN(data7)){
-validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate124.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data7 < -1 || isNaN(data7)){
-validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate124.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9065,18 +9551,18 @@ const _errs19 = errors;
 if(errors === _errs19){
 if((typeof data8 == "number") && (isFinite(data8))){
 if(data8 > 1 || isNaN(data8)){
-validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate124.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data8 < -1 || isNaN(data8)){
-validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+validate124.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
 return false;
 }
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate124.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -9091,7 +9577,7 @@ var valid3 = true;
 }
 }
 else {
-validate117.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate124.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -9107,25 +9593,25 @@ var valid0 = true;
 }
 }
 else {
-validate117.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate124.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate117.errors = vErrors;
+validate124.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketConfluenceMessage = validate118;
-const schema221 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}}};
+export const validateMarketConfluenceMessage = validate125;
+const schema234 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}}};
 
-function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -9133,11 +9619,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate125.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("confluence" !== data0){
-validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
+validate125.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -9151,13 +9637,13 @@ let data1 = data.seq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate118.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate125.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate118.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate125.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -9175,18 +9661,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate125.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate125.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate125.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9203,12 +9689,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate118.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate125.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate125.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9220,8 +9706,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs12 = errors;
-if(!(validate117(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate117.errors : vErrors.concat(validate117.errors);
+if(!(validate124(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate124.errors : vErrors.concat(validate124.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs12 === errors;
@@ -9236,11 +9722,11 @@ var valid0 = true;
 }
 }
 else {
-validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate125.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate118.errors = vErrors;
+validate125.errors = vErrors;
 return errors === 0;
 }
 

@@ -8,6 +8,7 @@ import { createMarket, type Market } from './create-market.ts';
 import { LiveTradingFeed } from './handlers/live-trading.ts';
 import { MarketDataFeed } from './handlers/market-data.ts';
 import { BacktestService } from './backtest/service.ts';
+import { BarHistory } from './market/bar-history.ts';
 import type { MarketSource } from './market/source.ts';
 import type { Hub } from './pubsub/hub.ts';
 import { BarsFeed } from './streams/bars-feed.ts';
@@ -38,6 +39,8 @@ export interface Producer {
   readonly source: MarketSource;
   readonly venue: OrderVenue;
   readonly backtests: BacktestService;
+  /** Chart history (`bars.history`, `/udf/history`), aligned with the live bars topics. */
+  readonly history: BarHistory;
   readonly health: HealthMonitor;
   /** Whether automatic orders may be placed now, and the banner line saying so. */
   readonly orders: OrderPolicy;
@@ -106,6 +109,10 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     new MarketDataFeed({ source, hub }),
     new LiveTradingFeed({ venue, portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs }),
   ];
+  // The simulated market's history() is an independent path, so its live period is served from what the live feed
+  // published (recorded); its data starts on 2000-01-01. IB serves its own record; each chunk is a paced request.
+  const simulated = source.name === 'simulated';
+  const history = new BarHistory({ source, now, recordLive: simulated, earliest: simulated ? Date.UTC(2000, 0, 1) : 0, maxChunks: simulated ? 8 : 3 });
   const manager = new StreamManager({ health, log });
   // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
   health.register('market_data');
@@ -129,9 +136,11 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     source,
     venue,
     backtests,
+    history,
     health,
     orders,
     async start() {
+      history.start(); // before the source ticks: the first live bar of every series is recorded
       await market?.start();
       await source.start();
       await venue.start();
@@ -145,6 +154,7 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
       offSourceHealth();
       offLiveness();
       for (const off of offQuotes) off();
+      history.stop();
       await venue.stop();
       await source.stop();
       await market?.stop();
