@@ -80,6 +80,25 @@ export type PublicationSeq = number;
  *
  */
 export type RecoveryReason = 'epoch' | 'expired' | 'limit';
+/**
+ * Price levels per side of a book topic.
+ */
+export type BookDepth = '5' | '10' | '20' | '50';
+/**
+ * The kind of a market topic: `quotes:<SYMBOL>`, `trades:<SYMBOL>`, `book:<SYMBOL>:<DEPTH>`.
+ */
+export type MarketChannel = 'quotes' | 'trades' | 'book';
+/**
+ * A quotes, trades or book topic.
+ */
+export type MarketTopic = string;
+/**
+ * [price, size]; in an update, size 0 removes the level.
+ *
+ * @minItems 2
+ * @maxItems 2
+ */
+export type BookLevel = [number, number];
 
 /**
  * A position in one topic's stream: `epoch` names this copy of the topic's history (it changes whenever that
@@ -259,6 +278,144 @@ export interface BarsHistoryResponseMessage {
   type: 'bars.history.response';
   id?: RequestId;
   payload: BarsHistoryResult;
+}
+/**
+ * A quotes, trades or book subscribe. `depth` only for `book` (default "10"). `since`: recover from a position
+ * held on this topic, exactly as `bars.subscribe` does.
+ *
+ */
+export interface MarketSubscribeRequest {
+  channel: MarketChannel;
+  symbol: TickerSymbol;
+  depth?: BookDepth;
+  since?: StreamPosition;
+}
+export interface MarketUnsubscribeRequest {
+  channel: MarketChannel;
+  symbol: TickerSymbol;
+  depth?: BookDepth;
+}
+/**
+ * A market subscribe's outcome, as BarsSubscribeResult (topic, asOf, recovered, reason).
+ */
+export interface MarketSubscribeResult {
+  status: 'ok' | 'error';
+  message: string;
+  topic: MarketTopic;
+  asOf: StreamPosition;
+  recovered: boolean;
+  reason?: RecoveryReason;
+}
+export interface MarketUnsubscribeResult {
+  status: 'ok' | 'error';
+  message: string;
+  topic: MarketTopic;
+}
+/**
+ * Best bid and ask (price and size) and the last trade; `time` of the latest change (epoch ms).
+ */
+export interface QuoteData {
+  time: EpochMs;
+  bid: number;
+  bid_size: number;
+  ask: number;
+  ask_size: number;
+  last: number;
+  last_size: number;
+}
+/**
+ * One trade (a print of the tape). `side`: the aggressor (`buy` lifted the ask, `sell` hit the bid), `unknown`
+ * when the source cannot tell. `id` is unique per symbol and increasing.
+ *
+ */
+export interface TradeData {
+  id: number;
+  time: EpochMs;
+  price: number;
+  size: number;
+  side: 'buy' | 'sell' | 'unknown';
+}
+/**
+ * The top levels (bids descending, asks ascending) current to position `u`.
+ */
+export interface BookSnapshotData {
+  /**
+   * The book's position; the next update has u + 1.
+   */
+  u: number;
+  time: EpochMs;
+  /**
+   * @maxItems 50
+   */
+  bids: BookLevel[];
+  /**
+   * @maxItems 50
+   */
+  asks: BookLevel[];
+}
+/**
+ * The levels that changed since position u - 1 (size 0 = removed).
+ */
+export interface BookUpdateData {
+  u: number;
+  time: EpochMs;
+  bids: BookLevel[];
+  asks: BookLevel[];
+}
+export interface MarketSubscribeMessage {
+  type: 'market.subscribe';
+  id?: RequestId;
+  payload: MarketSubscribeRequest;
+}
+export interface MarketUnsubscribeMessage {
+  type: 'market.unsubscribe';
+  id?: RequestId;
+  payload: MarketUnsubscribeRequest;
+}
+export interface MarketSubscribeResponseMessage {
+  type: 'market.subscribe.response';
+  id?: RequestId;
+  payload: MarketSubscribeResult;
+}
+export interface MarketUnsubscribeResponseMessage {
+  type: 'market.unsubscribe.response';
+  id?: RequestId;
+  payload: MarketUnsubscribeResult;
+}
+export interface QuotesUpdateMessage {
+  type: 'quotes.update';
+  topic: MarketTopic;
+  seq?: PublicationSeq;
+  payload: QuoteData;
+}
+export interface TradesUpdateMessage {
+  type: 'trades.update';
+  topic: MarketTopic;
+  seq?: PublicationSeq;
+  payload: TradeData;
+}
+export interface TradesSnapshotMessage {
+  type: 'trades.snapshot';
+  topic: MarketTopic;
+  payload: {
+    /**
+     * Oldest first.
+     *
+     * @maxItems 50
+     */
+    trades: TradeData[];
+  };
+}
+export interface BookSnapshotMessage {
+  type: 'book.snapshot';
+  topic: MarketTopic;
+  payload: BookSnapshotData;
+}
+export interface BookUpdateMessage {
+  type: 'book.update';
+  topic: MarketTopic;
+  seq?: PublicationSeq;
+  payload: BookUpdateData;
 }
 export interface OperationErrorMessage {
   type: 'error';

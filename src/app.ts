@@ -17,6 +17,7 @@ import type { Broker } from './pubsub/broker.ts';
 import { historyPolicy } from './pubsub/history-policy.ts';
 import { Hub } from './pubsub/hub.ts';
 import { createBarsHandlers } from './handlers/bars.ts';
+import { createMarketTopicHandlers } from './handlers/market-topics.ts';
 import { createDashboardHandlers } from './handlers/dashboard.ts';
 import { dashboardWsEndpoint, operationEndpoint } from './handlers/endpoints.ts';
 import { liveTradingWsEndpoint } from './handlers/live-trading.ts';
@@ -202,7 +203,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const toProducerHttp = () => cluster.first('producer')?.http ?? undefined;
   const history = producer?.history ?? remoteHistory(toProducerHttp);
   const endpoints: Endpoint<any>[] = [
-    operationEndpoint(createBarsHandlers({ source: market, history })),
+    // quotes/trades/book: served by the producer's depth source (an edge trusts its producer to serve them).
+    operationEndpoint({ ...createBarsHandlers({ source: market, history }), ...createMarketTopicHandlers({ source: market, depth: producer ? producer.depth !== undefined : true }) }),
     dashboardWsEndpoint(createDashboardHandlers()),
     backtestWsEndpoint(lookup),
     liveTradingWsEndpoint({ source: market }),

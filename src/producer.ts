@@ -9,6 +9,9 @@ import { LiveTradingFeed } from './handlers/live-trading.ts';
 import { MarketDataFeed } from './handlers/market-data.ts';
 import { BacktestService } from './backtest/service.ts';
 import { BarHistory } from './market/bar-history.ts';
+import type { DepthSource } from './market/depth.ts';
+import { SimBook } from './market/sim-book.ts';
+import { DepthFeed } from './streams/depth-feed.ts';
 import type { MarketSource } from './market/source.ts';
 import type { Hub } from './pubsub/hub.ts';
 import { BarsFeed } from './streams/bars-feed.ts';
@@ -41,6 +44,8 @@ export interface Producer {
   readonly backtests: BacktestService;
   /** Chart history (`bars.history`, `/udf/history`), aligned with the live bars topics. */
   readonly history: BarHistory;
+  /** Book, tape and top of book (quotes/trades/book topics): the simulated market's; none for IB yet. */
+  readonly depth: DepthSource | undefined;
   readonly health: HealthMonitor;
   /** Whether automatic orders may be placed now, and the banner line saying so. */
   readonly orders: OrderPolicy;
@@ -113,6 +118,8 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
   // published (recorded); its data starts on 2000-01-01. IB serves its own record; each chunk is a paced request.
   const simulated = source.name === 'simulated';
   const history = new BarHistory({ source, now, recordLive: simulated, earliest: simulated ? Date.UTC(2000, 0, 1) : 0, maxChunks: simulated ? 8 : 3 });
+  const simBook = simulated ? new SimBook({ source, seed: config.market.seed, now, onListenerError: (err) => log(`depth listener error: ${String(err)}`) }) : undefined;
+  if (simBook) streams.push(new DepthFeed({ depth: simBook, hub }));
   const manager = new StreamManager({ health, log });
   // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
   health.register('market_data');
@@ -137,10 +144,12 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     venue,
     backtests,
     history,
+    depth: simBook,
     health,
     orders,
     async start() {
       history.start(); // before the source ticks: the first live bar of every series is recorded
+      simBook?.start();
       await market?.start();
       await source.start();
       await venue.start();
@@ -155,6 +164,7 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
       offLiveness();
       for (const off of offQuotes) off();
       history.stop();
+      simBook?.stop();
       await venue.stop();
       await source.stop();
       await market?.stop();

@@ -4,7 +4,7 @@
  * a whole request cleanly, and the backtest HTTP routes ask it about `backtest:<id>`.
  *
  * Rules (AUTH=jwt; with AUTH=none everything is readable):
- * - market data: `bars:*`, `market-data:*`, `dashboard:prices`, and `dashboard:signals` unless signals are private:
+ * - market data: `bars:*`, `quotes:*`, `trades:*`, `book:*`, `market-data:*`, `dashboard:prices`, and `dashboard:signals` unless signals are private:
  *   anyone with a valid token; without one only when anonymous market data is allowed.
  * - private: `dashboard:portfolio`, `dashboard:trades`, `live-trading:*`, (`dashboard:signals` when private), and any
  *   topic not named here: a valid token.
@@ -66,6 +66,7 @@ export class Permissions {
   private familyOf(topic: string): 'market' | 'private' | 'backtest' {
     if (topic.startsWith('backtest:')) return 'backtest';
     if (topic.startsWith('bars:') || topic.startsWith('market-data:') || topic === 'dashboard:prices') return 'market';
+    if (topic.startsWith('quotes:') || topic.startsWith('trades:') || topic.startsWith('book:')) return 'market';
     if (topic === 'dashboard:signals' && !this.options.privateSignals) return 'market';
     return 'private';
   }

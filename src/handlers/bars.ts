@@ -22,7 +22,7 @@ export function createBarsHandlers(deps: {
   source: Pick<MarketSource, 'hasSymbol' | 'symbols'>;
   /** `bars.history`: the local BarHistory, or the producer's over HTTP on an edge. */
   history: HistoryProvider;
-}): OperationEndpointHandlers<ConnectionContext> {
+}): Omit<OperationEndpointHandlers<ConnectionContext>, 'market.subscribe' | 'market.unsubscribe'> {
   const { source, history } = deps;
   return {
     ...pingHandlers<ConnectionContext>(),
