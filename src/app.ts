@@ -204,7 +204,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const history = producer?.history ?? remoteHistory(toProducerHttp);
   const endpoints: Endpoint<any>[] = [
     // quotes/trades/book: served by the producer's depth source (an edge trusts its producer to serve them).
-    operationEndpoint({ ...createBarsHandlers({ source: market, history }), ...createMarketTopicHandlers({ source: market, depth: producer ? producer.depth !== undefined : true }) }),
+    operationEndpoint({ ...createBarsHandlers({ source: market, history }), ...createMarketTopicHandlers({ source: market, depth: producer ? { served: producer.depth !== undefined, ...(producer.depth?.bookAvailable ? { bookAvailable: (s: string) => producer.depth!.bookAvailable!(s) } : {}) } : { served: true } }) }),
     dashboardWsEndpoint(createDashboardHandlers()),
     backtestWsEndpoint(lookup),
     liveTradingWsEndpoint({ source: market }),

@@ -44,7 +44,7 @@ export interface Producer {
   readonly backtests: BacktestService;
   /** Chart history (`bars.history`, `/udf/history`), aligned with the live bars topics. */
   readonly history: BarHistory;
-  /** Book, tape and top of book (quotes/trades/book topics): the simulated market's; none for IB yet. */
+  /** Book, tape and top of book (quotes/trades/book topics): simulated, or IB market depth and tick-by-tick. */
   readonly depth: DepthSource | undefined;
   readonly health: HealthMonitor;
   /** Whether automatic orders may be placed now, and the banner line saying so. */
@@ -119,7 +119,13 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
   const simulated = source.name === 'simulated';
   const history = new BarHistory({ source, now, recordLive: simulated, earliest: simulated ? Date.UTC(2000, 0, 1) : 0, maxChunks: simulated ? 8 : 3 });
   const simBook = simulated ? new SimBook({ source, seed: config.market.seed, now, onListenerError: (err) => log(`depth listener error: ${String(err)}`) }) : undefined;
-  if (simBook) streams.push(new DepthFeed({ depth: simBook, hub }));
+  const depth: DepthSource | undefined = simBook ?? market?.depth;
+  // IB's depth limit and refusals are reported like other upstream problems: a market_data health error and a log line.
+  const offDepthHealth = market?.depth?.onHealth?.((event) => {
+    if (!event.ok) health.recordError('market_data', new Error(`${event.code ?? ''} ${event.message}`.trim()));
+    log(`market depth ${event.ok ? 'ok' : 'problem'}: ${event.message}`);
+  });
+  if (depth) streams.push(new DepthFeed({ depth, hub }));
   const manager = new StreamManager({ health, log });
   // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
   health.register('market_data');
@@ -144,7 +150,7 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     venue,
     backtests,
     history,
-    depth: simBook,
+    depth,
     health,
     orders,
     async start() {
@@ -164,6 +170,7 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
       offLiveness();
       for (const off of offQuotes) off();
       history.stop();
+      offDepthHealth?.();
       simBook?.stop();
       await venue.stop();
       await source.stop();

@@ -16,9 +16,13 @@ function topicOf(p: Pick<MarketSubscribeRequest, 'channel' | 'symbol' | 'depth'>
 /**
  * `market.subscribe` / `market.unsubscribe`: the quotes, trades and book topics, with exactly `bars.subscribe`'s reply,
  * snapshot and recovery behaviour (asOf, recovered, the topic's snapshot from the broker, then live messages).
- * `depth`: whether this node's market serves these topics (the simulated market does; the IB source does not yet).
+ * `depth`: whether this node's market serves these topics, and the upstream's limit on books at once (IB's).
  */
-export function createMarketTopicHandlers(deps: { source: Pick<MarketSource, 'hasSymbol' | 'symbols'>; depth: boolean }): MarketHandlers {
+export function createMarketTopicHandlers(deps: {
+  source: Pick<MarketSource, 'hasSymbol' | 'symbols'>;
+  /** Whether these topics are served here, and whether one more book fits the upstream's depth limit. */
+  depth: { served: boolean; bookAvailable?: (symbol: string) => { ok: true } | { ok: false; message: string } };
+}): MarketHandlers {
   const { source } = deps;
   return {
     async 'market.subscribe'(message, ctx) {
@@ -31,7 +35,12 @@ export function createMarketTopicHandlers(deps: { source: Pick<MarketSource, 'ha
         if (source.symbols().length === 0) return operationError({ code: 'UNAVAILABLE', message: 'the market is not known yet (no producer reachable); retry later', ...id });
         return operationError({ code: 'UNKNOWN_SYMBOL', message: `unknown symbol ${symbol}; this server serves ${source.symbols().join(', ')}`, ...id });
       }
-      if (!deps.depth) return operationError({ code: 'UNKNOWN_SYMBOL', message: `this market source does not serve ${message.payload.channel} topics (the simulated market does)`, ...id });
+      if (!deps.depth.served) return operationError({ code: 'UNKNOWN_SYMBOL', message: `this market source does not serve ${message.payload.channel} topics`, ...id });
+      if (message.payload.channel === 'book' && !ctx.topics().has(topic)) {
+        // An upstream limit on books at once (IB: 3 market-depth subscriptions): refused, said so, nothing changed.
+        const fits = deps.depth.bookAvailable?.(symbol) ?? { ok: true };
+        if (!fits.ok) return operationError({ code: 'SUBSCRIPTION_LIMIT', message: fits.message, ...id });
+      }
       if (since && ctx.topics().has(topic)) ctx.unsubscribe(topic);
       const sub = await ctx.subscribe(topic, { since });
       if (sub.status === 'forbidden') return operationError({ code: sub.code, message: sub.message, ...id });

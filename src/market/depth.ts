@@ -55,4 +55,9 @@ export interface DepthSource {
   recentTrades(symbol: string, limit?: number): TradePrint[];
   /** Levels per side the source keeps. */
   readonly maxDepth: number;
+  /**
+   * Whether a book of `symbol` can be served now (an upstream limit on depth subscriptions, e.g. IB's); absent means
+   * always. Asked before a book topic is subscribed, so a refusal is a coded error, not a silent topic.
+   */
+  bookAvailable?(symbol: string): { ok: true } | { ok: false; message: string };
 }
