@@ -10,9 +10,11 @@ import type { ValidatorTable } from './runtime.ts';
 export const ResolutionValues = ['1', '5', '15', '30', '60', 'D'] as const satisfies readonly T.Resolution[];
 export const SideValues = ['BUY', 'SELL'] as const satisfies readonly T.Side[];
 export const SignalTypeValues = ['BUY', 'SELL', 'HOLD'] as const satisfies readonly T.SignalType[];
-export const ErrorCodeValues = ['INVALID_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNKNOWN_SYMBOL', 'SUBSCRIPTION_LIMIT', 'UNKNOWN_STREAM', 'UNKNOWN_BACKTEST', 'BACKTEST_FAILED', 'INTERNAL_ERROR', 'UNAVAILABLE', 'FORBIDDEN', 'UNAUTHORIZED', 'INVALID_TOKEN', 'TOKEN_EXPIRED'] as const satisfies readonly T.ErrorCode[];
+export const ErrorCodeValues = ['INVALID_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNKNOWN_SYMBOL', 'SUBSCRIPTION_LIMIT', 'UNKNOWN_STREAM', 'UNKNOWN_BACKTEST', 'BACKTEST_FAILED', 'INTERNAL_ERROR', 'UNAVAILABLE', 'FORBIDDEN', 'UNAUTHORIZED', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'HISTORY_UNAVAILABLE'] as const satisfies readonly T.ErrorCode[];
 export const DashboardStreamValues = ['prices', 'signals', 'trades', 'portfolio'] as const satisfies readonly T.DashboardStream[];
 export const RecoveryReasonValues = ['epoch', 'expired', 'limit'] as const satisfies readonly T.RecoveryReason[];
+export const BookDepthValues = ['5', '10', '20', '50'] as const satisfies readonly T.BookDepth[];
+export const MarketChannelValues = ['quotes', 'trades', 'book'] as const satisfies readonly T.MarketChannel[];
 
 /** What the client core needs to know about one endpoint, as data. */
 export interface ClientEndpointInfo {
@@ -43,6 +45,14 @@ export interface ClientEndpoints {
       'bars.unsubscribe.response': T.BarsUnsubscribeResponseMessage;
       'bars.update': T.BarsUpdateMessage;
       'error': T.OperationErrorMessage;
+      'bars.history.response': T.BarsHistoryResponseMessage;
+      'market.subscribe.response': T.MarketSubscribeResponseMessage;
+      'market.unsubscribe.response': T.MarketUnsubscribeResponseMessage;
+      'quotes.update': T.QuotesUpdateMessage;
+      'trades.update': T.TradesUpdateMessage;
+      'trades.snapshot': T.TradesSnapshotMessage;
+      'book.snapshot': T.BookSnapshotMessage;
+      'book.update': T.BookUpdateMessage;
       'pong': T.StreamPongMessage;
       'authenticated': T.AuthenticatedMessage;
       'token_expiring': T.TokenExpiringMessage;
@@ -51,6 +61,9 @@ export interface ClientEndpoints {
     requests: {
       'bars.subscribe': { request: Omit<T.BarsSubscribeMessage, 'id'>; reply: T.BarsSubscribeResponseMessage; error: T.OperationErrorMessage };
       'bars.unsubscribe': { request: Omit<T.BarsUnsubscribeMessage, 'id'>; reply: T.BarsUnsubscribeResponseMessage; error: T.OperationErrorMessage };
+      'bars.history': { request: Omit<T.BarsHistoryMessage, 'id'>; reply: T.BarsHistoryResponseMessage; error: T.OperationErrorMessage };
+      'market.subscribe': { request: Omit<T.MarketSubscribeMessage, 'id'>; reply: T.MarketSubscribeResponseMessage; error: T.OperationErrorMessage };
+      'market.unsubscribe': { request: Omit<T.MarketUnsubscribeMessage, 'id'>; reply: T.MarketUnsubscribeResponseMessage; error: T.OperationErrorMessage };
       'auth': { request: Omit<T.AuthMessage, 'id'>; reply: T.AuthenticatedMessage; error: T.OperationErrorMessage };
     };
   };
@@ -154,6 +167,9 @@ export const clientEndpoints = {
     requests: {
       'bars.subscribe': ['bars.subscribe.response', 'error'],
       'bars.unsubscribe': ['bars.unsubscribe.response', 'error'],
+      'bars.history': ['bars.history.response', 'error'],
+      'market.subscribe': ['market.subscribe.response', 'error'],
+      'market.unsubscribe': ['market.unsubscribe.response', 'error'],
       'auth': ['authenticated', 'error'],
     },
     error: { type: 'error', at: 'payload' },

@@ -17,6 +17,7 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'a token is needed for this endpoint or topic',
   INVALID_TOKEN: 'the token is malformed, badly signed, not yet valid, or for another audience or issuer',
   TOKEN_EXPIRED: 'the token has expired; send a fresh one',
+  HISTORY_UNAVAILABLE: 'the market source could not supply history now; retry later',
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;
 

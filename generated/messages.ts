@@ -15,6 +15,17 @@ export const MessageTypes = {
   barsSubscribeResponse: 'bars.subscribe.response',
   barsUnsubscribeResponse: 'bars.unsubscribe.response',
   barsUpdate: 'bars.update',
+  barsHistory: 'bars.history',
+  barsHistoryResponse: 'bars.history.response',
+  marketSubscribe: 'market.subscribe',
+  marketUnsubscribe: 'market.unsubscribe',
+  marketSubscribeResponse: 'market.subscribe.response',
+  marketUnsubscribeResponse: 'market.unsubscribe.response',
+  quotesUpdate: 'quotes.update',
+  tradesUpdate: 'trades.update',
+  tradesSnapshot: 'trades.snapshot',
+  bookSnapshot: 'book.snapshot',
+  bookUpdate: 'book.update',
   operationError: 'error',
   dashboardSubscribe: 'subscribe',
   dashboardUnsubscribe: 'unsubscribe',
@@ -50,14 +61,17 @@ export const MessageTypes = {
 // ---------------------------------------------------------------- /api/v1/ws (Operation endpoint)
 
 /** Messages a client may send on /api/v1/ws. */
-export type OperationEndpointInbound = T.BarsSubscribeMessage | T.BarsUnsubscribeMessage | T.StreamPingMessage | T.AuthMessage;
+export type OperationEndpointInbound = T.BarsSubscribeMessage | T.BarsUnsubscribeMessage | T.BarsHistoryMessage | T.MarketSubscribeMessage | T.MarketUnsubscribeMessage | T.StreamPingMessage | T.AuthMessage;
 /** Messages the server sends on /api/v1/ws. */
-export type OperationEndpointOutbound = T.BarsSubscribeResponseMessage | T.BarsUnsubscribeResponseMessage | T.BarsUpdateMessage | T.OperationErrorMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
+export type OperationEndpointOutbound = T.BarsSubscribeResponseMessage | T.BarsUnsubscribeResponseMessage | T.BarsUpdateMessage | T.OperationErrorMessage | T.BarsHistoryResponseMessage | T.MarketSubscribeResponseMessage | T.MarketUnsubscribeResponseMessage | T.QuotesUpdateMessage | T.TradesUpdateMessage | T.TradesSnapshotMessage | T.BookSnapshotMessage | T.BookUpdateMessage | T.StreamPongMessage | T.AuthenticatedMessage | T.TokenExpiringMessage;
 
 /** Validators of inbound messages, keyed by `type`. */
 export const operationEndpointInbound: ValidatorTable = {
   'bars.subscribe': V.validateBarsSubscribeMessage,
   'bars.unsubscribe': V.validateBarsUnsubscribeMessage,
+  'bars.history': V.validateBarsHistoryMessage,
+  'market.subscribe': V.validateMarketSubscribeMessage,
+  'market.unsubscribe': V.validateMarketUnsubscribeMessage,
   'ping': V.validateStreamPingMessage,
   'auth': V.validateAuthMessage,
 };
@@ -68,6 +82,14 @@ export const operationEndpointOutbound: ValidatorTable = {
   'bars.unsubscribe.response': V.validateBarsUnsubscribeResponseMessage,
   'bars.update': V.validateBarsUpdateMessage,
   'error': V.validateOperationErrorMessage,
+  'bars.history.response': V.validateBarsHistoryResponseMessage,
+  'market.subscribe.response': V.validateMarketSubscribeResponseMessage,
+  'market.unsubscribe.response': V.validateMarketUnsubscribeResponseMessage,
+  'quotes.update': V.validateQuotesUpdateMessage,
+  'trades.update': V.validateTradesUpdateMessage,
+  'trades.snapshot': V.validateTradesSnapshotMessage,
+  'book.snapshot': V.validateBookSnapshotMessage,
+  'book.update': V.validateBookUpdateMessage,
   'pong': V.validateStreamPongMessage,
   'authenticated': V.validateAuthenticatedMessage,
   'token_expiring': V.validateTokenExpiringMessage,
@@ -79,6 +101,14 @@ export const operationEndpointOutboundStrict: ValidatorTable = {
   'bars.unsubscribe.response': S.validateBarsUnsubscribeResponseMessage,
   'bars.update': S.validateBarsUpdateMessage,
   'error': S.validateOperationErrorMessage,
+  'bars.history.response': S.validateBarsHistoryResponseMessage,
+  'market.subscribe.response': S.validateMarketSubscribeResponseMessage,
+  'market.unsubscribe.response': S.validateMarketUnsubscribeResponseMessage,
+  'quotes.update': S.validateQuotesUpdateMessage,
+  'trades.update': S.validateTradesUpdateMessage,
+  'trades.snapshot': S.validateTradesSnapshotMessage,
+  'book.snapshot': S.validateBookSnapshotMessage,
+  'book.update': S.validateBookUpdateMessage,
   'pong': S.validateStreamPongMessage,
   'authenticated': S.validateAuthenticatedMessage,
   'token_expiring': S.validateTokenExpiringMessage,
@@ -90,6 +120,12 @@ export interface OperationEndpointHandlers<Ctx> {
   'bars.subscribe'(message: T.BarsSubscribeMessage, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage>;
   /** Client request to stop receiving a bars topic. */
   'bars.unsubscribe'(message: T.BarsUnsubscribeMessage, ctx: Ctx): Reply<T.BarsUnsubscribeResponseMessage | T.OperationErrorMessage>;
+  /** Client request for historical bars of one symbol at one resolution (a chart's backfill and scroll-back). */
+  'bars.history'(message: T.BarsHistoryMessage, ctx: Ctx): Reply<T.BarsHistoryResponseMessage | T.OperationErrorMessage>;
+  /** Client request to receive `quotes:<SYMBOL>`, `trades:<SYMBOL>` or `book:<SYMBOL>:<DEPTH>`. */
+  'market.subscribe'(message: T.MarketSubscribeMessage, ctx: Ctx): Reply<T.MarketSubscribeResponseMessage | T.OperationErrorMessage>;
+  /** Client request to stop a quotes, trades or book topic. Idempotent. */
+  'market.unsubscribe'(message: T.MarketUnsubscribeMessage, ctx: Ctx): Reply<T.MarketUnsubscribeResponseMessage | T.OperationErrorMessage>;
   /** Client heartbeat on any endpoint; answered with pong. */
   'ping'(message: T.StreamPingMessage, ctx: Ctx): Reply<T.StreamPongMessage>;
   /** Present a token (a fresh one before the current expires, or a first one on an anonymous connection). */
@@ -97,12 +133,18 @@ export interface OperationEndpointHandlers<Ctx> {
 }
 
 /** Routes a validated inbound message to its handler. */
-export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandlers<Ctx>, message: OperationEndpointInbound, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage | T.BarsUnsubscribeResponseMessage | T.StreamPongMessage | T.AuthenticatedMessage | void> {
+export function dispatchOperationEndpoint<Ctx>(handlers: OperationEndpointHandlers<Ctx>, message: OperationEndpointInbound, ctx: Ctx): Reply<T.BarsSubscribeResponseMessage | T.OperationErrorMessage | T.BarsUnsubscribeResponseMessage | T.BarsHistoryResponseMessage | T.MarketSubscribeResponseMessage | T.MarketUnsubscribeResponseMessage | T.StreamPongMessage | T.AuthenticatedMessage | void> {
   switch (message.type) {
     case 'bars.subscribe':
       return handlers['bars.subscribe'](message, ctx);
     case 'bars.unsubscribe':
       return handlers['bars.unsubscribe'](message, ctx);
+    case 'bars.history':
+      return handlers['bars.history'](message, ctx);
+    case 'market.subscribe':
+      return handlers['market.subscribe'](message, ctx);
+    case 'market.unsubscribe':
+      return handlers['market.unsubscribe'](message, ctx);
     case 'ping':
       return handlers['ping'](message, ctx);
     case 'auth':

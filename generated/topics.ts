@@ -39,6 +39,99 @@ export function parseBarsTopic(address: string): AddressResult<BarsParams> {
   return checkBarsParams({ symbol: parts[0], resolution: parts[1] });
 }
 
+// ---------------------------------------------------------------- quotes:{symbol}
+
+export const quotesAddress = 'quotes:{symbol}';
+
+export interface QuotesParams {
+  symbol: T.TickerSymbol;
+}
+
+function checkQuotesParams(values: Record<string, string | undefined>): AddressResult<QuotesParams> {
+  if (!(V.validateTickerSymbol(values['symbol']))) return { ok: false, param: 'symbol', message: `invalid symbol ${JSON.stringify(values['symbol'])} (schema TickerSymbol)` };
+  return { ok: true, value: values as unknown as QuotesParams };
+}
+
+/** Builds quotes:{symbol} from its parameters, checking each against its schema. */
+export function buildQuotesTopic(params: { symbol: string }): AddressResult<string> {
+  const checked = checkQuotesParams({ ...params });
+  if (!checked.ok) return checked;
+  return { ok: true, value: `quotes:${checked.value.symbol}` };
+}
+
+const quotesPattern = new RegExp('^quotes:([^:/]+)$');
+
+/** Parses quotes:{symbol}; returns the parameters or which one is wrong. */
+export function parseQuotesTopic(address: string): AddressResult<QuotesParams> {
+  const match = quotesPattern.exec(address);
+  if (!match) return { ok: false, param: 'address', message: `${JSON.stringify(address)} does not match quotes:{symbol}` };
+  const parts = match.slice(1);
+  return checkQuotesParams({ symbol: parts[0] });
+}
+
+// ---------------------------------------------------------------- trades:{symbol}
+
+export const tradesAddress = 'trades:{symbol}';
+
+export interface TradesParams {
+  symbol: T.TickerSymbol;
+}
+
+function checkTradesParams(values: Record<string, string | undefined>): AddressResult<TradesParams> {
+  if (!(V.validateTickerSymbol(values['symbol']))) return { ok: false, param: 'symbol', message: `invalid symbol ${JSON.stringify(values['symbol'])} (schema TickerSymbol)` };
+  return { ok: true, value: values as unknown as TradesParams };
+}
+
+/** Builds trades:{symbol} from its parameters, checking each against its schema. */
+export function buildTradesTopic(params: { symbol: string }): AddressResult<string> {
+  const checked = checkTradesParams({ ...params });
+  if (!checked.ok) return checked;
+  return { ok: true, value: `trades:${checked.value.symbol}` };
+}
+
+const tradesPattern = new RegExp('^trades:([^:/]+)$');
+
+/** Parses trades:{symbol}; returns the parameters or which one is wrong. */
+export function parseTradesTopic(address: string): AddressResult<TradesParams> {
+  const match = tradesPattern.exec(address);
+  if (!match) return { ok: false, param: 'address', message: `${JSON.stringify(address)} does not match trades:{symbol}` };
+  const parts = match.slice(1);
+  return checkTradesParams({ symbol: parts[0] });
+}
+
+// ---------------------------------------------------------------- book:{symbol}:{depth}
+
+export const bookAddress = 'book:{symbol}:{depth}';
+
+export interface BookParams {
+  symbol: T.TickerSymbol;
+  depth: T.BookDepth;
+}
+
+function checkBookParams(values: Record<string, string | undefined>): AddressResult<BookParams> {
+  if (!(V.validateTickerSymbol(values['symbol']))) return { ok: false, param: 'symbol', message: `invalid symbol ${JSON.stringify(values['symbol'])} (schema TickerSymbol)` };
+  if (values['depth'] === undefined) values['depth'] = '10';
+  if (!(V.validateBookDepth(values['depth']))) return { ok: false, param: 'depth', message: `invalid depth ${JSON.stringify(values['depth'])} (one of 5, 10, 20, 50)` };
+  return { ok: true, value: values as unknown as BookParams };
+}
+
+/** Builds book:{symbol}:{depth} from its parameters, checking each against its schema (missing ones take their default). */
+export function buildBookTopic(params: { symbol: string; depth?: string }): AddressResult<string> {
+  const checked = checkBookParams({ ...params });
+  if (!checked.ok) return checked;
+  return { ok: true, value: `book:${checked.value.symbol}:${checked.value.depth}` };
+}
+
+const bookPattern = new RegExp('^book:([^:/]+):([^:/]+)$');
+
+/** Parses book:{symbol}:{depth}; returns the parameters or which one is wrong. */
+export function parseBookTopic(address: string): AddressResult<BookParams> {
+  const match = bookPattern.exec(address);
+  if (!match) return { ok: false, param: 'address', message: `${JSON.stringify(address)} does not match book:{symbol}:{depth}` };
+  const parts = match.slice(1);
+  return checkBookParams({ symbol: parts[0], depth: parts[1] });
+}
+
 // ---------------------------------------------------------------- /api/ws/stream/backtest/{backtest_id}
 
 export const backtestStreamAddress = '/api/ws/stream/backtest/{backtest_id}';

@@ -49,7 +49,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHORIZED'
   | 'INVALID_TOKEN'
-  | 'TOKEN_EXPIRED';
+  | 'TOKEN_EXPIRED'
+  | 'HISTORY_UNAVAILABLE';
 /**
  * A dashboard stream name; stream `prices` is hub topic `dashboard:prices`, and so on.
  */
@@ -89,6 +90,25 @@ export type NotSubscribed = {
   topic: HubTopic;
   code: ErrorCode;
 }[];
+/**
+ * Price levels per side of a book topic.
+ */
+export type BookDepth = '5' | '10' | '20' | '50';
+/**
+ * The kind of a market topic: `quotes:<SYMBOL>`, `trades:<SYMBOL>`, `book:<SYMBOL>:<DEPTH>`.
+ */
+export type MarketChannel = 'quotes' | 'trades' | 'book';
+/**
+ * A quotes, trades or book topic.
+ */
+export type MarketTopic = string;
+/**
+ * [price, size]; in an update, size 0 removes the level.
+ *
+ * @minItems 2
+ * @maxItems 2
+ */
+export type BookLevel = [number, number];
 
 /**
  * A position in one topic's stream: `epoch` names this copy of the topic's history (it changes whenever that
@@ -220,6 +240,192 @@ export interface BarsUpdateMessage {
   topic: BarsTopic;
   seq?: PublicationSeq;
   payload: Bar;
+}
+/**
+ * A history window, TradingView `getBars` style, in epoch milliseconds. Bars with `from <= time < to`, oldest
+ * first. `countBack` (TradingView: "has priority over from") asks for exactly that many bars ending before
+ * `to`, however far back they are (then `from` is ignored). Without `countBack`, `from` is required. At most
+ * 5000 bars per request (`countBack` above it is refused; a wider `from`..`to` window is answered with its
+ * newest 5000 bars and `truncated: true`).
+ *
+ */
+export interface BarsHistoryRequest {
+  symbol: TickerSymbol;
+  resolution?: Resolution;
+  from?: EpochMs;
+  to: EpochMs;
+  /**
+   * Bars wanted, ending before `to` (1-5000).
+   */
+  countBack?: number;
+}
+/**
+ * Bars in time order, on the same bucket boundaries as the live `bars:<SYMBOL>:<RES>` topic. When `to` is past
+ * the start of the forming bar, that bar (as the live topic last published it) is the last one, so a chart
+ * that draws the history and then applies live `bars.update`s by `time` sees no seam. `noData: true` when no
+ * bar is in the window: with `nextTime` = the `time` of the newest bar before the window (ask again with
+ * `to = nextTime + 1`), or without it when there is nothing earlier at all (stop asking). `truncated: true`
+ * when the window held more than 5000 bars: the newest are sent; ask again with `to = bars[0].time` for older.
+ *
+ */
+export interface BarsHistoryResult {
+  symbol: TickerSymbol;
+  resolution: Resolution;
+  /**
+   * @maxItems 5000
+   */
+  bars: Bar[];
+  noData: boolean;
+  nextTime?: EpochMs;
+  truncated?: boolean;
+}
+export interface BarsHistoryMessage {
+  type: 'bars.history';
+  id?: RequestId;
+  payload: BarsHistoryRequest;
+}
+export interface BarsHistoryResponseMessage {
+  type: 'bars.history.response';
+  id?: RequestId;
+  payload: BarsHistoryResult;
+}
+/**
+ * A quotes, trades or book subscribe. `depth` only for `book` (default "10"). `since`: recover from a position
+ * held on this topic, exactly as `bars.subscribe` does.
+ *
+ */
+export interface MarketSubscribeRequest {
+  channel: MarketChannel;
+  symbol: TickerSymbol;
+  depth?: BookDepth;
+  since?: StreamPosition;
+}
+export interface MarketUnsubscribeRequest {
+  channel: MarketChannel;
+  symbol: TickerSymbol;
+  depth?: BookDepth;
+}
+/**
+ * A market subscribe's outcome, as BarsSubscribeResult (topic, asOf, recovered, reason).
+ */
+export interface MarketSubscribeResult {
+  status: 'ok' | 'error';
+  message: string;
+  topic: MarketTopic;
+  asOf: StreamPosition;
+  recovered: boolean;
+  reason?: RecoveryReason;
+}
+export interface MarketUnsubscribeResult {
+  status: 'ok' | 'error';
+  message: string;
+  topic: MarketTopic;
+}
+/**
+ * Best bid and ask (price and size) and the last trade; `time` of the latest change (epoch ms).
+ */
+export interface QuoteData {
+  time: EpochMs;
+  bid: number;
+  bid_size: number;
+  ask: number;
+  ask_size: number;
+  last: number;
+  last_size: number;
+}
+/**
+ * One trade (a print of the tape). `side`: the aggressor (`buy` lifted the ask, `sell` hit the bid), `unknown`
+ * when the source cannot tell. `id` is unique per symbol and increasing.
+ *
+ */
+export interface TradeData {
+  id: number;
+  time: EpochMs;
+  price: number;
+  size: number;
+  side: 'buy' | 'sell' | 'unknown';
+}
+/**
+ * The top levels (bids descending, asks ascending) current to position `u`.
+ */
+export interface BookSnapshotData {
+  /**
+   * The book's position; the next update has u + 1.
+   */
+  u: number;
+  time: EpochMs;
+  /**
+   * @maxItems 50
+   */
+  bids: BookLevel[];
+  /**
+   * @maxItems 50
+   */
+  asks: BookLevel[];
+}
+/**
+ * The levels that changed since position u - 1 (size 0 = removed).
+ */
+export interface BookUpdateData {
+  u: number;
+  time: EpochMs;
+  bids: BookLevel[];
+  asks: BookLevel[];
+}
+export interface MarketSubscribeMessage {
+  type: 'market.subscribe';
+  id?: RequestId;
+  payload: MarketSubscribeRequest;
+}
+export interface MarketUnsubscribeMessage {
+  type: 'market.unsubscribe';
+  id?: RequestId;
+  payload: MarketUnsubscribeRequest;
+}
+export interface MarketSubscribeResponseMessage {
+  type: 'market.subscribe.response';
+  id?: RequestId;
+  payload: MarketSubscribeResult;
+}
+export interface MarketUnsubscribeResponseMessage {
+  type: 'market.unsubscribe.response';
+  id?: RequestId;
+  payload: MarketUnsubscribeResult;
+}
+export interface QuotesUpdateMessage {
+  type: 'quotes.update';
+  topic: MarketTopic;
+  seq?: PublicationSeq;
+  payload: QuoteData;
+}
+export interface TradesUpdateMessage {
+  type: 'trades.update';
+  topic: MarketTopic;
+  seq?: PublicationSeq;
+  payload: TradeData;
+}
+export interface TradesSnapshotMessage {
+  type: 'trades.snapshot';
+  topic: MarketTopic;
+  payload: {
+    /**
+     * Oldest first.
+     *
+     * @maxItems 50
+     */
+    trades: TradeData[];
+  };
+}
+export interface BookSnapshotMessage {
+  type: 'book.snapshot';
+  topic: MarketTopic;
+  payload: BookSnapshotData;
+}
+export interface BookUpdateMessage {
+  type: 'book.update';
+  topic: MarketTopic;
+  seq?: PublicationSeq;
+  payload: BookUpdateData;
 }
 export interface OperationErrorMessage {
   type: 'error';

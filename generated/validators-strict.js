@@ -223,7 +223,7 @@ return errors === 0;
 }
 
 export const validateErrorCode = validate20;
-const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED"]};
+const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED","HISTORY_UNAVAILABLE"]};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -232,7 +232,7 @@ if(typeof data !== "string"){
 validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE")) || (data === "FORBIDDEN")) || (data === "UNAUTHORIZED")) || (data === "INVALID_TOKEN")) || (data === "TOKEN_EXPIRED"))){
+if(!((((((((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE")) || (data === "FORBIDDEN")) || (data === "UNAUTHORIZED")) || (data === "INVALID_TOKEN")) || (data === "TOKEN_EXPIRED")) || (data === "HISTORY_UNAVAILABLE"))){
 validate20.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -869,7 +869,7 @@ if(typeof data2 !== "string"){
 validate30.errors = [{instancePath:instancePath+"/" + i0+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED"))){
+if(!((((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED")) || (data2 === "HISTORY_UNAVAILABLE"))){
 validate30.errors = [{instancePath:instancePath+"/" + i0+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -1599,7 +1599,7 @@ if(typeof data0 !== "string"){
 validate36.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE")) || (data0 === "FORBIDDEN")) || (data0 === "UNAUTHORIZED")) || (data0 === "INVALID_TOKEN")) || (data0 === "TOKEN_EXPIRED"))){
+if(!((((((((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE")) || (data0 === "FORBIDDEN")) || (data0 === "UNAUTHORIZED")) || (data0 === "INVALID_TOKEN")) || (data0 === "TOKEN_EXPIRED")) || (data0 === "HISTORY_UNAVAILABLE"))){
 validate36.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -2128,8 +2128,8 @@ validate45.errors = vErrors;
 return errors === 0;
 }
 
-export const validateOperationErrorMessage = validate47;
-const schema66 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/ErrorPayload"}},"additionalProperties":false};
+export const validateBarsHistoryRequest = validate47;
+const schema66 = {"type":"object","description":"A history window, TradingView `getBars` style, in epoch milliseconds. Bars with `from <= time < to`, oldest\nfirst. `countBack` (TradingView: \"has priority over from\") asks for exactly that many bars ending before\n`to`, however far back they are (then `from` is ignored). Without `countBack`, `from` is required. At most\n5000 bars per request (`countBack` above it is refused; a wider `from`..`to` window is answered with its\nnewest 5000 bars and `truncated: true`).\n","additionalProperties":false,"required":["symbol","to"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"from":{"$ref":"#/definitions/EpochMs"},"to":{"$ref":"#/definitions/EpochMs"},"countBack":{"type":"integer","minimum":1,"maximum":5000,"description":"Bars wanted, ending before `to` (1-5000)."}}};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2137,15 +2137,335 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+if(((data.symbol === undefined) && (missing0 = "symbol")) || ((data.to === undefined) && (missing0 = "to"))){
 validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "from")) || (key0 === "to")) || (key0 === "countBack"))){
 validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate47.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate47.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate47.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.from !== undefined){
+let data2 = data.from;
+const _errs8 = errors;
+const _errs9 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate47.errors = [{instancePath:instancePath+"/from",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs9){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate47.errors = [{instancePath:instancePath+"/from",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.to !== undefined){
+let data3 = data.to;
+const _errs11 = errors;
+const _errs12 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate47.errors = [{instancePath:instancePath+"/to",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+validate47.errors = [{instancePath:instancePath+"/to",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.countBack !== undefined){
+let data4 = data.countBack;
+const _errs14 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate47.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 5000 || isNaN(data4)){
+validate47.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5000},message:"must be <= 5000"}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate47.errors = [{instancePath:instancePath+"/countBack",schemaPath:"#/properties/countBack/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate47.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryResult = validate48;
+const schema71 = {"type":"object","description":"Bars in time order, on the same bucket boundaries as the live `bars:<SYMBOL>:<RES>` topic. When `to` is past\nthe start of the forming bar, that bar (as the live topic last published it) is the last one, so a chart\nthat draws the history and then applies live `bars.update`s by `time` sees no seam. `noData: true` when no\nbar is in the window: with `nextTime` = the `time` of the newest bar before the window (ask again with\n`to = nextTime + 1`), or without it when there is nothing earlier at all (stop asking). `truncated: true`\nwhen the window held more than 5000 bars: the newest are sent; ask again with `to = bars[0].time` for older.\n","required":["symbol","resolution","bars","noData"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"bars":{"type":"array","maxItems":5000,"items":{"$ref":"#/definitions/Bar"}},"noData":{"type":"boolean"},"nextTime":{"$ref":"#/definitions/EpochMs"},"truncated":{"type":"boolean"}},"additionalProperties":false};
+
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.bars === undefined) && (missing0 = "bars"))) || ((data.noData === undefined) && (missing0 = "noData"))){
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "bars")) || (key0 === "noData")) || (key0 === "nextTime")) || (key0 === "truncated"))){
+validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate48.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate48.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate48.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate48.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate48.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bars !== undefined){
+let data2 = data.bars;
+const _errs8 = errors;
+if(errors === _errs8){
+if(Array.isArray(data2)){
+if(data2.length > 5000){
+validate48.errors = [{instancePath:instancePath+"/bars",schemaPath:"#/properties/bars/maxItems",keyword:"maxItems",params:{limit: 5000},message:"must NOT have more than 5000 items"}];
+return false;
+}
+else {
+var valid3 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+const _errs10 = errors;
+if(!(validate31(data2[i0], {instancePath:instancePath+"/bars/" + i0,parentData:data2,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+errors = vErrors.length;
+}
+var valid3 = _errs10 === errors;
+if(!valid3){
+break;
+}
+}
+}
+}
+else {
+validate48.errors = [{instancePath:instancePath+"/bars",schemaPath:"#/properties/bars/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.noData !== undefined){
+const _errs11 = errors;
+if(typeof data.noData !== "boolean"){
+validate48.errors = [{instancePath:instancePath+"/noData",schemaPath:"#/properties/noData/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nextTime !== undefined){
+let data5 = data.nextTime;
+const _errs13 = errors;
+const _errs14 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate48.errors = [{instancePath:instancePath+"/nextTime",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate48.errors = [{instancePath:instancePath+"/nextTime",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.truncated !== undefined){
+const _errs16 = errors;
+if(typeof data.truncated !== "boolean"){
+validate48.errors = [{instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate48.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryMessage = validate50;
+const schema75 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.history"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsHistoryRequest"}}};
+
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2155,11 +2475,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("error" !== data0){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+if("bars.history" !== data0){
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.history"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2175,18 +2495,2521 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate47.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate50.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate47.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate50.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate50.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate47(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate50.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBarsHistoryResponseMessage = validate52;
+const schema77 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"bars.history.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/BarsHistoryResult"}},"additionalProperties":false};
+
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("bars.history.response" !== data0){
+validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "bars.history.response"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate48(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate52.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBookDepth = validate54;
+const schema79 = {"type":"string","description":"Price levels per side of a book topic.","enum":["5","10","20","50"]};
+
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data === "5") || (data === "10")) || (data === "20")) || (data === "50"))){
+validate54.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema79.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate54.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketChannel = validate55;
+const schema80 = {"type":"string","description":"The kind of a market topic: `quotes:<SYMBOL>`, `trades:<SYMBOL>`, `book:<SYMBOL>:<DEPTH>`.","enum":["quotes","trades","book"]};
+
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data === "quotes") || (data === "trades")) || (data === "book"))){
+validate55.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate55.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketTopic = validate56;
+const schema81 = {"type":"string","description":"A quotes, trades or book topic.","pattern":"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"};
+const pattern11 = new RegExp("^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$", "u");
+
+function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(typeof data === "string"){
+if(!pattern11.test(data)){
+validate56.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"},message:"must match pattern \""+"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"+"\""}];
+return false;
+}
+}
+else {
+validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+validate56.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketSubscribeRequest = validate57;
+const schema82 = {"type":"object","description":"A quotes, trades or book subscribe. `depth` only for `book` (default \"10\"). `since`: recover from a position\nheld on this topic, exactly as `bars.subscribe` does.\n","additionalProperties":false,"required":["channel","symbol"],"properties":{"channel":{"$ref":"#/definitions/MarketChannel"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"depth":{"$ref":"#/definitions/BookDepth"},"since":{"$ref":"#/definitions/StreamPosition"}}};
+
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.channel === undefined) && (missing0 = "channel")) || ((data.symbol === undefined) && (missing0 = "symbol"))){
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "channel") || (key0 === "symbol")) || (key0 === "depth")) || (key0 === "since"))){
+validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.channel !== undefined){
+let data0 = data.channel;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate57.errors = [{instancePath:instancePath+"/channel",schemaPath:"#/definitions/MarketChannel/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data0 === "quotes") || (data0 === "trades")) || (data0 === "book"))){
+validate57.errors = [{instancePath:instancePath+"/channel",schemaPath:"#/definitions/MarketChannel/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbol !== undefined){
+let data1 = data.symbol;
+const _errs5 = errors;
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data1 === "string"){
+if(func2(data1) > 20){
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data1)){
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate57.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.depth !== undefined){
+let data2 = data.depth;
+const _errs8 = errors;
+if(typeof data2 !== "string"){
+validate57.errors = [{instancePath:instancePath+"/depth",schemaPath:"#/definitions/BookDepth/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data2 === "5") || (data2 === "10")) || (data2 === "20")) || (data2 === "50"))){
+validate57.errors = [{instancePath:instancePath+"/depth",schemaPath:"#/definitions/BookDepth/enum",keyword:"enum",params:{allowedValues: schema79.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.since !== undefined){
+let data3 = data.since;
+const _errs11 = errors;
+const _errs12 = errors;
+if(errors === _errs12){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing1;
+if(((data3.epoch === undefined) && (missing1 = "epoch")) || ((data3.offset === undefined) && (missing1 = "offset"))){
+validate57.errors = [{instancePath:instancePath+"/since",schemaPath:"#/definitions/StreamPosition/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs14 = errors;
+for(const key1 in data3){
+if(!((key1 === "epoch") || (key1 === "offset"))){
+validate57.errors = [{instancePath:instancePath+"/since",schemaPath:"#/definitions/StreamPosition/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs14 === errors){
+if(data3.epoch !== undefined){
+let data4 = data3.epoch;
+const _errs15 = errors;
+if(errors === _errs15){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate57.errors = [{instancePath:instancePath+"/since/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate57.errors = [{instancePath:instancePath+"/since/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate57.errors = [{instancePath:instancePath+"/since/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid5 = _errs15 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data3.offset !== undefined){
+let data5 = data3.offset;
+const _errs17 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate57.errors = [{instancePath:instancePath+"/since/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs17){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate57.errors = [{instancePath:instancePath+"/since/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+else {
+validate57.errors = [{instancePath:instancePath+"/since",schemaPath:"#/definitions/StreamPosition/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate57.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketUnsubscribeRequest = validate58;
+const schema87 = {"type":"object","additionalProperties":false,"required":["channel","symbol"],"properties":{"channel":{"$ref":"#/definitions/MarketChannel"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"depth":{"$ref":"#/definitions/BookDepth"}}};
+
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.channel === undefined) && (missing0 = "channel")) || ((data.symbol === undefined) && (missing0 = "symbol"))){
+validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "channel") || (key0 === "symbol")) || (key0 === "depth"))){
+validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.channel !== undefined){
+let data0 = data.channel;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate58.errors = [{instancePath:instancePath+"/channel",schemaPath:"#/definitions/MarketChannel/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data0 === "quotes") || (data0 === "trades")) || (data0 === "book"))){
+validate58.errors = [{instancePath:instancePath+"/channel",schemaPath:"#/definitions/MarketChannel/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbol !== undefined){
+let data1 = data.symbol;
+const _errs5 = errors;
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data1 === "string"){
+if(func2(data1) > 20){
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data1)){
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate58.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.depth !== undefined){
+let data2 = data.depth;
+const _errs8 = errors;
+if(typeof data2 !== "string"){
+validate58.errors = [{instancePath:instancePath+"/depth",schemaPath:"#/definitions/BookDepth/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data2 === "5") || (data2 === "10")) || (data2 === "20")) || (data2 === "50"))){
+validate58.errors = [{instancePath:instancePath+"/depth",schemaPath:"#/definitions/BookDepth/enum",keyword:"enum",params:{allowedValues: schema79.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate58.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketSubscribeResult = validate59;
+const schema91 = {"type":"object","description":"A market subscribe's outcome, as BarsSubscribeResult (topic, asOf, recovered, reason).","required":["status","message","topic","asOf","recovered"],"properties":{"status":{"type":"string","enum":["ok","error"]},"message":{"type":"string"},"topic":{"$ref":"#/definitions/MarketTopic"},"asOf":{"$ref":"#/definitions/StreamPosition"},"recovered":{"type":"boolean"},"reason":{"$ref":"#/definitions/RecoveryReason"}},"additionalProperties":false};
+
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.status === undefined) && (missing0 = "status")) || ((data.message === undefined) && (missing0 = "message"))) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.asOf === undefined) && (missing0 = "asOf"))) || ((data.recovered === undefined) && (missing0 = "recovered"))){
+validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "status") || (key0 === "message")) || (key0 === "topic")) || (key0 === "asOf")) || (key0 === "recovered")) || (key0 === "reason"))){
+validate59.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.status !== undefined){
+let data0 = data.status;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate59.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data0 === "ok") || (data0 === "error"))){
+validate59.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema91.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.message !== undefined){
+const _errs4 = errors;
+if(typeof data.message !== "string"){
+validate59.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(!pattern11.test(data2)){
+validate59.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/pattern",keyword:"pattern",params:{pattern: "^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"},message:"must match pattern \""+"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"+"\""}];
+return false;
+}
+}
+else {
+validate59.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.asOf !== undefined){
+let data3 = data.asOf;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing1;
+if(((data3.epoch === undefined) && (missing1 = "epoch")) || ((data3.offset === undefined) && (missing1 = "offset"))){
+validate59.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs12 = errors;
+for(const key1 in data3){
+if(!((key1 === "epoch") || (key1 === "offset"))){
+validate59.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs12 === errors){
+if(data3.epoch !== undefined){
+let data4 = data3.epoch;
+const _errs13 = errors;
+if(errors === _errs13){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate59.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate59.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate59.errors = [{instancePath:instancePath+"/asOf/epoch",schemaPath:"#/definitions/StreamPosition/properties/epoch/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data3.offset !== undefined){
+let data5 = data3.offset;
+const _errs15 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate59.errors = [{instancePath:instancePath+"/asOf/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs15){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate59.errors = [{instancePath:instancePath+"/asOf/offset",schemaPath:"#/definitions/StreamPosition/properties/offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+else {
+validate59.errors = [{instancePath:instancePath+"/asOf",schemaPath:"#/definitions/StreamPosition/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.recovered !== undefined){
+const _errs17 = errors;
+if(typeof data.recovered !== "boolean"){
+validate59.errors = [{instancePath:instancePath+"/recovered",schemaPath:"#/properties/recovered/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data7 = data.reason;
+const _errs19 = errors;
+if(typeof data7 !== "string"){
+validate59.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/definitions/RecoveryReason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data7 === "epoch") || (data7 === "expired")) || (data7 === "limit"))){
+validate59.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/definitions/RecoveryReason/enum",keyword:"enum",params:{allowedValues: schema26.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate59.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketUnsubscribeResult = validate60;
+const schema95 = {"type":"object","required":["status","message","topic"],"properties":{"status":{"type":"string","enum":["ok","error"]},"message":{"type":"string"},"topic":{"$ref":"#/definitions/MarketTopic"}},"additionalProperties":false};
+
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.status === undefined) && (missing0 = "status")) || ((data.message === undefined) && (missing0 = "message"))) || ((data.topic === undefined) && (missing0 = "topic"))){
+validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "status") || (key0 === "message")) || (key0 === "topic"))){
+validate60.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.status !== undefined){
+let data0 = data.status;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate60.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data0 === "ok") || (data0 === "error"))){
+validate60.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema95.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.message !== undefined){
+const _errs4 = errors;
+if(typeof data.message !== "string"){
+validate60.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(!pattern11.test(data2)){
+validate60.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/pattern",keyword:"pattern",params:{pattern: "^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"},message:"must match pattern \""+"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"+"\""}];
+return false;
+}
+}
+else {
+validate60.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate60.errors = vErrors;
+return errors === 0;
+}
+
+export const validateQuoteData = validate61;
+const schema97 = {"type":"object","description":"Best bid and ask (price and size) and the last trade; `time` of the latest change (epoch ms).","required":["time","bid","bid_size","ask","ask_size","last","last_size"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"bid":{"type":"number"},"bid_size":{"type":"number","minimum":0},"ask":{"type":"number"},"ask_size":{"type":"number","minimum":0},"last":{"type":"number"},"last_size":{"type":"number","minimum":0}},"additionalProperties":false};
+
+function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((data.time === undefined) && (missing0 = "time")) || ((data.bid === undefined) && (missing0 = "bid"))) || ((data.bid_size === undefined) && (missing0 = "bid_size"))) || ((data.ask === undefined) && (missing0 = "ask"))) || ((data.ask_size === undefined) && (missing0 = "ask_size"))) || ((data.last === undefined) && (missing0 = "last"))) || ((data.last_size === undefined) && (missing0 = "last_size"))){
+validate61.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((((key0 === "time") || (key0 === "bid")) || (key0 === "bid_size")) || (key0 === "ask")) || (key0 === "ask_size")) || (key0 === "last")) || (key0 === "last_size"))){
+validate61.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.time !== undefined){
+let data0 = data.time;
+const _errs2 = errors;
+const _errs3 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate61.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs3){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate61.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bid !== undefined){
+let data1 = data.bid;
+const _errs5 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate61.errors = [{instancePath:instancePath+"/bid",schemaPath:"#/properties/bid/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bid_size !== undefined){
+let data2 = data.bid_size;
+const _errs7 = errors;
+if(errors === _errs7){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate61.errors = [{instancePath:instancePath+"/bid_size",schemaPath:"#/properties/bid_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate61.errors = [{instancePath:instancePath+"/bid_size",schemaPath:"#/properties/bid_size/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ask !== undefined){
+let data3 = data.ask;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate61.errors = [{instancePath:instancePath+"/ask",schemaPath:"#/properties/ask/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ask_size !== undefined){
+let data4 = data.ask_size;
+const _errs11 = errors;
+if(errors === _errs11){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate61.errors = [{instancePath:instancePath+"/ask_size",schemaPath:"#/properties/ask_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate61.errors = [{instancePath:instancePath+"/ask_size",schemaPath:"#/properties/ask_size/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.last !== undefined){
+let data5 = data.last;
+const _errs13 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate61.errors = [{instancePath:instancePath+"/last",schemaPath:"#/properties/last/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.last_size !== undefined){
+let data6 = data.last_size;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+validate61.errors = [{instancePath:instancePath+"/last_size",schemaPath:"#/properties/last_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate61.errors = [{instancePath:instancePath+"/last_size",schemaPath:"#/properties/last_size/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate61.errors = vErrors;
+return errors === 0;
+}
+
+export const validateTradeData = validate62;
+const schema99 = {"type":"object","description":"One trade (a print of the tape). `side`: the aggressor (`buy` lifted the ask, `sell` hit the bid), `unknown`\nwhen the source cannot tell. `id` is unique per symbol and increasing.\n","required":["id","time","price","size","side"],"properties":{"id":{"type":"integer","minimum":1},"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"},"size":{"type":"number","minimum":0},"side":{"type":"string","enum":["buy","sell","unknown"]}},"additionalProperties":false};
+
+function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.id === undefined) && (missing0 = "id")) || ((data.time === undefined) && (missing0 = "time"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.side === undefined) && (missing0 = "side"))){
+validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "id") || (key0 === "time")) || (key0 === "price")) || (key0 === "size")) || (key0 === "side"))){
+validate62.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.id !== undefined){
+let data0 = data.id;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 1 || isNaN(data0)){
+validate62.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data1 = data.time;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate62.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+validate62.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data2 = data.price;
+const _errs7 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate62.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.size !== undefined){
+let data3 = data.size;
+const _errs9 = errors;
+if(errors === _errs9){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+validate62.errors = [{instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate62.errors = [{instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.side !== undefined){
+let data4 = data.side;
+const _errs11 = errors;
+if(typeof data4 !== "string"){
+validate62.errors = [{instancePath:instancePath+"/side",schemaPath:"#/properties/side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data4 === "buy") || (data4 === "sell")) || (data4 === "unknown"))){
+validate62.errors = [{instancePath:instancePath+"/side",schemaPath:"#/properties/side/enum",keyword:"enum",params:{allowedValues: schema99.properties.side.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate62.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBookLevel = validate63;
+const schema101 = {"type":"array","description":"[price, size]; in an update, size 0 removes the level.","minItems":2,"maxItems":2,"items":{"type":"number"}};
+
+function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(Array.isArray(data)){
+if(data.length > 2){
+validate63.errors = [{instancePath,schemaPath:"#/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
+return false;
+}
+else {
+if(data.length < 2){
+validate63.errors = [{instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+var valid0 = true;
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+const _errs1 = errors;
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate63.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+break;
+}
+}
+}
+}
+}
+else {
+validate63.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+validate63.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBookSnapshotData = validate64;
+const schema102 = {"type":"object","description":"The top levels (bids descending, asks ascending) current to position `u`.","required":["u","time","bids","asks"],"properties":{"u":{"type":"integer","minimum":0,"description":"The book's position; the next update has u + 1."},"time":{"$ref":"#/definitions/EpochMs"},"bids":{"type":"array","maxItems":50,"items":{"$ref":"#/definitions/BookLevel"}},"asks":{"type":"array","maxItems":50,"items":{"$ref":"#/definitions/BookLevel"}}},"additionalProperties":false};
+
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.u === undefined) && (missing0 = "u")) || ((data.time === undefined) && (missing0 = "time"))) || ((data.bids === undefined) && (missing0 = "bids"))) || ((data.asks === undefined) && (missing0 = "asks"))){
+validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "u") || (key0 === "time")) || (key0 === "bids")) || (key0 === "asks"))){
+validate64.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.u !== undefined){
+let data0 = data.u;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate64.errors = [{instancePath:instancePath+"/u",schemaPath:"#/properties/u/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate64.errors = [{instancePath:instancePath+"/u",schemaPath:"#/properties/u/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data1 = data.time;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate64.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+validate64.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bids !== undefined){
+let data2 = data.bids;
+const _errs7 = errors;
+if(errors === _errs7){
+if(Array.isArray(data2)){
+if(data2.length > 50){
+validate64.errors = [{instancePath:instancePath+"/bids",schemaPath:"#/properties/bids/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(Array.isArray(data3)){
+if(data3.length > 2){
+validate64.errors = [{instancePath:instancePath+"/bids/" + i0,schemaPath:"#/definitions/BookLevel/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
+return false;
+}
+else {
+if(data3.length < 2){
+validate64.errors = [{instancePath:instancePath+"/bids/" + i0,schemaPath:"#/definitions/BookLevel/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+var valid4 = true;
+const len1 = data3.length;
+for(let i1=0; i1<len1; i1++){
+let data4 = data3[i1];
+const _errs12 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate64.errors = [{instancePath:instancePath+"/bids/" + i0+"/" + i1,schemaPath:"#/definitions/BookLevel/items/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid4 = _errs12 === errors;
+if(!valid4){
+break;
+}
+}
+}
+}
+}
+else {
+validate64.errors = [{instancePath:instancePath+"/bids/" + i0,schemaPath:"#/definitions/BookLevel/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+if(!valid2){
+break;
+}
+}
+}
+}
+else {
+validate64.errors = [{instancePath:instancePath+"/bids",schemaPath:"#/properties/bids/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.asks !== undefined){
+let data5 = data.asks;
+const _errs14 = errors;
+if(errors === _errs14){
+if(Array.isArray(data5)){
+if(data5.length > 50){
+validate64.errors = [{instancePath:instancePath+"/asks",schemaPath:"#/properties/asks/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+var valid5 = true;
+const len2 = data5.length;
+for(let i2=0; i2<len2; i2++){
+let data6 = data5[i2];
+const _errs16 = errors;
+const _errs17 = errors;
+if(errors === _errs17){
+if(Array.isArray(data6)){
+if(data6.length > 2){
+validate64.errors = [{instancePath:instancePath+"/asks/" + i2,schemaPath:"#/definitions/BookLevel/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
+return false;
+}
+else {
+if(data6.length < 2){
+validate64.errors = [{instancePath:instancePath+"/asks/" + i2,schemaPath:"#/definitions/BookLevel/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+var valid7 = true;
+const len3 = data6.length;
+for(let i3=0; i3<len3; i3++){
+let data7 = data6[i3];
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate64.errors = [{instancePath:instancePath+"/asks/" + i2+"/" + i3,schemaPath:"#/definitions/BookLevel/items/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid7 = _errs19 === errors;
+if(!valid7){
+break;
+}
+}
+}
+}
+}
+else {
+validate64.errors = [{instancePath:instancePath+"/asks/" + i2,schemaPath:"#/definitions/BookLevel/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid5 = _errs16 === errors;
+if(!valid5){
+break;
+}
+}
+}
+}
+else {
+validate64.errors = [{instancePath:instancePath+"/asks",schemaPath:"#/properties/asks/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate64.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBookUpdateData = validate65;
+const schema106 = {"type":"object","description":"The levels that changed since position u - 1 (size 0 = removed).","required":["u","time","bids","asks"],"properties":{"u":{"type":"integer","minimum":1},"time":{"$ref":"#/definitions/EpochMs"},"bids":{"type":"array","items":{"$ref":"#/definitions/BookLevel"}},"asks":{"type":"array","items":{"$ref":"#/definitions/BookLevel"}}},"additionalProperties":false};
+
+function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.u === undefined) && (missing0 = "u")) || ((data.time === undefined) && (missing0 = "time"))) || ((data.bids === undefined) && (missing0 = "bids"))) || ((data.asks === undefined) && (missing0 = "asks"))){
+validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "u") || (key0 === "time")) || (key0 === "bids")) || (key0 === "asks"))){
+validate65.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.u !== undefined){
+let data0 = data.u;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate65.errors = [{instancePath:instancePath+"/u",schemaPath:"#/properties/u/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 1 || isNaN(data0)){
+validate65.errors = [{instancePath:instancePath+"/u",schemaPath:"#/properties/u/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data1 = data.time;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate65.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+validate65.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bids !== undefined){
+let data2 = data.bids;
+const _errs7 = errors;
+if(errors === _errs7){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(Array.isArray(data3)){
+if(data3.length > 2){
+validate65.errors = [{instancePath:instancePath+"/bids/" + i0,schemaPath:"#/definitions/BookLevel/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
+return false;
+}
+else {
+if(data3.length < 2){
+validate65.errors = [{instancePath:instancePath+"/bids/" + i0,schemaPath:"#/definitions/BookLevel/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+var valid4 = true;
+const len1 = data3.length;
+for(let i1=0; i1<len1; i1++){
+let data4 = data3[i1];
+const _errs12 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate65.errors = [{instancePath:instancePath+"/bids/" + i0+"/" + i1,schemaPath:"#/definitions/BookLevel/items/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid4 = _errs12 === errors;
+if(!valid4){
+break;
+}
+}
+}
+}
+}
+else {
+validate65.errors = [{instancePath:instancePath+"/bids/" + i0,schemaPath:"#/definitions/BookLevel/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate65.errors = [{instancePath:instancePath+"/bids",schemaPath:"#/properties/bids/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.asks !== undefined){
+let data5 = data.asks;
+const _errs14 = errors;
+if(errors === _errs14){
+if(Array.isArray(data5)){
+var valid5 = true;
+const len2 = data5.length;
+for(let i2=0; i2<len2; i2++){
+let data6 = data5[i2];
+const _errs16 = errors;
+const _errs17 = errors;
+if(errors === _errs17){
+if(Array.isArray(data6)){
+if(data6.length > 2){
+validate65.errors = [{instancePath:instancePath+"/asks/" + i2,schemaPath:"#/definitions/BookLevel/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
+return false;
+}
+else {
+if(data6.length < 2){
+validate65.errors = [{instancePath:instancePath+"/asks/" + i2,schemaPath:"#/definitions/BookLevel/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+var valid7 = true;
+const len3 = data6.length;
+for(let i3=0; i3<len3; i3++){
+let data7 = data6[i3];
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate65.errors = [{instancePath:instancePath+"/asks/" + i2+"/" + i3,schemaPath:"#/definitions/BookLevel/items/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid7 = _errs19 === errors;
+if(!valid7){
+break;
+}
+}
+}
+}
+}
+else {
+validate65.errors = [{instancePath:instancePath+"/asks/" + i2,schemaPath:"#/definitions/BookLevel/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid5 = _errs16 === errors;
+if(!valid5){
+break;
+}
+}
+}
+else {
+validate65.errors = [{instancePath:instancePath+"/asks",schemaPath:"#/properties/asks/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate65.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate65.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketSubscribeMessage = validate66;
+const schema110 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"market.subscribe"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/MarketSubscribeRequest"}}};
+
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate66.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate66.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("market.subscribe" !== data0){
+validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market.subscribe"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate66.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate57(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate66.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate66.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketUnsubscribeMessage = validate68;
+const schema112 = {"type":"object","additionalProperties":false,"required":["type","payload"],"properties":{"type":{"type":"string","const":"market.unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/MarketUnsubscribeRequest"}}};
+
+function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate68.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate68.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate68.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("market.unsubscribe" !== data0){
+validate68.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market.unsubscribe"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate68.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate68.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate68.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate58(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate68.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate68.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketSubscribeResponseMessage = validate70;
+const schema114 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"market.subscribe.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/MarketSubscribeResult"}},"additionalProperties":false};
+
+function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate70.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate70.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate70.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("market.subscribe.response" !== data0){
+validate70.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market.subscribe.response"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate70.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate70.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate70.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate59(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate70.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate70.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketUnsubscribeResponseMessage = validate72;
+const schema116 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"market.unsubscribe.response"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/MarketUnsubscribeResult"}},"additionalProperties":false};
+
+function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate72.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate72.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("market.unsubscribe.response" !== data0){
+validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market.unsubscribe.response"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate72.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate72.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate72.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate60(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate72.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate72.errors = vErrors;
+return errors === 0;
+}
+
+export const validateQuotesUpdateMessage = validate74;
+const schema118 = {"type":"object","required":["type","topic","payload"],"properties":{"type":{"type":"string","const":"quotes.update"},"topic":{"$ref":"#/definitions/MarketTopic"},"seq":{"$ref":"#/definitions/PublicationSeq"},"payload":{"$ref":"#/definitions/QuoteData"}},"additionalProperties":false};
+
+function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate74.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "type") || (key0 === "topic")) || (key0 === "seq")) || (key0 === "payload"))){
+validate74.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate74.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("quotes.update" !== data0){
+validate74.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "quotes.update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data1 = data.topic;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern11.test(data1)){
+validate74.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/pattern",keyword:"pattern",params:{pattern: "^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"},message:"must match pattern \""+"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"+"\""}];
+return false;
+}
+}
+else {
+validate74.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data2 = data.seq;
+const _errs7 = errors;
+const _errs8 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate74.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 1 || isNaN(data2)){
+validate74.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs10 = errors;
+if(!(validate61(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate74.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate74.errors = vErrors;
+return errors === 0;
+}
+
+export const validateTradesUpdateMessage = validate76;
+const schema121 = {"type":"object","required":["type","topic","payload"],"properties":{"type":{"type":"string","const":"trades.update"},"topic":{"$ref":"#/definitions/MarketTopic"},"seq":{"$ref":"#/definitions/PublicationSeq"},"payload":{"$ref":"#/definitions/TradeData"}},"additionalProperties":false};
+
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate76.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "type") || (key0 === "topic")) || (key0 === "seq")) || (key0 === "payload"))){
+validate76.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate76.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("trades.update" !== data0){
+validate76.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trades.update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data1 = data.topic;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern11.test(data1)){
+validate76.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/pattern",keyword:"pattern",params:{pattern: "^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"},message:"must match pattern \""+"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"+"\""}];
+return false;
+}
+}
+else {
+validate76.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data2 = data.seq;
+const _errs7 = errors;
+const _errs8 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate76.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 1 || isNaN(data2)){
+validate76.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs10 = errors;
+if(!(validate62(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate76.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate76.errors = vErrors;
+return errors === 0;
+}
+
+export const validateTradesSnapshotMessage = validate78;
+const schema124 = {"type":"object","required":["type","topic","payload"],"properties":{"type":{"type":"string","const":"trades.snapshot"},"topic":{"$ref":"#/definitions/MarketTopic"},"payload":{"type":"object","required":["trades"],"properties":{"trades":{"type":"array","maxItems":50,"items":{"$ref":"#/definitions/TradeData"},"description":"Oldest first."}},"additionalProperties":false}},"additionalProperties":false};
+
+function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate78.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "topic")) || (key0 === "payload"))){
+validate78.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate78.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("trades.snapshot" !== data0){
+validate78.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trades.snapshot"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data1 = data.topic;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern11.test(data1)){
+validate78.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/pattern",keyword:"pattern",params:{pattern: "^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"},message:"must match pattern \""+"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"+"\""}];
+return false;
+}
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+let data2 = data.payload;
+const _errs7 = errors;
+if(errors === _errs7){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if((data2.trades === undefined) && (missing1 = "trades")){
+validate78.errors = [{instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs9 = errors;
+for(const key1 in data2){
+if(!(key1 === "trades")){
+validate78.errors = [{instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs9 === errors){
+if(data2.trades !== undefined){
+let data3 = data2.trades;
+const _errs10 = errors;
+if(errors === _errs10){
+if(Array.isArray(data3)){
+if(data3.length > 50){
+validate78.errors = [{instancePath:instancePath+"/payload/trades",schemaPath:"#/properties/payload/properties/trades/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+var valid3 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs12 = errors;
+if(!(validate62(data3[i0], {instancePath:instancePath+"/payload/trades/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
+errors = vErrors.length;
+}
+var valid3 = _errs12 === errors;
+if(!valid3){
+break;
+}
+}
+}
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/payload/trades",schemaPath:"#/properties/payload/properties/trades/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+}
+}
+}
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate78.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate78.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBookSnapshotMessage = validate80;
+const schema126 = {"type":"object","required":["type","topic","payload"],"properties":{"type":{"type":"string","const":"book.snapshot"},"topic":{"$ref":"#/definitions/MarketTopic"},"payload":{"$ref":"#/definitions/BookSnapshotData"}},"additionalProperties":false};
+
+function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate80.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "topic")) || (key0 === "payload"))){
+validate80.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("book.snapshot" !== data0){
+validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "book.snapshot"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data1 = data.topic;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern11.test(data1)){
+validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/pattern",keyword:"pattern",params:{pattern: "^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"},message:"must match pattern \""+"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"+"\""}];
+return false;
+}
+}
+else {
+validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs7 = errors;
+if(!(validate64(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate80.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate80.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBookUpdateMessage = validate82;
+const schema128 = {"type":"object","required":["type","topic","payload"],"properties":{"type":{"type":"string","const":"book.update"},"topic":{"$ref":"#/definitions/MarketTopic"},"seq":{"$ref":"#/definitions/PublicationSeq"},"payload":{"$ref":"#/definitions/BookUpdateData"}},"additionalProperties":false};
+
+function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.topic === undefined) && (missing0 = "topic"))) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate82.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "type") || (key0 === "topic")) || (key0 === "seq")) || (key0 === "payload"))){
+validate82.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("book.update" !== data0){
+validate82.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "book.update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data1 = data.topic;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern11.test(data1)){
+validate82.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/pattern",keyword:"pattern",params:{pattern: "^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"},message:"must match pattern \""+"^(quotes:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|trades:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?|book:[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?:(5|10|20|50))$"+"\""}];
+return false;
+}
+}
+else {
+validate82.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/MarketTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data2 = data.seq;
+const _errs7 = errors;
+const _errs8 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate82.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 1 || isNaN(data2)){
+validate82.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.payload !== undefined){
+const _errs10 = errors;
+if(!(validate65(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate82.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate82.errors = vErrors;
+return errors === 0;
+}
+
+export const validateOperationErrorMessage = validate84;
+const schema131 = {"type":"object","required":["type","payload"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"payload":{"$ref":"#/definitions/ErrorPayload"}},"additionalProperties":false};
+
+function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.payload === undefined) && (missing0 = "payload"))){
+validate84.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "payload"))){
+validate84.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("error" !== data0){
+validate84.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate84.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate84.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate84.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2213,32 +5036,32 @@ var valid0 = true;
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate84.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate47.errors = vErrors;
+validate84.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePriceData = validate49;
-const schema68 = {"type":"object","required":["price","change","change_pct"],"properties":{"price":{"type":"number","description":"Last price."},"change":{"type":"number","description":"Price minus the previous session close."},"change_pct":{"type":"number","description":"Change in percent of the previous close, 2 decimals."}},"additionalProperties":false};
+export const validatePriceData = validate86;
+const schema133 = {"type":"object","required":["price","change","change_pct"],"properties":{"price":{"type":"number","description":"Last price."},"change":{"type":"number","description":"Price minus the previous session close."},"change_pct":{"type":"number","description":"Change in percent of the previous close, 2 decimals."}},"additionalProperties":false};
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.price === undefined) && (missing0 = "price")) || ((data.change === undefined) && (missing0 = "change"))) || ((data.change_pct === undefined) && (missing0 = "change_pct"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate86.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "price") || (key0 === "change")) || (key0 === "change_pct"))){
-validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate86.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2248,7 +5071,7 @@ if(data.price !== undefined){
 let data0 = data.price;
 const _errs2 = errors;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate49.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate86.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2261,7 +5084,7 @@ if(data.change !== undefined){
 let data1 = data.change;
 const _errs4 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate49.errors = [{instancePath:instancePath+"/change",schemaPath:"#/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate86.errors = [{instancePath:instancePath+"/change",schemaPath:"#/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -2274,7 +5097,7 @@ if(data.change_pct !== undefined){
 let data2 = data.change_pct;
 const _errs6 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate49.errors = [{instancePath:instancePath+"/change_pct",schemaPath:"#/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate86.errors = [{instancePath:instancePath+"/change_pct",schemaPath:"#/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -2288,32 +5111,32 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate86.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate49.errors = vErrors;
+validate86.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePriceUpdateMessage = validate50;
-const schema69 = {"type":"object","required":["type","symbols","timestamp"],"properties":{"type":{"type":"string","const":"price_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbols":{"type":"object","description":"Only the symbols whose price changed since the last update.","propertyNames":{"$ref":"#/definitions/TickerSymbol"},"additionalProperties":{"$ref":"#/definitions/PriceData"}},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
+export const validatePriceUpdateMessage = validate87;
+const schema134 = {"type":"object","required":["type","symbols","timestamp"],"properties":{"type":{"type":"string","const":"price_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbols":{"type":"object","description":"Only the symbols whose price changed since the last update.","propertyNames":{"$ref":"#/definitions/TickerSymbol"},"additionalProperties":{"$ref":"#/definitions/PriceData"}},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.symbols === undefined) && (missing0 = "symbols"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "symbols")) || (key0 === "timestamp"))){
-validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate87.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2323,11 +5146,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("price_update" !== data0){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "price_update"},message:"must be equal to constant"}];
+validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "price_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2341,13 +5164,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate50.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate50.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate87.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2365,18 +5188,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate87.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2440,7 +5263,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate50.errors = vErrors;
+validate87.errors = vErrors;
 return false;
 break;
 }
@@ -2454,14 +5277,14 @@ if(errors === _errs17){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((((data4.price === undefined) && (missing1 = "price")) || ((data4.change === undefined) && (missing1 = "change"))) || ((data4.change_pct === undefined) && (missing1 = "change_pct"))){
-validate50.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate87.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 const _errs19 = errors;
 for(const key3 in data4){
 if(!(((key3 === "price") || (key3 === "change")) || (key3 === "change_pct"))){
-validate50.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"}];
+validate87.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2471,7 +5294,7 @@ if(data4.price !== undefined){
 let data5 = data4.price;
 const _errs20 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate50.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/price",schemaPath:"#/definitions/PriceData/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate87.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/price",schemaPath:"#/definitions/PriceData/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs20 === errors;
@@ -2484,7 +5307,7 @@ if(data4.change !== undefined){
 let data6 = data4.change;
 const _errs22 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate50.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change",schemaPath:"#/definitions/PriceData/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate87.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change",schemaPath:"#/definitions/PriceData/properties/change/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs22 === errors;
@@ -2497,7 +5320,7 @@ if(data4.change_pct !== undefined){
 let data7 = data4.change_pct;
 const _errs24 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate50.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change_pct",schemaPath:"#/definitions/PriceData/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate87.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/change_pct",schemaPath:"#/definitions/PriceData/properties/change_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid7 = _errs24 === errors;
@@ -2511,7 +5334,7 @@ var valid7 = true;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate87.errors = [{instancePath:instancePath+"/symbols/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/PriceData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2523,7 +5346,7 @@ break;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate87.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2540,12 +5363,12 @@ const _errs27 = errors;
 if(errors === _errs27){
 if(typeof data8 === "string"){
 if(!pattern3.test(data8)){
-validate50.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2562,33 +5385,33 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate50.errors = vErrors;
+validate87.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSignalMessage = validate51;
-const schema75 = {"type":"object","required":["type","signal_type","symbol","price","confidence","timestamp"],"properties":{"type":{"type":"string","const":"signal"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"signal_type":{"$ref":"#/definitions/SignalType"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"confidence":{"type":"number","minimum":0,"maximum":1},"timestamp":{"$ref":"#/definitions/Timestamp"},"strategy_id":{"type":"string","description":"The strategy that produced the signal."},"reason":{"type":"string","description":"Why, in words."}},"additionalProperties":false};
-const func38 = Object.prototype.hasOwnProperty;
+export const validateSignalMessage = validate88;
+const schema140 = {"type":"object","required":["type","signal_type","symbol","price","confidence","timestamp"],"properties":{"type":{"type":"string","const":"signal"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"signal_type":{"$ref":"#/definitions/SignalType"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"confidence":{"type":"number","minimum":0,"maximum":1},"timestamp":{"$ref":"#/definitions/Timestamp"},"strategy_id":{"type":"string","description":"The strategy that produced the signal."},"reason":{"type":"string","description":"Why, in words."}},"additionalProperties":false};
+const func58 = Object.prototype.hasOwnProperty;
 
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.signal_type === undefined) && (missing0 = "signal_type"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.confidence === undefined) && (missing0 = "confidence"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate88.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func38.call(schema75.properties, key0))){
-validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func58.call(schema140.properties, key0))){
+validate88.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2598,11 +5421,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("signal" !== data0){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "signal"},message:"must be equal to constant"}];
+validate88.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "signal"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2616,13 +5439,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate51.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate88.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate51.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate88.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2640,18 +5463,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate88.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate88.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2665,11 +5488,11 @@ if(data.signal_type !== undefined){
 let data3 = data.signal_type;
 const _errs10 = errors;
 if(typeof data3 !== "string"){
-validate51.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data3 === "BUY") || (data3 === "SELL")) || (data3 === "HOLD"))){
-validate51.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/enum",keyword:"enum",params:{allowedValues: schema20.enum},message:"must be equal to one of the allowed values"}];
+validate88.errors = [{instancePath:instancePath+"/signal_type",schemaPath:"#/definitions/SignalType/enum",keyword:"enum",params:{allowedValues: schema20.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -2685,18 +5508,18 @@ const _errs14 = errors;
 if(errors === _errs14){
 if(typeof data4 === "string"){
 if(func2(data4) > 20){
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate88.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data4)){
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate88.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2710,7 +5533,7 @@ if(data.price !== undefined){
 let data5 = data.price;
 const _errs16 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate51.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate88.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs16 === errors;
@@ -2725,18 +5548,18 @@ const _errs18 = errors;
 if(errors === _errs18){
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 > 1 || isNaN(data6)){
-validate51.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+validate88.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
 if(data6 < 0 || isNaN(data6)){
-validate51.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate88.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate88.errors = [{instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -2753,12 +5576,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate51.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate88.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2771,7 +5594,7 @@ if(valid0){
 if(data.strategy_id !== undefined){
 const _errs23 = errors;
 if(typeof data.strategy_id !== "string"){
-validate51.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs23 === errors;
@@ -2783,7 +5606,7 @@ if(valid0){
 if(data.reason !== undefined){
 const _errs25 = errors;
 if(typeof data.reason !== "string"){
-validate51.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs25 === errors;
@@ -2804,32 +5627,32 @@ var valid0 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate88.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate51.errors = vErrors;
+validate88.errors = vErrors;
 return errors === 0;
 }
 
-export const validateTradeExecutedMessage = validate52;
-const schema81 = {"type":"object","required":["type","symbol","side","quantity","price","timestamp"],"properties":{"type":{"type":"string","const":"trade_executed"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number","exclusiveMinimum":0},"price":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"},"order_id":{"type":"string"},"execution_id":{"type":"string","description":"Unique per execution; a fill is published once."},"commission":{"type":"number"}},"additionalProperties":false};
+export const validateTradeExecutedMessage = validate89;
+const schema146 = {"type":"object","required":["type","symbol","side","quantity","price","timestamp"],"properties":{"type":{"type":"string","const":"trade_executed"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number","exclusiveMinimum":0},"price":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"},"order_id":{"type":"string"},"execution_id":{"type":"string","description":"Unique per execution; a fill is published once."},"commission":{"type":"number"}},"additionalProperties":false};
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func38.call(schema81.properties, key0))){
-validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func58.call(schema146.properties, key0))){
+validate89.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2839,11 +5662,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("trade_executed" !== data0){
-validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade_executed"},message:"must be equal to constant"}];
+validate89.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade_executed"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2857,13 +5680,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate52.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate89.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate52.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate89.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2881,18 +5704,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate52.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate52.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate89.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2909,18 +5732,18 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(func2(data3) > 20){
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data3)){
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate89.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2934,11 +5757,11 @@ if(data.side !== undefined){
 let data4 = data.side;
 const _errs13 = errors;
 if(typeof data4 !== "string"){
-validate52.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate89.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data4 === "BUY") || (data4 === "SELL"))){
-validate52.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+validate89.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -2953,12 +5776,12 @@ const _errs16 = errors;
 if(errors === _errs16){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 <= 0 || isNaN(data5)){
-validate52.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
+validate89.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate89.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -2972,7 +5795,7 @@ if(data.price !== undefined){
 let data6 = data.price;
 const _errs18 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate52.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate89.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs18 === errors;
@@ -2988,12 +5811,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data7 === "string"){
 if(!pattern3.test(data7)){
-validate52.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate89.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3006,7 +5829,7 @@ if(valid0){
 if(data.order_id !== undefined){
 const _errs23 = errors;
 if(typeof data.order_id !== "string"){
-validate52.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate89.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs23 === errors;
@@ -3018,7 +5841,7 @@ if(valid0){
 if(data.execution_id !== undefined){
 const _errs25 = errors;
 if(typeof data.execution_id !== "string"){
-validate52.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate89.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs25 === errors;
@@ -3031,7 +5854,7 @@ if(data.commission !== undefined){
 let data10 = data.commission;
 const _errs27 = errors;
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate52.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate89.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs27 === errors;
@@ -3053,32 +5876,32 @@ var valid0 = true;
 }
 }
 else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate52.errors = vErrors;
+validate89.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioPosition = validate53;
-const schema87 = {"type":"object","required":["symbol","quantity","avg_price","market_price","market_value","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number","description":"Signed; negative is short."},"avg_price":{"type":"number"},"market_price":{"type":"number"},"market_value":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
+export const validatePortfolioPosition = validate90;
+const schema152 = {"type":"object","required":["symbol","quantity","avg_price","market_price","market_value","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number","description":"Signed; negative is short."},"avg_price":{"type":"number"},"market_price":{"type":"number"},"market_value":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.market_value === undefined) && (missing0 = "market_value"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
-validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "symbol") || (key0 === "quantity")) || (key0 === "avg_price")) || (key0 === "market_price")) || (key0 === "market_value")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl"))){
-validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate90.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3091,18 +5914,18 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(func2(data0) > 20){
-validate53.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate90.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data0)){
-validate53.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate90.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate90.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3116,7 +5939,7 @@ if(data.quantity !== undefined){
 let data1 = data.quantity;
 const _errs5 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate53.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate90.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3129,7 +5952,7 @@ if(data.avg_price !== undefined){
 let data2 = data.avg_price;
 const _errs7 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate53.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate90.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3142,7 +5965,7 @@ if(data.market_price !== undefined){
 let data3 = data.market_price;
 const _errs9 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate53.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate90.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -3155,7 +5978,7 @@ if(data.market_value !== undefined){
 let data4 = data.market_value;
 const _errs11 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate53.errors = [{instancePath:instancePath+"/market_value",schemaPath:"#/properties/market_value/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate90.errors = [{instancePath:instancePath+"/market_value",schemaPath:"#/properties/market_value/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -3168,7 +5991,7 @@ if(data.unrealized_pnl !== undefined){
 let data5 = data.unrealized_pnl;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate53.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate90.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -3181,7 +6004,7 @@ if(data.realized_pnl !== undefined){
 let data6 = data.realized_pnl;
 const _errs15 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate53.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate90.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -3199,32 +6022,32 @@ var valid0 = true;
 }
 }
 else {
-validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate53.errors = vErrors;
+validate90.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioSnapshot = validate54;
-const schema89 = {"type":"object","required":["positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number","description":"Cash plus market value of all positions."},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number","description":"Equity change since the start of the trading day."}},"additionalProperties":false};
+export const validatePortfolioSnapshot = validate91;
+const schema154 = {"type":"object","required":["positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number","description":"Cash plus market value of all positions."},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number","description":"Equity change since the start of the trading day."}},"additionalProperties":false};
 
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.positions === undefined) && (missing0 = "positions")) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "positions") || (key0 === "cash")) || (key0 === "equity")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
-validate54.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate91.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3239,8 +6062,8 @@ var valid1 = true;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 const _errs4 = errors;
-if(!(validate53(data0[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+if(!(validate90(data0[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs4 === errors;
@@ -3250,7 +6073,7 @@ break;
 }
 }
 else {
-validate54.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate91.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3264,7 +6087,7 @@ if(data.cash !== undefined){
 let data2 = data.cash;
 const _errs5 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate54.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3277,7 +6100,7 @@ if(data.equity !== undefined){
 let data3 = data.equity;
 const _errs7 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate54.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3290,7 +6113,7 @@ if(data.unrealized_pnl !== undefined){
 let data4 = data.unrealized_pnl;
 const _errs9 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate54.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -3303,7 +6126,7 @@ if(data.realized_pnl !== undefined){
 let data5 = data.realized_pnl;
 const _errs11 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate54.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -3316,7 +6139,7 @@ if(data.total_pnl !== undefined){
 let data6 = data.total_pnl;
 const _errs13 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate54.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -3329,7 +6152,7 @@ if(data.daily_pnl !== undefined){
 let data7 = data.daily_pnl;
 const _errs15 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate54.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate91.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -3347,32 +6170,32 @@ var valid0 = true;
 }
 }
 else {
-validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate54.errors = vErrors;
+validate91.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePortfolioUpdateMessage = validate56;
-const schema90 = {"type":"object","required":["type","positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl","timestamp"],"properties":{"type":{"type":"string","const":"portfolio_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
+export const validatePortfolioUpdateMessage = validate93;
+const schema155 = {"type":"object","required":["type","positions","cash","equity","unrealized_pnl","realized_pnl","total_pnl","daily_pnl","timestamp"],"properties":{"type":{"type":"string","const":"portfolio_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"positions":{"type":"array","items":{"$ref":"#/definitions/PortfolioPosition"}},"cash":{"type":"number"},"equity":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
 
-function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((((data.type === undefined) && (missing0 = "type")) || ((data.positions === undefined) && (missing0 = "positions"))) || ((data.cash === undefined) && (missing0 = "cash"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate93.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func38.call(schema90.properties, key0))){
-validate56.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func58.call(schema155.properties, key0))){
+validate93.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3382,11 +6205,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("portfolio_update" !== data0){
-validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "portfolio_update"},message:"must be equal to constant"}];
+validate93.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "portfolio_update"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3400,13 +6223,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate56.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate93.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate56.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate93.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -3424,18 +6247,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate56.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3454,8 +6277,8 @@ var valid3 = true;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 const _errs12 = errors;
-if(!(validate53(data3[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+if(!(validate90(data3[i0], {instancePath:instancePath+"/positions/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs12 === errors;
@@ -3465,7 +6288,7 @@ break;
 }
 }
 else {
-validate56.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate93.errors = [{instancePath:instancePath+"/positions",schemaPath:"#/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3479,7 +6302,7 @@ if(data.cash !== undefined){
 let data5 = data.cash;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate56.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate93.errors = [{instancePath:instancePath+"/cash",schemaPath:"#/properties/cash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -3492,7 +6315,7 @@ if(data.equity !== undefined){
 let data6 = data.equity;
 const _errs15 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate56.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate93.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -3505,7 +6328,7 @@ if(data.unrealized_pnl !== undefined){
 let data7 = data.unrealized_pnl;
 const _errs17 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate56.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate93.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -3518,7 +6341,7 @@ if(data.realized_pnl !== undefined){
 let data8 = data.realized_pnl;
 const _errs19 = errors;
 if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate56.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate93.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs19 === errors;
@@ -3531,7 +6354,7 @@ if(data.total_pnl !== undefined){
 let data9 = data.total_pnl;
 const _errs21 = errors;
 if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate56.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate93.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs21 === errors;
@@ -3544,7 +6367,7 @@ if(data.daily_pnl !== undefined){
 let data10 = data.daily_pnl;
 const _errs23 = errors;
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate56.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate93.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs23 === errors;
@@ -3560,12 +6383,12 @@ const _errs26 = errors;
 if(errors === _errs26){
 if(typeof data11 === "string"){
 if(!pattern3.test(data11)){
-validate56.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate93.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate56.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3588,32 +6411,32 @@ var valid0 = true;
 }
 }
 else {
-validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate56.errors = vErrors;
+validate93.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardSubscribeMessage = validate58;
-const schema94 = {"type":"object","description":"`since`: recover these streams from the positions held, keyed by hub topic (`dashboard:prices`...).","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}},"since":{"$ref":"#/definitions/SinceMap"}}};
+export const validateDashboardSubscribeMessage = validate95;
+const schema159 = {"type":"object","description":"`since`: recover these streams from the positions held, keyed by hub topic (`dashboard:prices`...).","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"subscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}},"since":{"$ref":"#/definitions/SinceMap"}}};
 
-function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "id")) || (key0 === "streams")) || (key0 === "since"))){
-validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate95.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3623,11 +6446,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("subscribe" !== data0){
-validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscribe"},message:"must be equal to constant"}];
+validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3643,18 +6466,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate58.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate95.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate58.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate95.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate58.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate95.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3670,7 +6493,7 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(Array.isArray(data2)){
 if(data2.length < 1){
-validate58.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+validate95.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
 return false;
 }
 else {
@@ -3682,12 +6505,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(func2(data3) > 32){
-validate58.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate95.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 }
 else {
-validate58.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate95.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3708,7 +6531,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-validate58.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
+validate95.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
 return false;
 break;
 }
@@ -3719,7 +6542,7 @@ indices0[item0] = i1;
 }
 }
 else {
-validate58.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate95.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3747,32 +6570,32 @@ var valid0 = true;
 }
 }
 else {
-validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate58.errors = vErrors;
+validate95.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardUnsubscribeMessage = validate60;
-const schema96 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
+export const validateDashboardUnsubscribeMessage = validate97;
+const schema161 = {"type":"object","additionalProperties":false,"required":["type","streams"],"properties":{"type":{"type":"string","const":"unsubscribe"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","maxLength":32}}}};
 
-function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "id")) || (key0 === "streams"))){
-validate60.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate97.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3782,11 +6605,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("unsubscribe" !== data0){
-validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "unsubscribe"},message:"must be equal to constant"}];
+validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "unsubscribe"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3802,18 +6625,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate97.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate97.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate60.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3829,7 +6652,7 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(Array.isArray(data2)){
 if(data2.length < 1){
-validate60.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+validate97.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
 return false;
 }
 else {
@@ -3841,12 +6664,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(func2(data3) > 32){
-validate60.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate97.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 }
 else {
-validate60.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/properties/streams/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3867,7 +6690,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-validate60.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
+validate97.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
 return false;
 break;
 }
@@ -3878,7 +6701,7 @@ indices0[item0] = i1;
 }
 }
 else {
-validate60.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate97.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3893,32 +6716,32 @@ var valid0 = true;
 }
 }
 else {
-validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate60.errors = vErrors;
+validate97.errors = vErrors;
 return errors === 0;
 }
 
-export const validateDashboardSubscriptionsMessage = validate61;
-const schema98 = {"type":"object","description":"`positions`: the state of each stream subscribed by this request (or at connect), keyed by hub topic\n(`dashboard:prices`...). Absent on an unsubscribe reply.\n","required":["type","streams"],"properties":{"type":{"type":"string","const":"subscriptions"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","description":"The streams this connection now receives.","items":{"$ref":"#/definitions/DashboardStream"}},"positions":{"$ref":"#/definitions/PositionsMap"},"not_subscribed":{"$ref":"#/definitions/NotSubscribed"}},"additionalProperties":false};
+export const validateDashboardSubscriptionsMessage = validate98;
+const schema163 = {"type":"object","description":"`positions`: the state of each stream subscribed by this request (or at connect), keyed by hub topic\n(`dashboard:prices`...). Absent on an unsubscribe reply.\n","required":["type","streams"],"properties":{"type":{"type":"string","const":"subscriptions"},"id":{"$ref":"#/definitions/RequestId"},"streams":{"type":"array","description":"The streams this connection now receives.","items":{"$ref":"#/definitions/DashboardStream"}},"positions":{"$ref":"#/definitions/PositionsMap"},"not_subscribed":{"$ref":"#/definitions/NotSubscribed"}},"additionalProperties":false};
 
-function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.streams === undefined) && (missing0 = "streams"))){
-validate61.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "id")) || (key0 === "streams")) || (key0 === "positions")) || (key0 === "not_subscribed"))){
-validate61.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate98.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -3928,11 +6751,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate61.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("subscriptions" !== data0){
-validate61.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscriptions"},message:"must be equal to constant"}];
+validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "subscriptions"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3948,18 +6771,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate61.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate98.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate61.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate98.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate61.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate98.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3980,11 +6803,11 @@ for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 const _errs9 = errors;
 if(typeof data3 !== "string"){
-validate61.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate98.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((data3 === "prices") || (data3 === "signals")) || (data3 === "trades")) || (data3 === "portfolio"))){
-validate61.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
+validate98.errors = [{instancePath:instancePath+"/streams/" + i0,schemaPath:"#/definitions/DashboardStream/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs9 === errors;
@@ -3994,7 +6817,7 @@ break;
 }
 }
 else {
-validate61.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate98.errors = [{instancePath:instancePath+"/streams",schemaPath:"#/properties/streams/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -4020,3802 +6843,6 @@ if(data.not_subscribed !== undefined){
 const _errs13 = errors;
 if(!(validate30(data.not_subscribed, {instancePath:instancePath+"/not_subscribed",parentData:data,parentDataProperty:"not_subscribed",rootData}))){
 vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate61.errors = vErrors;
-return errors === 0;
-}
-
-export const validateDashboardErrorMessage = validate64;
-const schema101 = {"type":"object","required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string"},"field":{"type":"string"}},"additionalProperties":false};
-
-function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.code === undefined) && (missing0 = "code"))) || ((data.message === undefined) && (missing0 = "message"))){
-validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "id")) || (key0 === "code")) || (key0 === "message")) || (key0 === "field"))){
-validate64.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("error" !== data0){
-validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate64.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.code !== undefined){
-let data2 = data.code;
-const _errs7 = errors;
-if(typeof data2 !== "string"){
-validate64.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED"))){
-validate64.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.message !== undefined){
-const _errs10 = errors;
-if(typeof data.message !== "string"){
-validate64.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.field !== undefined){
-const _errs12 = errors;
-if(typeof data.field !== "string"){
-validate64.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate64.errors = vErrors;
-return errors === 0;
-}
-
-export const validateConnectedData = validate65;
-const schema104 = {"type":"object","description":"`positions`: the state of each topic this stream subscribed at connect, keyed by hub topic.","required":["stream","message"],"properties":{"stream":{"type":"string","enum":["backtest","live-trading","market-data"]},"message":{"type":"string"},"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbols":{"type":"array","items":{"$ref":"#/definitions/TickerSymbol"}},"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"positions":{"$ref":"#/definitions/PositionsMap"},"not_subscribed":{"$ref":"#/definitions/NotSubscribed"}},"additionalProperties":false};
-
-function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.stream === undefined) && (missing0 = "stream")) || ((data.message === undefined) && (missing0 = "message"))){
-validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func38.call(schema104.properties, key0))){
-validate65.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.stream !== undefined){
-let data0 = data.stream;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate65.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data0 === "backtest") || (data0 === "live-trading")) || (data0 === "market-data"))){
-validate65.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/enum",keyword:"enum",params:{allowedValues: schema104.properties.stream.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.message !== undefined){
-const _errs4 = errors;
-if(typeof data.message !== "string"){
-validate65.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.backtest_id !== undefined){
-let data2 = data.backtest_id;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(!pattern2.test(data2)){
-validate65.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
-}
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.status !== undefined){
-let data3 = data.status;
-const _errs9 = errors;
-if(typeof data3 !== "string"){
-validate65.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data3 === "queued") || (data3 === "running")) || (data3 === "completed")) || (data3 === "failed")) || (data3 === "cancelled"))){
-validate65.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema104.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbols !== undefined){
-let data4 = data.symbols;
-const _errs11 = errors;
-if(errors === _errs11){
-if(Array.isArray(data4)){
-var valid2 = true;
-const len0 = data4.length;
-for(let i0=0; i0<len0; i0++){
-let data5 = data4[i0];
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(typeof data5 === "string"){
-if(func2(data5) > 20){
-validate65.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data5)){
-validate65.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs13 === errors;
-if(!valid2){
-break;
-}
-}
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data6 = data.symbol;
-const _errs16 = errors;
-const _errs17 = errors;
-if(errors === _errs17){
-if(typeof data6 === "string"){
-if(func2(data6) > 20){
-validate65.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data6)){
-validate65.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate65.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.resolution !== undefined){
-let data7 = data.resolution;
-const _errs19 = errors;
-if(typeof data7 !== "string"){
-validate65.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((data7 === "1") || (data7 === "5")) || (data7 === "15")) || (data7 === "30")) || (data7 === "60")) || (data7 === "D"))){
-validate65.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.positions !== undefined){
-const _errs22 = errors;
-if(!(validate28(data.positions, {instancePath:instancePath+"/positions",parentData:data,parentDataProperty:"positions",rootData}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs22 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.not_subscribed !== undefined){
-const _errs23 = errors;
-if(!(validate30(data.not_subscribed, {instancePath:instancePath+"/not_subscribed",parentData:data,parentDataProperty:"not_subscribed",rootData}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs23 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate65.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate65.errors = vErrors;
-return errors === 0;
-}
-
-export const validateStreamConnectedMessage = validate68;
-const schema109 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"connected"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConnectedData"}},"additionalProperties":false};
-
-function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate68.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate68.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate68.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("connected" !== data0){
-validate68.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate68.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate68.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs7 = errors;
-if(!(validate65(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate68.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate68.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestMetrics = validate70;
-const schema111 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"},"buy_and_hold_return":{"type":"number","description":"The benchmark: the initial capital bought at the first candle's open (same slippage and fee as an entry),\nheld to the end and marked at the last close (no exit fee). Fraction: 0.12 = +12%.\n"},"excess_return":{"type":"number","description":"total_return − buy_and_hold_return."},"total_fees":{"type":"number","minimum":0,"description":"Fees paid on every entry and exit so far (each trade carries its own `fee`)."}},"additionalProperties":false};
-
-function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((((data.total_return === undefined) && (missing0 = "total_return")) || ((data.max_drawdown === undefined) && (missing0 = "max_drawdown"))) || ((data.sharpe_ratio === undefined) && (missing0 = "sharpe_ratio"))) || ((data.win_rate === undefined) && (missing0 = "win_rate"))) || ((data.num_trades === undefined) && (missing0 = "num_trades"))) || ((data.profit_factor === undefined) && (missing0 = "profit_factor"))) || ((data.final_equity === undefined) && (missing0 = "final_equity"))){
-validate70.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func38.call(schema111.properties, key0))){
-validate70.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.total_return !== undefined){
-let data0 = data.total_return;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate70.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.max_drawdown !== undefined){
-let data1 = data.max_drawdown;
-const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate70.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sharpe_ratio !== undefined){
-let data2 = data.sharpe_ratio;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate70.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.win_rate !== undefined){
-let data3 = data.win_rate;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate70.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_trades !== undefined){
-let data4 = data.num_trades;
-const _errs10 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate70.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate70.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.profit_factor !== undefined){
-let data5 = data.profit_factor;
-const _errs12 = errors;
-if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
-validate70.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema111.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.final_equity !== undefined){
-let data6 = data.final_equity;
-const _errs14 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate70.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.buy_and_hold_return !== undefined){
-let data7 = data.buy_and_hold_return;
-const _errs16 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate70.errors = [{instancePath:instancePath+"/buy_and_hold_return",schemaPath:"#/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.excess_return !== undefined){
-let data8 = data.excess_return;
-const _errs18 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate70.errors = [{instancePath:instancePath+"/excess_return",schemaPath:"#/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total_fees !== undefined){
-let data9 = data.total_fees;
-const _errs20 = errors;
-if(errors === _errs20){
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 < 0 || isNaN(data9)){
-validate70.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate70.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate70.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate70.errors = vErrors;
-return errors === 0;
-}
-
-export const validateProgressData = validate71;
-const schema112 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/definitions/EpochMs"},"num_trades":{"type":"integer","minimum":0}},"additionalProperties":false};
-
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
-validate71.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "processed") || (key0 === "total")) || (key0 === "pct")) || (key0 === "equity")) || (key0 === "current_time")) || (key0 === "num_trades"))){
-validate71.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.processed !== undefined){
-let data0 = data.processed;
-const _errs2 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate71.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs2){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate71.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total !== undefined){
-let data1 = data.total;
-const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate71.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-validate71.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pct !== undefined){
-let data2 = data.pct;
-const _errs6 = errors;
-if(errors === _errs6){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 100 || isNaN(data2)){
-validate71.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
-return false;
-}
-else {
-if(data2 < 0 || isNaN(data2)){
-validate71.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-else {
-validate71.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data3 = data.equity;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate71.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.current_time !== undefined){
-let data4 = data.current_time;
-const _errs10 = errors;
-const _errs11 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate71.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs11){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate71.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_trades !== undefined){
-let data5 = data.num_trades;
-const _errs13 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate71.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs13){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate71.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate71.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate71.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestProgressMessage = validate72;
-const schema114 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"progress"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ProgressData"}},"additionalProperties":false};
-
-function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate72.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate72.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("progress" !== data0){
-validate72.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "progress"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate72.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate72.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate72.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate72.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate71(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate72.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate72.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestTradeData = validate74;
-const schema118 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/definitions/Side"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/definitions/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}},"additionalProperties":false};
-
-function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
-validate74.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func38.call(schema118.properties, key0))){
-validate74.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.action !== undefined){
-let data0 = data.action;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate74.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data0 === "entry") || (data0 === "exit"))){
-validate74.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema118.properties.action.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.side !== undefined){
-let data1 = data.side;
-const _errs4 = errors;
-if(typeof data1 !== "string"){
-validate74.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data1 === "BUY") || (data1 === "SELL"))){
-validate74.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data2 = data.symbol;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 20){
-validate74.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data2)){
-validate74.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate74.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.price !== undefined){
-let data3 = data.price;
-const _errs10 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate74.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data4 = data.quantity;
-const _errs12 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate74.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.time !== undefined){
-let data5 = data.time;
-const _errs14 = errors;
-const _errs15 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate74.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs15){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate74.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pnl !== undefined){
-let data6 = data.pnl;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate74.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.fee !== undefined){
-let data7 = data.fee;
-const _errs19 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate74.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-const _errs21 = errors;
-if(typeof data.reason !== "string"){
-validate74.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs21 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.strategy_id !== undefined){
-const _errs23 = errors;
-if(typeof data.strategy_id !== "string"){
-validate74.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs23 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate74.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate74.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestTradeMessage = validate75;
-const schema122 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"trade"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestTradeData"}},"additionalProperties":false};
-
-function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate75.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate75.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate75.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("trade" !== data0){
-validate75.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate75.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate75.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate75.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate75.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate75.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate74(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate75.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate75.errors = vErrors;
-return errors === 0;
-}
-
-export const validateEquityPoint = validate77;
-const schema126 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."},"benchmark":{"type":"number","description":"The buy-and-hold benchmark's equity at the same candle (see BacktestMetrics.buy_and_hold_return)."}},"additionalProperties":false};
-
-function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate77.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "time") || (key0 === "equity")) || (key0 === "drawdown")) || (key0 === "benchmark"))){
-validate77.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.time !== undefined){
-let data0 = data.time;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate77.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs3){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate77.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data1 = data.equity;
-const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate77.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.drawdown !== undefined){
-let data2 = data.drawdown;
-const _errs7 = errors;
-if(errors === _errs7){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-validate77.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate77.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.benchmark !== undefined){
-let data3 = data.benchmark;
-const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate77.errors = [{instancePath:instancePath+"/benchmark",schemaPath:"#/properties/benchmark/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate77.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate77.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestEquityMessage = validate78;
-const schema128 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"equity"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/EquityPoint"}},"additionalProperties":false};
-
-function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate78.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate78.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate78.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("equity" !== data0){
-validate78.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "equity"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate78.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate78.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate78.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate78.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate78.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate78.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate77(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate78.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate78.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestMetricsMessage = validate80;
-const schema132 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"metrics"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestMetrics"}},"additionalProperties":false};
-
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate80.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate80.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("metrics" !== data0){
-validate80.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate80.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate80.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate80.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate80.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate80.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if((((((((data4.total_return === undefined) && (missing1 = "total_return")) || ((data4.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data4.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data4.win_rate === undefined) && (missing1 = "win_rate"))) || ((data4.num_trades === undefined) && (missing1 = "num_trades"))) || ((data4.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data4.final_equity === undefined) && (missing1 = "final_equity"))){
-validate80.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs16 = errors;
-for(const key1 in data4){
-if(!(func38.call(schema111.properties, key1))){
-validate80.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs16 === errors){
-if(data4.total_return !== undefined){
-let data5 = data4.total_return;
-const _errs17 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate80.errors = [{instancePath:instancePath+"/data/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.max_drawdown !== undefined){
-let data6 = data4.max_drawdown;
-const _errs19 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate80.errors = [{instancePath:instancePath+"/data/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.sharpe_ratio !== undefined){
-let data7 = data4.sharpe_ratio;
-const _errs21 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate80.errors = [{instancePath:instancePath+"/data/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.win_rate !== undefined){
-let data8 = data4.win_rate;
-const _errs23 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate80.errors = [{instancePath:instancePath+"/data/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.num_trades !== undefined){
-let data9 = data4.num_trades;
-const _errs25 = errors;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-validate80.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs25){
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 < 0 || isNaN(data9)){
-validate80.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid5 = _errs25 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.profit_factor !== undefined){
-let data10 = data4.profit_factor;
-const _errs27 = errors;
-if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
-validate80.errors = [{instancePath:instancePath+"/data/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema111.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid5 = _errs27 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.final_equity !== undefined){
-let data11 = data4.final_equity;
-const _errs29 = errors;
-if(!((typeof data11 == "number") && (isFinite(data11)))){
-validate80.errors = [{instancePath:instancePath+"/data/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs29 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.buy_and_hold_return !== undefined){
-let data12 = data4.buy_and_hold_return;
-const _errs31 = errors;
-if(!((typeof data12 == "number") && (isFinite(data12)))){
-validate80.errors = [{instancePath:instancePath+"/data/buy_and_hold_return",schemaPath:"#/definitions/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs31 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.excess_return !== undefined){
-let data13 = data4.excess_return;
-const _errs33 = errors;
-if(!((typeof data13 == "number") && (isFinite(data13)))){
-validate80.errors = [{instancePath:instancePath+"/data/excess_return",schemaPath:"#/definitions/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs33 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.total_fees !== undefined){
-let data14 = data4.total_fees;
-const _errs35 = errors;
-if(errors === _errs35){
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 < 0 || isNaN(data14)){
-validate80.errors = [{instancePath:instancePath+"/data/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate80.errors = [{instancePath:instancePath+"/data/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid5 = _errs35 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate80.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate80.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate80.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestResult = validate81;
-const schema137 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/definitions/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/definitions/EquityPoint"}}},"additionalProperties":false};
-
-function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
-validate81.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "backtest_id") || (key0 === "status")) || (key0 === "metrics")) || (key0 === "num_candles")) || (key0 === "duration_ms")) || (key0 === "equity_curve"))){
-validate81.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.backtest_id !== undefined){
-let data0 = data.backtest_id;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern2.test(data0)){
-validate81.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
-}
-}
-else {
-validate81.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.status !== undefined){
-let data1 = data.status;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate81.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data1 === "completed")){
-validate81.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema137.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.metrics !== undefined){
-let data2 = data.metrics;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
-validate81.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs10 = errors;
-for(const key1 in data2){
-if(!(func38.call(schema111.properties, key1))){
-validate81.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs10 === errors){
-if(data2.total_return !== undefined){
-let data3 = data2.total_return;
-const _errs11 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate81.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs11 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.max_drawdown !== undefined){
-let data4 = data2.max_drawdown;
-const _errs13 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate81.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs13 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.sharpe_ratio !== undefined){
-let data5 = data2.sharpe_ratio;
-const _errs15 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate81.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.win_rate !== undefined){
-let data6 = data2.win_rate;
-const _errs17 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate81.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.num_trades !== undefined){
-let data7 = data2.num_trades;
-const _errs19 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-validate81.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs19){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-validate81.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.profit_factor !== undefined){
-let data8 = data2.profit_factor;
-const _errs21 = errors;
-if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-validate81.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema111.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.final_equity !== undefined){
-let data9 = data2.final_equity;
-const _errs23 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate81.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs23 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.buy_and_hold_return !== undefined){
-let data10 = data2.buy_and_hold_return;
-const _errs25 = errors;
-if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate81.errors = [{instancePath:instancePath+"/metrics/buy_and_hold_return",schemaPath:"#/definitions/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs25 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.excess_return !== undefined){
-let data11 = data2.excess_return;
-const _errs27 = errors;
-if(!((typeof data11 == "number") && (isFinite(data11)))){
-validate81.errors = [{instancePath:instancePath+"/metrics/excess_return",schemaPath:"#/definitions/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs27 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.total_fees !== undefined){
-let data12 = data2.total_fees;
-const _errs29 = errors;
-if(errors === _errs29){
-if((typeof data12 == "number") && (isFinite(data12))){
-if(data12 < 0 || isNaN(data12)){
-validate81.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate81.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs29 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate81.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_candles !== undefined){
-let data13 = data.num_candles;
-const _errs31 = errors;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-validate81.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs31){
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 < 0 || isNaN(data13)){
-validate81.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs31 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.duration_ms !== undefined){
-let data14 = data.duration_ms;
-const _errs33 = errors;
-if(errors === _errs33){
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 < 0 || isNaN(data14)){
-validate81.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate81.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs33 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity_curve !== undefined){
-let data15 = data.equity_curve;
-const _errs35 = errors;
-if(errors === _errs35){
-if(Array.isArray(data15)){
-var valid4 = true;
-const len0 = data15.length;
-for(let i0=0; i0<len0; i0++){
-const _errs37 = errors;
-if(!(validate77(data15[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data15,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
-errors = vErrors.length;
-}
-var valid4 = _errs37 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate81.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs35 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate81.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate81.errors = vErrors;
-return errors === 0;
-}
-
-export const validateBacktestCompleteMessage = validate83;
-const schema140 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"complete"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestResult"}},"additionalProperties":false};
-
-function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate83.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate83.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate83.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("complete" !== data0){
-validate83.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "complete"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate83.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate83.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate83.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate83.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate83.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate83.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate83.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate81(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate83.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate83.errors = vErrors;
-return errors === 0;
-}
-
-export const validateStreamErrorMessage = validate85;
-const schema144 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"error"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ErrorPayload"}},"additionalProperties":false};
-
-function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate85.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate85.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("error" !== data0){
-validate85.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate85.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate85.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate85.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate85.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate85.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate85.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate85.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate36(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate85.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate85.errors = vErrors;
-return errors === 0;
-}
-
-export const validateStreamPingMessage = validate87;
-const schema148 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ping"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","description":"Ignored; echoed nowhere."}}};
-
-function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.type === undefined) && (missing0 = "type")){
-validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate87.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("ping" !== data0){
-validate87.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ping"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate87.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
-validate87.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate87.errors = vErrors;
-return errors === 0;
-}
-
-export const validateAuthMessage = validate88;
-const schema150 = {"type":"object","description":"Client → server on any endpoint. `token` is a JWT (AUTH=jwt); with AUTH=none it is ignored.","additionalProperties":false,"required":["type","token"],"properties":{"type":{"type":"string","const":"auth"},"id":{"$ref":"#/definitions/RequestId"},"token":{"type":"string","minLength":1,"maxLength":8192}}};
-
-function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.token === undefined) && (missing0 = "token"))){
-validate88.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "id")) || (key0 === "token"))){
-validate88.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate88.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("auth" !== data0){
-validate88.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "auth"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate88.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate88.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate88.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.token !== undefined){
-let data2 = data.token;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 8192){
-validate88.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate88.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate88.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate88.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate88.errors = vErrors;
-return errors === 0;
-}
-
-export const validateAuthenticatedData = validate89;
-const schema152 = {"type":"object","description":"`sub`: the identity the connection now has; `expires_at`: when its token expires (absent with AUTH=none).\n`revoked`: topics the connection was subscribed to that the new token does not cover (they were dropped).\n","properties":{"sub":{"type":"string"},"expires_at":{"$ref":"#/definitions/Timestamp"},"revoked":{"type":"array","items":{"$ref":"#/definitions/HubTopic"}}},"additionalProperties":false};
-
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "sub") || (key0 === "expires_at")) || (key0 === "revoked"))){
-validate89.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.sub !== undefined){
-const _errs2 = errors;
-if(typeof data.sub !== "string"){
-validate89.errors = [{instancePath:instancePath+"/sub",schemaPath:"#/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.expires_at !== undefined){
-let data1 = data.expires_at;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate89.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate89.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.revoked !== undefined){
-let data2 = data.revoked;
-const _errs7 = errors;
-if(errors === _errs7){
-if(Array.isArray(data2)){
-var valid2 = true;
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-let data3 = data2[i0];
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(func2(data3) > 2048){
-validate89.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data3) < 1){
-validate89.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate89.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs9 === errors;
-if(!valid2){
-break;
-}
-}
-}
-else {
-validate89.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate89.errors = vErrors;
-return errors === 0;
-}
-
-export const validateAuthenticatedMessage = validate90;
-const schema155 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"authenticated"},"id":{"$ref":"#/definitions/RequestId"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/AuthenticatedData"}},"additionalProperties":false};
-
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "type") || (key0 === "id")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate90.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("authenticated" !== data0){
-validate90.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "authenticated"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.id !== undefined){
-let data1 = data.id;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate90.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate90.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate90.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data2 = data.timestamp;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(!pattern3.test(data2)){
-validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate90.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs10 = errors;
-if(!(validate89(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate90.errors = vErrors;
-return errors === 0;
-}
-
-export const validateTokenExpiringMessage = validate92;
-const schema158 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"token_expiring"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["expires_at","expires_in"],"properties":{"expires_at":{"$ref":"#/definitions/Timestamp"},"expires_in":{"type":"number","minimum":0,"description":"Seconds left before the connection is closed with 4007."}},"additionalProperties":false}},"additionalProperties":false};
-
-function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate92.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("token_expiring" !== data0){
-validate92.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "token_expiring"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate92.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-if(errors === _errs7){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if(((data2.expires_at === undefined) && (missing1 = "expires_at")) || ((data2.expires_in === undefined) && (missing1 = "expires_in"))){
-validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs9 = errors;
-for(const key1 in data2){
-if(!((key1 === "expires_at") || (key1 === "expires_in"))){
-validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs9 === errors){
-if(data2.expires_at !== undefined){
-let data3 = data2.expires_at;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate92.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate92.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs10 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data2.expires_in !== undefined){
-let data4 = data2.expires_in;
-const _errs13 = errors;
-if(errors === _errs13){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate92.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate92.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid2 = _errs13 === errors;
-}
-else {
-var valid2 = true;
-}
-}
-}
-}
-}
-else {
-validate92.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate92.errors = vErrors;
-return errors === 0;
-}
-
-export const validateStreamPongMessage = validate93;
-const schema161 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{},"additionalProperties":false}},"additionalProperties":false};
-
-function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate93.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
-validate93.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate93.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("pong" !== data0){
-validate93.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data1 = data.timestamp;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-validate93.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate93.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data2 = data.data;
-const _errs7 = errors;
-if(errors === _errs7){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-for(const key1 in data2){
-validate93.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-else {
-validate93.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate93.errors = vErrors;
-return errors === 0;
-}
-
-export const validateLivePosition = validate94;
-const schema163 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
-
-function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
-validate94.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "symbol") || (key0 === "quantity")) || (key0 === "avg_price")) || (key0 === "market_price")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl"))){
-validate94.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate94.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data1 = data.quantity;
-const _errs5 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate94.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.avg_price !== undefined){
-let data2 = data.avg_price;
-const _errs7 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate94.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.market_price !== undefined){
-let data3 = data.market_price;
-const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate94.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data4 = data.unrealized_pnl;
-const _errs11 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate94.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.realized_pnl !== undefined){
-let data5 = data.realized_pnl;
-const _errs13 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate94.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate94.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePositionUpdateMessage = validate95;
-const schema165 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}},"additionalProperties":false}},"additionalProperties":false};
-
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate95.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("position_update" !== data0){
-validate95.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate95.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate95.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate95.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate95.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate95.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs13 = errors;
-if(errors === _errs13){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if((data4.positions === undefined) && (missing1 = "positions")){
-validate95.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs15 = errors;
-for(const key1 in data4){
-if(!(key1 === "positions")){
-validate95.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs15 === errors){
-if(data4.positions !== undefined){
-let data5 = data4.positions;
-const _errs16 = errors;
-if(errors === _errs16){
-if(Array.isArray(data5)){
-var valid5 = true;
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-const _errs18 = errors;
-if(!(validate94(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
-errors = vErrors.length;
-}
-var valid5 = _errs18 === errors;
-if(!valid5){
-break;
-}
-}
-}
-else {
-validate95.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-}
-}
-}
-}
-else {
-validate95.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate95.errors = vErrors;
-return errors === 0;
-}
-
-export const validateOrderData = validate97;
-const schema169 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}},"additionalProperties":false};
-
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((((data.order_id === undefined) && (missing0 = "order_id")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.filled_quantity === undefined) && (missing0 = "filled_quantity"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
-validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func38.call(schema169.properties, key0))){
-validate97.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.order_id !== undefined){
-const _errs2 = errors;
-if(typeof data.order_id !== "string"){
-validate97.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data1 = data.symbol;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 20){
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data1)){
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate97.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.side !== undefined){
-let data2 = data.side;
-const _errs7 = errors;
-if(typeof data2 !== "string"){
-validate97.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data2 === "BUY") || (data2 === "SELL"))){
-validate97.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data3 = data.quantity;
-const _errs10 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate97.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.type !== undefined){
-let data4 = data.type;
-const _errs12 = errors;
-if(typeof data4 !== "string"){
-validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data4 === "MKT") || (data4 === "LMT"))){
-validate97.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema169.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.limit_price !== undefined){
-let data5 = data.limit_price;
-const _errs14 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate97.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.status !== undefined){
-let data6 = data.status;
-const _errs16 = errors;
-if(typeof data6 !== "string"){
-validate97.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data6 === "submitted") || (data6 === "partially_filled")) || (data6 === "filled")) || (data6 === "cancelled")) || (data6 === "rejected"))){
-validate97.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema169.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.filled_quantity !== undefined){
-let data7 = data.filled_quantity;
-const _errs18 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate97.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.avg_fill_price !== undefined){
-let data8 = data.avg_fill_price;
-const _errs20 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate97.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.created_at !== undefined){
-let data9 = data.created_at;
-const _errs22 = errors;
-const _errs23 = errors;
-if(errors === _errs23){
-if(typeof data9 === "string"){
-if(!pattern3.test(data9)){
-validate97.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate97.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs22 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-const _errs25 = errors;
-if(typeof data.reason !== "string"){
-validate97.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs25 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate97.errors = vErrors;
-return errors === 0;
-}
-
-export const validateOrderUpdateMessage = validate98;
-const schema173 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}},"additionalProperties":false};
-
-function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate98.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("order_update" !== data0){
-validate98.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate98.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate98.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate98.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate98.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate98.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate97(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -7839,179 +6866,8 @@ validate98.errors = vErrors;
 return errors === 0;
 }
 
-export const validateExecutionData = validate100;
-const schema177 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
-
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((((data.execution_id === undefined) && (missing0 = "execution_id")) || ((data.order_id === undefined) && (missing0 = "order_id"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.commission === undefined) && (missing0 = "commission"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate100.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((((key0 === "execution_id") || (key0 === "order_id")) || (key0 === "symbol")) || (key0 === "side")) || (key0 === "quantity")) || (key0 === "price")) || (key0 === "commission")) || (key0 === "timestamp"))){
-validate100.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.execution_id !== undefined){
-const _errs2 = errors;
-if(typeof data.execution_id !== "string"){
-validate100.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.order_id !== undefined){
-const _errs4 = errors;
-if(typeof data.order_id !== "string"){
-validate100.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data2 = data.symbol;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 20){
-validate100.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data2)){
-validate100.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate100.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.side !== undefined){
-let data3 = data.side;
-const _errs9 = errors;
-if(typeof data3 !== "string"){
-validate100.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data3 === "BUY") || (data3 === "SELL"))){
-validate100.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data4 = data.quantity;
-const _errs12 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate100.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.price !== undefined){
-let data5 = data.price;
-const _errs14 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate100.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.commission !== undefined){
-let data6 = data.commission;
-const _errs16 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate100.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data7 = data.timestamp;
-const _errs18 = errors;
-const _errs19 = errors;
-if(errors === _errs19){
-if(typeof data7 === "string"){
-if(!pattern3.test(data7)){
-validate100.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate100.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate100.errors = vErrors;
-return errors === 0;
-}
-
-export const validateOrderExecutionMessage = validate101;
-const schema181 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}},"additionalProperties":false};
+export const validateDashboardErrorMessage = validate101;
+const schema166 = {"type":"object","required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"id":{"$ref":"#/definitions/RequestId"},"code":{"$ref":"#/definitions/ErrorCode"},"message":{"type":"string"},"field":{"type":"string"}},"additionalProperties":false};
 
 function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8019,14 +6875,14 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.code === undefined) && (missing0 = "code"))) || ((data.message === undefined) && (missing0 = "message"))){
 validate101.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+if(!(((((key0 === "type") || (key0 === "id")) || (key0 === "code")) || (key0 === "message")) || (key0 === "field"))){
 validate101.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -8040,8 +6896,8 @@ if(typeof data0 !== "string"){
 validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("order_execution" !== data0){
-validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
+if("error" !== data0){
+validate101.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -8050,20 +6906,26 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
+if(data.id !== undefined){
+let data1 = data.id;
 const _errs4 = errors;
 const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate101.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
 if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate101.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate101.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
+else {
+if(func2(data1) < 1){
+validate101.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate101.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
 }
 var valid0 = _errs4 === errors;
@@ -8072,27 +6934,16 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
+if(data.code !== undefined){
+let data2 = data.code;
 const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+if(typeof data2 !== "string"){
+validate101.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-if(func2(data2) < 1){
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+if(!((((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED")) || (data2 === "HISTORY_UNAVAILABLE"))){
+validate101.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
-}
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs7 === errors;
 }
@@ -8100,21 +6951,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
+if(data.message !== undefined){
 const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate101.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+if(typeof data.message !== "string"){
+validate101.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
-}
-}
-else {
-validate101.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs10 === errors;
 }
@@ -8122,13 +6963,13 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.data !== undefined){
-const _errs13 = errors;
-if(!(validate100(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
-errors = vErrors.length;
+if(data.field !== undefined){
+const _errs12 = errors;
+if(typeof data.field !== "string"){
+validate101.errors = [{instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
-var valid0 = _errs13 === errors;
+var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
@@ -8149,34 +6990,38 @@ validate101.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRiskData = validate103;
-const schema185 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}},"additionalProperties":false};
+export const validateConnectedData = validate102;
+const schema169 = {"type":"object","description":"`positions`: the state of each topic this stream subscribed at connect, keyed by hub topic.","required":["stream","message"],"properties":{"stream":{"type":"string","enum":["backtest","live-trading","market-data"]},"message":{"type":"string"},"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbols":{"type":"array","items":{"$ref":"#/definitions/TickerSymbol"}},"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"positions":{"$ref":"#/definitions/PositionsMap"},"not_subscribed":{"$ref":"#/definitions/NotSubscribed"}},"additionalProperties":false};
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate103.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data.stream === undefined) && (missing0 = "stream")) || ((data.message === undefined) && (missing0 = "message"))){
+validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "gross_exposure") || (key0 === "net_exposure")) || (key0 === "leverage")) || (key0 === "largest_position_pct")) || (key0 === "equity")) || (key0 === "drawdown"))){
-validate103.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(func58.call(schema169.properties, key0))){
+validate102.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.gross_exposure !== undefined){
-let data0 = data.gross_exposure;
+if(data.stream !== undefined){
+let data0 = data.stream;
 const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate103.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(typeof data0 !== "string"){
+validate102.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data0 === "backtest") || (data0 === "live-trading")) || (data0 === "market-data"))){
+validate102.errors = [{instancePath:instancePath+"/stream",schemaPath:"#/properties/stream/enum",keyword:"enum",params:{allowedValues: schema169.properties.stream.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -8185,11 +7030,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.net_exposure !== undefined){
-let data1 = data.net_exposure;
+if(data.message !== undefined){
 const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate103.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(typeof data.message !== "string"){
+validate102.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -8198,12 +7042,21 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.leverage !== undefined){
-let data2 = data.leverage;
+if(data.backtest_id !== undefined){
+let data2 = data.backtest_id;
 const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate103.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(!pattern2.test(data2)){
+validate102.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
 return false;
+}
+}
+else {
+validate102.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs6 === errors;
 }
@@ -8211,48 +7064,133 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.largest_position_pct !== undefined){
-let data3 = data.largest_position_pct;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate103.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(data.status !== undefined){
+let data3 = data.status;
+const _errs9 = errors;
+if(typeof data3 !== "string"){
+validate102.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs8 === errors;
+if(!(((((data3 === "queued") || (data3 === "running")) || (data3 === "completed")) || (data3 === "failed")) || (data3 === "cancelled"))){
+validate102.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema169.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.equity !== undefined){
-let data4 = data.equity;
-const _errs10 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate103.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(data.symbols !== undefined){
+let data4 = data.symbols;
+const _errs11 = errors;
+if(errors === _errs11){
+if(Array.isArray(data4)){
+var valid2 = true;
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+const _errs13 = errors;
+const _errs14 = errors;
+if(errors === _errs14){
+if(typeof data5 === "string"){
+if(func2(data5) > 20){
+validate102.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
-var valid0 = _errs10 === errors;
+else {
+if(!pattern0.test(data5)){
+validate102.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate102.errors = [{instancePath:instancePath+"/symbols/" + i0,schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs13 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate102.errors = [{instancePath:instancePath+"/symbols",schemaPath:"#/properties/symbols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.drawdown !== undefined){
-let data5 = data.drawdown;
-const _errs12 = errors;
-if(errors === _errs12){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate103.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(data.symbol !== undefined){
+let data6 = data.symbol;
+const _errs16 = errors;
+const _errs17 = errors;
+if(errors === _errs17){
+if(typeof data6 === "string"){
+if(func2(data6) > 20){
+validate102.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data6)){
+validate102.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
 }
 }
 else {
-validate103.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate102.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs12 === errors;
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data7 = data.resolution;
+const _errs19 = errors;
+if(typeof data7 !== "string"){
+validate102.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data7 === "1") || (data7 === "5")) || (data7 === "15")) || (data7 === "30")) || (data7 === "60")) || (data7 === "D"))){
+validate102.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.positions !== undefined){
+const _errs22 = errors;
+if(!(validate28(data.positions, {instancePath:instancePath+"/positions",parentData:data,parentDataProperty:"positions",rootData}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.not_subscribed !== undefined){
+const _errs23 = errors;
+if(!(validate30(data.not_subscribed, {instancePath:instancePath+"/not_subscribed",parentData:data,parentDataProperty:"not_subscribed",rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs23 === errors;
 }
 else {
 var valid0 = true;
@@ -8265,33 +7203,36 @@ var valid0 = true;
 }
 }
 }
+}
+}
+}
 else {
-validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate103.errors = vErrors;
+validate102.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRiskUpdateMessage = validate104;
-const schema186 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}},"additionalProperties":false};
+export const validateStreamConnectedMessage = validate105;
+const schema174 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"connected"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConnectedData"}},"additionalProperties":false};
 
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate105.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate104.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+validate105.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -8301,273 +7242,34 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate104.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate105.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("risk_update" !== data0){
-validate104.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
+if("connected" !== data0){
+validate105.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate104.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate104.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate104.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate104.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
-validate104.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs16 = errors;
-for(const key1 in data4){
-if(!((((((key1 === "gross_exposure") || (key1 === "net_exposure")) || (key1 === "leverage")) || (key1 === "largest_position_pct")) || (key1 === "equity")) || (key1 === "drawdown"))){
-validate104.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs16 === errors){
-if(data4.gross_exposure !== undefined){
-let data5 = data4.gross_exposure;
-const _errs17 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate104.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.net_exposure !== undefined){
-let data6 = data4.net_exposure;
-const _errs19 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate104.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.leverage !== undefined){
-let data7 = data4.leverage;
-const _errs21 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate104.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.largest_position_pct !== undefined){
-let data8 = data4.largest_position_pct;
-const _errs23 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate104.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.equity !== undefined){
-let data9 = data4.equity;
-const _errs25 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate104.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs25 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.drawdown !== undefined){
-let data10 = data4.drawdown;
-const _errs27 = errors;
-if(errors === _errs27){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
-validate104.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate104.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid5 = _errs27 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate104.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate104.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate104.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePnlData = validate105;
-const schema191 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}},"additionalProperties":false};
-
-function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
-validate105.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "realized_pnl") || (key0 === "unrealized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
-validate105.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.realized_pnl !== undefined){
-let data0 = data.realized_pnl;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate105.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unrealized_pnl !== undefined){
-let data1 = data.unrealized_pnl;
+let data1 = data.timestamp;
 const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate105.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate105.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
+}
+}
+else {
+validate105.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 }
 var valid0 = _errs4 === errors;
 }
@@ -8575,31 +7277,16 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.total_pnl !== undefined){
-let data2 = data.total_pnl;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate105.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
+if(data.data !== undefined){
+const _errs7 = errors;
+if(!(validate102(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
+errors = vErrors.length;
 }
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.daily_pnl !== undefined){
-let data3 = data.daily_pnl;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate105.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
-}
 }
 }
 }
@@ -8615,224 +7302,8 @@ validate105.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePnlUpdateMessage = validate106;
-const schema192 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}},"additionalProperties":false};
-
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate106.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("pnl_update" !== data0){
-validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs4 = errors;
-const _errs5 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate106.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-validate106.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topic !== undefined){
-let data2 = data.topic;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate106.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.timestamp !== undefined){
-let data3 = data.timestamp;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data3 === "string"){
-if(!pattern3.test(data3)){
-validate106.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate106.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs13 = errors;
-const _errs14 = errors;
-if(errors === _errs14){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
-validate106.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-const _errs16 = errors;
-for(const key1 in data4){
-if(!((((key1 === "realized_pnl") || (key1 === "unrealized_pnl")) || (key1 === "total_pnl")) || (key1 === "daily_pnl"))){
-validate106.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs16 === errors){
-if(data4.realized_pnl !== undefined){
-let data5 = data4.realized_pnl;
-const _errs17 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate106.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs17 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.unrealized_pnl !== undefined){
-let data6 = data4.unrealized_pnl;
-const _errs19 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate106.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs19 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.total_pnl !== undefined){
-let data7 = data4.total_pnl;
-const _errs21 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate106.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs21 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data4.daily_pnl !== undefined){
-let data8 = data4.daily_pnl;
-const _errs23 = errors;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate106.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid5 = _errs23 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate106.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate106.errors = vErrors;
-return errors === 0;
-}
-
-export const validateCandleData = validate107;
-const schema197 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}},"additionalProperties":false};
+export const validateBacktestMetrics = validate107;
+const schema176 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"},"buy_and_hold_return":{"type":"number","description":"The benchmark: the initial capital bought at the first candle's open (same slippage and fee as an entry),\nheld to the end and marked at the last close (no exit fee). Fraction: 0.12 = +12%.\n"},"excess_return":{"type":"number","description":"total_return − buy_and_hold_return."},"total_fees":{"type":"number","minimum":0,"description":"Fees paid on every entry and exit so far (each trade carries its own `fee`)."}},"additionalProperties":false};
 
 function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8840,41 +7311,26 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
+if((((((((data.total_return === undefined) && (missing0 = "total_return")) || ((data.max_drawdown === undefined) && (missing0 = "max_drawdown"))) || ((data.sharpe_ratio === undefined) && (missing0 = "sharpe_ratio"))) || ((data.win_rate === undefined) && (missing0 = "win_rate"))) || ((data.num_trades === undefined) && (missing0 = "num_trades"))) || ((data.profit_factor === undefined) && (missing0 = "profit_factor"))) || ((data.final_equity === undefined) && (missing0 = "final_equity"))){
 validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "closed")) || (key0 === "bar"))){
+if(!(func58.call(schema176.properties, key0))){
 validate107.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
+if(data.total_return !== undefined){
+let data0 = data.total_return;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate107.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-else {
-if(!pattern0.test(data0)){
-validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate107.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs2 === errors;
 }
@@ -8882,27 +7338,37 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate107.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.max_drawdown !== undefined){
+let data1 = data.max_drawdown;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate107.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate107.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.closed !== undefined){
+if(data.sharpe_ratio !== undefined){
+let data2 = data.sharpe_ratio;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate107.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.win_rate !== undefined){
+let data3 = data.win_rate;
 const _errs8 = errors;
-if(typeof data.closed !== "boolean"){
-validate107.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate107.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -8911,16 +7377,104 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.bar !== undefined){
+if(data.num_trades !== undefined){
+let data4 = data.num_trades;
 const _errs10 = errors;
-if(!(validate31(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
-errors = vErrors.length;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate107.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate107.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
 }
 var valid0 = _errs10 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.profit_factor !== undefined){
+let data5 = data.profit_factor;
+const _errs12 = errors;
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+validate107.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema176.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.final_equity !== undefined){
+let data6 = data.final_equity;
+const _errs14 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate107.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.buy_and_hold_return !== undefined){
+let data7 = data.buy_and_hold_return;
+const _errs16 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate107.errors = [{instancePath:instancePath+"/buy_and_hold_return",schemaPath:"#/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.excess_return !== undefined){
+let data8 = data.excess_return;
+const _errs18 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate107.errors = [{instancePath:instancePath+"/excess_return",schemaPath:"#/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total_fees !== undefined){
+let data9 = data.total_fees;
+const _errs20 = errors;
+if(errors === _errs20){
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+validate107.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate107.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
 }
 }
 }
@@ -8937,8 +7491,172 @@ validate107.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketCandleMessage = validate109;
-const schema200 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}},"additionalProperties":false};
+export const validateProgressData = validate108;
+const schema177 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/definitions/EpochMs"},"num_trades":{"type":"integer","minimum":0}},"additionalProperties":false};
+
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
+validate108.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "processed") || (key0 === "total")) || (key0 === "pct")) || (key0 === "equity")) || (key0 === "current_time")) || (key0 === "num_trades"))){
+validate108.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.processed !== undefined){
+let data0 = data.processed;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate108.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate108.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total !== undefined){
+let data1 = data.total;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate108.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+validate108.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pct !== undefined){
+let data2 = data.pct;
+const _errs6 = errors;
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 100 || isNaN(data2)){
+validate108.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data2 < 0 || isNaN(data2)){
+validate108.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate108.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity !== undefined){
+let data3 = data.equity;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate108.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.current_time !== undefined){
+let data4 = data.current_time;
+const _errs10 = errors;
+const _errs11 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate108.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs11){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate108.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.num_trades !== undefined){
+let data5 = data.num_trades;
+const _errs13 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate108.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate108.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate108.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBacktestProgressMessage = validate109;
+const schema179 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"progress"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ProgressData"}},"additionalProperties":false};
 
 function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8967,8 +7685,8 @@ if(typeof data0 !== "string"){
 validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("candle" !== data0){
-validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
+if("progress" !== data0){
+validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "progress"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -9051,8 +7769,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate107(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+if(!(validate108(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -9076,8 +7794,8 @@ validate109.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePatternData = validate111;
-const schema204 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}},"additionalProperties":false};
+export const validateBacktestTradeData = validate111;
+const schema183 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/definitions/Side"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/definitions/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}},"additionalProperties":false};
 
 function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9085,32 +7803,66 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
+if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
 validate111.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "pattern")) || (key0 === "direction")) || (key0 === "time")) || (key0 === "strength"))){
+if(!(func58.call(schema183.properties, key0))){
 validate111.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
+if(data.action !== undefined){
+let data0 = data.action;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
+if(typeof data0 !== "string"){
+validate111.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data0 === "entry") || (data0 === "exit"))){
+validate111.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema183.properties.action.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.side !== undefined){
+let data1 = data.side;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate111.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data1 === "BUY") || (data1 === "SELL"))){
+validate111.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbol !== undefined){
+let data2 = data.symbol;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 20){
 validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
-if(!pattern0.test(data0)){
+if(!pattern0.test(data2)){
 validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
@@ -9121,55 +7873,17 @@ validate111.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definit
 return false;
 }
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate111.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate111.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pattern !== undefined){
-let data2 = data.pattern;
-const _errs8 = errors;
-if(typeof data2 !== "string"){
-validate111.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
-validate111.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema204.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.direction !== undefined){
-let data3 = data.direction;
+if(data.price !== undefined){
+let data3 = data.price;
 const _errs10 = errors;
-if(typeof data3 !== "string"){
-validate111.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate111.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema204.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate111.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -9178,21 +7892,12 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.time !== undefined){
-let data4 = data.time;
+if(data.quantity !== undefined){
+let data4 = data.quantity;
 const _errs12 = errors;
-const _errs13 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate111.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
-}
-if(errors === _errs13){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
 }
 var valid0 = _errs12 === errors;
 }
@@ -9200,31 +7905,80 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.strength !== undefined){
-let data5 = data.strength;
+if(data.time !== undefined){
+let data5 = data.time;
+const _errs14 = errors;
 const _errs15 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
 if(errors === _errs15){
 if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1 || isNaN(data5)){
-validate111.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
 if(data5 < 0 || isNaN(data5)){
-validate111.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate111.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-else {
-validate111.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs15 === errors;
+var valid0 = _errs14 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.pnl !== undefined){
+let data6 = data.pnl;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate111.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.fee !== undefined){
+let data7 = data.fee;
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate111.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs21 = errors;
+if(typeof data.reason !== "string"){
+validate111.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strategy_id !== undefined){
+const _errs23 = errors;
+if(typeof data.strategy_id !== "string"){
+validate111.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -9243,8 +7997,8 @@ validate111.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketPatternMessage = validate112;
-const schema208 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}},"additionalProperties":false};
+export const validateBacktestTradeMessage = validate112;
+const schema187 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"trade"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestTradeData"}},"additionalProperties":false};
 
 function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9273,8 +8027,8 @@ if(typeof data0 !== "string"){
 validate112.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("pattern" !== data0){
-validate112.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+if("trade" !== data0){
+validate112.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "trade"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -9382,8 +8136,8 @@ validate112.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSwingPoint = validate114;
-const schema212 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}},"additionalProperties":false};
+export const validateEquityPoint = validate114;
+const schema191 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."},"benchmark":{"type":"number","description":"The buy-and-hold benchmark's equity at the same candle (see BacktestMetrics.buy_and_hold_return)."}},"additionalProperties":false};
 
 function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9391,14 +8145,14 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
 validate114.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((key0 === "time") || (key0 === "price"))){
+if(!((((key0 === "time") || (key0 === "equity")) || (key0 === "drawdown")) || (key0 === "benchmark"))){
 validate114.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -9427,17 +8181,53 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.price !== undefined){
-let data1 = data.price;
+if(data.equity !== undefined){
+let data1 = data.equity;
 const _errs5 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate114.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate114.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.drawdown !== undefined){
+let data2 = data.drawdown;
+const _errs7 = errors;
+if(errors === _errs7){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate114.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate114.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.benchmark !== undefined){
+let data3 = data.benchmark;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate114.errors = [{instancePath:instancePath+"/benchmark",schemaPath:"#/properties/benchmark/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -9452,8 +8242,8 @@ validate114.errors = vErrors;
 return errors === 0;
 }
 
-export const validateStructureData = validate115;
-const schema214 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}},"additionalProperties":false};
+export const validateBacktestEquityMessage = validate115;
+const schema193 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"equity"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/EquityPoint"}},"additionalProperties":false};
 
 function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9461,41 +8251,30 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
 validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "trend")) || (key0 === "swing_highs")) || (key0 === "swing_lows"))){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
 validate115.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(typeof data0 !== "string"){
+validate115.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-if(!pattern0.test(data0)){
-validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+if("equity" !== data0){
+validate115.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "equity"},message:"must be equal to constant"}];
 return false;
-}
-}
-}
-else {
-validate115.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs2 === errors;
 }
@@ -9503,61 +8282,69 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
 const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate115.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate115.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate115.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate115.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
-var valid0 = _errs5 === errors;
+}
+}
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.trend !== undefined){
-let data2 = data.trend;
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
 const _errs8 = errors;
-if(typeof data2 !== "string"){
-validate115.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
-if(!(((data2 === "up") || (data2 === "down")) || (data2 === "range"))){
-validate115.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema214.properties.trend.enum},message:"must be equal to one of the allowed values"}];
+else {
+if(func2(data2) < 1){
+validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
-var valid0 = _errs8 === errors;
+}
+}
+else {
+validate115.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.swing_highs !== undefined){
-let data3 = data.swing_highs;
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
 const _errs10 = errors;
-if(errors === _errs10){
-if(Array.isArray(data3)){
-var valid3 = true;
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-const _errs12 = errors;
-if(!(validate114(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
-errors = vErrors.length;
-}
-var valid3 = _errs12 === errors;
-if(!valid3){
-break;
-}
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate115.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
 }
 }
 else {
-validate115.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate115.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9567,29 +8354,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.swing_lows !== undefined){
-let data5 = data.swing_lows;
+if(data.data !== undefined){
 const _errs13 = errors;
-if(errors === _errs13){
-if(Array.isArray(data5)){
-var valid4 = true;
-const len1 = data5.length;
-for(let i1=0; i1<len1; i1++){
-const _errs15 = errors;
-if(!(validate114(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+if(!(validate114(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
 vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
 errors = vErrors.length;
-}
-var valid4 = _errs15 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate115.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
 }
 var valid0 = _errs13 === errors;
 }
@@ -9612,24 +8381,24 @@ validate115.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketStructureMessage = validate118;
-const schema217 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}},"additionalProperties":false};
+export const validateBacktestMetricsMessage = validate117;
+const schema197 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"metrics"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestMetrics"}},"additionalProperties":false};
 
-function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate117.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate118.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate117.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -9639,11 +8408,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate117.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("market_structure" !== data0){
-validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
+if("metrics" !== data0){
+validate117.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -9657,13 +8426,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate118.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate117.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate118.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate117.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -9681,18 +8450,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate117.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate117.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate117.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9709,12 +8478,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate118.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate117.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate117.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -9725,15 +8494,531 @@ var valid0 = true;
 }
 if(valid0){
 if(data.data !== undefined){
+let data4 = data.data;
 const _errs13 = errors;
-if(!(validate115(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate115.errors : vErrors.concat(validate115.errors);
-errors = vErrors.length;
+const _errs14 = errors;
+if(errors === _errs14){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((((((((data4.total_return === undefined) && (missing1 = "total_return")) || ((data4.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data4.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data4.win_rate === undefined) && (missing1 = "win_rate"))) || ((data4.num_trades === undefined) && (missing1 = "num_trades"))) || ((data4.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data4.final_equity === undefined) && (missing1 = "final_equity"))){
+validate117.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs16 = errors;
+for(const key1 in data4){
+if(!(func58.call(schema176.properties, key1))){
+validate117.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs16 === errors){
+if(data4.total_return !== undefined){
+let data5 = data4.total_return;
+const _errs17 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate117.errors = [{instancePath:instancePath+"/data/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.max_drawdown !== undefined){
+let data6 = data4.max_drawdown;
+const _errs19 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate117.errors = [{instancePath:instancePath+"/data/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.sharpe_ratio !== undefined){
+let data7 = data4.sharpe_ratio;
+const _errs21 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate117.errors = [{instancePath:instancePath+"/data/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.win_rate !== undefined){
+let data8 = data4.win_rate;
+const _errs23 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate117.errors = [{instancePath:instancePath+"/data/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.num_trades !== undefined){
+let data9 = data4.num_trades;
+const _errs25 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+validate117.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs25){
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+validate117.errors = [{instancePath:instancePath+"/data/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.profit_factor !== undefined){
+let data10 = data4.profit_factor;
+const _errs27 = errors;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+validate117.errors = [{instancePath:instancePath+"/data/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema176.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid5 = _errs27 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.final_equity !== undefined){
+let data11 = data4.final_equity;
+const _errs29 = errors;
+if(!((typeof data11 == "number") && (isFinite(data11)))){
+validate117.errors = [{instancePath:instancePath+"/data/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs29 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.buy_and_hold_return !== undefined){
+let data12 = data4.buy_and_hold_return;
+const _errs31 = errors;
+if(!((typeof data12 == "number") && (isFinite(data12)))){
+validate117.errors = [{instancePath:instancePath+"/data/buy_and_hold_return",schemaPath:"#/definitions/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs31 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.excess_return !== undefined){
+let data13 = data4.excess_return;
+const _errs33 = errors;
+if(!((typeof data13 == "number") && (isFinite(data13)))){
+validate117.errors = [{instancePath:instancePath+"/data/excess_return",schemaPath:"#/definitions/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs33 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.total_fees !== undefined){
+let data14 = data4.total_fees;
+const _errs35 = errors;
+if(errors === _errs35){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
+validate117.errors = [{instancePath:instancePath+"/data/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/data/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid5 = _errs35 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate117.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate117.errors = vErrors;
+return errors === 0;
+}
+
+export const validateBacktestResult = validate118;
+const schema202 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/definitions/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/definitions/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/definitions/EquityPoint"}}},"additionalProperties":false};
+
+function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
+validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "backtest_id") || (key0 === "status")) || (key0 === "metrics")) || (key0 === "num_candles")) || (key0 === "duration_ms")) || (key0 === "equity_curve"))){
+validate118.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.backtest_id !== undefined){
+let data0 = data.backtest_id;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(!pattern2.test(data0)){
+validate118.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+return false;
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/definitions/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.status !== undefined){
+let data1 = data.status;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate118.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data1 === "completed")){
+validate118.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema202.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.metrics !== undefined){
+let data2 = data.metrics;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
+validate118.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs10 = errors;
+for(const key1 in data2){
+if(!(func58.call(schema176.properties, key1))){
+validate118.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs10 === errors){
+if(data2.total_return !== undefined){
+let data3 = data2.total_return;
+const _errs11 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate118.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/definitions/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs11 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.max_drawdown !== undefined){
+let data4 = data2.max_drawdown;
+const _errs13 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate118.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/definitions/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.sharpe_ratio !== undefined){
+let data5 = data2.sharpe_ratio;
+const _errs15 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate118.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/definitions/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.win_rate !== undefined){
+let data6 = data2.win_rate;
+const _errs17 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate118.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/definitions/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs17 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.num_trades !== undefined){
+let data7 = data2.num_trades;
+const _errs19 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate118.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs19){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+validate118.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/definitions/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid3 = _errs19 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.profit_factor !== undefined){
+let data8 = data2.profit_factor;
+const _errs21 = errors;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+validate118.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/definitions/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema176.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.final_equity !== undefined){
+let data9 = data2.final_equity;
+const _errs23 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate118.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/definitions/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs23 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.buy_and_hold_return !== undefined){
+let data10 = data2.buy_and_hold_return;
+const _errs25 = errors;
+if(!((typeof data10 == "number") && (isFinite(data10)))){
+validate118.errors = [{instancePath:instancePath+"/metrics/buy_and_hold_return",schemaPath:"#/definitions/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs25 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.excess_return !== undefined){
+let data11 = data2.excess_return;
+const _errs27 = errors;
+if(!((typeof data11 == "number") && (isFinite(data11)))){
+validate118.errors = [{instancePath:instancePath+"/metrics/excess_return",schemaPath:"#/definitions/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs27 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.total_fees !== undefined){
+let data12 = data2.total_fees;
+const _errs29 = errors;
+if(errors === _errs29){
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 < 0 || isNaN(data12)){
+validate118.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/definitions/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs29 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/definitions/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.num_candles !== undefined){
+let data13 = data.num_candles;
+const _errs31 = errors;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+validate118.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs31){
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 < 0 || isNaN(data13)){
+validate118.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs31 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.duration_ms !== undefined){
+let data14 = data.duration_ms;
+const _errs33 = errors;
+if(errors === _errs33){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
+validate118.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs33 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity_curve !== undefined){
+let data15 = data.equity_curve;
+const _errs35 = errors;
+if(errors === _errs35){
+if(Array.isArray(data15)){
+var valid4 = true;
+const len0 = data15.length;
+for(let i0=0; i0<len0; i0++){
+const _errs37 = errors;
+if(!(validate114(data15[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data15,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs37 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs35 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -9751,8 +9036,8 @@ validate118.errors = vErrors;
 return errors === 0;
 }
 
-export const validateConfluenceData = validate120;
-const schema221 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}},"additionalProperties":false}},"additionalProperties":false};
+export const validateBacktestCompleteMessage = validate120;
+const schema205 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"complete"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/BacktestResult"}},"additionalProperties":false};
 
 function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9760,41 +9045,30 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.score === undefined) && (missing0 = "score"))) || ((data.bias === undefined) && (missing0 = "bias"))) || ((data.components === undefined) && (missing0 = "components"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
 validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "score")) || (key0 === "bias")) || (key0 === "components"))){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
 validate120.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
 if(_errs1 === errors){
-if(data.symbol !== undefined){
-let data0 = data.symbol;
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(func2(data0) > 20){
-validate120.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(typeof data0 !== "string"){
+validate120.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-if(!pattern0.test(data0)){
-validate120.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+if("complete" !== data0){
+validate120.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "complete"},message:"must be equal to constant"}];
 return false;
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 var valid0 = _errs2 === errors;
 }
@@ -9802,60 +9076,71 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resolution !== undefined){
-let data1 = data.resolution;
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
 const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate120.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate120.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
-validate120.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate120.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
-var valid0 = _errs5 === errors;
+}
+}
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.score !== undefined){
-let data2 = data.score;
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
 const _errs8 = errors;
 if(errors === _errs8){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 100 || isNaN(data2)){
-validate120.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate120.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
-if(data2 < -100 || isNaN(data2)){
-validate120.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
+if(func2(data2) < 1){
+validate120.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate120.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate120.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs8 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.bias !== undefined){
-let data3 = data.bias;
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
 const _errs10 = errors;
-if(typeof data3 !== "string"){
-validate120.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate120.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
-if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
-validate120.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema221.properties.bias.enum},message:"must be equal to one of the allowed values"}];
+}
+else {
+validate120.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
 }
 var valid0 = _errs10 === errors;
 }
@@ -9863,145 +9148,13 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.components !== undefined){
-let data4 = data.components;
-const _errs12 = errors;
-if(errors === _errs12){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((((data4.trend === undefined) && (missing1 = "trend")) || ((data4.momentum === undefined) && (missing1 = "momentum"))) || ((data4.moving_average === undefined) && (missing1 = "moving_average"))) || ((data4.pattern === undefined) && (missing1 = "pattern"))){
-validate120.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate118(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
+errors = vErrors.length;
 }
-else {
-const _errs14 = errors;
-for(const key1 in data4){
-if(!((((key1 === "trend") || (key1 === "momentum")) || (key1 === "moving_average")) || (key1 === "pattern"))){
-validate120.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs14 === errors){
-if(data4.trend !== undefined){
-let data5 = data4.trend;
-const _errs15 = errors;
-if(errors === _errs15){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1 || isNaN(data5)){
-validate120.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data5 < -1 || isNaN(data5)){
-validate120.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.momentum !== undefined){
-let data6 = data4.momentum;
-const _errs17 = errors;
-if(errors === _errs17){
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 1 || isNaN(data6)){
-validate120.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data6 < -1 || isNaN(data6)){
-validate120.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.moving_average !== undefined){
-let data7 = data4.moving_average;
-const _errs19 = errors;
-if(errors === _errs19){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 1 || isNaN(data7)){
-validate120.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data7 < -1 || isNaN(data7)){
-validate120.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data4.pattern !== undefined){
-let data8 = data4.pattern;
-const _errs21 = errors;
-if(errors === _errs21){
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 1 || isNaN(data8)){
-validate120.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
-return false;
-}
-else {
-if(data8 < -1 || isNaN(data8)){
-validate120.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
-return false;
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
@@ -10022,24 +9175,24 @@ validate120.errors = vErrors;
 return errors === 0;
 }
 
-export const validateMarketConfluenceMessage = validate121;
-const schema224 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}},"additionalProperties":false};
+export const validateStreamErrorMessage = validate122;
+const schema209 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"error"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ErrorPayload"}},"additionalProperties":false};
 
-function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
-validate121.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate122.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
-validate121.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate122.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -10049,11 +9202,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if(typeof data0 !== "string"){
-validate121.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("confluence" !== data0){
-validate121.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
+if("error" !== data0){
+validate122.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -10067,13 +9220,13 @@ let data1 = data.seq;
 const _errs4 = errors;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate121.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate122.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-validate121.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate122.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -10091,18 +9244,18 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 2048){
-validate121.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate121.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -10119,12 +9272,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(!pattern3.test(data3)){
-validate121.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate122.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -10136,8 +9289,8 @@ var valid0 = true;
 if(valid0){
 if(data.data !== undefined){
 const _errs13 = errors;
-if(!(validate120(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate36(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs13 === errors;
@@ -10153,11 +9306,3681 @@ var valid0 = true;
 }
 }
 else {
-validate121.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate122.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate121.errors = vErrors;
+validate122.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStreamPingMessage = validate124;
+const schema213 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ping"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","description":"Ignored; echoed nowhere."}}};
+
+function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate124.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+validate124.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate124.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("ping" !== data0){
+validate124.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ping"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate124.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate124.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data2 = data.data;
+const _errs7 = errors;
+if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
+validate124.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate124.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate124.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAuthMessage = validate125;
+const schema215 = {"type":"object","description":"Client → server on any endpoint. `token` is a JWT (AUTH=jwt); with AUTH=none it is ignored.","additionalProperties":false,"required":["type","token"],"properties":{"type":{"type":"string","const":"auth"},"id":{"$ref":"#/definitions/RequestId"},"token":{"type":"string","minLength":1,"maxLength":8192}}};
+
+function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.token === undefined) && (missing0 = "token"))){
+validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "id")) || (key0 === "token"))){
+validate125.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate125.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("auth" !== data0){
+validate125.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "auth"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate125.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate125.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate125.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.token !== undefined){
+let data2 = data.token;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 8192){
+validate125.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate125.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate125.errors = [{instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate125.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate125.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAuthenticatedData = validate126;
+const schema217 = {"type":"object","description":"`sub`: the identity the connection now has; `expires_at`: when its token expires (absent with AUTH=none).\n`revoked`: topics the connection was subscribed to that the new token does not cover (they were dropped).\n","properties":{"sub":{"type":"string"},"expires_at":{"$ref":"#/definitions/Timestamp"},"revoked":{"type":"array","items":{"$ref":"#/definitions/HubTopic"}}},"additionalProperties":false};
+
+function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "sub") || (key0 === "expires_at")) || (key0 === "revoked"))){
+validate126.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.sub !== undefined){
+const _errs2 = errors;
+if(typeof data.sub !== "string"){
+validate126.errors = [{instancePath:instancePath+"/sub",schemaPath:"#/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.expires_at !== undefined){
+let data1 = data.expires_at;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate126.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate126.errors = [{instancePath:instancePath+"/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.revoked !== undefined){
+let data2 = data.revoked;
+const _errs7 = errors;
+if(errors === _errs7){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(func2(data3) > 2048){
+validate126.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data3) < 1){
+validate126.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate126.errors = [{instancePath:instancePath+"/revoked/" + i0,schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate126.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate126.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate126.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAuthenticatedMessage = validate127;
+const schema220 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"authenticated"},"id":{"$ref":"#/definitions/RequestId"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/AuthenticatedData"}},"additionalProperties":false};
+
+function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate127.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "type") || (key0 === "id")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate127.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate127.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("authenticated" !== data0){
+validate127.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "authenticated"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.id !== undefined){
+let data1 = data.id;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate127.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate127.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate127.errors = [{instancePath:instancePath+"/id",schemaPath:"#/definitions/RequestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data2 = data.timestamp;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(!pattern3.test(data2)){
+validate127.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate127.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs10 = errors;
+if(!(validate126(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate126.errors : vErrors.concat(validate126.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate127.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate127.errors = vErrors;
+return errors === 0;
+}
+
+export const validateTokenExpiringMessage = validate129;
+const schema223 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"token_expiring"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["expires_at","expires_in"],"properties":{"expires_at":{"$ref":"#/definitions/Timestamp"},"expires_in":{"type":"number","minimum":0,"description":"Seconds left before the connection is closed with 4007."}},"additionalProperties":false}},"additionalProperties":false};
+
+function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate129.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+validate129.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate129.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("token_expiring" !== data0){
+validate129.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "token_expiring"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate129.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate129.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data2 = data.data;
+const _errs7 = errors;
+if(errors === _errs7){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if(((data2.expires_at === undefined) && (missing1 = "expires_at")) || ((data2.expires_in === undefined) && (missing1 = "expires_in"))){
+validate129.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs9 = errors;
+for(const key1 in data2){
+if(!((key1 === "expires_at") || (key1 === "expires_in"))){
+validate129.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs9 === errors){
+if(data2.expires_at !== undefined){
+let data3 = data2.expires_at;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate129.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate129.errors = [{instancePath:instancePath+"/data/expires_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs10 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data2.expires_in !== undefined){
+let data4 = data2.expires_in;
+const _errs13 = errors;
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate129.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate129.errors = [{instancePath:instancePath+"/data/expires_in",schemaPath:"#/properties/data/properties/expires_in/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid2 = _errs13 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+else {
+validate129.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate129.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate129.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStreamPongMessage = validate130;
+const schema226 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pong"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","properties":{},"additionalProperties":false}},"additionalProperties":false};
+
+function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate130.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "timestamp")) || (key0 === "data"))){
+validate130.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate130.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pong" !== data0){
+validate130.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pong"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data1 = data.timestamp;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+validate130.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate130.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data2 = data.data;
+const _errs7 = errors;
+if(errors === _errs7){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key1 in data2){
+validate130.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+else {
+validate130.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate130.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate130.errors = vErrors;
+return errors === 0;
+}
+
+export const validateLivePosition = validate131;
+const schema228 = {"type":"object","required":["symbol","quantity","avg_price","market_price","unrealized_pnl","realized_pnl"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"quantity":{"type":"number"},"avg_price":{"type":"number"},"market_price":{"type":"number"},"unrealized_pnl":{"type":"number"},"realized_pnl":{"type":"number"}},"additionalProperties":false};
+
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.avg_price === undefined) && (missing0 = "avg_price"))) || ((data.market_price === undefined) && (missing0 = "market_price"))) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.realized_pnl === undefined) && (missing0 = "realized_pnl"))){
+validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "symbol") || (key0 === "quantity")) || (key0 === "avg_price")) || (key0 === "market_price")) || (key0 === "unrealized_pnl")) || (key0 === "realized_pnl"))){
+validate131.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate131.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate131.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate131.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.quantity !== undefined){
+let data1 = data.quantity;
+const _errs5 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate131.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.avg_price !== undefined){
+let data2 = data.avg_price;
+const _errs7 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate131.errors = [{instancePath:instancePath+"/avg_price",schemaPath:"#/properties/avg_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.market_price !== undefined){
+let data3 = data.market_price;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate131.errors = [{instancePath:instancePath+"/market_price",schemaPath:"#/properties/market_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.unrealized_pnl !== undefined){
+let data4 = data.unrealized_pnl;
+const _errs11 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate131.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.realized_pnl !== undefined){
+let data5 = data.realized_pnl;
+const _errs13 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate131.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate131.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePositionUpdateMessage = validate132;
+const schema230 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"position_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"type":"object","required":["positions"],"properties":{"positions":{"type":"array","items":{"$ref":"#/definitions/LivePosition"}}},"additionalProperties":false}},"additionalProperties":false};
+
+function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate132.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate132.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate132.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("position_update" !== data0){
+validate132.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "position_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate132.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate132.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate132.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate132.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate132.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate132.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate132.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs13 = errors;
+if(errors === _errs13){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((data4.positions === undefined) && (missing1 = "positions")){
+validate132.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs15 = errors;
+for(const key1 in data4){
+if(!(key1 === "positions")){
+validate132.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs15 === errors){
+if(data4.positions !== undefined){
+let data5 = data4.positions;
+const _errs16 = errors;
+if(errors === _errs16){
+if(Array.isArray(data5)){
+var valid5 = true;
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+const _errs18 = errors;
+if(!(validate131(data5[i0], {instancePath:instancePath+"/data/positions/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate131.errors : vErrors.concat(validate131.errors);
+errors = vErrors.length;
+}
+var valid5 = _errs18 === errors;
+if(!valid5){
+break;
+}
+}
+}
+else {
+validate132.errors = [{instancePath:instancePath+"/data/positions",schemaPath:"#/properties/data/properties/positions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+}
+}
+}
+}
+else {
+validate132.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate132.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate132.errors = vErrors;
+return errors === 0;
+}
+
+export const validateOrderData = validate134;
+const schema234 = {"type":"object","required":["order_id","symbol","side","quantity","type","status","filled_quantity","created_at"],"properties":{"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"type":{"type":"string","enum":["MKT","LMT"]},"limit_price":{"type":"number"},"status":{"type":"string","enum":["submitted","partially_filled","filled","cancelled","rejected"]},"filled_quantity":{"type":"number"},"avg_fill_price":{"type":"number"},"created_at":{"$ref":"#/definitions/Timestamp"},"reason":{"type":"string"}},"additionalProperties":false};
+
+function validate134(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((((data.order_id === undefined) && (missing0 = "order_id")) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.filled_quantity === undefined) && (missing0 = "filled_quantity"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
+validate134.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(func58.call(schema234.properties, key0))){
+validate134.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.order_id !== undefined){
+const _errs2 = errors;
+if(typeof data.order_id !== "string"){
+validate134.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbol !== undefined){
+let data1 = data.symbol;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(func2(data1) > 20){
+validate134.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data1)){
+validate134.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate134.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.side !== undefined){
+let data2 = data.side;
+const _errs7 = errors;
+if(typeof data2 !== "string"){
+validate134.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data2 === "BUY") || (data2 === "SELL"))){
+validate134.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.quantity !== undefined){
+let data3 = data.quantity;
+const _errs10 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate134.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.type !== undefined){
+let data4 = data.type;
+const _errs12 = errors;
+if(typeof data4 !== "string"){
+validate134.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data4 === "MKT") || (data4 === "LMT"))){
+validate134.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema234.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.limit_price !== undefined){
+let data5 = data.limit_price;
+const _errs14 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate134.errors = [{instancePath:instancePath+"/limit_price",schemaPath:"#/properties/limit_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.status !== undefined){
+let data6 = data.status;
+const _errs16 = errors;
+if(typeof data6 !== "string"){
+validate134.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data6 === "submitted") || (data6 === "partially_filled")) || (data6 === "filled")) || (data6 === "cancelled")) || (data6 === "rejected"))){
+validate134.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema234.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.filled_quantity !== undefined){
+let data7 = data.filled_quantity;
+const _errs18 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate134.errors = [{instancePath:instancePath+"/filled_quantity",schemaPath:"#/properties/filled_quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.avg_fill_price !== undefined){
+let data8 = data.avg_fill_price;
+const _errs20 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate134.errors = [{instancePath:instancePath+"/avg_fill_price",schemaPath:"#/properties/avg_fill_price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.created_at !== undefined){
+let data9 = data.created_at;
+const _errs22 = errors;
+const _errs23 = errors;
+if(errors === _errs23){
+if(typeof data9 === "string"){
+if(!pattern3.test(data9)){
+validate134.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate134.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs25 = errors;
+if(typeof data.reason !== "string"){
+validate134.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs25 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate134.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate134.errors = vErrors;
+return errors === 0;
+}
+
+export const validateOrderUpdateMessage = validate135;
+const schema238 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/OrderData"}},"additionalProperties":false};
+
+function validate135(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate135.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate135.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate135.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("order_update" !== data0){
+validate135.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate135.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate135.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate135.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate135.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate135.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate135.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate135.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate134(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate135.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate135.errors = vErrors;
+return errors === 0;
+}
+
+export const validateExecutionData = validate137;
+const schema242 = {"type":"object","required":["execution_id","order_id","symbol","side","quantity","price","commission","timestamp"],"properties":{"execution_id":{"type":"string"},"order_id":{"type":"string"},"symbol":{"$ref":"#/definitions/TickerSymbol"},"side":{"$ref":"#/definitions/Side"},"quantity":{"type":"number"},"price":{"type":"number"},"commission":{"type":"number"},"timestamp":{"$ref":"#/definitions/Timestamp"}},"additionalProperties":false};
+
+function validate137(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((((data.execution_id === undefined) && (missing0 = "execution_id")) || ((data.order_id === undefined) && (missing0 = "order_id"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.side === undefined) && (missing0 = "side"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.commission === undefined) && (missing0 = "commission"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
+validate137.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((((key0 === "execution_id") || (key0 === "order_id")) || (key0 === "symbol")) || (key0 === "side")) || (key0 === "quantity")) || (key0 === "price")) || (key0 === "commission")) || (key0 === "timestamp"))){
+validate137.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.execution_id !== undefined){
+const _errs2 = errors;
+if(typeof data.execution_id !== "string"){
+validate137.errors = [{instancePath:instancePath+"/execution_id",schemaPath:"#/properties/execution_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.order_id !== undefined){
+const _errs4 = errors;
+if(typeof data.order_id !== "string"){
+validate137.errors = [{instancePath:instancePath+"/order_id",schemaPath:"#/properties/order_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbol !== undefined){
+let data2 = data.symbol;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(func2(data2) > 20){
+validate137.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate137.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate137.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.side !== undefined){
+let data3 = data.side;
+const _errs9 = errors;
+if(typeof data3 !== "string"){
+validate137.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data3 === "BUY") || (data3 === "SELL"))){
+validate137.errors = [{instancePath:instancePath+"/side",schemaPath:"#/definitions/Side/enum",keyword:"enum",params:{allowedValues: schema19.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.quantity !== undefined){
+let data4 = data.quantity;
+const _errs12 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate137.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data5 = data.price;
+const _errs14 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate137.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.commission !== undefined){
+let data6 = data.commission;
+const _errs16 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate137.errors = [{instancePath:instancePath+"/commission",schemaPath:"#/properties/commission/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data7 = data.timestamp;
+const _errs18 = errors;
+const _errs19 = errors;
+if(errors === _errs19){
+if(typeof data7 === "string"){
+if(!pattern3.test(data7)){
+validate137.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate137.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate137.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate137.errors = vErrors;
+return errors === 0;
+}
+
+export const validateOrderExecutionMessage = validate138;
+const schema246 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"order_execution"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ExecutionData"}},"additionalProperties":false};
+
+function validate138(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate138.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate138.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate138.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("order_execution" !== data0){
+validate138.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "order_execution"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate138.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate138.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate138.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate138.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate138.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate138.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate138.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate137(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate137.errors : vErrors.concat(validate137.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate138.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate138.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRiskData = validate140;
+const schema250 = {"type":"object","required":["gross_exposure","net_exposure","leverage","largest_position_pct","equity","drawdown"],"properties":{"gross_exposure":{"type":"number","description":"Sum of absolute market values."},"net_exposure":{"type":"number","description":"Sum of signed market values."},"leverage":{"type":"number","description":"gross_exposure / equity."},"largest_position_pct":{"type":"number","description":"Largest absolute position as percent of equity."},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the session's equity peak."}},"additionalProperties":false};
+
+function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.gross_exposure === undefined) && (missing0 = "gross_exposure")) || ((data.net_exposure === undefined) && (missing0 = "net_exposure"))) || ((data.leverage === undefined) && (missing0 = "leverage"))) || ((data.largest_position_pct === undefined) && (missing0 = "largest_position_pct"))) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+validate140.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "gross_exposure") || (key0 === "net_exposure")) || (key0 === "leverage")) || (key0 === "largest_position_pct")) || (key0 === "equity")) || (key0 === "drawdown"))){
+validate140.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.gross_exposure !== undefined){
+let data0 = data.gross_exposure;
+const _errs2 = errors;
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate140.errors = [{instancePath:instancePath+"/gross_exposure",schemaPath:"#/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.net_exposure !== undefined){
+let data1 = data.net_exposure;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate140.errors = [{instancePath:instancePath+"/net_exposure",schemaPath:"#/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.leverage !== undefined){
+let data2 = data.leverage;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate140.errors = [{instancePath:instancePath+"/leverage",schemaPath:"#/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.largest_position_pct !== undefined){
+let data3 = data.largest_position_pct;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate140.errors = [{instancePath:instancePath+"/largest_position_pct",schemaPath:"#/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity !== undefined){
+let data4 = data.equity;
+const _errs10 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate140.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.drawdown !== undefined){
+let data5 = data.drawdown;
+const _errs12 = errors;
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate140.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate140.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate140.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate140.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRiskUpdateMessage = validate141;
+const schema251 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"risk_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/RiskData"}},"additionalProperties":false};
+
+function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate141.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate141.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate141.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("risk_update" !== data0){
+validate141.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "risk_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate141.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate141.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate141.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate141.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate141.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate141.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate141.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs13 = errors;
+const _errs14 = errors;
+if(errors === _errs14){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((((data4.gross_exposure === undefined) && (missing1 = "gross_exposure")) || ((data4.net_exposure === undefined) && (missing1 = "net_exposure"))) || ((data4.leverage === undefined) && (missing1 = "leverage"))) || ((data4.largest_position_pct === undefined) && (missing1 = "largest_position_pct"))) || ((data4.equity === undefined) && (missing1 = "equity"))) || ((data4.drawdown === undefined) && (missing1 = "drawdown"))){
+validate141.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs16 = errors;
+for(const key1 in data4){
+if(!((((((key1 === "gross_exposure") || (key1 === "net_exposure")) || (key1 === "leverage")) || (key1 === "largest_position_pct")) || (key1 === "equity")) || (key1 === "drawdown"))){
+validate141.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs16 === errors){
+if(data4.gross_exposure !== undefined){
+let data5 = data4.gross_exposure;
+const _errs17 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate141.errors = [{instancePath:instancePath+"/data/gross_exposure",schemaPath:"#/definitions/RiskData/properties/gross_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.net_exposure !== undefined){
+let data6 = data4.net_exposure;
+const _errs19 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate141.errors = [{instancePath:instancePath+"/data/net_exposure",schemaPath:"#/definitions/RiskData/properties/net_exposure/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.leverage !== undefined){
+let data7 = data4.leverage;
+const _errs21 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate141.errors = [{instancePath:instancePath+"/data/leverage",schemaPath:"#/definitions/RiskData/properties/leverage/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.largest_position_pct !== undefined){
+let data8 = data4.largest_position_pct;
+const _errs23 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate141.errors = [{instancePath:instancePath+"/data/largest_position_pct",schemaPath:"#/definitions/RiskData/properties/largest_position_pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.equity !== undefined){
+let data9 = data4.equity;
+const _errs25 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate141.errors = [{instancePath:instancePath+"/data/equity",schemaPath:"#/definitions/RiskData/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs25 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.drawdown !== undefined){
+let data10 = data4.drawdown;
+const _errs27 = errors;
+if(errors === _errs27){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+validate141.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate141.errors = [{instancePath:instancePath+"/data/drawdown",schemaPath:"#/definitions/RiskData/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid5 = _errs27 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate141.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/RiskData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate141.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate141.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePnlData = validate142;
+const schema256 = {"type":"object","required":["realized_pnl","unrealized_pnl","total_pnl","daily_pnl"],"properties":{"realized_pnl":{"type":"number"},"unrealized_pnl":{"type":"number"},"total_pnl":{"type":"number"},"daily_pnl":{"type":"number"}},"additionalProperties":false};
+
+function validate142(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.realized_pnl === undefined) && (missing0 = "realized_pnl")) || ((data.unrealized_pnl === undefined) && (missing0 = "unrealized_pnl"))) || ((data.total_pnl === undefined) && (missing0 = "total_pnl"))) || ((data.daily_pnl === undefined) && (missing0 = "daily_pnl"))){
+validate142.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "realized_pnl") || (key0 === "unrealized_pnl")) || (key0 === "total_pnl")) || (key0 === "daily_pnl"))){
+validate142.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.realized_pnl !== undefined){
+let data0 = data.realized_pnl;
+const _errs2 = errors;
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+validate142.errors = [{instancePath:instancePath+"/realized_pnl",schemaPath:"#/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.unrealized_pnl !== undefined){
+let data1 = data.unrealized_pnl;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate142.errors = [{instancePath:instancePath+"/unrealized_pnl",schemaPath:"#/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total_pnl !== undefined){
+let data2 = data.total_pnl;
+const _errs6 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate142.errors = [{instancePath:instancePath+"/total_pnl",schemaPath:"#/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.daily_pnl !== undefined){
+let data3 = data.daily_pnl;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate142.errors = [{instancePath:instancePath+"/daily_pnl",schemaPath:"#/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate142.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate142.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePnlUpdateMessage = validate143;
+const schema257 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pnl_update"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PnlData"}},"additionalProperties":false};
+
+function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate143.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate143.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate143.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pnl_update" !== data0){
+validate143.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pnl_update"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate143.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate143.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate143.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate143.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate143.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate143.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate143.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs13 = errors;
+const _errs14 = errors;
+if(errors === _errs14){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.realized_pnl === undefined) && (missing1 = "realized_pnl")) || ((data4.unrealized_pnl === undefined) && (missing1 = "unrealized_pnl"))) || ((data4.total_pnl === undefined) && (missing1 = "total_pnl"))) || ((data4.daily_pnl === undefined) && (missing1 = "daily_pnl"))){
+validate143.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs16 = errors;
+for(const key1 in data4){
+if(!((((key1 === "realized_pnl") || (key1 === "unrealized_pnl")) || (key1 === "total_pnl")) || (key1 === "daily_pnl"))){
+validate143.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs16 === errors){
+if(data4.realized_pnl !== undefined){
+let data5 = data4.realized_pnl;
+const _errs17 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate143.errors = [{instancePath:instancePath+"/data/realized_pnl",schemaPath:"#/definitions/PnlData/properties/realized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs17 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.unrealized_pnl !== undefined){
+let data6 = data4.unrealized_pnl;
+const _errs19 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate143.errors = [{instancePath:instancePath+"/data/unrealized_pnl",schemaPath:"#/definitions/PnlData/properties/unrealized_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs19 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.total_pnl !== undefined){
+let data7 = data4.total_pnl;
+const _errs21 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate143.errors = [{instancePath:instancePath+"/data/total_pnl",schemaPath:"#/definitions/PnlData/properties/total_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs21 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.daily_pnl !== undefined){
+let data8 = data4.daily_pnl;
+const _errs23 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate143.errors = [{instancePath:instancePath+"/data/daily_pnl",schemaPath:"#/definitions/PnlData/properties/daily_pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate143.errors = [{instancePath:instancePath+"/data",schemaPath:"#/definitions/PnlData/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate143.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate143.errors = vErrors;
+return errors === 0;
+}
+
+export const validateCandleData = validate144;
+const schema262 = {"type":"object","required":["symbol","resolution","closed","bar"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"closed":{"type":"boolean","description":"true once the bar's period has ended; the bar is final."},"bar":{"$ref":"#/definitions/Bar"}},"additionalProperties":false};
+
+function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.closed === undefined) && (missing0 = "closed"))) || ((data.bar === undefined) && (missing0 = "bar"))){
+validate144.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "closed")) || (key0 === "bar"))){
+validate144.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate144.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate144.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate144.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate144.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate144.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.closed !== undefined){
+const _errs8 = errors;
+if(typeof data.closed !== "boolean"){
+validate144.errors = [{instancePath:instancePath+"/closed",schemaPath:"#/properties/closed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bar !== undefined){
+const _errs10 = errors;
+if(!(validate31(data.bar, {instancePath:instancePath+"/bar",parentData:data,parentDataProperty:"bar",rootData}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate144.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate144.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketCandleMessage = validate146;
+const schema265 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"candle"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/CandleData"}},"additionalProperties":false};
+
+function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate146.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate146.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate146.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("candle" !== data0){
+validate146.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "candle"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate146.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate146.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate146.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate146.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate146.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate146.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate146.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate144(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate144.errors : vErrors.concat(validate144.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate146.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate146.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePatternData = validate148;
+const schema269 = {"type":"object","required":["symbol","resolution","pattern","direction","time","strength"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"pattern":{"type":"string","enum":["bullish_engulfing","bearish_engulfing","doji","hammer","shooting_star"],"description":"bullish/bearish_engulfing: the body of the closed bar fully covers the opposite-colored body before it.\ndoji: body <= 10% of the range. hammer: lower wick >= 2x body and upper wick <= body, after a decline.\nshooting_star: upper wick >= 2x body and lower wick <= body, after an advance.\n"},"direction":{"type":"string","enum":["bullish","bearish","neutral"]},"time":{"$ref":"#/definitions/EpochMs"},"strength":{"type":"number","minimum":0,"maximum":1,"description":"engulfing: 1 - previous body / this body; doji: 1 - 5 x body / range; hammer and shooting_star: wick / range."}},"additionalProperties":false};
+
+function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.pattern === undefined) && (missing0 = "pattern"))) || ((data.direction === undefined) && (missing0 = "direction"))) || ((data.time === undefined) && (missing0 = "time"))) || ((data.strength === undefined) && (missing0 = "strength"))){
+validate148.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "pattern")) || (key0 === "direction")) || (key0 === "time")) || (key0 === "strength"))){
+validate148.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate148.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate148.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate148.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate148.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate148.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pattern !== undefined){
+let data2 = data.pattern;
+const _errs8 = errors;
+if(typeof data2 !== "string"){
+validate148.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data2 === "bullish_engulfing") || (data2 === "bearish_engulfing")) || (data2 === "doji")) || (data2 === "hammer")) || (data2 === "shooting_star"))){
+validate148.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/enum",keyword:"enum",params:{allowedValues: schema269.properties.pattern.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.direction !== undefined){
+let data3 = data.direction;
+const _errs10 = errors;
+if(typeof data3 !== "string"){
+validate148.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
+validate148.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema269.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time !== undefined){
+let data4 = data.time;
+const _errs12 = errors;
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate148.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate148.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strength !== undefined){
+let data5 = data.strength;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1 || isNaN(data5)){
+validate148.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data5 < 0 || isNaN(data5)){
+validate148.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate148.errors = [{instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate148.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate148.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketPatternMessage = validate149;
+const schema273 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"pattern"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/PatternData"}},"additionalProperties":false};
+
+function validate149(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate149.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate149.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate149.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("pattern" !== data0){
+validate149.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "pattern"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate149.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate149.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate149.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate149.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate149.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate149.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate149.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate148(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate148.errors : vErrors.concat(validate148.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate149.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate149.errors = vErrors;
+return errors === 0;
+}
+
+export const validateSwingPoint = validate151;
+const schema277 = {"type":"object","required":["time","price"],"properties":{"time":{"$ref":"#/definitions/EpochMs"},"price":{"type":"number"}},"additionalProperties":false};
+
+function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.time === undefined) && (missing0 = "time")) || ((data.price === undefined) && (missing0 = "price"))){
+validate151.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((key0 === "time") || (key0 === "price"))){
+validate151.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.time !== undefined){
+let data0 = data.time;
+const _errs2 = errors;
+const _errs3 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate151.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs3){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate151.errors = [{instancePath:instancePath+"/time",schemaPath:"#/definitions/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.price !== undefined){
+let data1 = data.price;
+const _errs5 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate151.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate151.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate151.errors = vErrors;
+return errors === 0;
+}
+
+export const validateStructureData = validate152;
+const schema279 = {"type":"object","required":["symbol","resolution","trend","swing_highs","swing_lows"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"trend":{"type":"string","enum":["up","down","range"],"description":"up = higher highs and higher lows over the last two swings; down = lower both; else range."},"swing_highs":{"type":"array","description":"Most recent confirmed swing highs (a high above the N bars either side), newest last.","items":{"$ref":"#/definitions/SwingPoint"}},"swing_lows":{"type":"array","items":{"$ref":"#/definitions/SwingPoint"}}},"additionalProperties":false};
+
+function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.trend === undefined) && (missing0 = "trend"))) || ((data.swing_highs === undefined) && (missing0 = "swing_highs"))) || ((data.swing_lows === undefined) && (missing0 = "swing_lows"))){
+validate152.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "trend")) || (key0 === "swing_highs")) || (key0 === "swing_lows"))){
+validate152.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate152.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate152.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate152.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate152.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate152.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.trend !== undefined){
+let data2 = data.trend;
+const _errs8 = errors;
+if(typeof data2 !== "string"){
+validate152.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data2 === "up") || (data2 === "down")) || (data2 === "range"))){
+validate152.errors = [{instancePath:instancePath+"/trend",schemaPath:"#/properties/trend/enum",keyword:"enum",params:{allowedValues: schema279.properties.trend.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.swing_highs !== undefined){
+let data3 = data.swing_highs;
+const _errs10 = errors;
+if(errors === _errs10){
+if(Array.isArray(data3)){
+var valid3 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs12 = errors;
+if(!(validate151(data3[i0], {instancePath:instancePath+"/swing_highs/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate151.errors : vErrors.concat(validate151.errors);
+errors = vErrors.length;
+}
+var valid3 = _errs12 === errors;
+if(!valid3){
+break;
+}
+}
+}
+else {
+validate152.errors = [{instancePath:instancePath+"/swing_highs",schemaPath:"#/properties/swing_highs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.swing_lows !== undefined){
+let data5 = data.swing_lows;
+const _errs13 = errors;
+if(errors === _errs13){
+if(Array.isArray(data5)){
+var valid4 = true;
+const len1 = data5.length;
+for(let i1=0; i1<len1; i1++){
+const _errs15 = errors;
+if(!(validate151(data5[i1], {instancePath:instancePath+"/swing_lows/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate151.errors : vErrors.concat(validate151.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs15 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate152.errors = [{instancePath:instancePath+"/swing_lows",schemaPath:"#/properties/swing_lows/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate152.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate152.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketStructureMessage = validate155;
+const schema282 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"market_structure"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/StructureData"}},"additionalProperties":false};
+
+function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate155.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate155.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate155.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("market_structure" !== data0){
+validate155.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "market_structure"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate155.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate155.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate155.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate155.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate155.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate152(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate152.errors : vErrors.concat(validate152.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate155.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfluenceData = validate157;
+const schema286 = {"type":"object","required":["symbol","resolution","score","bias","components"],"properties":{"symbol":{"$ref":"#/definitions/TickerSymbol"},"resolution":{"$ref":"#/definitions/Resolution"},"score":{"type":"number","minimum":-100,"maximum":100,"description":"Weighted sum of the components, -100 (all bearish) to +100 (all bullish)."},"bias":{"type":"string","enum":["bullish","bearish","neutral"]},"components":{"type":"object","description":"Each component in -1..1 with its weight in the score.","required":["trend","momentum","moving_average","pattern"],"properties":{"trend":{"type":"number","minimum":-1,"maximum":1,"description":"Market structure trend (weight 0.3)."},"momentum":{"type":"number","minimum":-1,"maximum":1,"description":"RSI(14) read as mean reversion, (50 - RSI) / 50: oversold (RSI 0) = +1, overbought (RSI 100) = -1 (weight 0.25)."},"moving_average":{"type":"number","minimum":-1,"maximum":1,"description":"SMA(10) vs SMA(30) gap, full scale at 0.5% (weight 0.25)."},"pattern":{"type":"number","minimum":-1,"maximum":1,"description":"Latest pattern within 5 candles, direction x strength (weight 0.2)."}},"additionalProperties":false}},"additionalProperties":false};
+
+function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.symbol === undefined) && (missing0 = "symbol")) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.score === undefined) && (missing0 = "score"))) || ((data.bias === undefined) && (missing0 = "bias"))) || ((data.components === undefined) && (missing0 = "components"))){
+validate157.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "symbol") || (key0 === "resolution")) || (key0 === "score")) || (key0 === "bias")) || (key0 === "components"))){
+validate157.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.symbol !== undefined){
+let data0 = data.symbol;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(func2(data0) > 20){
+validate157.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate157.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate157.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/definitions/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resolution !== undefined){
+let data1 = data.resolution;
+const _errs5 = errors;
+if(typeof data1 !== "string"){
+validate157.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data1 === "1") || (data1 === "5")) || (data1 === "15")) || (data1 === "30")) || (data1 === "60")) || (data1 === "D"))){
+validate157.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/definitions/Resolution/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.score !== undefined){
+let data2 = data.score;
+const _errs8 = errors;
+if(errors === _errs8){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 100 || isNaN(data2)){
+validate157.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data2 < -100 || isNaN(data2)){
+validate157.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/minimum",keyword:"minimum",params:{comparison: ">=", limit: -100},message:"must be >= -100"}];
+return false;
+}
+}
+}
+else {
+validate157.errors = [{instancePath:instancePath+"/score",schemaPath:"#/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.bias !== undefined){
+let data3 = data.bias;
+const _errs10 = errors;
+if(typeof data3 !== "string"){
+validate157.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "bullish") || (data3 === "bearish")) || (data3 === "neutral"))){
+validate157.errors = [{instancePath:instancePath+"/bias",schemaPath:"#/properties/bias/enum",keyword:"enum",params:{allowedValues: schema286.properties.bias.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.components !== undefined){
+let data4 = data.components;
+const _errs12 = errors;
+if(errors === _errs12){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.trend === undefined) && (missing1 = "trend")) || ((data4.momentum === undefined) && (missing1 = "momentum"))) || ((data4.moving_average === undefined) && (missing1 = "moving_average"))) || ((data4.pattern === undefined) && (missing1 = "pattern"))){
+validate157.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs14 = errors;
+for(const key1 in data4){
+if(!((((key1 === "trend") || (key1 === "momentum")) || (key1 === "moving_average")) || (key1 === "pattern"))){
+validate157.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs14 === errors){
+if(data4.trend !== undefined){
+let data5 = data4.trend;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1 || isNaN(data5)){
+validate157.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data5 < -1 || isNaN(data5)){
+validate157.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate157.errors = [{instancePath:instancePath+"/components/trend",schemaPath:"#/properties/components/properties/trend/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.momentum !== undefined){
+let data6 = data4.momentum;
+const _errs17 = errors;
+if(errors === _errs17){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 1 || isNaN(data6)){
+validate157.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data6 < -1 || isNaN(data6)){
+validate157.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate157.errors = [{instancePath:instancePath+"/components/momentum",schemaPath:"#/properties/components/properties/momentum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs17 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.moving_average !== undefined){
+let data7 = data4.moving_average;
+const _errs19 = errors;
+if(errors === _errs19){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 1 || isNaN(data7)){
+validate157.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data7 < -1 || isNaN(data7)){
+validate157.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate157.errors = [{instancePath:instancePath+"/components/moving_average",schemaPath:"#/properties/components/properties/moving_average/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs19 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data4.pattern !== undefined){
+let data8 = data4.pattern;
+const _errs21 = errors;
+if(errors === _errs21){
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 1 || isNaN(data8)){
+validate157.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data8 < -1 || isNaN(data8)){
+validate157.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1"}];
+return false;
+}
+}
+}
+else {
+validate157.errors = [{instancePath:instancePath+"/components/pattern",schemaPath:"#/properties/components/properties/pattern/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate157.errors = [{instancePath:instancePath+"/components",schemaPath:"#/properties/components/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate157.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate157.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMarketConfluenceMessage = validate158;
+const schema289 = {"type":"object","required":["type","timestamp","data"],"properties":{"type":{"type":"string","const":"confluence"},"seq":{"$ref":"#/definitions/PublicationSeq"},"topic":{"$ref":"#/definitions/HubTopic"},"timestamp":{"$ref":"#/definitions/Timestamp"},"data":{"$ref":"#/definitions/ConfluenceData"}},"additionalProperties":false};
+
+function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.timestamp === undefined) && (missing0 = "timestamp"))) || ((data.data === undefined) && (missing0 = "data"))){
+validate158.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "seq")) || (key0 === "topic")) || (key0 === "timestamp")) || (key0 === "data"))){
+validate158.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate158.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("confluence" !== data0){
+validate158.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "confluence"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.seq !== undefined){
+let data1 = data.seq;
+const _errs4 = errors;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate158.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+validate158.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/definitions/PublicationSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topic !== undefined){
+let data2 = data.topic;
+const _errs7 = errors;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data2 === "string"){
+if(func2(data2) > 2048){
+validate158.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate158.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate158.errors = [{instancePath:instancePath+"/topic",schemaPath:"#/definitions/HubTopic/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.timestamp !== undefined){
+let data3 = data.timestamp;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(!pattern3.test(data3)){
+validate158.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate158.errors = [{instancePath:instancePath+"/timestamp",schemaPath:"#/definitions/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+const _errs13 = errors;
+if(!(validate157(data.data, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData}))){
+vErrors = vErrors === null ? validate157.errors : vErrors.concat(validate157.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate158.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate158.errors = vErrors;
 return errors === 0;
 }
 

@@ -17,6 +17,7 @@ import type { Broker } from './pubsub/broker.ts';
 import { historyPolicy } from './pubsub/history-policy.ts';
 import { Hub } from './pubsub/hub.ts';
 import { createBarsHandlers } from './handlers/bars.ts';
+import { createMarketTopicHandlers } from './handlers/market-topics.ts';
 import { createDashboardHandlers } from './handlers/dashboard.ts';
 import { dashboardWsEndpoint, operationEndpoint } from './handlers/endpoints.ts';
 import { liveTradingWsEndpoint } from './handlers/live-trading.ts';
@@ -36,6 +37,7 @@ import { KeyedRateLimiter } from './util/rate-limiter.ts';
 import { originPolicy } from './server/origin.ts';
 import { createBacktestRouter, type BacktestAccess, type HttpIdentity } from './server/routes-backtest.ts';
 import { createDashboardRouter } from './server/routes-dashboard.ts';
+import { createUdfRouter, describeSymbol, remoteHistory } from './server/routes-udf.ts';
 import { HealthMonitor } from './streams/health.ts';
 import { ibTradingKind, type OrderPolicy } from './trading/order-policy.ts';
 import type { OrderVenue } from './trading/venue.ts';
@@ -278,8 +280,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   // Browser safety, one policy for WebSocket upgrades and state-changing HTTP requests (own origin, loopback, ALLOWED_ORIGINS).
   const origins = originPolicy({ allowed: ws.allowedOrigins, loopbackOnly: isLoopbackHost(config.host) });
 
+  const toProducerHttp = () => cluster.first('producer')?.http ?? undefined;
+  const history = producer?.history ?? remoteHistory(toProducerHttp);
   const endpoints: Endpoint<any>[] = [
-    operationEndpoint(createBarsHandlers({ source: market })),
+    // quotes/trades/book: served by the producer's depth source (an edge trusts its producer to serve them).
+    operationEndpoint({ ...createBarsHandlers({ source: market, history }), ...createMarketTopicHandlers({ source: market, depth: producer ? { served: producer.depth !== undefined, ...(producer.depth?.bookAvailable ? { bookAvailable: (s: string) => producer.depth!.bookAvailable!(s) } : {}) } : { served: true } }) }),
     dashboardWsEndpoint(createDashboardHandlers()),
     backtestWsEndpoint(lookup),
     liveTradingWsEndpoint({ source: market }),
@@ -398,7 +403,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       app.post('/api/backtesting/start', limitExpensive);
       // AUTH=jwt: the chart backfill is market data, readable as the bars topic it shows.
       if (verifier) {
-        app.get('/dashboard/api/bars', async (req, res, next) => {
+        app.get(['/dashboard/api/bars', '/udf/history', '/api/v1/bars/history'], async (req, res, next) => {
           const who = await identify(req);
           if (!who.ok) return void res.status(who.status).json({ error: who.error });
           const decision = await permissions.mayRead(who.identity, `bars:${String(req.query.symbol ?? '')}:${String(req.query.resolution ?? '1')}`);
@@ -414,11 +419,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           clientIp,
         }));
         app.use(createDashboardRouter({ source: producer.source, now: producer.now }));
+        const facts = producer.source.symbols().map((s) => describeSymbol(s, producer.source.name));
+        app.use(createUdfRouter({ history: producer.history, symbols: () => facts, now: Date.now }));
       } else {
         // An edge has no runs or history of its own: the producer answers (503 UNAVAILABLE while none is known).
         // Bodies are parsed (and bounded) by express.json as on the producer, then re-sent as JSON.
         app.use('/api/backtesting', express.json({ limit: '16kb', strict: false }), (req, res, next) => (req.method === 'GET' || req.method === 'POST' ? toProducer(req, res) : next()));
-        app.get('/dashboard/api/bars', toProducer);
+        app.get(['/dashboard/api/bars', '/udf/*splat', '/api/v1/bars/history'], toProducer);
         app.use(createDashboardRouter({ source: undefined }));
       }
     },

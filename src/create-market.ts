@@ -4,8 +4,10 @@
  * imports trading/ (trading/venue-ibkr.ts importing market/ is the one allowed direction).
  */
 import type { Config } from './config.ts';
+import type { DepthSource } from './market/depth.ts';
+import { IbkrDepth } from './market/depth-ibkr.ts';
 import { IbConnection } from './market/ib-connection.ts';
-import { IbkrSource } from './market/source-ibkr.ts';
+import { defaultContractFor, IbkrSource } from './market/source-ibkr.ts';
 import { SimulatedSource, type SimulatedSourceOptions } from './market/source-simulated.ts';
 import type { MarketSource } from './market/source.ts';
 import { IbkrVenue } from './trading/venue-ibkr.ts';
@@ -17,6 +19,8 @@ export interface Market {
   venue: OrderVenue | undefined;
   /** The market's clock (sped up for a fast simulated market); fills, signals and portfolio use it. */
   now: () => number;
+  /** Book, tape and top of book from upstream (IB market depth and tick-by-tick); undefined: the producer simulates them. */
+  depth: (DepthSource & { onHealth?(listener: (event: { ok: boolean; code?: number; message: string }) => void): () => void }) | undefined;
   /** The brokerage account orders go to (IB: configured, or the first managed one once connected). */
   account: () => string | undefined;
   /** Whether the upstream is connected now (IB: the API connection is ready; the simulated market: always). */
@@ -45,20 +49,29 @@ export function createMarket(config: Config, options: { generate?: SimulatedSour
       tickMarketMs: config.market.tickIntervalMs * speed,
       generate: options.generate,
     });
-    return { source, venue: undefined, now, account: () => undefined, connected: () => true, start: async () => undefined, stop: async () => undefined };
+    return { source, venue: undefined, depth: undefined, now, account: () => undefined, connected: () => true, start: async () => undefined, stop: async () => undefined };
   }
   const { host, port, clientId, account } = config.ibkr;
   if (port === undefined) throw new Error('IBKR_PORT is required when MARKET_SOURCE=ibkr');
   const connection = new IbConnection({ config: { host, port, clientId, ...(account ? { account } : {}) } });
   const source = new IbkrSource({ symbols: config.market.symbols, connection });
   const venue = new IbkrVenue({ connection, symbols: (s) => source.hasSymbol(s) });
+  // IB's default limit of 3 market-depth subscriptions at once is respected (refused with a coded error beyond it).
+  const depth = new IbkrDepth({ connection, symbols: config.market.symbols, contractFor: (s) => defaultContractFor(s).contract });
   return {
     source,
     venue,
+    depth,
     now: Date.now,
     account: () => connection.account,
     connected: () => connection.ready,
-    start: () => connection.start(),
-    stop: () => connection.stop(),
+    start: () => {
+      depth.start();
+      return connection.start();
+    },
+    stop: () => {
+      depth.stop();
+      return connection.stop();
+    },
   };
 }

@@ -11,6 +11,10 @@ import { createMarket, type Market } from './create-market.ts';
 import { LiveTradingFeed } from './handlers/live-trading.ts';
 import { MarketDataFeed } from './handlers/market-data.ts';
 import { BacktestService } from './backtest/service.ts';
+import { BarHistory } from './market/bar-history.ts';
+import type { DepthSource } from './market/depth.ts';
+import { SimBook } from './market/sim-book.ts';
+import { DepthFeed } from './streams/depth-feed.ts';
 import type { MarketSource } from './market/source.ts';
 import type { Hub } from './pubsub/hub.ts';
 import { BarsFeed } from './streams/bars-feed.ts';
@@ -48,6 +52,10 @@ export interface Producer {
   readonly source: MarketSource;
   readonly venue: OrderVenue;
   readonly backtests: BacktestService;
+  /** Chart history (`bars.history`, `/udf/history`), aligned with the live bars topics. */
+  readonly history: BarHistory;
+  /** Book, tape and top of book (quotes/trades/book topics): simulated, or IB market depth and tick-by-tick. */
+  readonly depth: DepthSource | undefined;
   readonly health: HealthMonitor;
   /** The market clock (sped up on a fast simulated market). */
   readonly now: () => number;
@@ -137,6 +145,18 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     new MarketDataFeed({ source, hub }),
     new LiveTradingFeed({ venue, portfolio, source, hub, intervalMs: ws.portfolioUpdateIntervalMs }),
   ];
+  // The simulated market's history() is an independent path, so its live period is served from what the live feed
+  // published (recorded); its data starts on 2000-01-01. IB serves its own record; each chunk is a paced request.
+  const simulated = source.name === 'simulated';
+  const history = new BarHistory({ source, now, recordLive: simulated, earliest: simulated ? Date.UTC(2000, 0, 1) : 0, maxChunks: simulated ? 8 : 3 });
+  const simBook = simulated ? new SimBook({ source, seed: config.market.seed, now, onListenerError: (err) => log(`depth listener error: ${String(err)}`) }) : undefined;
+  const depth: DepthSource | undefined = simBook ?? market?.depth;
+  // IB's depth limit and refusals are reported like other upstream problems: a market_data health error and a log line.
+  const offDepthHealth = market?.depth?.onHealth?.((event) => {
+    if (!event.ok) health.recordError('market_data', new Error(`${event.code ?? ''} ${event.message}`.trim()));
+    log(`market depth ${event.ok ? 'ok' : 'problem'}: ${event.message}`);
+  });
+  if (depth) streams.push(new DepthFeed({ depth, hub }));
   const manager = new StreamManager({ health, log });
   // The upstream itself (IB connection, farms, pacing) is a health entry too: errors count, recoveries show.
   health.register('market_data');
@@ -179,6 +199,8 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     source,
     venue,
     backtests,
+    history,
+    depth,
     health,
     now,
     orders,
@@ -187,6 +209,8 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
     },
     async start() {
       // Each step checks `stopped`: a stop during a slow start (IB unreachable, strategy warm-up) ends it there.
+      history.start(); // before the source ticks: the first live bar of every series is recorded
+      simBook?.start();
       if (!stopped) await market?.start();
       if (!stopped) await source.start();
       if (!stopped) await venue.start();
@@ -202,6 +226,9 @@ export function buildProducer(config: Config, hub: Hub, health: HealthMonitor, o
       offSourceHealth();
       offLiveness();
       for (const off of offQuotes) off();
+      history.stop();
+      offDepthHealth?.();
+      simBook?.stop();
       await venue.stop();
       await source.stop();
       await market?.stop();

@@ -12,7 +12,7 @@
  *    not disclosed and every node (standalone, or an edge that asks the producer) answers the same. An unknown run is
  *    not refused here: the endpoint answers UNKNOWN_BACKTEST.
  * 4. the token's roles (the `roles` claim; without one, the server's default roles, AUTH_DEFAULT_ROLE) decide the
- *    family: `viewer` reads market data (`bars:*`, `market-data:*`, `dashboard:prices`, `dashboard:signals` unless
+ *    family: `viewer` reads market data (`bars:*`, `quotes:*`, `trades:*`, `book:*`, `market-data:*`, `dashboard:prices`, `dashboard:signals` unless
  *    signals are private); `trader` reads market data and the private streams (`dashboard:portfolio`,
  *    `dashboard:trades`, `live-trading:*`, private signals, any topic not named here). A `roles` claim replaces the
  *    default, so it widens (`["trader"]` where the default is viewer) or narrows (`["viewer"]` where it is trader).
@@ -91,6 +91,7 @@ export class Permissions {
   private familyOf(topic: string): 'market' | 'private' | 'backtest' {
     if (topic.startsWith('backtest:')) return 'backtest';
     if (topic.startsWith('bars:') || topic.startsWith('market-data:') || topic === 'dashboard:prices') return 'market';
+    if (topic.startsWith('quotes:') || topic.startsWith('trades:') || topic.startsWith('book:')) return 'market';
     if (topic === 'dashboard:signals' && !this.options.privateSignals) return 'market';
     return 'private';
   }

@@ -17,7 +17,7 @@
 import { clientEndpoints, DashboardStreamValues, type ClientEndpointInfo, type ClientEndpoints, type EndpointAddress, type EventsOf, type RequestsOf } from '../../generated/client.ts';
 import { CloseCodes } from '../../generated/codes.ts';
 import { decodeFrame } from '../../generated/runtime.ts';
-import { parseBarsTopic } from '../../generated/topics.ts';
+import { parseBarsTopic, parseBookTopic, parseQuotesTopic, parseTradesTopic } from '../../generated/topics.ts';
 import type * as T from '../../generated/types.ts';
 import type { BackoffOptions } from '../util/backoff.ts';
 import { ReconnectingSocket, type CloseInfo, type SocketState, type WebSocketFactory } from './socket.ts';
@@ -27,10 +27,43 @@ export type { EndpointAddress, EventsOf, RequestsOf } from '../../generated/clie
 
 /** A bars topic as the contract writes it, e.g. `bars:AAPL:1`. */
 export type BarsTopicName = `bars:${string}:${T.Resolution}`;
+/** A quotes, trades or book topic: `quotes:AAPL`, `trades:AAPL`, `book:AAPL:10`. */
+export type MarketTopicName = `quotes:${string}` | `trades:${string}` | `book:${string}:${T.BookDepth}`;
+
+/**
+ * The subscribe and unsubscribe requests of a /api/v1/ws topic: `bars.subscribe` for bars topics, `market.subscribe`
+ * for quotes, trades and book topics. An error value for anything else.
+ */
+function topicRequests(topic: string):
+  | { ok: true; subscribe: 'bars.subscribe' | 'market.subscribe'; unsubscribe: 'bars.unsubscribe' | 'market.unsubscribe'; payload: Record<string, string> }
+  | { ok: false; message: string; param: string } {
+  if (topic.startsWith('bars:')) {
+    const p = parseBarsTopic(topic);
+    return p.ok ? { ok: true, subscribe: 'bars.subscribe', unsubscribe: 'bars.unsubscribe', payload: { symbol: p.value.symbol, resolution: p.value.resolution } } : p;
+  }
+  const market = (payload: Record<string, string>) => ({ ok: true as const, subscribe: 'market.subscribe' as const, unsubscribe: 'market.unsubscribe' as const, payload });
+  if (topic.startsWith('quotes:')) {
+    const p = parseQuotesTopic(topic);
+    return p.ok ? market({ channel: 'quotes', symbol: p.value.symbol }) : p;
+  }
+  if (topic.startsWith('trades:')) {
+    const p = parseTradesTopic(topic);
+    return p.ok ? market({ channel: 'trades', symbol: p.value.symbol }) : p;
+  }
+  if (topic.startsWith('book:')) {
+    const p = parseBookTopic(topic);
+    return p.ok ? market({ channel: 'book', symbol: p.value.symbol, depth: p.value.depth }) : p;
+  }
+  return { ok: false, param: 'topic', message: `${JSON.stringify(topic)} is not a bars, quotes, trades or book topic` };
+}
 
 /** What `subscribe` takes and answers, per endpoint that has subscriptions. */
 export interface Subscriptions {
-  '/api/v1/ws': { target: BarsTopicName; reply: T.BarsSubscribeResponseMessage; unsubscribeReply: T.BarsUnsubscribeResponseMessage };
+  '/api/v1/ws': {
+    target: BarsTopicName | MarketTopicName;
+    reply: T.BarsSubscribeResponseMessage | T.MarketSubscribeResponseMessage;
+    unsubscribeReply: T.BarsUnsubscribeResponseMessage | T.MarketUnsubscribeResponseMessage;
+  };
   '/ws': { target: T.DashboardStream | readonly T.DashboardStream[]; reply: T.DashboardSubscriptionsMessage; unsubscribeReply: T.DashboardSubscriptionsMessage };
 }
 export type SubscribeTarget<E> = E extends keyof Subscriptions ? Subscriptions[E]['target'] : never;
@@ -339,16 +372,16 @@ export class TickwireClient<E extends EndpointAddress> {
   private subscription(op: 'subscribe' | 'unsubscribe', target: string | readonly string[]): Promise<unknown> {
     if (this.endpoint === '/api/v1/ws') {
       const topic = target as string;
-      const parsed = parseBarsTopic(topic);
+      const parsed = topicRequests(topic);
       if (!parsed.ok) return Promise.reject(new TickwireError('INVALID_MESSAGE', parsed.message, parsed.param));
-      const payload = { symbol: parsed.value.symbol, resolution: parsed.value.resolution };
+      const payload = parsed.payload;
       if (op === 'subscribe') this.topics.add(topic);
       else {
         this.topics.delete(topic);
         this.held.delete(topic); // a later subscribe starts afresh, with a snapshot
         this.confirmed.delete(topic);
       }
-      const sent = op === 'subscribe' ? this.barsSubscribe(topic) : this.send({ type: 'bars.unsubscribe', payload });
+      const sent = op === 'subscribe' ? this.barsSubscribe(topic) : this.send({ type: parsed.unsubscribe, payload });
       // A refused subscribe (e.g. UNKNOWN_SYMBOL) is not restored after a reconnect.
       if (op === 'subscribe') sent.catch((err) => err instanceof TickwireError && err.reply !== undefined && this.topics.delete(topic));
       return sent;
@@ -398,14 +431,17 @@ export class TickwireClient<E extends EndpointAddress> {
     });
   }
 
-  /** `bars.subscribe` of one topic, with `since` when it resumes a position held (decided when the frame goes out). */
-  private barsSubscribe(topic: string): Promise<T.BarsSubscribeResponseMessage> {
-    const parsed = parseBarsTopic(topic);
+  /**
+   * `bars.subscribe` (or `market.subscribe`) of one topic, with `since` when it resumes a position held (decided when
+   * the frame goes out).
+   */
+  private barsSubscribe(topic: string): Promise<T.BarsSubscribeResponseMessage | T.MarketSubscribeResponseMessage> {
+    const parsed = topicRequests(topic);
     if (!parsed.ok) return Promise.reject(new TickwireError('INVALID_MESSAGE', parsed.message, parsed.param));
-    const { symbol, resolution } = parsed.value;
-    return this.sendBuilt('bars.subscribe', () => {
+    const { subscribe, payload } = parsed;
+    return this.sendBuilt(subscribe, () => {
       const since = this.sinceOf([topic]).since?.[topic];
-      return { type: 'bars.subscribe', payload: { symbol, resolution, ...(since ? { since } : {}) } };
+      return { type: subscribe, payload: { ...payload, ...(since ? { since } : {}) } };
     }, undefined, (m) => (m.payload.since ? { [topic]: m.payload.since } : undefined), topic);
   }
 
@@ -506,7 +542,7 @@ export class TickwireClient<E extends EndpointAddress> {
   private restore(): void {
     const report = (err: unknown) => this.emit('$error', err instanceof Error ? err : new Error(String(err)));
     if (this.endpoint === '/api/v1/ws') {
-      const pendingTopics = new Set([...this.pending.values()].filter((p) => p.type === 'bars.subscribe').map((p) => p.topic));
+      const pendingTopics = new Set([...this.pending.values()].filter((p) => p.type === 'bars.subscribe' || p.type === 'market.subscribe').map((p) => p.topic));
       for (const topic of this.topics) {
         if (!pendingTopics.has(topic)) {
           this.barsSubscribe(topic).catch((err: unknown) => {
@@ -596,10 +632,10 @@ export class TickwireClient<E extends EndpointAddress> {
     // The `since` the answered request carried: its pending request's, or the connection URL's for what the server
     // sends at connect.
     const asked = typeof message.id === 'string' ? this.pending.get(message.id)?.since : this.connectSince;
-    if (message.type === 'bars.subscribe.response' && this.endpoint === '/api/v1/ws') {
+    if ((message.type === 'bars.subscribe.response' || message.type === 'market.subscribe.response') && this.endpoint === '/api/v1/ws') {
       const r = (message.payload ?? {}) as Partial<T.BarsSubscribeResult>;
       if (typeof r.topic === 'string') this.answered(r.topic, isState(r) ? { asOf: r.asOf, recovered: r.recovered, ...(r.reason ? { reason: r.reason } : {}) } : undefined, asked?.[r.topic]);
-    } else if (message.type === 'bars.unsubscribe.response' && this.endpoint === '/api/v1/ws') {
+    } else if ((message.type === 'bars.unsubscribe.response' || message.type === 'market.unsubscribe.response') && this.endpoint === '/api/v1/ws') {
       const t = message.payload?.topic;
       this.confirmed.delete(t);
       if (!this.topics.has(t) && !this.held.get(t)?.resync) this.held.delete(t);
@@ -657,11 +693,11 @@ export class TickwireClient<E extends EndpointAddress> {
    */
   private gap(topic: string, st: TopicState): void {
     st.gap = true;
-    const parsed = parseBarsTopic(topic);
+    const parsed = topicRequests(topic);
     if (this.endpoint === '/api/v1/ws' && parsed.ok) {
       st.resync = true;
       const report = (err: unknown) => this.emit('$error', err instanceof Error ? err : new Error(String(err)));
-      this.send({ type: 'bars.unsubscribe', payload: { symbol: parsed.value.symbol, resolution: parsed.value.resolution } }).catch(report);
+      this.send({ type: parsed.unsubscribe, payload: parsed.payload }).catch(report);
       this.barsSubscribe(topic).catch((err) => {
         report(err);
         // The topic may be off on this connection now: a reconnect resubscribes every topic with `since`.

@@ -13,6 +13,8 @@ import { connect, type BarsTopicName, type CloseInfo, type RecoveryEvent, type S
 import { createTokenSession } from './session.ts';
 import { labelGapFor, layoutMarkers, type MarkerEvent } from './markers.ts';
 import { lastUpdates, showMarket, watchStale } from './trust.ts';
+import { mountDepthPanel } from './depth.ts';
+import { createScrollBack } from './scrollback.ts';
 
 const $ = <E extends HTMLElement>(sel: string) => document.querySelector(sel) as E;
 const MAX_FEED = 30;
@@ -189,6 +191,7 @@ function setChart(sym: string, res: T.Resolution): void {
   for (const [s, { row }] of priceRows) row.classList.toggle('selected', s === sym);
   history.replaceState(null, '', `?symbol=${encodeURIComponent(sym)}&res=${res}`);
   barsClient.subscribe(next).catch(report);
+  depthPanel.setSymbol(sym);
   loadBars();
 }
 
@@ -201,18 +204,23 @@ function loadBars(): void {
   series.setData([]);
   renderMarkers();
   chartBox.dataset.candles = '0';
-  fetch(`/dashboard/api/bars?symbol=${encodeURIComponent(symbol)}&resolution=${resolution}&count=300`, session.token ? { headers: { authorization: `Bearer ${session.token}` } } : undefined)
-    .then((r) => (r.ok ? r.json() : { bars: [] }))
-    .then((body: { bars: T.Bar[] }) => {
-      if (topic !== want || !body.bars.length) return;
-      for (const b of body.bars) if (!bars.has(b.time)) bars.set(b.time, b);
-      times = [...bars.keys()].sort((a, b) => a - b);
-      series.setData(times.map((t) => candle(bars.get(t)!)));
-      chart.timeScale().scrollToRealTime();
-      chartBox.dataset.candles = String(times.length);
-      queueMarkers();
-    })
-    .catch(report);
+  void scrollBack.first().then(() => topic === want && chart.timeScale().scrollToRealTime());
+}
+
+/** Bars from `bars.history` (the first page, or older ones on scroll-back) merged under the live ones. */
+function mergeHistory(list: T.Bar[], key: string): void {
+  if (key !== topic) return;
+  const before = times[0];
+  for (const b of list) if (!bars.has(b.time)) bars.set(b.time, b);
+  times = [...bars.keys()].sort((a, b) => a - b);
+  const range = chart.timeScale().getVisibleLogicalRange();
+  series.setData(times.map((t) => candle(bars.get(t)!)));
+  // Older bars were prepended: logical indexes shift by their number; keep the view where the user left it.
+  const prepended = before === undefined ? 0 : times.findIndex((t) => t >= before);
+  if (range && prepended > 0) chart.timeScale().setVisibleLogicalRange({ from: range.from + prepended, to: range.to + prepended });
+  chartBox.dataset.candles = String(times.length);
+  chartBox.dataset.oldest = String(times[0] ?? '');
+  queueMarkers();
 }
 
 // ---------------------------------------------------------------- signals, trades, portfolio
@@ -275,6 +283,13 @@ const dashboard = connect(base, '/ws', session.clientOptions());
 const barsClient = connect(base, '/api/v1/ws', session.clientOptions());
 // After an `auth` (login box or refresh) the chart's topic is subscribed again if it had been refused.
 session.attach({ dashboard, bars: barsClient, resubscribeChart: () => topic && !barsClient.subscriptions().includes(topic) && (barsClient.subscribe(topic).catch(report), loadBars()) });
+const depthPanel = mountDepthPanel(barsClient, $('main'), report);
+const scrollBack = createScrollBack(barsClient, {
+  current: () => (topic ? { symbol, resolution, key: topic } : null),
+  oldest: () => times[0],
+  merge: mergeHistory,
+}, report);
+chart.timeScale().subscribeVisibleLogicalRangeChange((range) => scrollBack.onVisibleFrom(range?.from));
 showState('conn-ws', dashboard);
 showState('conn-bars', barsClient);
 watchStale([dashboard, barsClient]);

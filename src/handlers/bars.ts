@@ -1,6 +1,7 @@
 import type { OperationEndpointHandlers } from '../../generated/messages.ts';
-import type { BarsSubscribeResponseMessage, OperationErrorMessage } from '../../generated/types.ts';
+import type { BarsHistoryResponseMessage, BarsSubscribeResponseMessage, OperationErrorMessage } from '../../generated/types.ts';
 import { buildBarsTopic } from '../../generated/topics.ts';
+import type { HistoryProvider } from '../market/bar-history.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 import { authHandlers } from './auth.ts';
@@ -17,8 +18,12 @@ export function operationError(error: ErrorInfo): OperationErrorMessage {
  * missed updates in order (recovered), or the topic's snapshot from the broker, the current bar (when there is
  * one); then live updates, each with its `seq`.
  */
-export function createBarsHandlers(deps: { source: Pick<MarketSource, 'hasSymbol' | 'symbols'> }): OperationEndpointHandlers<ConnectionContext> {
-  const { source } = deps;
+export function createBarsHandlers(deps: {
+  source: Pick<MarketSource, 'hasSymbol' | 'symbols'>;
+  /** `bars.history`: the local BarHistory, or the producer's over HTTP on an edge. */
+  history: HistoryProvider;
+}): Omit<OperationEndpointHandlers<ConnectionContext>, 'market.subscribe' | 'market.unsubscribe'> {
+  const { source, history } = deps;
   return {
     ...pingHandlers<ConnectionContext>(),
     ...authHandlers(operationError),
@@ -52,6 +57,24 @@ export function createBarsHandlers(deps: { source: Pick<MarketSource, 'hasSymbol
         ? { asOf: sub.asOf, recovered: sub.recovered, ...(sub.reason ? { reason: sub.reason } : {}) }
         : { asOf: ctx.positionOf(topic), recovered: false };
       const reply: BarsSubscribeResponseMessage = { type: 'bars.subscribe.response', ...id, payload: { status: 'ok', message: `Subscribed to ${topic}`, topic, ...state } };
+      return reply;
+    },
+
+    /**
+     * `bars.history`: allowed exactly when a subscribe to the bars topic would be (same permission question); the
+     * window rules and limits are BarHistory's (src/market/bar-history.ts).
+     */
+    async 'bars.history'(message, ctx) {
+      const id = message.id ? { id: message.id } : {};
+      const built = buildBarsTopic(message.payload);
+      if (!built.ok) return operationError({ code: 'INVALID_MESSAGE', message: built.message, field: `/payload/${built.param}`, ...id });
+      const access = await ctx.mayRead(built.value);
+      if (!access.ok) return operationError({ code: access.code, message: access.message, ...id });
+      const { symbol, from, to, countBack } = message.payload;
+      const resolution = message.payload.resolution ?? '1';
+      const outcome = await history.query({ symbol, resolution, to, ...(from !== undefined ? { from } : {}), ...(countBack !== undefined ? { countBack } : {}) }, ctx.identity ? { token: ctx.identity.token } : undefined);
+      if (!outcome.ok) return operationError({ code: outcome.code, message: outcome.message, ...(outcome.field ? { field: outcome.field } : {}), ...id });
+      const reply: BarsHistoryResponseMessage = { type: 'bars.history.response', ...id, payload: { symbol, resolution, ...outcome.answer } };
       return reply;
     },
 

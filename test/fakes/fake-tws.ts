@@ -48,6 +48,8 @@ export const IN = {
   POSITION: 61,
   POSITION_END: 62,
   PNL: 94,
+  MARKET_DEPTH: 12,
+  TICK_BY_TICK: 99,
 } as const;
 
 /** Outgoing message ids (client → server) the fake decodes. */
@@ -71,6 +73,10 @@ export const OUT = {
   START_API: 71,
   REQ_PNL: 92,
   CANCEL_PNL: 93,
+  REQ_MKT_DEPTH: 10,
+  CANCEL_MKT_DEPTH: 11,
+  REQ_TICK_BY_TICK_DATA: 97,
+  CANCEL_TICK_BY_TICK_DATA: 98,
 } as const;
 
 export type RequestType =
@@ -93,6 +99,10 @@ export type RequestType =
   | 'cancelPositions'
   | 'reqPnL'
   | 'cancelPnL'
+  | 'reqMktDepth'
+  | 'cancelMktDepth'
+  | 'reqTickByTickData'
+  | 'cancelTickByTickData'
   | 'unknown';
 
 /** One decoded request the client sent. `fields` is the raw field list (message id first). */
@@ -158,6 +168,10 @@ const LAYOUTS: Record<number, { type: RequestType; names: string[] }> = {
   [OUT.REQ_POSITIONS]: { type: 'reqPositions', names: ['version'] },
   [OUT.CANCEL_POSITIONS]: { type: 'cancelPositions', names: ['version'] },
   [OUT.REQ_PNL]: { type: 'reqPnL', names: ['reqId', 'account', 'modelCode'] },
+  [OUT.REQ_MKT_DEPTH]: { type: 'reqMktDepth', names: ['version', 'reqId', ...CONTRACT_FIELDS, 'numRows', 'isSmartDepth', 'mktDepthOptions'] },
+  [OUT.CANCEL_MKT_DEPTH]: { type: 'cancelMktDepth', names: ['version', 'reqId', 'isSmartDepth'] },
+  [OUT.REQ_TICK_BY_TICK_DATA]: { type: 'reqTickByTickData', names: ['reqId', ...CONTRACT_FIELDS, 'tickType', 'numberOfTicks', 'ignoreSize'] },
+  [OUT.CANCEL_TICK_BY_TICK_DATA]: { type: 'cancelTickByTickData', names: ['reqId'] },
   [OUT.CANCEL_PNL]: { type: 'cancelPnL', names: ['reqId'] },
 };
 
@@ -442,6 +456,19 @@ export class FakeTws {
 
   tickSize(reqId: number, tickType: number, size: number): void {
     this.sendRaw([IN.TICK_SIZE, 1, reqId, tickType, size], reqId);
+  }
+
+  /**
+   * MARKET_DEPTH (version 1): one row of a level-2 book. operation 0 insert at `position`, 1 update, 2 delete;
+   * side 0 ask, 1 bid.
+   */
+  marketDepth(reqId: number, position: number, operation: 0 | 1 | 2, side: 0 | 1, price: number, size: number): void {
+    this.sendRaw([IN.MARKET_DEPTH, 1, reqId, position, operation, side, price, size], reqId);
+  }
+
+  /** TICK_BY_TICK, tick type 2 (AllLast): one trade; `time` in epoch seconds. */
+  tickByTickLast(reqId: number, time: number, price: number, size: number, exchange = 'NASDAQ'): void {
+    this.sendRaw([IN.TICK_BY_TICK, reqId, 2, time, price, size, 0, exchange, ''], reqId);
   }
 
   /** MARKET_DATA_TYPE: 1 live, 2 frozen, 3 delayed, 4 delayed-frozen. */
