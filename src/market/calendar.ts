@@ -6,8 +6,8 @@
  *   still trade 24/7 on UTC days; every other symbol is a US equity on NYSE hours (09:30–16:00 New York) with the
  *   NYSE holidays and 13:00 early closes (calendar-nyse.ts).
  */
-import { NYSE_SESSION } from './calendar-nyse.ts';
-import { ALWAYS_OPEN_SESSION, type Session } from './session.ts';
+import { NYSE_CALENDAR, NYSE_SESSION } from './calendar-nyse.ts';
+import { ALWAYS_OPEN_SESSION, type Session, type SessionCalendar } from './session.ts';
 
 export type MarketCalendar = 'always' | 'exchange';
 export const MARKET_CALENDARS: readonly MarketCalendar[] = Object.freeze(['always', 'exchange']);
@@ -22,4 +22,28 @@ export function isCryptoSymbol(symbol: string): boolean {
 export function sessionFor(symbol: string, calendar: MarketCalendar): Session {
   if (calendar === 'always' || isCryptoSymbol(symbol)) return ALWAYS_OPEN_SESSION;
   return NYSE_SESSION;
+}
+
+/**
+ * A session as plain data, for a worker thread (structured clone cannot carry a calendar's functions): the calendar
+ * travels by name and is looked up again on the other side.
+ */
+export interface WireSession extends Omit<Session, 'calendar'> {
+  readonly calendarName?: string;
+}
+
+const NAMED_CALENDARS: Readonly<Record<string, SessionCalendar>> = Object.freeze({ [NYSE_CALENDAR.name]: NYSE_CALENDAR });
+
+export function sessionToWire(session: Session): WireSession {
+  const { calendar, ...rest } = session;
+  if (calendar && NAMED_CALENDARS[calendar.name] !== calendar) throw new Error(`session calendar ${calendar.name} cannot be sent to a worker (not a named calendar)`);
+  return calendar ? { ...rest, calendarName: calendar.name } : rest;
+}
+
+export function sessionFromWire(wire: WireSession): Session {
+  const { calendarName, ...rest } = wire;
+  if (calendarName === undefined) return rest;
+  const calendar = NAMED_CALENDARS[calendarName];
+  if (!calendar) throw new Error(`unknown session calendar ${calendarName}`);
+  return { ...rest, calendar };
 }

@@ -33,7 +33,7 @@ import { BarAggregator } from './aggregator.ts';
 import { Random, deriveSeed } from './random.ts';
 import { isMinuteResolution } from './resolution.ts';
 import { DAY_MS, nextTradingDay, tradingDayAt, tradingDayOn, type Session, type TradingDay } from './session.ts';
-import { sessionFor, type MarketCalendar } from './calendar.ts';
+import { sessionFor, sessionFromWire, sessionToWire, type MarketCalendar, type WireSession } from './calendar.ts';
 
 /** Longest market time one (sub-)tick stands for: 12 trades per 1-minute bar at least. */
 export const SUB_TICK_MARKET_MS = 5000;
@@ -378,6 +378,17 @@ export interface HistoryParams {
   volatility: number;
   baseVolume: number;
   session: Session;
+}
+
+/** HistoryParams as posted to a worker thread: the session as plain data (its calendar by name). */
+export type WireHistoryParams = Omit<HistoryParams, 'session'> & { session: WireSession };
+
+export function historyParamsToWire(params: HistoryParams): WireHistoryParams {
+  return { ...params, session: sessionToWire(params.session) };
+}
+
+export function historyParamsFromWire(params: WireHistoryParams): HistoryParams {
+  return { ...params, session: sessionFromWire(params.session) };
 }
 
 const BLOCK_DAYS = 256;

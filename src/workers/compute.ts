@@ -4,7 +4,7 @@
  * so no per-bar object crosses the thread boundary.
  */
 import { parentPort } from 'node:worker_threads';
-import { generateHistory, type HistoryParams } from '../market/source-simulated.ts';
+import { generateHistory, historyParamsFromWire, type WireHistoryParams } from '../market/source-simulated.ts';
 import type { Resolution } from '../market/source.ts';
 import { runBacktest, type BacktestResult } from '../backtest/engine.ts';
 import { CompositeStrategy } from '../backtest/service.ts';
@@ -12,7 +12,7 @@ import { createStrategies } from '../trading/strategies.ts';
 
 export interface HistoryTask {
   kind: 'history';
-  params: HistoryParams;
+  params: WireHistoryParams;
   resolution: Resolution;
   from: number;
   to: number;
@@ -21,7 +21,7 @@ export interface HistoryTask {
 /** A whole backtest on simulated bars: the bars are generated here and never cross to the main thread. */
 export interface BacktestTask {
   kind: 'backtest';
-  params: HistoryParams;
+  params: WireHistoryParams;
   resolution: Resolution;
   from: number;
   to: number;
@@ -47,7 +47,7 @@ async function backtest(id: number, task: BacktestTask, post: (events: BacktestE
   const abort = new AbortController();
   cancels.set(id, abort);
   try {
-    const bars = generateHistory(task.params, task.resolution, task.from, task.to);
+    const bars = generateHistory(historyParamsFromWire(task.params), task.resolution, task.from, task.to);
     if (bars.length === 0) return { status: 'no_data' };
     const made = createStrategies(task.strategyIds);
     if (!made.ok) return { status: 'invalid', code: made.code, message: made.message };
@@ -103,7 +103,7 @@ if (port) {
     }
     try {
       if (task.kind !== 'history') throw new Error(`unknown task ${String((task as { kind?: unknown }).kind)}`);
-      const bars = generateHistory(task.params, task.resolution, task.from, task.to);
+      const bars = generateHistory(historyParamsFromWire(task.params), task.resolution, task.from, task.to);
       const packed = new Float64Array(bars.length * 6);
       for (let i = 0, j = 0; i < bars.length; i++) {
         const b = bars[i]!;

@@ -5,7 +5,7 @@
  */
 import type { MarketCalendar } from '../market/calendar.ts';
 import type { Bar, Resolution } from '../market/source.ts';
-import type { HistoryParams } from '../market/source-simulated.ts';
+import { historyParamsToWire, type HistoryParams } from '../market/source-simulated.ts';
 import { WorkerPool } from '../util/worker-pool.ts';
 import type { BacktestEvent, BacktestOutcome, BacktestTask, HistoryTask } from './compute.ts';
 import type { BacktestEvents } from '../backtest/engine.ts';
@@ -24,7 +24,7 @@ export function createComputePool(options: { size?: number; maxQueued?: number }
 
 export function historyOffload(pool: WorkerPool): (params: HistoryParams, resolution: Resolution, from: number, to: number) => Promise<Bar[]> {
   return async (params, resolution, from, to) => {
-    const task: HistoryTask = { kind: 'history', params, resolution, from, to };
+    const task: HistoryTask = { kind: 'history', params: historyParamsToWire(params), resolution, from, to };
     const packed = await pool.run<Float64Array>(task);
     const n = packed.length / 6;
     const bars: Bar[] = new Array(n);
@@ -65,7 +65,7 @@ export function backtestOffload(pool: WorkerPool, params: (symbol: string, calen
     if (!p) return undefined;
     const task: BacktestTask = {
       kind: 'backtest',
-      params: p,
+      params: historyParamsToWire(p),
       resolution: run.resolution,
       from: run.from,
       to: run.to,
