@@ -32,7 +32,9 @@ export type EpochMs = number;
 export type Side = 'BUY' | 'SELL';
 export type SignalType = 'BUY' | 'SELL' | 'HOLD';
 /**
- * Stable, machine-readable error code (see the error code table).
+ * Stable, machine-readable error code (see the error code table). An open list: a minor version may add codes,
+ * so treat a code you do not know as a failure of that request (like INTERNAL_ERROR).
+ *
  */
 export type ErrorCode =
   | 'INVALID_JSON'
