@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { Parser } from '@asyncapi/parser';
 
 const require = createRequire(import.meta.url);
@@ -25,6 +26,20 @@ function arg(name: string, fallback: string): string {
 const specPath = arg('--spec', path.join(root, 'asyncapi.yaml'));
 const outDir = arg('--out', path.join(root, 'generated'));
 const check = process.argv.includes('--check');
+const defaultOut = outDir === path.join(root, 'generated');
+
+/**
+ * The @tickwire/client package (clients/ts) is built from generated/ and src/client/: the default codegen rebuilds
+ * it too, and codegen:check checks it, so neither can drift (a run with --out leaves it alone).
+ */
+function clientPackage(): number {
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'clients', 'ts', 'build.ts'), ...(check ? ['--check'] : [])], { stdio: 'inherit' });
+    return 0;
+  } catch {
+    return 1;
+  }
+}
 
 async function listFiles(dir: string, base = dir): Promise<string[]> {
   if (!existsSync(dir)) return [];
@@ -89,12 +104,12 @@ async function main(): Promise<number> {
         return 1;
       }
       console.log(`codegen:check: generated/ matches ${path.basename(specPath)} (${want.length} files).`);
-      return 0;
+      return defaultOut ? clientPackage() : 0;
     }
     await rm(outDir, { recursive: true, force: true });
     await cp(tmp, outDir, { recursive: true });
     console.log(`codegen: wrote ${(await listFiles(outDir)).length} files to ${path.relative(process.cwd(), outDir) || '.'}`);
-    return 0;
+    return defaultOut ? clientPackage() : 0;
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
