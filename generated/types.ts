@@ -114,7 +114,7 @@ export interface SubscriptionState {
 /**
  * Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last
  * `seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,
- * and as the `since` query parameter (URL-encoded JSON) of /ws and the seed-003 streams.
+ * and as the `since` query parameter (URL-encoded JSON) of /ws and the stream endpoints.
  *
  */
 export interface SinceMap {

@@ -558,7 +558,7 @@ return errors === 0;
 }
 
 export const validateSinceMap = validate27;
-const schema30 = {"type":"object","description":"Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last\n`seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,\nand as the `since` query parameter (URL-encoded JSON) of /ws and the seed-003 streams.\n","maxProperties":200,"propertyNames":{"$ref":"#/definitions/HubTopic"},"additionalProperties":{"$ref":"#/definitions/StreamPosition"}};
+const schema30 = {"type":"object","description":"Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last\n`seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,\nand as the `since` query parameter (URL-encoded JSON) of /ws and the stream endpoints.\n","maxProperties":200,"propertyNames":{"$ref":"#/definitions/HubTopic"},"additionalProperties":{"$ref":"#/definitions/StreamPosition"}};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
