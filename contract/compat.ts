@@ -343,3 +343,60 @@ export async function compareContracts(oldText: string | LoadedContract, newText
   }
   return { oldVersion, newVersion, changes, breaking, ok, verdict };
 }
+
+// ------------------------------------------------------------------------------------------------ HTTP API
+
+/**
+ * openapi.yaml changes, with the same payload rules: request bodies and query/path parameters are sent by clients
+ * (a new required field, a narrower range... break them), responses by the server (a removed field, a wider enum...
+ * break them); a removed route or method breaks clients. Both documents are bundled (self-contained) first.
+ */
+export function openapiChanges(oldDoc: Json, newDoc: Json): ContractChange[] {
+  const out: ContractChange[] = [];
+  const walk = (sender: Sender, label: string): Walk => ({ oldRaw: oldDoc, newRaw: newDoc, sender, label, seen: new Set(), out });
+  const resolveIn = (doc: Json, x: Json): Json => {
+    for (let i = 0; x?.$ref && i < 8 && !String(x.$ref).startsWith('#/components/schemas/'); i++) {
+      const [kind, name] = String(x.$ref).replace('#/components/', '').split('/');
+      x = doc.components?.[kind!]?.[name!];
+    }
+    return x;
+  };
+  const paramsObject = (doc: Json, op: Json, item: Json): Json => {
+    const props: Json = {};
+    const required: string[] = [];
+    for (const p of [...(item.parameters ?? []), ...(op.parameters ?? [])].map((x: Json) => resolveIn(doc, x))) {
+      props[`${p.in}:${p.name}`] = p.schema ?? {};
+      if (p.required) required.push(`${p.in}:${p.name}`);
+    }
+    return { type: 'object', properties: props, required };
+  };
+  for (const [route, item] of Object.entries<Json>(oldDoc.paths ?? {})) {
+    for (const [method, op] of Object.entries<Json>(item)) {
+      if (method === 'parameters') continue;
+      const where = `${method.toUpperCase()} ${route}`;
+      const next = newDoc.paths?.[route]?.[method];
+      if (!next) {
+        out.push({ kind: 'breaking', where, what: 'route removed', by: 'payload' });
+        continue;
+      }
+      compareSchema(walk('client', `${where} parameters`), paramsObject(oldDoc, op, item), paramsObject(newDoc, next, newDoc.paths[route]), '');
+      const body = (doc: Json, o: Json): Json => resolveIn(doc, o.requestBody)?.content?.['application/json']?.schema;
+      const ob = body(oldDoc, op);
+      const nb = body(newDoc, next);
+      if (ob && nb) compareSchema(walk('client', `${where} body`), ob, nb, '');
+      else if (!ob && nb && resolveIn(newDoc, next.requestBody)?.required) out.push({ kind: 'breaking', where: `${where} body`, what: 'a body is now required', by: 'payload' });
+      for (const [status, r] of Object.entries<Json>(op.responses ?? {})) {
+        const os = resolveIn(oldDoc, r)?.content?.['application/json']?.schema;
+        const nr = next.responses?.[status];
+        const ns = nr ? resolveIn(newDoc, nr)?.content?.['application/json']?.schema : undefined;
+        if (os && ns) compareSchema(walk('server', `${where} ${status}`), os, ns, '');
+      }
+    }
+  }
+  for (const [route, item] of Object.entries<Json>(newDoc.paths ?? {})) {
+    for (const method of Object.keys(item)) {
+      if (method !== 'parameters' && !oldDoc.paths?.[route]?.[method]) out.push({ kind: 'compatible', where: `${method.toUpperCase()} ${route}`, what: 'new route', by: 'payload' });
+    }
+  }
+  return out;
+}

@@ -12,7 +12,10 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { compareContracts, compareVersions, type ContractReport } from './compat.ts';
+import { createRequire } from 'node:module';
+import { compareContracts, compareVersions, openapiChanges, type ContractReport } from './compat.ts';
+
+const require = createRequire(import.meta.url);
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const releasedDir = path.join(root, 'contract', 'released');
@@ -48,6 +51,23 @@ async function main(): Promise<number> {
     return 2;
   }
   const report = base ? await compareContracts(readFileSync(base, 'utf8'), text) : null;
+  // The HTTP API (openapi.yaml) released beside it, under the same version: the same rules, the same verdict.
+  const openapiPath = path.join(path.dirname(spec), 'openapi.yaml');
+  const openapiBase = base ? base.replace(/\.yaml$/, '.openapi.yaml') : null;
+  if (report && openapiBase && existsSync(openapiBase) && existsSync(openapiPath)) {
+    const { bundleOpenApi } = require(path.join(root, 'templates', 'tickwire', 'lib', 'gen-openapi.cjs'));
+    const http = openapiChanges(
+      bundleOpenApi(YAML.parse(readFileSync(openapiBase, 'utf8')), YAML.parse(readFileSync(base!, 'utf8'))),
+      bundleOpenApi(YAML.parse(readFileSync(openapiPath, 'utf8')), YAML.parse(text)),
+    );
+    report.changes.push(...http);
+    const broken = http.filter((c) => c.kind !== 'compatible');
+    report.breaking.push(...broken);
+    if (broken.length && report.ok && !(Number(report.newVersion.split('.')[0]) > Number(report.oldVersion.split('.')[0]))) {
+      report.ok = false;
+      report.verdict = `${report.breaking.length} breaking change(s) against ${report.oldVersion} (HTTP API included): raise the major version (info.version) or make the change compatible`;
+    }
+  }
   if (report) console.log(formatReport(report, base!));
   if (report && !report.ok) return 1;
   if (process.argv.includes('--release')) {
@@ -59,7 +79,9 @@ async function main(): Promise<number> {
       return 1;
     }
     writeFileSync(target, text);
-    console.log(`contract:diff: released ${path.relative(root, target)}`);
+    const openapiPath = path.join(path.dirname(spec), 'openapi.yaml');
+    if (existsSync(openapiPath)) writeFileSync(target.replace(/\.yaml$/, '.openapi.yaml'), readFileSync(openapiPath, 'utf8'));
+    console.log(`contract:diff: released ${path.relative(root, target)}${existsSync(openapiPath) ? ' (and the HTTP API beside it)' : ''}`);
   }
   return 0;
 }

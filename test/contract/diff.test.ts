@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { compareContracts, loadContract, type ContractReport, type LoadedContract } from '../../contract/compat.ts';
+import { createRequire } from 'node:module';
+import { compareContracts, loadContract, openapiChanges, type ContractReport, type LoadedContract } from '../../contract/compat.ts';
 import { latestReleased } from '../../contract/diff.ts';
 import { repoRoot, type RawSpec } from '../support/spec.ts';
 
@@ -166,5 +167,44 @@ describe('contract:diff (breaking-change guard)', function () {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  // The HTTP API (openapi.yaml, released beside the contract) under the same rules.
+  describe('HTTP API (openapi.yaml)', () => {
+    const require = createRequire(import.meta.url);
+    const { bundleOpenApi } = require(path.join(repoRoot, 'templates', 'tickwire', 'lib', 'gen-openapi.cjs'));
+    const releasedOpenapi = (): RawSpec => YAML.parse(readFileSync(latestReleased()!.replace(/\.yaml$/, '.openapi.yaml'), 'utf8'));
+    const body = (o: RawSpec): RawSpec => o.components.schemas.BacktestStartRequest;
+    const httpCases: Case[] = [
+      { name: 'new optional body field', want: 'compatible', where: /POST \/api\/backtesting\/start body \/capital/,
+        edit: (o) => { body(o).properties.capital = { type: 'number', minimum: 1 }; } },
+      { name: 'new route', want: 'compatible', where: /GET \/api\/backtesting\/\{backtest_id\}\/equity/,
+        edit: (o) => { o.paths['/api/backtesting/{backtest_id}/equity'] = { get: { operationId: 'equity', responses: { 200: { description: 'ok' } } } }; } },
+      { name: 'new required body field', want: 'breaking', where: /POST \/api\/backtesting\/start body \/account/,
+        edit: (o) => { body(o).properties.account = { type: 'string' }; body(o).required.push('account'); } },
+      { name: 'query limit narrowed', want: 'breaking', where: /GET \/api\/backtesting parameters \/query:limit/,
+        edit: (o) => { o.paths['/api/backtesting'].get.parameters[0].schema.maximum = 50; } },
+      { name: 'response field removed', want: 'breaking', where: /POST \/api\/backtesting\/start 202 \/stream_url/,
+        edit: (o) => { const s = o.components.schemas.BacktestStartAccepted; delete s.properties.stream_url; s.required = ['backtest_id', 'streaming']; } },
+      { name: 'route removed', want: 'breaking', where: /^GET \/health$/,
+        edit: (o) => { delete o.paths['/health']; } },
+    ];
+    for (const c of httpCases) {
+      it(`${c.want}: ${c.name}`, () => {
+        const old = releasedOpenapi();
+        const next = structuredClone(old);
+        c.edit(next);
+        const changes = openapiChanges(bundleOpenApi(old, baseRaw), bundleOpenApi(next, baseRaw));
+        const text = changes.map((x) => `${x.kind} ${x.where}: ${x.what}`).join('\n');
+        const hits = changes.filter((x) => c.where!.test(x.where));
+        expect(hits.length, `a change at ${c.where}\n${text}`).to.be.greaterThan(0);
+        if (c.want === 'compatible') expect(changes.filter((x) => x.kind !== 'compatible'), text).to.deep.equal([]);
+        else expect(hits.some((x) => x.kind !== 'compatible'), text).to.equal(true);
+      });
+    }
+    it('the tree\'s openapi.yaml is compatible with the released one', () => {
+      const changes = openapiChanges(bundleOpenApi(releasedOpenapi(), baseRaw), bundleOpenApi(YAML.parse(readFileSync(path.join(repoRoot, 'openapi.yaml'), 'utf8')), YAML.parse(readFileSync(path.join(repoRoot, 'asyncapi.yaml'), 'utf8'))));
+      expect(changes.filter((x) => x.kind !== 'compatible').map((x) => `${x.where}: ${x.what}`)).to.deep.equal([]);
+    });
   });
 });
