@@ -5,6 +5,7 @@ import type { Validator } from './validators.js';
 export declare const validateBacktestStartRequest: Validator<Record<string, unknown>>;
 export declare const validateDateOrTime: Validator<Record<string, unknown>>;
 export declare const validateBacktestStartAccepted: Validator<Record<string, unknown>>;
+export declare const validateBacktestRunSummary: Validator<Record<string, unknown>>;
 export declare const validateBacktestRun: Validator<Record<string, unknown>>;
 export declare const validateHttpError: Validator<Record<string, unknown>>;
 export declare const validateHealth: Validator<Record<string, unknown>>;

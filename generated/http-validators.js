@@ -512,804 +512,12 @@ return errors === 0;
 }
 validate23.evaluated = {"props":{"backtest_id":true,"streaming":true,"stream_url":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateBacktestRun = validate24;
-const schema39 = {"type":"object","description":"A run's summary; `result` once completed, `error` once failed.","required":["backtest_id","name","status","symbol","timeframes","start_date","end_date","strategy_ids","created_at"],"properties":{"backtest_id":{"$ref":"#/$defs/BacktestId"},"name":{"type":"string"},"owner":{"type":["string","null"],"description":"The `sub` that started it (AUTH=jwt), else null."},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbol":{"$ref":"#/$defs/TickerSymbol"},"timeframes":{"type":"array","items":{"type":"string"}},"resolution":{"$ref":"#/$defs/Resolution"},"start_date":{"type":"string"},"end_date":{"type":"string"},"strategy_ids":{"type":"array","items":{"type":"string"}},"initial_capital":{"type":"number"},"fee_bps":{"type":"number"},"slippage_bps":{"type":"number"},"progress_interval":{"type":"integer"},"streaming":{"type":"boolean"},"created_at":{"$ref":"#/$defs/Timestamp"},"started_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"finished_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"progress":{"oneOf":[{"$ref":"#/$defs/ProgressData"},{"type":"null"}]},"metrics":{"oneOf":[{"$ref":"#/$defs/BacktestMetrics"},{"type":"null"}]},"result":{"type":"object","allOf":[{"$ref":"#/$defs/BacktestResult"}],"properties":{"trades":{"type":"array","items":{"$ref":"#/$defs/BacktestTradeData"}}}},"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string"},"message":{"type":"string"}}}}};
+export const validateBacktestRunSummary = validate24;
+const schema39 = {"type":"object","description":"A run in a list (and the answer to a cancel); GET /api/backtesting/{backtest_id} has the details.","required":["backtest_id","name","owner","status","symbol","resolution","start_date","end_date","strategy_ids","created_at","started_at","finished_at","progress_pct","metrics"],"properties":{"backtest_id":{"$ref":"#/$defs/BacktestId"},"name":{"type":"string"},"owner":{"type":["string","null"],"description":"The `sub` that started it (AUTH=jwt), else null."},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbol":{"$ref":"#/$defs/TickerSymbol"},"resolution":{"$ref":"#/$defs/Resolution"},"start_date":{"type":"string"},"end_date":{"type":"string"},"strategy_ids":{"type":"array","items":{"type":"string"}},"created_at":{"$ref":"#/$defs/Timestamp"},"started_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"finished_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"progress_pct":{"type":["number","null"],"minimum":0,"maximum":100},"metrics":{"oneOf":[{"$ref":"#/$defs/BacktestMetrics"},{"type":"null"}]},"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string"},"message":{"type":"string"}}}}};
 const schema42 = {"type":"string","description":"Bar resolution in minutes, or D for one exchange session.","enum":["1","5","15","30","60","D"]};
 const schema43 = {"type":"string","description":"ISO-8601 UTC timestamp.","pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"};
-const schema48 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"},"buy_and_hold_return":{"type":"number","description":"The benchmark: the initial capital bought at the first candle's open (same slippage and fee as an entry),\nheld to the end and marked at the last close (no exit fee). Fraction: 0.12 = +12%.\n"},"excess_return":{"type":"number","description":"total_return − buy_and_hold_return."},"total_fees":{"type":"number","minimum":0,"description":"Fees paid on every entry and exit so far (each trade carries its own `fee`)."}}};
+const schema46 = {"type":"object","required":["total_return","max_drawdown","sharpe_ratio","win_rate","num_trades","profit_factor","final_equity"],"properties":{"total_return":{"type":"number","description":"Fraction: 0.12 = +12%."},"max_drawdown":{"type":"number","description":"Fraction of peak equity, >= 0."},"sharpe_ratio":{"type":"number","description":"Annualized, risk-free rate 0."},"win_rate":{"type":"number","description":"Winning closed trades / closed trades (0..1)."},"num_trades":{"type":"integer","minimum":0,"description":"Closed round trips."},"profit_factor":{"type":["number","null"],"description":"Gross profit / gross loss; null when there is no loss."},"final_equity":{"type":"number"},"buy_and_hold_return":{"type":"number","description":"The benchmark: the initial capital bought at the first candle's open (same slippage and fee as an entry),\nheld to the end and marked at the last close (no exit fee). Fraction: 0.12 = +12%.\n"},"excess_return":{"type":"number","description":"total_return − buy_and_hold_return."},"total_fees":{"type":"number","minimum":0,"description":"Fees paid on every entry and exit so far (each trade carries its own `fee`)."}}};
 const pattern12 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$", "u");
-const schema46 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/$defs/EpochMs"},"num_trades":{"type":"integer","minimum":0}}};
-const schema47 = {"type":"integer","description":"Epoch milliseconds UTC.","minimum":0};
-
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate25.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
-validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.processed !== undefined){
-let data0 = data.processed;
-const _errs1 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate25.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs1){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate25.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total !== undefined){
-let data1 = data.total;
-const _errs3 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate25.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs3){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-validate25.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pct !== undefined){
-let data2 = data.pct;
-const _errs5 = errors;
-if(errors === _errs5){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 100 || isNaN(data2)){
-validate25.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
-return false;
-}
-else {
-if(data2 < 0 || isNaN(data2)){
-validate25.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-else {
-validate25.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data3 = data.equity;
-const _errs7 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate25.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.current_time !== undefined){
-let data4 = data.current_time;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate25.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate25.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_trades !== undefined){
-let data5 = data.num_trades;
-const _errs12 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate25.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs12){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate25.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate25.errors = vErrors;
-return errors === 0;
-}
-validate25.evaluated = {"props":{"processed":true,"total":true,"pct":true,"equity":true,"current_time":true,"num_trades":true},"dynamicProps":false,"dynamicItems":false};
-
-const schema49 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/$defs/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/$defs/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/$defs/EquityPoint"}}}};
-const schema52 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/$defs/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."},"benchmark":{"type":"number","description":"The buy-and-hold benchmark's equity at the same candle (see BacktestMetrics.buy_and_hold_return)."}}};
-
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate28.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.time !== undefined){
-let data0 = data.time;
-const _errs1 = errors;
-const _errs2 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate28.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs2){
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 < 0 || isNaN(data0)){
-validate28.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity !== undefined){
-let data1 = data.equity;
-const _errs4 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate28.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.drawdown !== undefined){
-let data2 = data.drawdown;
-const _errs6 = errors;
-if(errors === _errs6){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-validate28.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate28.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.benchmark !== undefined){
-let data3 = data.benchmark;
-const _errs8 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate28.errors = [{instancePath:instancePath+"/benchmark",schemaPath:"#/properties/benchmark/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate28.errors = vErrors;
-return errors === 0;
-}
-validate28.evaluated = {"props":{"time":true,"equity":true,"drawdown":true,"benchmark":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate27.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
-validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.backtest_id !== undefined){
-let data0 = data.backtest_id;
-const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(!pattern9.test(data0)){
-validate27.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
-}
-}
-else {
-validate27.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.status !== undefined){
-let data1 = data.status;
-const _errs4 = errors;
-if(typeof data1 !== "string"){
-validate27.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data1 === "completed")){
-validate27.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema49.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.metrics !== undefined){
-let data2 = data.metrics;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
-validate27.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-if(data2.total_return !== undefined){
-let data3 = data2.total_return;
-const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate27.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/$defs/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs9 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.max_drawdown !== undefined){
-let data4 = data2.max_drawdown;
-const _errs11 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate27.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/$defs/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs11 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.sharpe_ratio !== undefined){
-let data5 = data2.sharpe_ratio;
-const _errs13 = errors;
-if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate27.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/$defs/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs13 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.win_rate !== undefined){
-let data6 = data2.win_rate;
-const _errs15 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate27.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/$defs/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs15 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.num_trades !== undefined){
-let data7 = data2.num_trades;
-const _errs17 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-validate27.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs17){
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-validate27.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid3 = _errs17 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.profit_factor !== undefined){
-let data8 = data2.profit_factor;
-const _errs19 = errors;
-if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-validate27.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/$defs/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema48.properties.profit_factor.type},message:"must be number,null"}];
-return false;
-}
-var valid3 = _errs19 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.final_equity !== undefined){
-let data9 = data2.final_equity;
-const _errs21 = errors;
-if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate27.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/$defs/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs21 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.buy_and_hold_return !== undefined){
-let data10 = data2.buy_and_hold_return;
-const _errs23 = errors;
-if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate27.errors = [{instancePath:instancePath+"/metrics/buy_and_hold_return",schemaPath:"#/$defs/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs23 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.excess_return !== undefined){
-let data11 = data2.excess_return;
-const _errs25 = errors;
-if(!((typeof data11 == "number") && (isFinite(data11)))){
-validate27.errors = [{instancePath:instancePath+"/metrics/excess_return",schemaPath:"#/$defs/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid3 = _errs25 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data2.total_fees !== undefined){
-let data12 = data2.total_fees;
-const _errs27 = errors;
-if(errors === _errs27){
-if((typeof data12 == "number") && (isFinite(data12))){
-if(data12 < 0 || isNaN(data12)){
-validate27.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate27.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid3 = _errs27 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate27.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.num_candles !== undefined){
-let data13 = data.num_candles;
-const _errs29 = errors;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-validate27.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs29){
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 < 0 || isNaN(data13)){
-validate27.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs29 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.duration_ms !== undefined){
-let data14 = data.duration_ms;
-const _errs31 = errors;
-if(errors === _errs31){
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 < 0 || isNaN(data14)){
-validate27.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate27.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid0 = _errs31 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.equity_curve !== undefined){
-let data15 = data.equity_curve;
-const _errs33 = errors;
-if(errors === _errs33){
-if(Array.isArray(data15)){
-var valid4 = true;
-const len0 = data15.length;
-for(let i0=0; i0<len0; i0++){
-const _errs35 = errors;
-if(!(validate28(data15[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data15,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
-errors = vErrors.length;
-}
-var valid4 = _errs35 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate27.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs33 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate27.errors = vErrors;
-return errors === 0;
-}
-validate27.evaluated = {"props":{"backtest_id":true,"status":true,"metrics":true,"num_candles":true,"duration_ms":true,"equity_curve":true},"dynamicProps":false,"dynamicItems":false};
-
-const schema54 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/$defs/Side"},"symbol":{"$ref":"#/$defs/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/$defs/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}}};
-const schema55 = {"type":"string","enum":["BUY","SELL"]};
-
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate31.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
-validate31.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.action !== undefined){
-let data0 = data.action;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate31.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data0 === "entry") || (data0 === "exit"))){
-validate31.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema54.properties.action.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.side !== undefined){
-let data1 = data.side;
-const _errs3 = errors;
-if(typeof data1 !== "string"){
-validate31.errors = [{instancePath:instancePath+"/side",schemaPath:"#/$defs/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data1 === "BUY") || (data1 === "SELL"))){
-validate31.errors = [{instancePath:instancePath+"/side",schemaPath:"#/$defs/Side/enum",keyword:"enum",params:{allowedValues: schema55.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.symbol !== undefined){
-let data2 = data.symbol;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 20){
-validate31.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
-return false;
-}
-else {
-if(!pattern5.test(data2)){
-validate31.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
-}
-}
-else {
-validate31.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.price !== undefined){
-let data3 = data.price;
-const _errs9 = errors;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate31.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.quantity !== undefined){
-let data4 = data.quantity;
-const _errs11 = errors;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate31.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.time !== undefined){
-let data5 = data.time;
-const _errs13 = errors;
-const _errs14 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate31.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs14){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-validate31.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.pnl !== undefined){
-let data6 = data.pnl;
-const _errs16 = errors;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate31.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.fee !== undefined){
-let data7 = data.fee;
-const _errs18 = errors;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate31.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-const _errs20 = errors;
-if(typeof data.reason !== "string"){
-validate31.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.strategy_id !== undefined){
-const _errs22 = errors;
-if(typeof data.strategy_id !== "string"){
-validate31.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs22 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate31.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate31.errors = vErrors;
-return errors === 0;
-}
-validate31.evaluated = {"props":{"action":true,"side":true,"symbol":true,"price":true,"quantity":true,"time":true,"pnl":true,"fee":true,"reason":true,"strategy_id":true},"dynamicProps":false,"dynamicItems":false};
-
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1324,7 +532,7 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.timeframes === undefined) && (missing0 = "timeframes"))) || ((data.start_date === undefined) && (missing0 = "start_date"))) || ((data.end_date === undefined) && (missing0 = "end_date"))) || ((data.strategy_ids === undefined) && (missing0 = "strategy_ids"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
+if(((((((((((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.owner === undefined) && (missing0 = "owner"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.resolution === undefined) && (missing0 = "resolution"))) || ((data.start_date === undefined) && (missing0 = "start_date"))) || ((data.end_date === undefined) && (missing0 = "end_date"))) || ((data.strategy_ids === undefined) && (missing0 = "strategy_ids"))) || ((data.created_at === undefined) && (missing0 = "created_at"))) || ((data.started_at === undefined) && (missing0 = "started_at"))) || ((data.finished_at === undefined) && (missing0 = "finished_at"))) || ((data.progress_pct === undefined) && (missing0 = "progress_pct"))) || ((data.metrics === undefined) && (missing0 = "metrics"))){
 validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -1421,6 +629,1407 @@ else {
 var valid0 = true;
 }
 if(valid0){
+if(data.resolution !== undefined){
+let data5 = data.resolution;
+const _errs13 = errors;
+if(typeof data5 !== "string"){
+validate24.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/$defs/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data5 === "1") || (data5 === "5")) || (data5 === "15")) || (data5 === "30")) || (data5 === "60")) || (data5 === "D"))){
+validate24.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/$defs/Resolution/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.start_date !== undefined){
+const _errs16 = errors;
+if(typeof data.start_date !== "string"){
+validate24.errors = [{instancePath:instancePath+"/start_date",schemaPath:"#/properties/start_date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.end_date !== undefined){
+const _errs18 = errors;
+if(typeof data.end_date !== "string"){
+validate24.errors = [{instancePath:instancePath+"/end_date",schemaPath:"#/properties/end_date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.strategy_ids !== undefined){
+let data8 = data.strategy_ids;
+const _errs20 = errors;
+if(errors === _errs20){
+if(Array.isArray(data8)){
+var valid4 = true;
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+const _errs22 = errors;
+if(typeof data8[i0] !== "string"){
+validate24.errors = [{instancePath:instancePath+"/strategy_ids/" + i0,schemaPath:"#/properties/strategy_ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid4 = _errs22 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/strategy_ids",schemaPath:"#/properties/strategy_ids/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.created_at !== undefined){
+let data10 = data.created_at;
+const _errs24 = errors;
+const _errs25 = errors;
+if(errors === _errs25){
+if(typeof data10 === "string"){
+if(!pattern12.test(data10)){
+validate24.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+return false;
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.started_at !== undefined){
+let data11 = data.started_at;
+const _errs27 = errors;
+const _errs28 = errors;
+let valid6 = false;
+let passing0 = null;
+const _errs29 = errors;
+const _errs30 = errors;
+if(errors === _errs30){
+if(typeof data11 === "string"){
+if(!pattern12.test(data11)){
+const err0 = {instancePath:instancePath+"/started_at",schemaPath:"#/$defs/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+else {
+const err1 = {instancePath:instancePath+"/started_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+var _valid0 = _errs29 === errors;
+if(_valid0){
+valid6 = true;
+passing0 = 0;
+}
+const _errs32 = errors;
+if(data11 !== null){
+const err2 = {instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs32 === errors;
+if(_valid0 && valid6){
+valid6 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid6 = true;
+passing0 = 1;
+}
+}
+if(!valid6){
+const err3 = {instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate24.errors = vErrors;
+return false;
+}
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs27 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.finished_at !== undefined){
+let data12 = data.finished_at;
+const _errs34 = errors;
+const _errs35 = errors;
+let valid8 = false;
+let passing1 = null;
+const _errs36 = errors;
+const _errs37 = errors;
+if(errors === _errs37){
+if(typeof data12 === "string"){
+if(!pattern12.test(data12)){
+const err4 = {instancePath:instancePath+"/finished_at",schemaPath:"#/$defs/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/finished_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+var _valid1 = _errs36 === errors;
+if(_valid1){
+valid8 = true;
+passing1 = 0;
+}
+const _errs39 = errors;
+if(data12 !== null){
+const err6 = {instancePath:instancePath+"/finished_at",schemaPath:"#/properties/finished_at/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid1 = _errs39 === errors;
+if(_valid1 && valid8){
+valid8 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid8 = true;
+passing1 = 1;
+}
+}
+if(!valid8){
+const err7 = {instancePath:instancePath+"/finished_at",schemaPath:"#/properties/finished_at/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+validate24.errors = vErrors;
+return false;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs34 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.progress_pct !== undefined){
+let data13 = data.progress_pct;
+const _errs41 = errors;
+if((!((typeof data13 == "number") && (isFinite(data13)))) && (data13 !== null)){
+validate24.errors = [{instancePath:instancePath+"/progress_pct",schemaPath:"#/properties/progress_pct/type",keyword:"type",params:{type: schema39.properties.progress_pct.type},message:"must be number,null"}];
+return false;
+}
+if(errors === _errs41){
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 100 || isNaN(data13)){
+validate24.errors = [{instancePath:instancePath+"/progress_pct",schemaPath:"#/properties/progress_pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data13 < 0 || isNaN(data13)){
+validate24.errors = [{instancePath:instancePath+"/progress_pct",schemaPath:"#/properties/progress_pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs41 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.metrics !== undefined){
+let data14 = data.metrics;
+const _errs43 = errors;
+const _errs44 = errors;
+let valid10 = false;
+let passing2 = null;
+const _errs45 = errors;
+const _errs46 = errors;
+if(errors === _errs46){
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+let missing1;
+if((((((((data14.total_return === undefined) && (missing1 = "total_return")) || ((data14.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data14.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data14.win_rate === undefined) && (missing1 = "win_rate"))) || ((data14.num_trades === undefined) && (missing1 = "num_trades"))) || ((data14.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data14.final_equity === undefined) && (missing1 = "final_equity"))){
+const err8 = {instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+if(data14.total_return !== undefined){
+let data15 = data14.total_return;
+const _errs48 = errors;
+if(!((typeof data15 == "number") && (isFinite(data15)))){
+const err9 = {instancePath:instancePath+"/metrics/total_return",schemaPath:"#/$defs/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+var valid12 = _errs48 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.max_drawdown !== undefined){
+let data16 = data14.max_drawdown;
+const _errs50 = errors;
+if(!((typeof data16 == "number") && (isFinite(data16)))){
+const err10 = {instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/$defs/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var valid12 = _errs50 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.sharpe_ratio !== undefined){
+let data17 = data14.sharpe_ratio;
+const _errs52 = errors;
+if(!((typeof data17 == "number") && (isFinite(data17)))){
+const err11 = {instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/$defs/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var valid12 = _errs52 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.win_rate !== undefined){
+let data18 = data14.win_rate;
+const _errs54 = errors;
+if(!((typeof data18 == "number") && (isFinite(data18)))){
+const err12 = {instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/$defs/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var valid12 = _errs54 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.num_trades !== undefined){
+let data19 = data14.num_trades;
+const _errs56 = errors;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err13 = {instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(errors === _errs56){
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 < 0 || isNaN(data19)){
+const err14 = {instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+var valid12 = _errs56 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.profit_factor !== undefined){
+let data20 = data14.profit_factor;
+const _errs58 = errors;
+if((!((typeof data20 == "number") && (isFinite(data20)))) && (data20 !== null)){
+const err15 = {instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/$defs/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema46.properties.profit_factor.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var valid12 = _errs58 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.final_equity !== undefined){
+let data21 = data14.final_equity;
+const _errs60 = errors;
+if(!((typeof data21 == "number") && (isFinite(data21)))){
+const err16 = {instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/$defs/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var valid12 = _errs60 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.buy_and_hold_return !== undefined){
+let data22 = data14.buy_and_hold_return;
+const _errs62 = errors;
+if(!((typeof data22 == "number") && (isFinite(data22)))){
+const err17 = {instancePath:instancePath+"/metrics/buy_and_hold_return",schemaPath:"#/$defs/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var valid12 = _errs62 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.excess_return !== undefined){
+let data23 = data14.excess_return;
+const _errs64 = errors;
+if(!((typeof data23 == "number") && (isFinite(data23)))){
+const err18 = {instancePath:instancePath+"/metrics/excess_return",schemaPath:"#/$defs/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var valid12 = _errs64 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data14.total_fees !== undefined){
+let data24 = data14.total_fees;
+const _errs66 = errors;
+if(errors === _errs66){
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 0 || isNaN(data24)){
+const err19 = {instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+var valid12 = _errs66 === errors;
+}
+else {
+var valid12 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+var _valid2 = _errs45 === errors;
+if(_valid2){
+valid10 = true;
+passing2 = 0;
+var props0 = {};
+props0.total_return = true;
+props0.max_drawdown = true;
+props0.sharpe_ratio = true;
+props0.win_rate = true;
+props0.num_trades = true;
+props0.profit_factor = true;
+props0.final_equity = true;
+props0.buy_and_hold_return = true;
+props0.excess_return = true;
+props0.total_fees = true;
+}
+const _errs68 = errors;
+if(data14 !== null){
+const err22 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+var _valid2 = _errs68 === errors;
+if(_valid2 && valid10){
+valid10 = false;
+passing2 = [passing2, 1];
+}
+else {
+if(_valid2){
+valid10 = true;
+passing2 = 1;
+}
+}
+if(!valid10){
+const err23 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+validate24.errors = vErrors;
+return false;
+}
+else {
+errors = _errs44;
+if(vErrors !== null){
+if(_errs44){
+vErrors.length = _errs44;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs43 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.error !== undefined){
+let data25 = data.error;
+const _errs70 = errors;
+if(errors === _errs70){
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+let missing2;
+if(((data25.code === undefined) && (missing2 = "code")) || ((data25.message === undefined) && (missing2 = "message"))){
+validate24.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data25.code !== undefined){
+const _errs72 = errors;
+if(typeof data25.code !== "string"){
+validate24.errors = [{instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid13 = _errs72 === errors;
+}
+else {
+var valid13 = true;
+}
+if(valid13){
+if(data25.message !== undefined){
+const _errs74 = errors;
+if(typeof data25.message !== "string"){
+validate24.errors = [{instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid13 = _errs74 === errors;
+}
+else {
+var valid13 = true;
+}
+}
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs70 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+validate24.evaluated = {"props":{"backtest_id":true,"name":true,"owner":true,"status":true,"symbol":true,"resolution":true,"start_date":true,"end_date":true,"strategy_ids":true,"created_at":true,"started_at":true,"finished_at":true,"progress_pct":true,"metrics":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const validateBacktestRun = validate25;
+const schema47 = {"type":"object","description":"A run's summary; `result` once completed, `error` once failed.","required":["backtest_id","name","status","symbol","timeframes","start_date","end_date","strategy_ids","created_at"],"properties":{"backtest_id":{"$ref":"#/$defs/BacktestId"},"name":{"type":"string"},"owner":{"type":["string","null"],"description":"The `sub` that started it (AUTH=jwt), else null."},"status":{"type":"string","enum":["queued","running","completed","failed","cancelled"]},"symbol":{"$ref":"#/$defs/TickerSymbol"},"timeframes":{"type":"array","items":{"type":"string"}},"resolution":{"$ref":"#/$defs/Resolution"},"start_date":{"type":"string"},"end_date":{"type":"string"},"strategy_ids":{"type":"array","items":{"type":"string"}},"initial_capital":{"type":"number"},"fee_bps":{"type":"number"},"slippage_bps":{"type":"number"},"progress_interval":{"type":"integer"},"streaming":{"type":"boolean"},"created_at":{"$ref":"#/$defs/Timestamp"},"started_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"finished_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"progress":{"oneOf":[{"$ref":"#/$defs/ProgressData"},{"type":"null"}]},"metrics":{"oneOf":[{"$ref":"#/$defs/BacktestMetrics"},{"type":"null"}]},"result":{"type":"object","description":"The metrics, the equity curve (at most 500 points) and the open position; the trades are paged at `trades_url`.","allOf":[{"$ref":"#/$defs/BacktestResult"}],"properties":{"trades_total":{"type":"integer","minimum":0,"description":"The number of trade events of the run."},"trades_url":{"type":"string","description":"GET it (and follow `next_cursor`) for the trades: /api/backtesting/{backtest_id}/trades."}}},"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string"},"message":{"type":"string"}}}}};
+const schema54 = {"type":"object","required":["processed","total","pct","equity"],"properties":{"processed":{"type":"integer","minimum":0,"description":"Candles processed so far."},"total":{"type":"integer","minimum":0},"pct":{"type":"number","minimum":0,"maximum":100},"equity":{"type":"number"},"current_time":{"$ref":"#/$defs/EpochMs"},"num_trades":{"type":"integer","minimum":0}}};
+const schema55 = {"type":"integer","description":"Epoch milliseconds UTC.","minimum":0};
+
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate26.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
+validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.processed !== undefined){
+let data0 = data.processed;
+const _errs1 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate26.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs1){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate26.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total !== undefined){
+let data1 = data.total;
+const _errs3 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate26.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs3){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+validate26.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pct !== undefined){
+let data2 = data.pct;
+const _errs5 = errors;
+if(errors === _errs5){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 100 || isNaN(data2)){
+validate26.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data2 < 0 || isNaN(data2)){
+validate26.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate26.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity !== undefined){
+let data3 = data.equity;
+const _errs7 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate26.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.current_time !== undefined){
+let data4 = data.current_time;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate26.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate26.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.num_trades !== undefined){
+let data5 = data.num_trades;
+const _errs12 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate26.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate26.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate26.errors = vErrors;
+return errors === 0;
+}
+validate26.evaluated = {"props":{"processed":true,"total":true,"pct":true,"equity":true,"current_time":true,"num_trades":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema57 = {"type":"object","required":["backtest_id","status","metrics","num_candles","duration_ms"],"properties":{"backtest_id":{"$ref":"#/$defs/BacktestId"},"status":{"type":"string","enum":["completed"]},"metrics":{"$ref":"#/$defs/BacktestMetrics"},"num_candles":{"type":"integer","minimum":0},"duration_ms":{"type":"number","minimum":0},"equity_curve":{"type":"array","description":"Downsampled equity curve.","items":{"$ref":"#/$defs/EquityPoint"}}}};
+const schema60 = {"type":"object","required":["time","equity","drawdown"],"properties":{"time":{"$ref":"#/$defs/EpochMs"},"equity":{"type":"number"},"drawdown":{"type":"number","minimum":0,"description":"Fraction below the running peak."},"benchmark":{"type":"number","description":"The buy-and-hold benchmark's equity at the same candle (see BacktestMetrics.buy_and_hold_return)."}}};
+
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate29.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
+validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.time !== undefined){
+let data0 = data.time;
+const _errs1 = errors;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate29.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate29.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity !== undefined){
+let data1 = data.equity;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate29.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.drawdown !== undefined){
+let data2 = data.drawdown;
+const _errs6 = errors;
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate29.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate29.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.benchmark !== undefined){
+let data3 = data.benchmark;
+const _errs8 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate29.errors = [{instancePath:instancePath+"/benchmark",schemaPath:"#/properties/benchmark/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate29.errors = vErrors;
+return errors === 0;
+}
+validate29.evaluated = {"props":{"time":true,"equity":true,"drawdown":true,"benchmark":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate28.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
+validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.backtest_id !== undefined){
+let data0 = data.backtest_id;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(!pattern9.test(data0)){
+validate28.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+return false;
+}
+}
+else {
+validate28.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.status !== undefined){
+let data1 = data.status;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate28.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data1 === "completed")){
+validate28.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema57.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.metrics !== undefined){
+let data2 = data.metrics;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
+validate28.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data2.total_return !== undefined){
+let data3 = data2.total_return;
+const _errs9 = errors;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+validate28.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/$defs/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs9 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.max_drawdown !== undefined){
+let data4 = data2.max_drawdown;
+const _errs11 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+validate28.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/$defs/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs11 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.sharpe_ratio !== undefined){
+let data5 = data2.sharpe_ratio;
+const _errs13 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+validate28.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/$defs/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.win_rate !== undefined){
+let data6 = data2.win_rate;
+const _errs15 = errors;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+validate28.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/$defs/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.num_trades !== undefined){
+let data7 = data2.num_trades;
+const _errs17 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate28.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs17){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+validate28.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid3 = _errs17 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.profit_factor !== undefined){
+let data8 = data2.profit_factor;
+const _errs19 = errors;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+validate28.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/$defs/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema46.properties.profit_factor.type},message:"must be number,null"}];
+return false;
+}
+var valid3 = _errs19 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.final_equity !== undefined){
+let data9 = data2.final_equity;
+const _errs21 = errors;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+validate28.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/$defs/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.buy_and_hold_return !== undefined){
+let data10 = data2.buy_and_hold_return;
+const _errs23 = errors;
+if(!((typeof data10 == "number") && (isFinite(data10)))){
+validate28.errors = [{instancePath:instancePath+"/metrics/buy_and_hold_return",schemaPath:"#/$defs/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs23 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.excess_return !== undefined){
+let data11 = data2.excess_return;
+const _errs25 = errors;
+if(!((typeof data11 == "number") && (isFinite(data11)))){
+validate28.errors = [{instancePath:instancePath+"/metrics/excess_return",schemaPath:"#/$defs/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs25 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data2.total_fees !== undefined){
+let data12 = data2.total_fees;
+const _errs27 = errors;
+if(errors === _errs27){
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 < 0 || isNaN(data12)){
+validate28.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate28.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid3 = _errs27 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate28.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.num_candles !== undefined){
+let data13 = data.num_candles;
+const _errs29 = errors;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+validate28.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs29){
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 < 0 || isNaN(data13)){
+validate28.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs29 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.duration_ms !== undefined){
+let data14 = data.duration_ms;
+const _errs31 = errors;
+if(errors === _errs31){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
+validate28.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate28.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs31 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.equity_curve !== undefined){
+let data15 = data.equity_curve;
+const _errs33 = errors;
+if(errors === _errs33){
+if(Array.isArray(data15)){
+var valid4 = true;
+const len0 = data15.length;
+for(let i0=0; i0<len0; i0++){
+const _errs35 = errors;
+if(!(validate29(data15[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data15,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs35 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate28.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs33 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate28.errors = vErrors;
+return errors === 0;
+}
+validate28.evaluated = {"props":{"backtest_id":true,"status":true,"metrics":true,"num_candles":true,"duration_ms":true,"equity_curve":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate25.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.timeframes === undefined) && (missing0 = "timeframes"))) || ((data.start_date === undefined) && (missing0 = "start_date"))) || ((data.end_date === undefined) && (missing0 = "end_date"))) || ((data.strategy_ids === undefined) && (missing0 = "strategy_ids"))) || ((data.created_at === undefined) && (missing0 = "created_at"))){
+validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.backtest_id !== undefined){
+let data0 = data.backtest_id;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(!pattern9.test(data0)){
+validate25.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+return false;
+}
+}
+else {
+validate25.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.name !== undefined){
+const _errs4 = errors;
+if(typeof data.name !== "string"){
+validate25.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.owner !== undefined){
+let data2 = data.owner;
+const _errs6 = errors;
+if((typeof data2 !== "string") && (data2 !== null)){
+validate25.errors = [{instancePath:instancePath+"/owner",schemaPath:"#/properties/owner/type",keyword:"type",params:{type: schema47.properties.owner.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.status !== undefined){
+let data3 = data.status;
+const _errs8 = errors;
+if(typeof data3 !== "string"){
+validate25.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data3 === "queued") || (data3 === "running")) || (data3 === "completed")) || (data3 === "failed")) || (data3 === "cancelled"))){
+validate25.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema47.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.symbol !== undefined){
+let data4 = data.symbol;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data4 === "string"){
+if(func2(data4) > 20){
+validate25.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern5.test(data4)){
+validate25.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
+validate25.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.timeframes !== undefined){
 let data5 = data.timeframes;
 const _errs13 = errors;
@@ -1431,7 +2040,7 @@ const len0 = data5.length;
 for(let i0=0; i0<len0; i0++){
 const _errs15 = errors;
 if(typeof data5[i0] !== "string"){
-validate24.errors = [{instancePath:instancePath+"/timeframes/" + i0,schemaPath:"#/properties/timeframes/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate25.errors = [{instancePath:instancePath+"/timeframes/" + i0,schemaPath:"#/properties/timeframes/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid3 = _errs15 === errors;
@@ -1441,7 +2050,7 @@ break;
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/timeframes",schemaPath:"#/properties/timeframes/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate25.errors = [{instancePath:instancePath+"/timeframes",schemaPath:"#/properties/timeframes/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -1455,11 +2064,11 @@ if(data.resolution !== undefined){
 let data7 = data.resolution;
 const _errs17 = errors;
 if(typeof data7 !== "string"){
-validate24.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/$defs/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate25.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/$defs/Resolution/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((data7 === "1") || (data7 === "5")) || (data7 === "15")) || (data7 === "30")) || (data7 === "60")) || (data7 === "D"))){
-validate24.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/$defs/Resolution/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values"}];
+validate25.errors = [{instancePath:instancePath+"/resolution",schemaPath:"#/$defs/Resolution/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -1471,7 +2080,7 @@ if(valid0){
 if(data.start_date !== undefined){
 const _errs20 = errors;
 if(typeof data.start_date !== "string"){
-validate24.errors = [{instancePath:instancePath+"/start_date",schemaPath:"#/properties/start_date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate25.errors = [{instancePath:instancePath+"/start_date",schemaPath:"#/properties/start_date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs20 === errors;
@@ -1483,7 +2092,7 @@ if(valid0){
 if(data.end_date !== undefined){
 const _errs22 = errors;
 if(typeof data.end_date !== "string"){
-validate24.errors = [{instancePath:instancePath+"/end_date",schemaPath:"#/properties/end_date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate25.errors = [{instancePath:instancePath+"/end_date",schemaPath:"#/properties/end_date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs22 === errors;
@@ -1502,7 +2111,7 @@ const len1 = data10.length;
 for(let i1=0; i1<len1; i1++){
 const _errs26 = errors;
 if(typeof data10[i1] !== "string"){
-validate24.errors = [{instancePath:instancePath+"/strategy_ids/" + i1,schemaPath:"#/properties/strategy_ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate25.errors = [{instancePath:instancePath+"/strategy_ids/" + i1,schemaPath:"#/properties/strategy_ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid5 = _errs26 === errors;
@@ -1512,7 +2121,7 @@ break;
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/strategy_ids",schemaPath:"#/properties/strategy_ids/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate25.errors = [{instancePath:instancePath+"/strategy_ids",schemaPath:"#/properties/strategy_ids/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -1526,7 +2135,7 @@ if(data.initial_capital !== undefined){
 let data12 = data.initial_capital;
 const _errs28 = errors;
 if(!((typeof data12 == "number") && (isFinite(data12)))){
-validate24.errors = [{instancePath:instancePath+"/initial_capital",schemaPath:"#/properties/initial_capital/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate25.errors = [{instancePath:instancePath+"/initial_capital",schemaPath:"#/properties/initial_capital/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs28 === errors;
@@ -1539,7 +2148,7 @@ if(data.fee_bps !== undefined){
 let data13 = data.fee_bps;
 const _errs30 = errors;
 if(!((typeof data13 == "number") && (isFinite(data13)))){
-validate24.errors = [{instancePath:instancePath+"/fee_bps",schemaPath:"#/properties/fee_bps/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate25.errors = [{instancePath:instancePath+"/fee_bps",schemaPath:"#/properties/fee_bps/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs30 === errors;
@@ -1552,7 +2161,7 @@ if(data.slippage_bps !== undefined){
 let data14 = data.slippage_bps;
 const _errs32 = errors;
 if(!((typeof data14 == "number") && (isFinite(data14)))){
-validate24.errors = [{instancePath:instancePath+"/slippage_bps",schemaPath:"#/properties/slippage_bps/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate25.errors = [{instancePath:instancePath+"/slippage_bps",schemaPath:"#/properties/slippage_bps/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs32 === errors;
@@ -1565,7 +2174,7 @@ if(data.progress_interval !== undefined){
 let data15 = data.progress_interval;
 const _errs34 = errors;
 if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-validate24.errors = [{instancePath:instancePath+"/progress_interval",schemaPath:"#/properties/progress_interval/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate25.errors = [{instancePath:instancePath+"/progress_interval",schemaPath:"#/properties/progress_interval/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs34 === errors;
@@ -1577,7 +2186,7 @@ if(valid0){
 if(data.streaming !== undefined){
 const _errs36 = errors;
 if(typeof data.streaming !== "boolean"){
-validate24.errors = [{instancePath:instancePath+"/streaming",schemaPath:"#/properties/streaming/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate25.errors = [{instancePath:instancePath+"/streaming",schemaPath:"#/properties/streaming/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs36 === errors;
@@ -1593,12 +2202,12 @@ const _errs39 = errors;
 if(errors === _errs39){
 if(typeof data17 === "string"){
 if(!pattern12.test(data17)){
-validate24.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
+validate25.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate25.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1676,7 +2285,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate24.errors = vErrors;
+validate25.errors = vErrors;
 return false;
 }
 else {
@@ -1764,7 +2373,7 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate24.errors = vErrors;
+validate25.errors = vErrors;
 return false;
 }
 else {
@@ -1791,8 +2400,8 @@ const _errs56 = errors;
 let valid11 = false;
 let passing2 = null;
 const _errs57 = errors;
-if(!(validate25(data20, {instancePath:instancePath+"/progress",parentData:data,parentDataProperty:"progress",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if(!(validate26(data20, {instancePath:instancePath+"/progress",parentData:data,parentDataProperty:"progress",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
 errors = vErrors.length;
 }
 var _valid2 = _errs57 === errors;
@@ -1838,7 +2447,7 @@ else {
 vErrors.push(err9);
 }
 errors++;
-validate24.errors = vErrors;
+validate25.errors = vErrors;
 return false;
 }
 else {
@@ -1993,7 +2602,7 @@ if(data21.profit_factor !== undefined){
 let data27 = data21.profit_factor;
 const _errs75 = errors;
 if((!((typeof data27 == "number") && (isFinite(data27)))) && (data27 !== null)){
-const err17 = {instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/$defs/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema48.properties.profit_factor.type},message:"must be number,null"};
+const err17 = {instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/$defs/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema46.properties.profit_factor.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2166,7 +2775,7 @@ else {
 vErrors.push(err25);
 }
 errors++;
-validate24.errors = vErrors;
+validate25.errors = vErrors;
 return false;
 }
 else {
@@ -2189,40 +2798,48 @@ if(valid0){
 if(data.result !== undefined){
 let data32 = data.result;
 const _errs87 = errors;
-if(!(validate27(data32, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+if(!(validate28(data32, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
 errors = vErrors.length;
 }
 if(errors === _errs87){
 if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(data32.trades !== undefined){
-let data33 = data32.trades;
+if(data32.trades_total !== undefined){
+let data33 = data32.trades_total;
 const _errs90 = errors;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+validate25.errors = [{instancePath:instancePath+"/result/trades_total",schemaPath:"#/properties/result/properties/trades_total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
 if(errors === _errs90){
-if(Array.isArray(data33)){
-var valid17 = true;
-const len2 = data33.length;
-for(let i2=0; i2<len2; i2++){
-const _errs92 = errors;
-if(!(validate31(data33[i2], {instancePath:instancePath+"/result/trades/" + i2,parentData:data33,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
-errors = vErrors.length;
-}
-var valid17 = _errs92 === errors;
-if(!valid17){
-break;
-}
-}
-}
-else {
-validate24.errors = [{instancePath:instancePath+"/result/trades",schemaPath:"#/properties/result/properties/trades/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 0 || isNaN(data33)){
+validate25.errors = [{instancePath:instancePath+"/result/trades_total",schemaPath:"#/properties/result/properties/trades_total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
+var valid16 = _errs90 === errors;
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+var valid16 = true;
+}
+if(valid16){
+if(data32.trades_url !== undefined){
+const _errs92 = errors;
+if(typeof data32.trades_url !== "string"){
+validate25.errors = [{instancePath:instancePath+"/result/trades_url",schemaPath:"#/properties/result/properties/trades_url/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid16 = _errs92 === errors;
+}
+else {
+var valid16 = true;
+}
+}
+}
+else {
+validate25.errors = [{instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2234,47 +2851,47 @@ var valid0 = true;
 if(valid0){
 if(data.error !== undefined){
 let data35 = data.error;
-const _errs93 = errors;
-if(errors === _errs93){
+const _errs94 = errors;
+if(errors === _errs94){
 if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
 let missing2;
 if(((data35.code === undefined) && (missing2 = "code")) || ((data35.message === undefined) && (missing2 = "message"))){
-validate24.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate25.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
 if(data35.code !== undefined){
-const _errs95 = errors;
+const _errs96 = errors;
 if(typeof data35.code !== "string"){
-validate24.errors = [{instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate25.errors = [{instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid18 = _errs95 === errors;
+var valid17 = _errs96 === errors;
 }
 else {
-var valid18 = true;
+var valid17 = true;
 }
-if(valid18){
+if(valid17){
 if(data35.message !== undefined){
-const _errs97 = errors;
+const _errs98 = errors;
 if(typeof data35.message !== "string"){
-validate24.errors = [{instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate25.errors = [{instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid18 = _errs97 === errors;
+var valid17 = _errs98 === errors;
 }
 else {
-var valid18 = true;
+var valid17 = true;
 }
 }
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate25.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs93 === errors;
+var valid0 = _errs94 === errors;
 }
 else {
 var valid0 = true;
@@ -2303,17 +2920,106 @@ var valid0 = true;
 }
 }
 else {
-validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate24.errors = vErrors;
+validate25.errors = vErrors;
 return errors === 0;
 }
-validate24.evaluated = {"props":{"backtest_id":true,"name":true,"owner":true,"status":true,"symbol":true,"timeframes":true,"resolution":true,"start_date":true,"end_date":true,"strategy_ids":true,"initial_capital":true,"fee_bps":true,"slippage_bps":true,"progress_interval":true,"streaming":true,"created_at":true,"started_at":true,"finished_at":true,"progress":true,"metrics":true,"result":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate25.evaluated = {"props":{"backtest_id":true,"name":true,"owner":true,"status":true,"symbol":true,"timeframes":true,"resolution":true,"start_date":true,"end_date":true,"strategy_ids":true,"initial_capital":true,"fee_bps":true,"slippage_bps":true,"progress_interval":true,"streaming":true,"created_at":true,"started_at":true,"finished_at":true,"progress":true,"metrics":true,"result":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateHttpError = validate33;
-const schema58 = {"type":"object","required":["error"],"properties":{"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string","description":"Stable: INVALID_BODY, INVALID_QUERY, INVALID_JSON, UNAUTHORIZED, INVALID_TOKEN, TOKEN_EXPIRED, FORBIDDEN, UNKNOWN_BACKTEST, NOT_FOUND, BACKTEST_NOT_RUNNING, TOO_MANY_BACKTESTS, PAYLOAD_TOO_LARGE, SHUTTING_DOWN, INTERNAL_ERROR."},"message":{"type":"string"},"field":{"type":"string","description":"The offending request field (`timeframes[1]` for an element)."}}}}};
+export const validateHttpError = validate32;
+const schema62 = {"type":"object","required":["error"],"properties":{"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string","description":"Stable: INVALID_BODY, INVALID_QUERY, INVALID_JSON, UNAUTHORIZED, INVALID_TOKEN, TOKEN_EXPIRED, FORBIDDEN, UNKNOWN_BACKTEST, NOT_FOUND, BACKTEST_NOT_RUNNING, TOO_MANY_BACKTESTS, PAYLOAD_TOO_LARGE, SHUTTING_DOWN, INTERNAL_ERROR."},"message":{"type":"string"},"field":{"type":"string","description":"The offending request field (`timeframes[1]` for an element)."}}}}};
+
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate32.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.error === undefined) && (missing0 = "error")){
+validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.error !== undefined){
+let data0 = data.error;
+const _errs1 = errors;
+if(errors === _errs1){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing1;
+if(((data0.code === undefined) && (missing1 = "code")) || ((data0.message === undefined) && (missing1 = "message"))){
+validate32.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data0.code !== undefined){
+const _errs3 = errors;
+if(typeof data0.code !== "string"){
+validate32.errors = [{instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.message !== undefined){
+const _errs5 = errors;
+if(typeof data0.message !== "string"){
+validate32.errors = [{instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.field !== undefined){
+const _errs7 = errors;
+if(typeof data0.field !== "string"){
+validate32.errors = [{instancePath:instancePath+"/error/field",schemaPath:"#/properties/error/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs7 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+else {
+validate32.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate32.errors = vErrors;
+return errors === 0;
+}
+validate32.evaluated = {"props":{"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const validateHealth = validate33;
+const schema63 = {"type":"object","required":["status","ok"],"properties":{"status":{"type":"string","enum":["ok","degraded"]},"ok":{"type":"boolean"}}};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2328,65 +3034,38 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.error === undefined) && (missing0 = "error")){
+if(((data.status === undefined) && (missing0 = "status")) || ((data.ok === undefined) && (missing0 = "ok"))){
 validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.error !== undefined){
-let data0 = data.error;
+if(data.status !== undefined){
+let data0 = data.status;
 const _errs1 = errors;
-if(errors === _errs1){
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-let missing1;
-if(((data0.code === undefined) && (missing1 = "code")) || ((data0.message === undefined) && (missing1 = "message"))){
-validate33.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(typeof data0 !== "string"){
+validate33.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
+if(!((data0 === "ok") || (data0 === "degraded"))){
+validate33.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema63.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
 else {
-if(data0.code !== undefined){
+var valid0 = true;
+}
+if(valid0){
+if(data.ok !== undefined){
 const _errs3 = errors;
-if(typeof data0.code !== "string"){
-validate33.errors = [{instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data.ok !== "boolean"){
+validate33.errors = [{instancePath:instancePath+"/ok",schemaPath:"#/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid1 = _errs3 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
-var valid1 = true;
-}
-if(valid1){
-if(data0.message !== undefined){
-const _errs5 = errors;
-if(typeof data0.message !== "string"){
-validate33.errors = [{instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid1 = _errs5 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data0.field !== undefined){
-const _errs7 = errors;
-if(typeof data0.field !== "string"){
-validate33.errors = [{instancePath:instancePath+"/error/field",schemaPath:"#/properties/error/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid1 = _errs7 === errors;
-}
-else {
-var valid1 = true;
-}
-}
-}
-}
-}
-else {
-validate33.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
+var valid0 = true;
 }
 }
 }
@@ -2399,10 +3078,10 @@ return false;
 validate33.errors = vErrors;
 return errors === 0;
 }
-validate33.evaluated = {"props":{"error":true},"dynamicProps":false,"dynamicItems":false};
+validate33.evaluated = {"props":{"status":true,"ok":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateHealth = validate34;
-const schema59 = {"type":"object","required":["status","ok"],"properties":{"status":{"type":"string","enum":["ok","degraded"]},"ok":{"type":"boolean"}}};
+export const validateReady = validate34;
+const schema64 = {"type":"object","required":["ready","reasons"],"properties":{"ready":{"type":"boolean"},"reasons":{"type":"array","items":{"type":"string"},"description":"Why the node is not ready (draining, broker not connected, market source starting / not connected / stale, no producer); empty when ready."}}};
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2417,20 +3096,15 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.status === undefined) && (missing0 = "status")) || ((data.ok === undefined) && (missing0 = "ok"))){
+if(((data.ready === undefined) && (missing0 = "ready")) || ((data.reasons === undefined) && (missing0 = "reasons"))){
 validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.status !== undefined){
-let data0 = data.status;
+if(data.ready !== undefined){
 const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate34.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data0 === "ok") || (data0 === "degraded"))){
-validate34.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema59.properties.status.enum},message:"must be equal to one of the allowed values"}];
+if(typeof data.ready !== "boolean"){
+validate34.errors = [{instancePath:instancePath+"/ready",schemaPath:"#/properties/ready/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2439,11 +3113,29 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.ok !== undefined){
+if(data.reasons !== undefined){
+let data1 = data.reasons;
 const _errs3 = errors;
-if(typeof data.ok !== "boolean"){
-validate34.errors = [{instancePath:instancePath+"/ok",schemaPath:"#/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+if(errors === _errs3){
+if(Array.isArray(data1)){
+var valid1 = true;
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+const _errs5 = errors;
+if(typeof data1[i0] !== "string"){
+validate34.errors = [{instancePath:instancePath+"/reasons/" + i0,schemaPath:"#/properties/reasons/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+var valid1 = _errs5 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/reasons",schemaPath:"#/properties/reasons/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
 }
 var valid0 = _errs3 === errors;
 }
@@ -2461,10 +3153,10 @@ return false;
 validate34.errors = vErrors;
 return errors === 0;
 }
-validate34.evaluated = {"props":{"status":true,"ok":true},"dynamicProps":false,"dynamicItems":false};
+validate34.evaluated = {"props":{"ready":true,"reasons":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateReady = validate35;
-const schema60 = {"type":"object","required":["ready"],"properties":{"ready":{"type":"boolean"}}};
+export const validateWebsocketStatus = validate35;
+const schema65 = {"type":"object","required":["enabled","active_connections","max_connections","ping_interval","price_update_interval","portfolio_update_interval","stream_health"],"properties":{"enabled":{"type":"boolean"},"active_connections":{"type":"integer","minimum":0},"max_connections":{"type":"integer","minimum":0},"ping_interval":{"type":"number"},"price_update_interval":{"type":"number"},"portfolio_update_interval":{"type":"number"},"stream_health":{"type":"object"}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2479,54 +3171,15 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.ready === undefined) && (missing0 = "ready")){
-validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.ready !== undefined){
-if(typeof data.ready !== "boolean"){
-validate35.errors = [{instancePath:instancePath+"/ready",schemaPath:"#/properties/ready/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-}
-}
-}
-else {
-validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate35.errors = vErrors;
-return errors === 0;
-}
-validate35.evaluated = {"props":{"ready":true},"dynamicProps":false,"dynamicItems":false};
-
-export const validateWebsocketStatus = validate36;
-const schema61 = {"type":"object","required":["enabled","active_connections","max_connections","ping_interval","price_update_interval","portfolio_update_interval","stream_health"],"properties":{"enabled":{"type":"boolean"},"active_connections":{"type":"integer","minimum":0},"max_connections":{"type":"integer","minimum":0},"ping_interval":{"type":"number"},"price_update_interval":{"type":"number"},"portfolio_update_interval":{"type":"number"},"stream_health":{"type":"object"}}};
-
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate36.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
 if((((((((data.enabled === undefined) && (missing0 = "enabled")) || ((data.active_connections === undefined) && (missing0 = "active_connections"))) || ((data.max_connections === undefined) && (missing0 = "max_connections"))) || ((data.ping_interval === undefined) && (missing0 = "ping_interval"))) || ((data.price_update_interval === undefined) && (missing0 = "price_update_interval"))) || ((data.portfolio_update_interval === undefined) && (missing0 = "portfolio_update_interval"))) || ((data.stream_health === undefined) && (missing0 = "stream_health"))){
-validate36.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.enabled !== undefined){
 const _errs1 = errors;
 if(typeof data.enabled !== "boolean"){
-validate36.errors = [{instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate35.errors = [{instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2539,13 +3192,13 @@ if(data.active_connections !== undefined){
 let data1 = data.active_connections;
 const _errs3 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate36.errors = [{instancePath:instancePath+"/active_connections",schemaPath:"#/properties/active_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate35.errors = [{instancePath:instancePath+"/active_connections",schemaPath:"#/properties/active_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs3){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 0 || isNaN(data1)){
-validate36.errors = [{instancePath:instancePath+"/active_connections",schemaPath:"#/properties/active_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate35.errors = [{instancePath:instancePath+"/active_connections",schemaPath:"#/properties/active_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -2560,13 +3213,13 @@ if(data.max_connections !== undefined){
 let data2 = data.max_connections;
 const _errs5 = errors;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-validate36.errors = [{instancePath:instancePath+"/max_connections",schemaPath:"#/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate35.errors = [{instancePath:instancePath+"/max_connections",schemaPath:"#/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 0 || isNaN(data2)){
-validate36.errors = [{instancePath:instancePath+"/max_connections",schemaPath:"#/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate35.errors = [{instancePath:instancePath+"/max_connections",schemaPath:"#/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -2581,7 +3234,7 @@ if(data.ping_interval !== undefined){
 let data3 = data.ping_interval;
 const _errs7 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate36.errors = [{instancePath:instancePath+"/ping_interval",schemaPath:"#/properties/ping_interval/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate35.errors = [{instancePath:instancePath+"/ping_interval",schemaPath:"#/properties/ping_interval/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -2594,7 +3247,7 @@ if(data.price_update_interval !== undefined){
 let data4 = data.price_update_interval;
 const _errs9 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate36.errors = [{instancePath:instancePath+"/price_update_interval",schemaPath:"#/properties/price_update_interval/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate35.errors = [{instancePath:instancePath+"/price_update_interval",schemaPath:"#/properties/price_update_interval/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -2607,7 +3260,7 @@ if(data.portfolio_update_interval !== undefined){
 let data5 = data.portfolio_update_interval;
 const _errs11 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate36.errors = [{instancePath:instancePath+"/portfolio_update_interval",schemaPath:"#/properties/portfolio_update_interval/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate35.errors = [{instancePath:instancePath+"/portfolio_update_interval",schemaPath:"#/properties/portfolio_update_interval/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -2620,7 +3273,7 @@ if(data.stream_health !== undefined){
 let data6 = data.stream_health;
 const _errs13 = errors;
 if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
-validate36.errors = [{instancePath:instancePath+"/stream_health",schemaPath:"#/properties/stream_health/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate35.errors = [{instancePath:instancePath+"/stream_health",schemaPath:"#/properties/stream_health/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -2637,16 +3290,45 @@ var valid0 = true;
 }
 }
 else {
-validate36.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate35.errors = vErrors;
+return errors === 0;
+}
+validate35.evaluated = {"props":{"enabled":true,"active_connections":true,"max_connections":true,"ping_interval":true,"price_update_interval":true,"portfolio_update_interval":true,"stream_health":true},"dynamicProps":false,"dynamicItems":false};
+
+export const validateBacktestId = validate36;
+
+function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate36.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(typeof data === "string"){
+if(!pattern9.test(data)){
+validate36.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+return false;
+}
+}
+else {
+validate36.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 validate36.errors = vErrors;
 return errors === 0;
 }
-validate36.evaluated = {"props":{"enabled":true,"active_connections":true,"max_connections":true,"ping_interval":true,"price_update_interval":true,"portfolio_update_interval":true,"stream_health":true},"dynamicProps":false,"dynamicItems":false};
+validate36.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const validateBacktestId = validate37;
+export const validateBacktestMetrics = validate37;
 
 function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2659,39 +3341,10 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(errors === 0){
-if(typeof data === "string"){
-if(!pattern9.test(data)){
-validate37.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
-}
-}
-else {
-validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-validate37.errors = vErrors;
-return errors === 0;
-}
-validate37.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-export const validateBacktestMetrics = validate38;
-
-function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate38.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.total_return === undefined) && (missing0 = "total_return")) || ((data.max_drawdown === undefined) && (missing0 = "max_drawdown"))) || ((data.sharpe_ratio === undefined) && (missing0 = "sharpe_ratio"))) || ((data.win_rate === undefined) && (missing0 = "win_rate"))) || ((data.num_trades === undefined) && (missing0 = "num_trades"))) || ((data.profit_factor === undefined) && (missing0 = "profit_factor"))) || ((data.final_equity === undefined) && (missing0 = "final_equity"))){
-validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2699,7 +3352,7 @@ if(data.total_return !== undefined){
 let data0 = data.total_return;
 const _errs1 = errors;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate38.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate37.errors = [{instancePath:instancePath+"/total_return",schemaPath:"#/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2712,7 +3365,7 @@ if(data.max_drawdown !== undefined){
 let data1 = data.max_drawdown;
 const _errs3 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate38.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate37.errors = [{instancePath:instancePath+"/max_drawdown",schemaPath:"#/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2725,7 +3378,7 @@ if(data.sharpe_ratio !== undefined){
 let data2 = data.sharpe_ratio;
 const _errs5 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-validate38.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate37.errors = [{instancePath:instancePath+"/sharpe_ratio",schemaPath:"#/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -2738,7 +3391,7 @@ if(data.win_rate !== undefined){
 let data3 = data.win_rate;
 const _errs7 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate38.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate37.errors = [{instancePath:instancePath+"/win_rate",schemaPath:"#/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -2751,13 +3404,13 @@ if(data.num_trades !== undefined){
 let data4 = data.num_trades;
 const _errs9 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate38.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate37.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs9){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 0 || isNaN(data4)){
-validate38.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate37.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -2772,7 +3425,7 @@ if(data.profit_factor !== undefined){
 let data5 = data.profit_factor;
 const _errs11 = errors;
 if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
-validate38.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema48.properties.profit_factor.type},message:"must be number,null"}];
+validate37.errors = [{instancePath:instancePath+"/profit_factor",schemaPath:"#/properties/profit_factor/type",keyword:"type",params:{type: schema46.properties.profit_factor.type},message:"must be number,null"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -2785,7 +3438,7 @@ if(data.final_equity !== undefined){
 let data6 = data.final_equity;
 const _errs13 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate38.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate37.errors = [{instancePath:instancePath+"/final_equity",schemaPath:"#/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -2798,7 +3451,7 @@ if(data.buy_and_hold_return !== undefined){
 let data7 = data.buy_and_hold_return;
 const _errs15 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate38.errors = [{instancePath:instancePath+"/buy_and_hold_return",schemaPath:"#/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate37.errors = [{instancePath:instancePath+"/buy_and_hold_return",schemaPath:"#/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -2811,7 +3464,7 @@ if(data.excess_return !== undefined){
 let data8 = data.excess_return;
 const _errs17 = errors;
 if(!((typeof data8 == "number") && (isFinite(data8)))){
-validate38.errors = [{instancePath:instancePath+"/excess_return",schemaPath:"#/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate37.errors = [{instancePath:instancePath+"/excess_return",schemaPath:"#/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -2826,12 +3479,12 @@ const _errs19 = errors;
 if(errors === _errs19){
 if((typeof data9 == "number") && (isFinite(data9))){
 if(data9 < 0 || isNaN(data9)){
-validate38.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate37.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate37.errors = [{instancePath:instancePath+"/total_fees",schemaPath:"#/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -2852,21 +3505,21 @@ var valid0 = true;
 }
 }
 else {
-validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate38.errors = vErrors;
+validate37.errors = vErrors;
 return errors === 0;
 }
-validate38.evaluated = {"props":{"total_return":true,"max_drawdown":true,"sharpe_ratio":true,"win_rate":true,"num_trades":true,"profit_factor":true,"final_equity":true,"buy_and_hold_return":true,"excess_return":true,"total_fees":true},"dynamicProps":false,"dynamicItems":false};
+validate37.evaluated = {"props":{"total_return":true,"max_drawdown":true,"sharpe_ratio":true,"win_rate":true,"num_trades":true,"profit_factor":true,"final_equity":true,"buy_and_hold_return":true,"excess_return":true,"total_fees":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateBacktestResult = validate39;
+export const validateBacktestResult = validate38;
 
-function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate39.evaluated;
+const evaluated0 = validate38.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2877,7 +3530,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.backtest_id === undefined) && (missing0 = "backtest_id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.metrics === undefined) && (missing0 = "metrics"))) || ((data.num_candles === undefined) && (missing0 = "num_candles"))) || ((data.duration_ms === undefined) && (missing0 = "duration_ms"))){
-validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2888,12 +3541,12 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(!pattern9.test(data0)){
-validate39.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
+validate38.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
 return false;
 }
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate38.errors = [{instancePath:instancePath+"/backtest_id",schemaPath:"#/$defs/BacktestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2907,11 +3560,11 @@ if(data.status !== undefined){
 let data1 = data.status;
 const _errs4 = errors;
 if(typeof data1 !== "string"){
-validate39.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate38.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data1 === "completed")){
-validate39.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema49.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate38.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema57.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -2928,7 +3581,7 @@ if(errors === _errs7){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 let missing1;
 if((((((((data2.total_return === undefined) && (missing1 = "total_return")) || ((data2.max_drawdown === undefined) && (missing1 = "max_drawdown"))) || ((data2.sharpe_ratio === undefined) && (missing1 = "sharpe_ratio"))) || ((data2.win_rate === undefined) && (missing1 = "win_rate"))) || ((data2.num_trades === undefined) && (missing1 = "num_trades"))) || ((data2.profit_factor === undefined) && (missing1 = "profit_factor"))) || ((data2.final_equity === undefined) && (missing1 = "final_equity"))){
-validate39.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate38.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -2936,7 +3589,7 @@ if(data2.total_return !== undefined){
 let data3 = data2.total_return;
 const _errs9 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate39.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/$defs/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/total_return",schemaPath:"#/$defs/BacktestMetrics/properties/total_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid3 = _errs9 === errors;
@@ -2949,7 +3602,7 @@ if(data2.max_drawdown !== undefined){
 let data4 = data2.max_drawdown;
 const _errs11 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate39.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/$defs/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/max_drawdown",schemaPath:"#/$defs/BacktestMetrics/properties/max_drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid3 = _errs11 === errors;
@@ -2962,7 +3615,7 @@ if(data2.sharpe_ratio !== undefined){
 let data5 = data2.sharpe_ratio;
 const _errs13 = errors;
 if(!((typeof data5 == "number") && (isFinite(data5)))){
-validate39.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/$defs/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/sharpe_ratio",schemaPath:"#/$defs/BacktestMetrics/properties/sharpe_ratio/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid3 = _errs13 === errors;
@@ -2975,7 +3628,7 @@ if(data2.win_rate !== undefined){
 let data6 = data2.win_rate;
 const _errs15 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate39.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/$defs/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/win_rate",schemaPath:"#/$defs/BacktestMetrics/properties/win_rate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid3 = _errs15 === errors;
@@ -2988,13 +3641,13 @@ if(data2.num_trades !== undefined){
 let data7 = data2.num_trades;
 const _errs17 = errors;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-validate39.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs17){
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 < 0 || isNaN(data7)){
-validate39.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/num_trades",schemaPath:"#/$defs/BacktestMetrics/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3009,7 +3662,7 @@ if(data2.profit_factor !== undefined){
 let data8 = data2.profit_factor;
 const _errs19 = errors;
 if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-validate39.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/$defs/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema48.properties.profit_factor.type},message:"must be number,null"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/profit_factor",schemaPath:"#/$defs/BacktestMetrics/properties/profit_factor/type",keyword:"type",params:{type: schema46.properties.profit_factor.type},message:"must be number,null"}];
 return false;
 }
 var valid3 = _errs19 === errors;
@@ -3022,7 +3675,7 @@ if(data2.final_equity !== undefined){
 let data9 = data2.final_equity;
 const _errs21 = errors;
 if(!((typeof data9 == "number") && (isFinite(data9)))){
-validate39.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/$defs/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/final_equity",schemaPath:"#/$defs/BacktestMetrics/properties/final_equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid3 = _errs21 === errors;
@@ -3035,7 +3688,7 @@ if(data2.buy_and_hold_return !== undefined){
 let data10 = data2.buy_and_hold_return;
 const _errs23 = errors;
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-validate39.errors = [{instancePath:instancePath+"/metrics/buy_and_hold_return",schemaPath:"#/$defs/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/buy_and_hold_return",schemaPath:"#/$defs/BacktestMetrics/properties/buy_and_hold_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid3 = _errs23 === errors;
@@ -3048,7 +3701,7 @@ if(data2.excess_return !== undefined){
 let data11 = data2.excess_return;
 const _errs25 = errors;
 if(!((typeof data11 == "number") && (isFinite(data11)))){
-validate39.errors = [{instancePath:instancePath+"/metrics/excess_return",schemaPath:"#/$defs/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/excess_return",schemaPath:"#/$defs/BacktestMetrics/properties/excess_return/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid3 = _errs25 === errors;
@@ -3063,12 +3716,12 @@ const _errs27 = errors;
 if(errors === _errs27){
 if((typeof data12 == "number") && (isFinite(data12))){
 if(data12 < 0 || isNaN(data12)){
-validate39.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/metrics/total_fees",schemaPath:"#/$defs/BacktestMetrics/properties/total_fees/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -3089,7 +3742,7 @@ var valid3 = true;
 }
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate38.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/$defs/BacktestMetrics/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3103,13 +3756,13 @@ if(data.num_candles !== undefined){
 let data13 = data.num_candles;
 const _errs29 = errors;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-validate39.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate38.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs29){
 if((typeof data13 == "number") && (isFinite(data13))){
 if(data13 < 0 || isNaN(data13)){
-validate39.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate38.errors = [{instancePath:instancePath+"/num_candles",schemaPath:"#/properties/num_candles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3126,12 +3779,12 @@ const _errs31 = errors;
 if(errors === _errs31){
 if((typeof data14 == "number") && (isFinite(data14))){
 if(data14 < 0 || isNaN(data14)){
-validate39.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate38.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate38.errors = [{instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -3150,8 +3803,8 @@ var valid4 = true;
 const len0 = data15.length;
 for(let i0=0; i0<len0; i0++){
 const _errs35 = errors;
-if(!(validate28(data15[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data15,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+if(!(validate29(data15[i0], {instancePath:instancePath+"/equity_curve/" + i0,parentData:data15,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs35 === errors;
@@ -3161,7 +3814,7 @@ break;
 }
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate38.errors = [{instancePath:instancePath+"/equity_curve",schemaPath:"#/properties/equity_curve/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3178,21 +3831,23 @@ var valid0 = true;
 }
 }
 else {
-validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate39.errors = vErrors;
+validate38.errors = vErrors;
 return errors === 0;
 }
-validate39.evaluated = {"props":{"backtest_id":true,"status":true,"metrics":true,"num_candles":true,"duration_ms":true,"equity_curve":true},"dynamicProps":false,"dynamicItems":false};
+validate38.evaluated = {"props":{"backtest_id":true,"status":true,"metrics":true,"num_candles":true,"duration_ms":true,"equity_curve":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateBacktestTradeData = validate41;
+export const validateBacktestTradeData = validate40;
+const schema71 = {"type":"object","required":["action","side","symbol","price","quantity","time"],"properties":{"action":{"type":"string","enum":["entry","exit"]},"side":{"$ref":"#/$defs/Side"},"symbol":{"$ref":"#/$defs/TickerSymbol"},"price":{"type":"number"},"quantity":{"type":"number"},"time":{"$ref":"#/$defs/EpochMs"},"pnl":{"type":"number","description":"Realized P&L of the round trip (exits only)."},"fee":{"type":"number"},"reason":{"type":"string"},"strategy_id":{"type":"string"}}};
+const schema72 = {"type":"string","enum":["BUY","SELL"]};
 
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate41.evaluated;
+const evaluated0 = validate40.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3203,7 +3858,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.action === undefined) && (missing0 = "action")) || ((data.side === undefined) && (missing0 = "side"))) || ((data.symbol === undefined) && (missing0 = "symbol"))) || ((data.price === undefined) && (missing0 = "price"))) || ((data.quantity === undefined) && (missing0 = "quantity"))) || ((data.time === undefined) && (missing0 = "time"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate40.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3211,11 +3866,11 @@ if(data.action !== undefined){
 let data0 = data.action;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate41.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data0 === "entry") || (data0 === "exit"))){
-validate41.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema54.properties.action.enum},message:"must be equal to one of the allowed values"}];
+validate40.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema71.properties.action.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3228,11 +3883,11 @@ if(data.side !== undefined){
 let data1 = data.side;
 const _errs3 = errors;
 if(typeof data1 !== "string"){
-validate41.errors = [{instancePath:instancePath+"/side",schemaPath:"#/$defs/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/side",schemaPath:"#/$defs/Side/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data1 === "BUY") || (data1 === "SELL"))){
-validate41.errors = [{instancePath:instancePath+"/side",schemaPath:"#/$defs/Side/enum",keyword:"enum",params:{allowedValues: schema55.enum},message:"must be equal to one of the allowed values"}];
+validate40.errors = [{instancePath:instancePath+"/side",schemaPath:"#/$defs/Side/enum",keyword:"enum",params:{allowedValues: schema72.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3248,18 +3903,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 20){
-validate41.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate40.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 else {
 if(!pattern5.test(data2)){
-validate41.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+validate40.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
 return false;
 }
 }
 }
 else {
-validate41.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/symbol",schemaPath:"#/$defs/TickerSymbol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3273,7 +3928,7 @@ if(data.price !== undefined){
 let data3 = data.price;
 const _errs9 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate41.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate40.errors = [{instancePath:instancePath+"/price",schemaPath:"#/properties/price/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -3286,7 +3941,7 @@ if(data.quantity !== undefined){
 let data4 = data.quantity;
 const _errs11 = errors;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-validate41.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate40.errors = [{instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -3300,13 +3955,13 @@ let data5 = data.time;
 const _errs13 = errors;
 const _errs14 = errors;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate41.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate40.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs14){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 0 || isNaN(data5)){
-validate41.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate40.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3321,7 +3976,7 @@ if(data.pnl !== undefined){
 let data6 = data.pnl;
 const _errs16 = errors;
 if(!((typeof data6 == "number") && (isFinite(data6)))){
-validate41.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate40.errors = [{instancePath:instancePath+"/pnl",schemaPath:"#/properties/pnl/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs16 === errors;
@@ -3334,7 +3989,7 @@ if(data.fee !== undefined){
 let data7 = data.fee;
 const _errs18 = errors;
 if(!((typeof data7 == "number") && (isFinite(data7)))){
-validate41.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate40.errors = [{instancePath:instancePath+"/fee",schemaPath:"#/properties/fee/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs18 === errors;
@@ -3346,7 +4001,7 @@ if(valid0){
 if(data.reason !== undefined){
 const _errs20 = errors;
 if(typeof data.reason !== "string"){
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs20 === errors;
@@ -3358,7 +4013,7 @@ if(valid0){
 if(data.strategy_id !== undefined){
 const _errs22 = errors;
 if(typeof data.strategy_id !== "string"){
-validate41.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/strategy_id",schemaPath:"#/properties/strategy_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs22 === errors;
@@ -3378,16 +4033,45 @@ var valid0 = true;
 }
 }
 else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate40.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
+}
+}
+validate40.errors = vErrors;
+return errors === 0;
+}
+validate40.evaluated = {"props":{"action":true,"side":true,"symbol":true,"price":true,"quantity":true,"time":true,"pnl":true,"fee":true,"reason":true,"strategy_id":true},"dynamicProps":false,"dynamicItems":false};
+
+export const validateEpochMs = validate41;
+
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate41.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === 0){
+if((typeof data == "number") && (isFinite(data))){
+if(data < 0 || isNaN(data)){
+validate41.errors = [{instancePath,schemaPath:"#/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
 }
 }
 validate41.errors = vErrors;
 return errors === 0;
 }
-validate41.evaluated = {"props":{"action":true,"side":true,"symbol":true,"price":true,"quantity":true,"time":true,"pnl":true,"fee":true,"reason":true,"strategy_id":true},"dynamicProps":false,"dynamicItems":false};
+validate41.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const validateEpochMs = validate42;
+export const validateEquityPoint = validate42;
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3399,40 +4083,11 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === 0){
-if((typeof data == "number") && (isFinite(data))){
-if(data < 0 || isNaN(data)){
-validate42.errors = [{instancePath,schemaPath:"#/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-validate42.errors = vErrors;
-return errors === 0;
-}
-validate42.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-export const validateEquityPoint = validate43;
-
-function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate43.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.time === undefined) && (missing0 = "time")) || ((data.equity === undefined) && (missing0 = "equity"))) || ((data.drawdown === undefined) && (missing0 = "drawdown"))){
-validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3441,13 +4096,13 @@ let data0 = data.time;
 const _errs1 = errors;
 const _errs2 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate43.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate42.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs2){
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 0 || isNaN(data0)){
-validate43.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate42.errors = [{instancePath:instancePath+"/time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3462,7 +4117,7 @@ if(data.equity !== undefined){
 let data1 = data.equity;
 const _errs4 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-validate43.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate42.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs4 === errors;
@@ -3477,12 +4132,12 @@ const _errs6 = errors;
 if(errors === _errs6){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 0 || isNaN(data2)){
-validate43.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate42.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate42.errors = [{instancePath:instancePath+"/drawdown",schemaPath:"#/properties/drawdown/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -3496,7 +4151,7 @@ if(data.benchmark !== undefined){
 let data3 = data.benchmark;
 const _errs8 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate43.errors = [{instancePath:instancePath+"/benchmark",schemaPath:"#/properties/benchmark/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate42.errors = [{instancePath:instancePath+"/benchmark",schemaPath:"#/properties/benchmark/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3510,21 +4165,21 @@ var valid0 = true;
 }
 }
 else {
-validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate43.errors = vErrors;
+validate42.errors = vErrors;
 return errors === 0;
 }
-validate43.evaluated = {"props":{"time":true,"equity":true,"drawdown":true,"benchmark":true},"dynamicProps":false,"dynamicItems":false};
+validate42.evaluated = {"props":{"time":true,"equity":true,"drawdown":true,"benchmark":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateProgressData = validate44;
+export const validateProgressData = validate43;
 
-function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate44.evaluated;
+const evaluated0 = validate43.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3535,7 +4190,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.processed === undefined) && (missing0 = "processed")) || ((data.total === undefined) && (missing0 = "total"))) || ((data.pct === undefined) && (missing0 = "pct"))) || ((data.equity === undefined) && (missing0 = "equity"))){
-validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3543,13 +4198,13 @@ if(data.processed !== undefined){
 let data0 = data.processed;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate44.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate43.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs1){
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 0 || isNaN(data0)){
-validate44.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate43.errors = [{instancePath:instancePath+"/processed",schemaPath:"#/properties/processed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3564,13 +4219,13 @@ if(data.total !== undefined){
 let data1 = data.total;
 const _errs3 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate44.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate43.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs3){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 0 || isNaN(data1)){
-validate44.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate43.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3587,18 +4242,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 100 || isNaN(data2)){
-validate44.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+validate43.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
 return false;
 }
 else {
 if(data2 < 0 || isNaN(data2)){
-validate44.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate43.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
 else {
-validate44.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate43.errors = [{instancePath:instancePath+"/pct",schemaPath:"#/properties/pct/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -3612,7 +4267,7 @@ if(data.equity !== undefined){
 let data3 = data.equity;
 const _errs7 = errors;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-validate44.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate43.errors = [{instancePath:instancePath+"/equity",schemaPath:"#/properties/equity/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3626,13 +4281,13 @@ let data4 = data.current_time;
 const _errs9 = errors;
 const _errs10 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate44.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate43.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/$defs/EpochMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs10){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 0 || isNaN(data4)){
-validate44.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate43.errors = [{instancePath:instancePath+"/current_time",schemaPath:"#/$defs/EpochMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3647,13 +4302,13 @@ if(data.num_trades !== undefined){
 let data5 = data.num_trades;
 const _errs12 = errors;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate44.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate43.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs12){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 0 || isNaN(data5)){
-validate44.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate43.errors = [{instancePath:instancePath+"/num_trades",schemaPath:"#/properties/num_trades/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3671,16 +4326,41 @@ var valid0 = true;
 }
 }
 else {
-validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
+}
+validate43.errors = vErrors;
+return errors === 0;
+}
+validate43.evaluated = {"props":{"processed":true,"total":true,"pct":true,"equity":true,"current_time":true,"num_trades":true},"dynamicProps":false,"dynamicItems":false};
+
+export const validateResolution = validate44;
+
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate44.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((data === "1") || (data === "5")) || (data === "15")) || (data === "30")) || (data === "60")) || (data === "D"))){
+validate44.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values"}];
+return false;
 }
 validate44.errors = vErrors;
 return errors === 0;
 }
-validate44.evaluated = {"props":{"processed":true,"total":true,"pct":true,"equity":true,"current_time":true,"num_trades":true},"dynamicProps":false,"dynamicItems":false};
+validate44.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const validateResolution = validate45;
+export const validateSide = validate45;
 
 function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3696,8 +4376,8 @@ if(typeof data !== "string"){
 validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!((((((data === "1") || (data === "5")) || (data === "15")) || (data === "30")) || (data === "60")) || (data === "D"))){
-validate45.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values"}];
+if(!((data === "BUY") || (data === "SELL"))){
+validate45.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema72.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 validate45.errors = vErrors;
@@ -3705,7 +4385,7 @@ return errors === 0;
 }
 validate45.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const validateSide = validate46;
+export const validateTickerSymbol = validate46;
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3717,20 +4397,30 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(typeof data !== "string"){
+if(errors === 0){
+if(typeof data === "string"){
+if(func2(data) > 20){
+validate46.errors = [{instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+return false;
+}
+else {
+if(!pattern5.test(data)){
+validate46.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
+return false;
+}
+}
+}
+else {
 validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!((data === "BUY") || (data === "SELL"))){
-validate46.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema55.enum},message:"must be equal to one of the allowed values"}];
-return false;
 }
 validate46.errors = vErrors;
 return errors === 0;
 }
 validate46.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const validateTickerSymbol = validate47;
+export const validateTimestamp = validate47;
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3744,15 +4434,9 @@ evaluated0.items = undefined;
 }
 if(errors === 0){
 if(typeof data === "string"){
-if(func2(data) > 20){
-validate47.errors = [{instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+if(!pattern12.test(data)){
+validate47.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
 return false;
-}
-else {
-if(!pattern5.test(data)){
-validate47.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"},message:"must match pattern \""+"^[A-Z0-9]{1,10}([.-][A-Z0-9]{1,10})?$"+"\""}];
-return false;
-}
 }
 }
 else {
@@ -3764,35 +4448,6 @@ validate47.errors = vErrors;
 return errors === 0;
 }
 validate47.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-export const validateTimestamp = validate48;
-
-function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate48.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(typeof data === "string"){
-if(!pattern12.test(data)){
-validate48.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"+"\""}];
-return false;
-}
-}
-else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-validate48.errors = vErrors;
-return errors === 0;
-}
-validate48.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** The request bodies' schemas (as in openapi.yaml), by name. */
 export const requestBodies = {"BacktestStartRequest":{"type":"object","description":"A backtest to run. Strict: an unknown field is refused (`INVALID_BODY`, `field` names it). Besides these\nchecks the server refuses a symbol it does not serve, dates that do not exist, `end_date` not after\n`start_date`, a `start_date` in the future, a range over the engine's limit (by `end_date`), a finest\ntimeframe of 4h, and duplicate strategy ids.\n","additionalProperties":false,"required":["name","symbol","timeframes","start_date","end_date","strategy_ids"],"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"pattern":"\\S","description":"A label for the run."},"symbol":{"$ref":"#/components/schemas/TickerSymbol"},"timeframes":{"type":"array","minItems":1,"maxItems":8,"description":"The engine runs on the finest one (which cannot be 4h).","items":{"type":"string","enum":["1","1m","5","5m","15","15m","30","30m","60","60m","1h","1H","4h","4H","D","1d","1D"]}},"start_date":{"$ref":"#/components/schemas/DateOrTime"},"end_date":{"$ref":"#/components/schemas/DateOrTime"},"strategy_ids":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"string","enum":["ma_crossover","rsi"]}},"initial_capital":{"type":"number","minimum":1,"maximum":1000000000000,"default":100000},"fee_bps":{"type":"number","minimum":0,"maximum":1000,"description":"Fee per fill in basis points of its value (default 1 for stocks, 10 for crypto)."},"slippage_bps":{"type":"number","minimum":0,"maximum":1000,"default":0,"description":"Price slippage per fill in basis points."},"progress_interval":{"type":"integer","minimum":1,"maximum":1000000,"description":"A progress event every N candles (server default 100)."},"calendar":{"type":"string","enum":["exchange","always"],"default":"exchange","description":"exchange: stocks trade only in NYSE sessions (holidays and early closes included), crypto 24/7; always: every symbol 24/7."}}}};

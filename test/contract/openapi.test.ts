@@ -55,7 +55,7 @@ describe('HTTP API matches openapi.yaml', function () {
 
   it('health, readiness and WebSocket status', async () => {
     expect((await call('GET', '/health', '/health')).status).to.equal(200);
-    expect((await call('GET', '/ready', '/ready')).json).to.deep.equal({ ready: true });
+    expect((await call('GET', '/ready', '/ready')).json).to.deep.equal({ ready: true, reasons: [] });
     expect((await call('GET', '/websocket/status', '/websocket/status')).status).to.equal(200);
   });
 

@@ -3,7 +3,7 @@
 """Typed models of every message and shape in the Tickwire contract (wire names kept)."""
 from typing import Any, Dict, List, Literal, NotRequired, TypedDict, Union
 
-CONTRACT_VERSION = "1.0.0"
+CONTRACT_VERSION = "2.0.0"
 
 TickerSymbol = str
 
