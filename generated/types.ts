@@ -32,7 +32,9 @@ export type EpochMs = number;
 export type Side = 'BUY' | 'SELL';
 export type SignalType = 'BUY' | 'SELL' | 'HOLD';
 /**
- * Stable, machine-readable error code (see the error code table).
+ * Stable, machine-readable error code (see the error code table). An open list: a minor version may add codes,
+ * so treat a code you do not know as a failure of that request (like INTERNAL_ERROR).
+ *
  */
 export type ErrorCode =
   | 'INVALID_JSON'
@@ -142,7 +144,7 @@ export interface SubscriptionState {
 /**
  * Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last
  * `seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,
- * and as the `since` query parameter (URL-encoded JSON) of /ws and the seed-003 streams.
+ * and as the `since` query parameter (URL-encoded JSON) of /ws and the stream endpoints.
  *
  */
 export interface SinceMap {

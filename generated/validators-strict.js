@@ -223,7 +223,7 @@ return errors === 0;
 }
 
 export const validateErrorCode = validate20;
-const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED","HISTORY_UNAVAILABLE"]};
+const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table). An open list: a minor version may add codes,\nso treat a code you do not know as a failure of that request (like INTERNAL_ERROR).\n","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED","HISTORY_UNAVAILABLE"]};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -558,7 +558,7 @@ return errors === 0;
 }
 
 export const validateSinceMap = validate27;
-const schema30 = {"type":"object","description":"Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last\n`seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,\nand as the `since` query parameter (URL-encoded JSON) of /ws and the seed-003 streams.\n","maxProperties":200,"propertyNames":{"$ref":"#/definitions/HubTopic"},"additionalProperties":{"$ref":"#/definitions/StreamPosition"}};
+const schema30 = {"type":"object","description":"Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last\n`seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,\nand as the `since` query parameter (URL-encoded JSON) of /ws and the stream endpoints.\n","maxProperties":200,"propertyNames":{"$ref":"#/definitions/HubTopic"},"additionalProperties":{"$ref":"#/definitions/StreamPosition"}};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;

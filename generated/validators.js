@@ -222,17 +222,13 @@ return errors === 0;
 }
 
 export const validateErrorCode = validate20;
-const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table).","enum":["INVALID_JSON","BINARY_NOT_SUPPORTED","UNKNOWN_TYPE","INVALID_MESSAGE","UNKNOWN_SYMBOL","SUBSCRIPTION_LIMIT","UNKNOWN_STREAM","UNKNOWN_BACKTEST","BACKTEST_FAILED","INTERNAL_ERROR","UNAVAILABLE","FORBIDDEN","UNAUTHORIZED","INVALID_TOKEN","TOKEN_EXPIRED","HISTORY_UNAVAILABLE"]};
+const schema21 = {"type":"string","description":"Stable, machine-readable error code (see the error code table). An open list: a minor version may add codes,\nso treat a code you do not know as a failure of that request (like INTERNAL_ERROR).\n"};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
 validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((((((((((((data === "INVALID_JSON") || (data === "BINARY_NOT_SUPPORTED")) || (data === "UNKNOWN_TYPE")) || (data === "INVALID_MESSAGE")) || (data === "UNKNOWN_SYMBOL")) || (data === "SUBSCRIPTION_LIMIT")) || (data === "UNKNOWN_STREAM")) || (data === "UNKNOWN_BACKTEST")) || (data === "BACKTEST_FAILED")) || (data === "INTERNAL_ERROR")) || (data === "UNAVAILABLE")) || (data === "FORBIDDEN")) || (data === "UNAUTHORIZED")) || (data === "INVALID_TOKEN")) || (data === "TOKEN_EXPIRED")) || (data === "HISTORY_UNAVAILABLE"))){
-validate20.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 validate20.errors = vErrors;
@@ -547,7 +543,7 @@ return errors === 0;
 }
 
 export const validateSinceMap = validate27;
-const schema30 = {"type":"object","description":"Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last\n`seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,\nand as the `since` query parameter (URL-encoded JSON) of /ws and the seed-003 streams.\n","maxProperties":200,"propertyNames":{"$ref":"#/definitions/HubTopic"},"additionalProperties":{"$ref":"#/definitions/StreamPosition"}};
+const schema30 = {"type":"object","description":"Client → server: per hub topic, the last position the client holds (the epoch of its `asOf` and the last\n`seq` applied). Entries for topics the request does not subscribe are ignored. Sent in `subscribe` on /ws,\nand as the `since` query parameter (URL-encoded JSON) of /ws and the stream endpoints.\n","maxProperties":200,"propertyNames":{"$ref":"#/definitions/HubTopic"},"additionalProperties":{"$ref":"#/definitions/StreamPosition"}};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -843,14 +839,9 @@ var valid1 = true;
 }
 if(valid1){
 if(data0.code !== undefined){
-let data2 = data0.code;
 const _errs6 = errors;
-if(typeof data2 !== "string"){
+if(typeof data0.code !== "string"){
 validate30.errors = [{instancePath:instancePath+"/" + i0+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED")) || (data2 === "HISTORY_UNAVAILABLE"))){
-validate30.errors = [{instancePath:instancePath+"/" + i0+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid1 = _errs6 === errors;
@@ -1533,14 +1524,9 @@ return false;
 }
 else {
 if(data.code !== undefined){
-let data0 = data.code;
 const _errs1 = errors;
-if(typeof data0 !== "string"){
+if(typeof data.code !== "string"){
 validate36.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((((((((((((data0 === "INVALID_JSON") || (data0 === "BINARY_NOT_SUPPORTED")) || (data0 === "UNKNOWN_TYPE")) || (data0 === "INVALID_MESSAGE")) || (data0 === "UNKNOWN_SYMBOL")) || (data0 === "SUBSCRIPTION_LIMIT")) || (data0 === "UNKNOWN_STREAM")) || (data0 === "UNKNOWN_BACKTEST")) || (data0 === "BACKTEST_FAILED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "UNAVAILABLE")) || (data0 === "FORBIDDEN")) || (data0 === "UNAUTHORIZED")) || (data0 === "INVALID_TOKEN")) || (data0 === "TOKEN_EXPIRED")) || (data0 === "HISTORY_UNAVAILABLE"))){
-validate36.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -6574,14 +6560,9 @@ var valid0 = true;
 }
 if(valid0){
 if(data.code !== undefined){
-let data2 = data.code;
 const _errs6 = errors;
-if(typeof data2 !== "string"){
+if(typeof data.code !== "string"){
 validate101.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((((((((((((data2 === "INVALID_JSON") || (data2 === "BINARY_NOT_SUPPORTED")) || (data2 === "UNKNOWN_TYPE")) || (data2 === "INVALID_MESSAGE")) || (data2 === "UNKNOWN_SYMBOL")) || (data2 === "SUBSCRIPTION_LIMIT")) || (data2 === "UNKNOWN_STREAM")) || (data2 === "UNKNOWN_BACKTEST")) || (data2 === "BACKTEST_FAILED")) || (data2 === "INTERNAL_ERROR")) || (data2 === "UNAVAILABLE")) || (data2 === "FORBIDDEN")) || (data2 === "UNAUTHORIZED")) || (data2 === "INVALID_TOKEN")) || (data2 === "TOKEN_EXPIRED")) || (data2 === "HISTORY_UNAVAILABLE"))){
-validate101.errors = [{instancePath:instancePath+"/code",schemaPath:"#/definitions/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs6 === errors;

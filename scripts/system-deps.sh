@@ -4,12 +4,13 @@
 #   redis-server        the Redis broker and cluster tests start their own redis-server (test/support/redis-server.ts)
 #   python3-websockets  the Python client tests (asyncio client)
 #   python3-websocket   the Python client tests (websocket-client)
+#   python3-certifi     the AsyncAPI generator's Python client (imports certifi)
 # As root on Debian/Ubuntu: the missing ones are installed with apt-get (noninteractive). Otherwise the script stops
 # at once (exit 1) printing the exact command to run. TICKWIRE_SKIP_SYSTEM_DEPS=1 skips the step (other systems,
 # where you install the equivalents yourself; the tests that need a missing one then fail).
 set -euo pipefail
 
-PACKAGES=(chromium redis-server python3-websockets python3-websocket)
+PACKAGES=(chromium redis-server python3-websockets python3-websocket python3-certifi)
 
 if [ "${TICKWIRE_SKIP_SYSTEM_DEPS:-}" = 1 ]; then
   echo "system packages: check skipped (TICKWIRE_SKIP_SYSTEM_DEPS=1)"

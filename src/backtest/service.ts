@@ -36,7 +36,8 @@ import type {
   BacktestTradeMessage,
   StreamErrorMessage,
 } from '../../generated/types.ts';
-import { validateTickerSymbol } from '../../generated/validators.js';
+import { requestBodies, validateBacktestStartRequest } from '../../generated/http-validators.js';
+import { validateTickerSymbol, type ValidationIssue } from '../../generated/validators.js';
 import { isCryptoSymbol } from '../market/calendar.ts';
 import type { Bar, MarketSource, Resolution } from '../market/source.ts';
 import type { Hub } from '../pubsub/hub.ts';
@@ -88,8 +89,6 @@ const TIMEFRAMES: Readonly<Record<string, Timeframe>> = Object.freeze({
 });
 const TIMEFRAME_HELP = '1, 5, 15, 30, 60, D (aliases 1m, 5m, 15m, 30m, 60m, 1h, 1H, 1d, 1D; 4h/4H only next to a finer one)';
 
-const FIELDS = ['name', 'symbol', 'timeframes', 'start_date', 'end_date', 'strategy_ids', 'initial_capital', 'fee_bps', 'slippage_bps', 'progress_interval', 'calendar'] as const;
-
 /** Default fee in basis points of notional, per asset class (see the file comment). */
 export const DEFAULT_FEE_BPS = Object.freeze({ stock: 1, crypto: 10 });
 
@@ -130,41 +129,76 @@ function parseDate(value: string, end: boolean): number | undefined {
   return t;
 }
 
-function numberField(body: Record<string, unknown>, field: string, fallback: number, min: number, max: number, integer = false): number | BodyError {
-  const v = body[field];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    return bad(field, `${field} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
-  }
-  return v;
-}
-
 function bad(field: string, message: string): BodyError {
   return { code: 'INVALID_BODY', message, field };
 }
 
-/** Validates a POST /api/backtesting/start body; the first problem found, naming its field, or the request. */
+/** The body's fields, as openapi.yaml declares them (BacktestStartRequest): a new optional field is added there. */
+const startRequestSchema = requestBodies.BacktestStartRequest;
+const FIELDS = Object.keys(startRequestSchema.properties);
+
+/** What to tell a client about each field, when the generated validator refuses it. */
+const FIELD_HELP: Readonly<Record<string, string>> = {
+  name: 'name is required: a non-empty string of at most 200 characters',
+  symbol: 'symbol is required: a ticker like AAPL, BRK.B or BTC-USD',
+  timeframes: `timeframes is required: a list of 1 to 8 of ${TIMEFRAME_HELP}`,
+  start_date: 'start_date is required: YYYY-MM-DD or an ISO-8601 time with Z or an offset',
+  end_date: 'end_date is required: YYYY-MM-DD (inclusive) or an ISO-8601 time with Z or an offset',
+  strategy_ids: 'strategy_ids is required: a list of 1 to 10 strategy ids (ma_crossover, rsi)',
+};
+
+/**
+ * The first problem the generated validator (openapi.yaml → generated/http-validators.js) found, as a BodyError
+ * naming its field the way clients see it (`timeframes[1]`), with a message that says what is accepted.
+ */
+function shapeError(body: Record<string, unknown>, issue: ValidationIssue | undefined): BodyError {
+  if (!issue) return bad('', 'the body does not match BacktestStartRequest');
+  const path = issue.instancePath.split('/').slice(1);
+  if (issue.keyword === 'additionalProperties' && path.length === 0) {
+    const k = String(issue.params.additionalProperty);
+    return bad(k, `unknown field ${JSON.stringify(k)}; accepted: ${FIELDS.join(', ')}`);
+  }
+  if (issue.keyword === 'required' && path.length === 0) path.push(String(issue.params.missingProperty));
+  const [top, index] = path as [string, string | undefined];
+  if (index !== undefined && /^\d+$/.test(index)) {
+    const value = (body[top] as unknown[])[Number(index)];
+    const field = `${top}[${index}]`;
+    if (top === 'timeframes') return bad(field, `unknown timeframe ${JSON.stringify(value)}; use ${TIMEFRAME_HELP}`);
+    if (top === 'strategy_ids') return bad(field, `unknown strategy id ${JSON.stringify(value)}; known: ma_crossover, rsi`);
+    return bad(field, `${field} ${issue.message ?? 'is invalid'}`);
+  }
+  if (top === 'symbol') return bad('symbol', describeBadSymbol(body.symbol));
+  const help = FIELD_HELP[top];
+  if (help) return bad(top, help);
+  const schema = startRequestSchema.properties[top];
+  if (schema && (schema.type === 'number' || schema.type === 'integer')) {
+    return bad(top, `${top} must be ${schema.type === 'integer' ? 'an integer' : 'a number'} from ${schema.minimum} to ${schema.maximum}`);
+  }
+  return bad(top, `${top} ${issue.message ?? 'is invalid'}`);
+}
+
+/**
+ * Validates a POST /api/backtesting/start body; the first problem found, naming its field, or the request.
+ * The shape (types, lengths, enums, ranges, unknown fields) is checked by the validator generated from
+ * openapi.yaml; what needs the server's state or the calendar (a served symbol, real dates, the range cap, the
+ * finest timeframe, duplicates) is checked here.
+ */
 export function validateStartRequest(body: unknown, deps: ValidationDeps): { ok: true; request: RunRequest } | { ok: false; error: BodyError } {
   const fail = (error: BodyError) => ({ ok: false as const, error });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(bad('', 'the body must be a JSON object'));
   const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).find((k) => !(FIELDS as readonly string[]).includes(k));
-  if (unknown !== undefined) return fail(bad(unknown, `unknown field ${JSON.stringify(unknown)}; accepted: ${FIELDS.join(', ')}`));
+  if (!validateBacktestStartRequest(b)) return fail(shapeError(b, validateBacktestStartRequest.errors?.[0]));
 
-  const name = b.name;
-  if (typeof name !== 'string' || !name.trim() || name.length > 200) return fail(bad('name', 'name is required: a non-empty string of at most 200 characters'));
-
-  const symbol = b.symbol;
-  if (typeof symbol !== 'string' || !validateTickerSymbol(symbol)) return fail(bad('symbol', describeBadSymbol(symbol)));
+  const name = b.name as string;
+  const symbol = b.symbol as string;
   if (!deps.hasSymbol(symbol)) return fail(bad('symbol', `unknown symbol ${symbol}; this server serves ${deps.symbols().join(', ')}`));
 
-  const tfs = b.timeframes;
-  if (!Array.isArray(tfs) || tfs.length === 0 || tfs.length > 8) return fail(bad('timeframes', `timeframes is required: a list of 1 to 8 of ${TIMEFRAME_HELP}`));
+  // The validator allowed only known timeframe names; the engine runs on the finest one.
+  const tfs = b.timeframes as string[];
   let finest: Timeframe | undefined;
   for (let i = 0; i < tfs.length; i++) {
-    const tf = tfs[i];
-    const known = typeof tf === 'string' && Object.hasOwn(TIMEFRAMES, tf) ? TIMEFRAMES[tf] : undefined;
-    if (!known) return fail(bad(`timeframes[${i}]`, `unknown timeframe ${JSON.stringify(tf)}; use ${TIMEFRAME_HELP}`));
+    const known = Object.hasOwn(TIMEFRAMES, tfs[i]!) ? TIMEFRAMES[tfs[i]!] : undefined;
+    if (!known) return fail(bad(`timeframes[${i}]`, `unknown timeframe ${JSON.stringify(tfs[i])}; use ${TIMEFRAME_HELP}`));
     if (!finest || known.minutes < finest.minutes) finest = known;
   }
   if (!finest!.resolution) {
@@ -172,11 +206,11 @@ export function validateStartRequest(body: unknown, deps: ValidationDeps): { ok:
   }
   const resolution = finest!.resolution;
 
-  const startRaw = b.start_date;
-  const from = typeof startRaw === 'string' ? parseDate(startRaw, false) : undefined;
+  const startRaw = b.start_date as string;
+  const from = parseDate(startRaw, false);
   if (from === undefined) return fail(bad('start_date', 'start_date is required: YYYY-MM-DD or an ISO-8601 time with Z or an offset'));
-  const endRaw = b.end_date;
-  const end = typeof endRaw === 'string' ? parseDate(endRaw, true) : undefined;
+  const endRaw = b.end_date as string;
+  const end = parseDate(endRaw, true);
   if (end === undefined) return fail(bad('end_date', 'end_date is required: YYYY-MM-DD (inclusive) or an ISO-8601 time with Z or an offset'));
   if (!(end > from)) return fail(bad('end_date', 'end_date must be after start_date'));
   const now = deps.now();
@@ -187,24 +221,19 @@ export function validateStartRequest(body: unknown, deps: ValidationDeps): { ok:
     return fail(bad('end_date', `range too long: at most ${MAX_CANDLES} candles of the finest timeframe (400 days at 1 minute) and ${MAX_RANGE_DAYS} days; this range has ${candles} ${resolution === 'D' ? 'daily' : `${finest!.minutes}-minute`} candles`));
   }
 
-  const ids = b.strategy_ids;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.length > 10) return fail(bad('strategy_ids', 'strategy_ids is required: a list of 1 to 10 strategy ids (ma_crossover, rsi)'));
+  const ids = b.strategy_ids as string[];
   for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (typeof id !== 'string' || !isStrategyId(id)) return fail(bad(`strategy_ids[${i}]`, `unknown strategy id ${JSON.stringify(id)}; known: ma_crossover, rsi`));
+    const id = ids[i]!;
+    // The contract lists the ids; the strategy table is what runs them (a mismatch is refused, not run).
+    if (!isStrategyId(id)) return fail(bad(`strategy_ids[${i}]`, `unknown strategy id ${JSON.stringify(id)}; known: ma_crossover, rsi`));
     if (ids.indexOf(id) !== i) return fail(bad(`strategy_ids[${i}]`, `duplicate strategy id ${id}`));
   }
 
-  const initial_capital = numberField(b, 'initial_capital', DEFAULT_INITIAL_CAPITAL, 1, 1e12);
-  if (typeof initial_capital !== 'number') return fail(initial_capital);
-  const fee_bps = numberField(b, 'fee_bps', isCryptoSymbol(symbol) ? DEFAULT_FEE_BPS.crypto : DEFAULT_FEE_BPS.stock, 0, 1000);
-  if (typeof fee_bps !== 'number') return fail(fee_bps);
-  const slippage_bps = numberField(b, 'slippage_bps', 0, 0, 1000);
-  if (typeof slippage_bps !== 'number') return fail(slippage_bps);
-  const progress_interval = numberField(b, 'progress_interval', deps.defaultProgressInterval, 1, 1_000_000, true);
-  if (typeof progress_interval !== 'number') return fail(progress_interval);
-  const calendar = b.calendar ?? 'exchange';
-  if (calendar !== 'exchange' && calendar !== 'always') return fail(bad('calendar', `calendar must be exchange (stocks on NYSE sessions, crypto 24/7) or always (24/7 bars), not ${JSON.stringify(calendar)}`));
+  const initial_capital = (b.initial_capital as number | undefined) ?? DEFAULT_INITIAL_CAPITAL;
+  const fee_bps = (b.fee_bps as number | undefined) ?? (isCryptoSymbol(symbol) ? DEFAULT_FEE_BPS.crypto : DEFAULT_FEE_BPS.stock);
+  const slippage_bps = (b.slippage_bps as number | undefined) ?? 0;
+  const progress_interval = (b.progress_interval as number | undefined) ?? deps.defaultProgressInterval;
+  const calendar = (b.calendar as 'exchange' | 'always' | undefined) ?? 'exchange';
 
   return {
     ok: true,

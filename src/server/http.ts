@@ -84,12 +84,30 @@ export function createHttpApp(options: HttpOptions): Express {
   });
   const docsHtml = readFileSync(path.join(generatedDir, 'docs', 'index.html'));
   const specJson = readFileSync(path.join(generatedDir, 'asyncapi.json'));
+  // The HTTP API's contract (openapi.yaml, bundled by codegen) and its rendered docs.
+  const openapiJson = readFileSync(path.join(generatedDir, 'openapi.json'));
+  // The client view of the contract (send/receive swapped, full endpoint URLs), for client generators.
+  const clientSpecJson = readFileSync(path.join(generatedDir, 'asyncapi-client.json'));
+  const clientDocsHtml = readFileSync(path.join(generatedDir, 'docs', 'client', 'index.html'));
+  const httpDocsHtml = readFileSync(path.join(generatedDir, 'docs', 'http.html'));
 
   app.get('/api/v1/ws/asyncapi', (_req, res) => {
     res.type('html').send(docsHtml);
   });
   app.get('/api/v1/ws/asyncapi.json', (_req, res) => {
     res.type('json').send(specJson);
+  });
+  app.get('/api/v1/ws/asyncapi-client', (_req, res) => {
+    res.type('html').send(clientDocsHtml);
+  });
+  app.get('/api/v1/ws/asyncapi-client.json', (_req, res) => {
+    res.type('json').send(clientSpecJson);
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.type('json').send(openapiJson);
+  });
+  app.get('/api/docs', (_req, res) => {
+    res.type('html').send(httpDocsHtml);
   });
   app.get('/websocket/status', (_req, res) => {
     res.json(options.status());

@@ -56,7 +56,7 @@ describe('e2e: bounded backtest retention, pagination, list and cancel', functio
     // One run: 8 months of 1-minute candles, ~2,500 trades (~0.7 MB estimated). Unbounded, 12 runs keep ~8+ MB.
     const budgetMb = Number(process.env.RETENTION_TEST_BUDGET_MB ?? 2);
     const s = await open({ backtest: { maxRetainedBytes: budgetMb * MB, maxRetained: 1000, startsPerMinute: 1000, progressInterval: 1000 } });
-    const run = body({ timeframes: ['1'], start_date: '2023-07-03', end_date: '2024-02-20', strategy_ids: ['rsi'] });
+    const run = body({ timeframes: ['1'], start_date: '2023-07-03', end_date: '2024-02-20', strategy_ids: ['rsi'], calendar: 'always' }); // 24/7 bars: the trade count the budget is sized for
     // Warm up (code paths, caches) before the baseline.
     await finished(s, (await start(s, run)).json.backtest_id);
     await finished(s, (await start(s, run)).json.backtest_id);

@@ -29,6 +29,29 @@ function compileStandalone(model, prepare) {
 }
 
 /**
+ * `x-open-enum: true` marks an enum the contract may extend in a minor version (ErrorCode: new codes may appear).
+ * The open validators (what clients check incoming messages with) accept any value of the type there; the strict
+ * ones (the server's own output) keep the list. The mark itself is removed: AJV's strict mode refuses unknown keys.
+ */
+function mapSchemas(node, fn) {
+  if (Array.isArray(node)) return node.map((n) => mapSchemas(n, fn));
+  if (!node || typeof node !== 'object') return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) out[k] = mapSchemas(v, fn);
+  return fn(out);
+}
+function withoutOpenEnumMarks(schema) {
+  return mapSchemas(schema, (s) => { if ('x-open-enum' in s) delete s['x-open-enum']; return s; });
+}
+function openEnums(schema) {
+  return mapSchemas(schema, (s) => {
+    if (s['x-open-enum'] === true) delete s.enum;
+    if ('x-open-enum' in s) delete s['x-open-enum'];
+    return s;
+  });
+}
+
+/**
  * Precompiled AJV validators (standalone ESM code) for every component schema: nothing compiles a schema while
  * the server runs. Two modules from the same schemas:
  * - validators.js: the contract as written. Server → client schemas are open (unknown fields pass), client →
@@ -39,10 +62,10 @@ function compileStandalone(model, prepare) {
  *   sends a field the contract does not declare.
  */
 function generateValidators(model) {
-  const js = HEADER + '/* eslint-disable */\n' + compileStandalone(model, (s) => s);
+  const js = HEADER + '/* eslint-disable */\n' + compileStandalone(model, openEnums);
   const strictJs = HEADER + '/* eslint-disable */\n'
     + '/* Strict variants: additionalProperties: false forced on every object schema that declares properties. For checking the server\'s own output. */\n'
-    + compileStandalone(model, strictSchema);
+    + compileStandalone(model, (s) => withoutOpenEnumMarks(strictSchema(s)));
 
   const dts = [HEADER, "import type * as T from './types.ts';", '',
     '/** An AJV standalone validator: returns true when valid; on false, `errors` holds why. */',

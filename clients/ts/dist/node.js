@@ -1,0 +1,4 @@
+// Built by `npm run build:client` from src/client/ and generated/ (asyncapi.yaml). Do not edit by hand.
+/** @tickwire/client for Node: the same API, with the `ws` package (an optional peer dependency) as the WebSocket. */
+export * from "./src/client/node.js";
+export { ErrorCodes, CloseCodes } from "./generated/codes.js";
