@@ -36,7 +36,7 @@ const NAMED_CALENDARS: Readonly<Record<string, SessionCalendar>> = Object.freeze
 
 export function sessionToWire(session: Session): WireSession {
   const { calendar, ...rest } = session;
-  if (calendar && NAMED_CALENDARS[calendar.name] !== calendar) throw new Error(`session calendar ${calendar.name} cannot be sent to a worker (not a named calendar)`);
+  if (calendar && !Object.hasOwn(NAMED_CALENDARS, calendar.name)) throw new Error(`session calendar ${calendar.name} cannot be sent to a worker (not a named calendar)`);
   return calendar ? { ...rest, calendarName: calendar.name } : rest;
 }
 

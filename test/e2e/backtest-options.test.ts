@@ -20,6 +20,19 @@ async function run(server: TestServer, body: Record<string, unknown>): Promise<a
   return described;
 }
 
+/** Every trade of a run, through the paged trades route (the run's result carries only their count and URL). */
+async function allTrades(server: TestServer, run: any): Promise<any[]> {
+  const trades: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: any = await (await fetch(server.http(`${run.result.trades_url}?limit=5000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`))).json();
+    trades.push(...page.trades);
+    cursor = page.next_cursor;
+  } while (cursor);
+  expect(trades.length, 'trades_total').to.equal(run.result.trades_total);
+  return trades;
+}
+
 describe('e2e: backtests follow the session calendar', function () {
   this.timeout(60_000);
   let server: TestServer;
@@ -37,8 +50,9 @@ describe('e2e: backtests follow the session calendar', function () {
     expect(r.calendar).to.equal('exchange');
     expect(r.fee_bps).to.equal(1);
     expect(r.result.num_candles).to.equal(3 * 390);
-    expect(r.result.trades.length).to.be.greaterThan(0);
-    for (const t of r.result.trades) {
+    const trades = await allTrades(server, r);
+    expect(trades.length).to.be.greaterThan(0);
+    for (const t of trades) {
       expect(isTradingTime(NYSE_SESSION, t.time), new Date(t.time).toISOString()).to.equal(true);
       expect(t.fee).to.be.closeTo(t.price * t.quantity * 1e-4, 1e-6);
     }

@@ -56,19 +56,20 @@ describe('backtests on the worker pool', function () {
           source,
           hub: { publish: async (_topic: string, message: object) => { published.push({ ...(message as Record<string, unknown>), timestamp: undefined }); return undefined; } },
           maxConcurrent: 1, retentionMs: 60_000, progressInterval: 500,
-          offload: offload ? backtestOffload(pool, (s) => source.historyParams(s)) : undefined,
+          offload: offload ? backtestOffload(pool, (s, c) => source.historyParams(s, c)) : undefined,
         });
         service.start({ update: () => undefined, error: (err) => { throw err; } });
         const out = service.startRun({ name: 'w', symbol: 'TSLA', timeframes: ['5'], start_date: '2024-01-02', end_date: '2024-04-30', strategy_ids: ['rsi', 'ma_crossover'] }, { streaming: false });
         if (!out.ok) throw new Error(JSON.stringify(out.error));
         await new Promise<void>((resolve) => { const t = setInterval(() => { if (out.run.status === 'completed' || out.run.status === 'failed') { clearInterval(t); resolve(); } }, 20); });
-        const r = { status: out.run.status, metrics: out.run.result?.metrics, trades: out.run.trades, curve: out.run.result?.equity_curve, events: published.filter((m) => (m as { type: string }).type !== 'complete') };
+        const r = { status: out.run.status, error: out.run.error, metrics: out.run.result?.metrics, trades: out.run.trades, curve: out.run.result?.equity_curve, events: published.filter((m) => (m as { type: string }).type !== 'complete') };
         await service.stop();
         return r;
       };
       const here = await run(false);
       const there = await run(true);
       expect(here.status).to.equal('completed');
+      if (there.error) throw new Error(`worker run: ${JSON.stringify(there.error)}`);
       expect(there).to.deep.equal(here);
       expect(here.trades!.length).to.be.greaterThan(10);
     } finally {
