@@ -112,12 +112,13 @@ describe('browser: dashboard trust and the backtest page in chromium', function 
     await page.waitForSelector('body[data-stale="true"]', { timeout: 10_000 });
     expect(await page.isVisible('#stale')).to.equal(true);
     expect(await page.textContent('#stale')).to.match(/^Disconnected since \d{2}:\d{2}:\d{2}: the data below may be stale\.$/);
-    expect(Number(await page.evaluate(() => getComputedStyle(document.querySelector('main')!).opacity))).to.be.below(0.6);
+    // The dimming is a 0.3-s CSS transition: wait for it to end rather than read the opacity mid-way.
+    await page.waitForFunction(() => Number(getComputedStyle(document.querySelector('main')!).opacity) < 0.6, undefined, { timeout: 5000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-stale.png') });
     server = await startServer({ ...serverOptions, port }, speed60());
     await page.waitForFunction(() => !document.body.hasAttribute('data-stale'), undefined, { timeout: 20_000 });
     expect(await page.isHidden('#stale')).to.equal(true);
-    expect(Number(await page.evaluate(() => getComputedStyle(document.querySelector('main')!).opacity))).to.equal(1);
+    await page.waitForFunction(() => Number(getComputedStyle(document.querySelector('main')!).opacity) === 1, undefined, { timeout: 5000 });
   });
 
   it('has no horizontal scroll at 390 px (dashboard and backtest page)', async () => {
