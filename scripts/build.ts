@@ -3,7 +3,7 @@
  *   <out>/src/**.js, <out>/generated/**.js   every module of src/ and generated/, compiled by tsc (tsconfig.build.json:
  *                                           `.ts` import specifiers rewritten to `.js`; worker entries included)
  *   <out>/scripts/cluster.js, loopback.js   `npm run start:cluster` on the compiled build
- *   <out>/generated/asyncapi.json, docs/    the spec and the HTML docs the server serves
+ *   <out>/generated/*.json, docs/           the specs (server view, client view, HTTP API) and the HTML docs served
  *   <out>/dashboard/                        the dashboard page (scripts/build-dashboard.ts)
  *   <out>/package.json                      {"type": "module"}, so the output runs wherever it is copied
  *   <out>/build.json                        what was built, from which commit, when (marks the compiled layout)
@@ -29,7 +29,7 @@ export async function build(outDir: string): Promise<void> {
   if (compiled.status !== 0) throw new Error(`tsc failed (exit ${compiled.status ?? compiled.signal})`);
   // generated/'s JavaScript (AJV standalone validators), the spec and the docs: copied as they are.
   for (const name of await readdir(path.join(root, 'generated'))) {
-    if (name.endsWith('.js') || name === 'asyncapi.json' || name === 'docs') await cp(path.join(root, 'generated', name), path.join(outDir, 'generated', name), { recursive: true });
+    if (name.endsWith('.js') || name.endsWith('.json') || name === 'docs') await cp(path.join(root, 'generated', name), path.join(outDir, 'generated', name), { recursive: true });
   }
   await buildDashboard(path.join(outDir, 'dashboard'));
   await writeFile(path.join(outDir, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);

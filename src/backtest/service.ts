@@ -145,6 +145,7 @@ const FIELD_HELP: Readonly<Record<string, string>> = {
   start_date: 'start_date is required: YYYY-MM-DD or an ISO-8601 time with Z or an offset',
   end_date: 'end_date is required: YYYY-MM-DD (inclusive) or an ISO-8601 time with Z or an offset',
   strategy_ids: 'strategy_ids is required: a list of 1 to 10 strategy ids (ma_crossover, rsi)',
+  calendar: 'calendar must be exchange (stocks on NYSE sessions, crypto 24/7) or always (24/7 bars)',
 };
 
 /**
