@@ -803,36 +803,24 @@ function cancelReason(run: RunRecord): { code: string; message: string } {
     : { code: 'CANCELLED', message: 'cancelled: the server is shutting down' };
 }
 
-/** What GET /api/backtesting/:id answers. */
+/** What GET /api/backtesting/:id answers: the run's summary, its settings, the latest progress and the result. */
 export function describeRun(run: RunRecord): Record<string, unknown> {
   const r = run.request;
-  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+  const { progress_pct: _pct, error, ...summary } = summarizeRun(run);
   return {
-    backtest_id: run.id,
-    name: r.name,
-    owner: run.owner,
-    status: run.status,
-    symbol: r.symbol,
+    ...summary,
     timeframes: r.timeframes,
-    resolution: r.resolution,
-    start_date: r.start_date,
-    end_date: r.end_date,
-    strategy_ids: r.strategy_ids,
     initial_capital: r.initial_capital,
     fee_bps: r.fee_bps,
     slippage_bps: r.slippage_bps,
     progress_interval: r.progress_interval,
     calendar: r.calendar ?? 'exchange',
     streaming: run.streaming,
-    created_at: iso(run.createdAt),
-    started_at: iso(run.startedAt),
-    finished_at: iso(run.finishedAt),
     progress: run.latestProgress?.data ?? null,
-    metrics: run.latestMetrics?.data ?? null,
     // The result is a summary (bounded: metrics, the equity curve of at most equityCurvePoints points, the open
     // position); the trades, unbounded, are paged at GET /api/backtesting/{id}/trades.
     ...(run.result ? { result: { ...run.result, open_position: run.openPosition ?? null, trades_total: run.trades?.length ?? 0, trades_url: `/api/backtesting/${run.id}/trades` } } : {}),
-    ...(run.error ? { error: run.error } : {}),
+    ...(error ? { error } : {}),
   };
 }
 
