@@ -6,6 +6,7 @@ import type { MarketSource } from '../market/source.ts';
 import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
 import { authHandlers } from './auth.ts';
 import { pingHandlers } from './streams-common.ts';
+import { subscribeForReply } from './positions.ts';
 
 export function operationError(error: ErrorInfo): OperationErrorMessage {
   const { id, code, message, field } = error;
@@ -39,24 +40,12 @@ export function createBarsHandlers(deps: {
         return operationError({ code: 'UNKNOWN_SYMBOL', message: `unknown symbol ${symbol}; this server serves ${source.symbols().join(', ')}`, ...id });
       }
       const { since } = message.payload;
-      // A `since` on a topic already subscribed resubscribes it (how a client fills a gap it saw in `seq`).
-      if (since && ctx.topics().has(topic)) ctx.unsubscribe(topic);
-      const sub = await ctx.subscribe(topic, { since });
-      if (sub.status === 'forbidden') return operationError({ code: 'FORBIDDEN', message: sub.message, ...id });
-      if (sub.status === 'limit') {
+      const sub = await subscribeForReply(ctx, topic, since);
+      if (!sub.ok) {
+        if (sub.refused.status === 'forbidden') return operationError({ code: 'FORBIDDEN', message: sub.refused.message, ...id });
         return operationError({ code: 'SUBSCRIPTION_LIMIT', message: `subscription limit reached (${ctx.topics().size} topics); unsubscribe first`, ...id });
       }
-      if (sub.status === 'added' && !sub.recovered && sub.snapshot) {
-        const snapshot = sub.snapshot;
-        ctx.after(() => {
-          for (const text of snapshot) ctx.sendEncoded(text);
-        });
-      }
-      // Already subscribed: the client is current to what this node last delivered on the topic.
-      const state = sub.status === 'added'
-        ? { asOf: sub.asOf, recovered: sub.recovered, ...(sub.reason ? { reason: sub.reason } : {}) }
-        : { asOf: ctx.positionOf(topic), recovered: false };
-      const reply: BarsSubscribeResponseMessage = { type: 'bars.subscribe.response', ...id, payload: { status: 'ok', message: `Subscribed to ${topic}`, topic, ...state } };
+      const reply: BarsSubscribeResponseMessage = { type: 'bars.subscribe.response', ...id, payload: { status: 'ok', message: `Subscribed to ${topic}`, topic, ...sub.state } };
       return reply;
     },
 

@@ -4,6 +4,7 @@ import { buildBookTopic, buildQuotesTopic, buildTradesTopic } from '../../genera
 import type { MarketSource } from '../market/source.ts';
 import type { ConnectionContext } from '../server/endpoint.ts';
 import { operationError } from './bars.ts';
+import { subscribeForReply } from './positions.ts';
 
 type MarketHandlers = Pick<OperationEndpointHandlers<ConnectionContext>, 'market.subscribe' | 'market.unsubscribe'>;
 
@@ -41,20 +42,12 @@ export function createMarketTopicHandlers(deps: {
         const fits = deps.depth.bookAvailable?.(symbol) ?? { ok: true };
         if (!fits.ok) return operationError({ code: 'SUBSCRIPTION_LIMIT', message: fits.message, ...id });
       }
-      if (since && ctx.topics().has(topic)) ctx.unsubscribe(topic);
-      const sub = await ctx.subscribe(topic, { since });
-      if (sub.status === 'forbidden') return operationError({ code: sub.code, message: sub.message, ...id });
-      if (sub.status === 'limit') return operationError({ code: 'SUBSCRIPTION_LIMIT', message: `subscription limit reached (${ctx.topics().size} topics); unsubscribe first`, ...id });
-      if (sub.status === 'added' && !sub.recovered && sub.snapshot) {
-        const snapshot = sub.snapshot;
-        ctx.after(() => {
-          for (const text of snapshot) ctx.sendEncoded(text);
-        });
+      const sub = await subscribeForReply(ctx, topic, since);
+      if (!sub.ok) {
+        if (sub.refused.status === 'forbidden') return operationError({ code: sub.refused.code, message: sub.refused.message, ...id });
+        return operationError({ code: 'SUBSCRIPTION_LIMIT', message: `subscription limit reached (${ctx.topics().size} topics); unsubscribe first`, ...id });
       }
-      const state = sub.status === 'added'
-        ? { asOf: sub.asOf, recovered: sub.recovered, ...(sub.reason ? { reason: sub.reason } : {}) }
-        : { asOf: ctx.positionOf(topic), recovered: false };
-      const reply: MarketSubscribeResponseMessage = { type: 'market.subscribe.response', ...id, payload: { status: 'ok', message: `Subscribed to ${topic}`, topic, ...state } };
+      const reply: MarketSubscribeResponseMessage = { type: 'market.subscribe.response', ...id, payload: { status: 'ok', message: `Subscribed to ${topic}`, topic, ...sub.state } };
       return reply;
     },
 

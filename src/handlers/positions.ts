@@ -6,7 +6,8 @@
 import { describeIssue } from '../../generated/runtime.ts';
 import type { PositionsMap, SinceMap } from '../../generated/types.ts';
 import { validateSinceMap } from '../../generated/validators.js';
-import type { ConnectionContext, ErrorInfo } from '../server/endpoint.ts';
+import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
+import type { ConnectionContext, ErrorInfo, TopicSubscription } from '../server/endpoint.ts';
 
 export type { PositionsMap, SinceMap } from '../../generated/types.ts';
 
@@ -79,4 +80,31 @@ export function sinceFromQuery(query: URLSearchParams): { ok: true; since: Since
   const issue = validateSinceMap.errors?.[0];
   const { field, message } = issue ? describeIssue(issue) : { field: '/', message: 'is invalid' };
   return { ok: false, message: `since${field === '/' ? '' : field}: ${message}` };
+}
+
+/** The position fields of a `*.subscribe` reply. */
+export interface SubscribeState {
+  asOf: StreamPosition;
+  recovered: boolean;
+  reason?: UnrecoverableReason;
+}
+
+/**
+ * Subscribes `topic` for a `*.subscribe` request (bars.subscribe, market.subscribe). A `since` on a topic already
+ * subscribed resubscribes it (how a client fills a gap it saw in `seq`). Added without recovery: the fresh snapshot is
+ * sent right after the reply. Already subscribed: the client is current to what this node last delivered on the
+ * topic. Returns the reply's position fields, or the refusal for the caller to answer in its own terms.
+ */
+export async function subscribeForReply(ctx: ConnectionContext, topic: string, since?: { epoch: string; offset: number }): Promise<{ ok: true; state: SubscribeState } | { ok: false; refused: Extract<TopicSubscription, { status: 'forbidden' | 'limit' }> }> {
+  if (since && ctx.topics().has(topic)) ctx.unsubscribe(topic);
+  const sub = await ctx.subscribe(topic, { since });
+  if (sub.status === 'forbidden' || sub.status === 'limit') return { ok: false, refused: sub };
+  if (sub.status === 'exists') return { ok: true, state: { asOf: ctx.positionOf(topic), recovered: false } };
+  if (!sub.recovered && sub.snapshot) {
+    const snapshot = sub.snapshot;
+    ctx.after(() => {
+      for (const text of snapshot) ctx.sendEncoded(text);
+    });
+  }
+  return { ok: true, state: { asOf: sub.asOf, recovered: sub.recovered, ...(sub.reason ? { reason: sub.reason } : {}) } };
 }
