@@ -9,6 +9,7 @@ import { historyParamsToWire, type HistoryParams } from '../market/source-simula
 import { WorkerPool } from '../util/worker-pool.ts';
 import type { BacktestEvent, BacktestOutcome, BacktestTask, HistoryTask } from './compute.ts';
 import type { BacktestEvents } from '../backtest/engine.ts';
+import type { RunRequest } from '../backtest/runs.ts';
 
 const UNPACK_SLICE = 20_000;
 
@@ -39,20 +40,8 @@ export function historyOffload(pool: WorkerPool): (params: HistoryParams, resolu
   };
 }
 
-/** What a backtest offload needs to know of a run (a subset of the service's RunRequest). */
-export interface OffloadRun {
-  symbol: string;
-  resolution: Resolution;
-  from: number;
-  to: number;
-  strategy_ids: string[];
-  initial_capital: number;
-  fee_bps: number;
-  slippage_bps: number;
-  progress_interval: number;
-  /** The sessions the run trades in (default exchange, as the service's in-thread path). */
-  calendar?: MarketCalendar;
-}
+/** What a backtest offload needs to know of a run. */
+export type OffloadRun = Pick<RunRequest, 'symbol' | 'resolution' | 'from' | 'to' | 'strategy_ids' | 'initial_capital' | 'fee_bps' | 'slippage_bps' | 'progress_interval' | 'calendar'>;
 
 /**
  * Runs whole backtests on the pool when the bars are simulated (the worker generates them: nothing large crosses
