@@ -106,6 +106,8 @@ export class Hub implements BrokerEventHandler {
   private readonly remoteInterest = new Set<string>();
   /** Publishes so far (metrics sampling). */
   private publishes = 0;
+  /** This turn's topic batches, sealed together when the turn ends. */
+  private openBatches: TopicBatch[] = [];
 
   constructor(private readonly broker: Broker, private readonly options: HubOptions = {}) {
     this.recoveryLimit = options.recoveryLimit ?? 1000;
@@ -362,11 +364,24 @@ export class Hub implements BrokerEventHandler {
     } else if (s.live.size > 0) {
       const batch = (s.batch = new TopicBatch());
       batch.add(frame);
-      // Sealed at the end of the turn even if no reader got to it (a closing socket), so it never grows unbounded.
-      setImmediate(() => { batch.sealed = true; });
+      this.sealAtTurnEnd(batch);
       for (const sub of s.live) sub.deliverBatch(batch, 0);
     }
     for (const p of s.pending.values()) p.held.push({ offset: position.offset, frame });
+  }
+
+  /**
+   * Seals the batch at the end of the turn even if no reader got to it (a closing socket), so it never grows
+   * unbounded. One timer per turn for every topic's batch (a busy node opens hundreds of batches per turn).
+   */
+  private sealAtTurnEnd(batch: TopicBatch): void {
+    this.openBatches.push(batch);
+    if (this.openBatches.length > 1) return;
+    setImmediate(() => {
+      const batches = this.openBatches;
+      this.openBatches = [];
+      for (const b of batches) b.sealed = true;
+    });
   }
 
   /** Reads history after `from`, delivers it and what arrived meanwhile in order; when it cannot, resyncs. */

@@ -1,4 +1,4 @@
-import type { Frame, TopicBatch } from '../pubsub/frame.ts';
+import { TopicBatch, type Frame } from '../pubsub/frame.ts';
 
 /** The part of a net.Socket the outbound queue uses. */
 export interface WritableSocket {
@@ -28,7 +28,10 @@ export interface WritableSocket {
  * their own.
  */
 export class FlushScheduler {
-  private dirty = new Set<OutboundQueue>();
+  /** Queues with something to write this pass. A queue is marked when its first entry arrives, so at most once. */
+  private dirty: OutboundQueue[] = [];
+  /** The previous pass's array, emptied, reused (no allocation per pass). */
+  private spare: OutboundQueue[] = [];
   private scheduled = false;
   private lastFrames: readonly Buffer[] = [];
   private lastBytes: Buffer | undefined;
@@ -45,14 +48,14 @@ export class FlushScheduler {
 
   /** A batch's first read in this pass (metrics only). */
   batchWritten(batch: TopicBatch): void {
-    if (this.onDelivered && !batch.observed) {
+    if (!batch.observed && this.onDelivered) {
       batch.observed = true;
       this.born.push(batch.bornAt);
     }
   }
 
   mark(queue: OutboundQueue): void {
-    this.dirty.add(queue);
+    this.dirty.push(queue);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.run());
@@ -78,8 +81,11 @@ export class FlushScheduler {
   private run(): void {
     this.scheduled = false;
     const queues = this.dirty;
-    this.dirty = new Set();
-    for (const q of queues) q.flush();
+    this.dirty = this.spare;
+    // A queue marked during this pass (a reply queued by a write's side effect) goes to `dirty` and a new pass.
+    for (let i = 0; i < queues.length; i++) queues[i]!.flush();
+    queues.length = 0;
+    this.spare = queues;
     this.lastFrames = [];
     this.lastBytes = undefined;
     if (this.born.length) {
@@ -90,12 +96,13 @@ export class FlushScheduler {
   }
 }
 
-/** A queued topic batch: its frames from `start` on (see TopicBatch); `skip` = bytes of the frames before `start`. */
-interface BatchEntry {
-  batch: TopicBatch;
-  start: number;
-  skip: number;
+/** A queued topic batch read from frame `start` > 0 (from 0 the TopicBatch itself is queued, with no wrapper). */
+class BatchFrom {
+  constructor(readonly batch: TopicBatch, readonly start: number) {}
 }
+
+/** What a queue holds: a single frame's bytes, a whole topic batch, or a topic batch from a later frame. */
+type Entry = Buffer | TopicBatch | BatchFrom;
 
 /**
  * One connection's outbound frames. Contract: frames leave in the order they were pushed (a topic batch counts as
@@ -108,12 +115,14 @@ interface BatchEntry {
  * Why write to the socket directly: ws has no public "send these pre-framed bytes" call; ws.send frames per client.
  * Only data frames go through here; ws keeps writing its own control frames (ping/pong/close), which may be
  * interleaved between whole data frames as RFC 6455 allows. permessage-deflate is off on this server.
+ *
+ * Cost: this is the per-subscriber step of every fan-out, so the common case (one topic batch per turn, read from
+ * its first frame) allocates nothing: the batch itself is the entry, the entry array is reused, and the write is
+ * the batch's shared concatenation.
  */
 export class OutboundQueue {
-  private entries: (Buffer | BatchEntry)[] = [];
-  /** The batch entries among `entries` (at most one per subscribed topic per turn): their size grows until flushed. */
-  private batches: BatchEntry[] = [];
-  private queuedBytes = 0;
+  /** Reused between flushes (emptied, not replaced). */
+  private readonly entries: Entry[] = [];
   private closed = false;
 
   constructor(
@@ -132,9 +141,9 @@ export class OutboundQueue {
    * growing until this queue flushes it) and the socket's user-space buffer.
    */
   get pendingBytes(): number {
-    let batched = 0;
-    for (const b of this.batches) batched += b.batch.byteLength - b.skip;
-    return this.queuedBytes + batched + this.socket.writableLength;
+    let queued = 0;
+    for (const e of this.entries) queued += entryBytes(e);
+    return queued + this.socket.writableLength;
   }
 
   push(frame: Frame): boolean {
@@ -143,31 +152,34 @@ export class OutboundQueue {
       this.overflow();
       return false;
     }
-    this.entries.push(frame.bytes);
-    this.queuedBytes += frame.bytes.length;
-    if (this.entries.length === 1) this.scheduler.mark(this);
+    this.add(frame.bytes);
     return true;
   }
 
   /** Queues a topic batch from frame `start` on (frames appended to it until it is read come along). */
   pushBatch(batch: TopicBatch, start: number): void {
     if (this.closed) return;
-    let skip = 0;
-    for (let i = 0; i < start && i < batch.frames.length; i++) skip += batch.frames[i]!.bytes.length;
-    const entry = { batch, start, skip };
-    this.entries.push(entry);
-    this.batches.push(entry);
-    if (this.entries.length === 1) this.scheduler.mark(this);
+    this.add(start === 0 ? batch : new BatchFrom(batch, start));
   }
 
   /** Writes everything queued in one socket write (see FlushScheduler for why a shared concatenation). */
   flush(): void {
-    if (this.closed || this.entries.length === 0) return;
     const entries = this.entries;
-    this.entries = [];
-    this.batches = [];
-    this.queuedBytes = 0;
-    if (!this.canWrite()) return;
+    if (this.closed || entries.length === 0) return;
+    if (!this.canWrite()) {
+      entries.length = 0;
+      return;
+    }
+    if (entries.length === 1) {
+      // The common case: one topic's batch this turn (or one reply).
+      const e = entries[0]!;
+      entries.length = 0;
+      if (Buffer.isBuffer(e)) this.write(e, 1);
+      else if (e instanceof TopicBatch) {
+        if (e.frames.length) this.write(this.readBatch(e, 0), e.frames.length);
+      } else if (e.start < e.batch.frames.length) this.write(this.readBatch(e.batch, e.start), e.batch.frames.length - e.start);
+      return;
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     let messages = 0;
@@ -177,37 +189,59 @@ export class OutboundQueue {
         chunk = e;
         messages++;
       } else {
-        if (e.start >= e.batch.frames.length) continue;
-        chunk = e.batch.read(e.start);
-        messages += e.batch.frames.length - e.start;
-        this.scheduler.batchWritten(e.batch);
-        if (this.inspect) for (const f of e.batch.frames.slice(e.start)) this.inspect(f);
+        const batch = e instanceof TopicBatch ? e : e.batch;
+        const start = e instanceof TopicBatch ? 0 : e.start;
+        if (start >= batch.frames.length) continue;
+        chunk = this.readBatch(batch, start);
+        messages += batch.frames.length - start;
       }
       chunks.push(chunk);
       total += chunk.length;
     }
+    entries.length = 0;
     if (total === 0) return;
-    if (this.socket.writableLength + total > this.maxBufferedBytes) {
-      this.overflow();
-      return;
-    }
-    this.socket.write(chunks.length === 1 ? chunks[0]! : this.scheduler.concat(chunks, total));
-    const stats = this.scheduler.stats;
-    stats.messages += messages;
-    stats.bytes += total;
-    stats.writes++;
+    this.write(chunks.length === 1 ? chunks[0]! : this.scheduler.concat(chunks, total), messages);
   }
 
   /** Drops whatever is queued; later pushes are refused. */
   close(): void {
     this.closed = true;
-    this.entries = [];
-    this.batches = [];
-    this.queuedBytes = 0;
+    this.entries.length = 0;
+  }
+
+  private add(entry: Entry): void {
+    this.entries.push(entry);
+    if (this.entries.length === 1) this.scheduler.mark(this);
+  }
+
+  private readBatch(batch: TopicBatch, start: number): Buffer {
+    this.scheduler.batchWritten(batch);
+    if (this.inspect) for (let i = start; i < batch.frames.length; i++) this.inspect(batch.frames[i]!);
+    return batch.read(start);
+  }
+
+  private write(bytes: Buffer, messages: number): void {
+    if (this.socket.writableLength + bytes.length > this.maxBufferedBytes) {
+      this.overflow();
+      return;
+    }
+    this.socket.write(bytes);
+    const stats = this.scheduler.stats;
+    stats.messages += messages;
+    stats.bytes += bytes.length;
+    stats.writes++;
   }
 
   private overflow(): void {
     this.close();
     this.onOverflow();
   }
+}
+
+function entryBytes(e: Entry): number {
+  if (Buffer.isBuffer(e)) return e.length;
+  if (e instanceof TopicBatch) return e.byteLength;
+  let skipped = 0;
+  for (let i = 0; i < e.start && i < e.batch.frames.length; i++) skipped += e.batch.frames[i]!.bytes.length;
+  return e.batch.byteLength - skipped;
 }

@@ -267,6 +267,24 @@ describe('Hub', () => {
     expect(events).to.deep.equal(['+t', '-t']);
     await expectReject(hub.followClusterInterest(), /networked broker/);
   });
+
+  it('hands each live subscriber one batch per topic per turn and seals every open batch when the turn ends', async () => {
+    const hub = new Hub(new MemoryBroker());
+    const batches: { topic: string; batch: import('../../src/pubsub/frame.ts').TopicBatch }[] = [];
+    // Never reads its batches (a socket that is closing): only the end of the turn can seal them.
+    const idle: Subscriber = { id: 'idle', deliver: () => undefined, lost: () => undefined, deliverBatch: (batch) => { batches.push({ topic: JSON.parse(batch.frames[0]!.text).topic, batch }); } };
+    for (const t of ['a', 'b', 'c']) await subscribeLive(hub, idle, t);
+    for (let i = 0; i < 3; i++) for (const t of ['a', 'b', 'c']) void hub.publish(t, { i });
+    expect(batches.map((b) => b.topic)).to.deep.equal(['a', 'b', 'c']);
+    expect(batches.map((b) => b.batch.frames.length)).to.deep.equal([3, 3, 3]);
+    expect(batches.every((b) => !b.batch.sealed)).to.equal(true);
+    await new Promise((r) => setImmediate(r));
+    expect(batches.every((b) => b.batch.sealed)).to.equal(true);
+    void hub.publish('a', { i: 4 });
+    expect(batches).to.have.length(4); // the next turn opens a new batch; the sealed one did not grow
+    expect(batches[0]!.batch.frames).to.have.length(3);
+    expect(batches[3]!.batch.frames.map((f) => JSON.parse(f.text).seq)).to.deep.equal([4]);
+  });
 });
 
 async function expectReject(p: Promise<unknown>, pattern: RegExp): Promise<void> {

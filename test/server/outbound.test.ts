@@ -113,4 +113,22 @@ describe('OutboundQueue', () => {
     expect(b.writes[0]![0]).to.deep.equal(Buffer.concat([one.bytes, two.bytes]));
     expect(c.writes[0]![0]).to.deep.equal(Buffer.concat([two.bytes, one.bytes]));
   });
+
+  it('a queue flushed many times writes only what was queued since the last pass, batches and frames in order', async () => {
+    const socket = new FakeSocket();
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, () => true);
+    const expected: Buffer[] = [];
+    for (let pass = 0; pass < 4; pass++) {
+      const batch = new TopicBatch();
+      const reply = textFrame(`reply ${pass}`);
+      batch.add(textFrame(`a ${pass}`));
+      q.pushBatch(batch, 0);
+      if (pass % 2) q.push(reply);
+      batch.add(textFrame(`b ${pass}`)); // appended after the hand-over: still goes with the batch
+      await turn();
+      expected.push(Buffer.concat([...batch.frames.map((f) => f.bytes), ...(pass % 2 ? [reply.bytes] : [])]));
+    }
+    expect(socket.writes.map((w) => w[0])).to.deep.equal(expected);
+    expect(q.pendingBytes).to.equal(0);
+  });
 });
