@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const TOPIC = 'bars:AAPL:1';
 export const ROOM = 'bars';
-export const SETUPS = ['tickwire', 'naive-ws', 'batched-ws', 'socket.io'] as const;
+export const SETUPS = ['tickwire', 'naive-ws', 'batched-ws', 'batched-ws-seq', 'socket.io'] as const;
 export type Setup = (typeof SETUPS)[number];
 
 /** Wall-clock ms with µs resolution, comparable across processes on one machine. */

@@ -18,6 +18,9 @@
  *   naive-ws    ws server, JSON.stringify once per publish, ws.send per client (ws's README broadcast).
  *   batched-ws  frame once; up to 16 frames published in one turn are concatenated once and the same buffer is
  *               written to every client: one socket write per client per batch (the practical limit).
+ *   batched-ws-seq  the same, each message carrying `"seq":<n>` as Tickwire's frames do (its position): the
+ *               practical limit for frames of Tickwire's size, so the cost of the position's bytes shows apart
+ *               from the cost of Tickwire's code.
  *   socket.io   socket.io 4 server, websocket transport only, clients in one room, io.to(room).emit; in the many-topic
  *               run each client emits "subscribe" with its topics and joins one room per topic.
  */
@@ -34,6 +37,7 @@ import { SimulatedSource } from '../src/market/source-simulated.ts';
 import { MemoryBroker } from '../src/pubsub/broker-memory.ts';
 import { textFrame, type TopicBatch } from '../src/pubsub/frame.ts';
 import { historyPolicy } from '../src/pubsub/history-policy.ts';
+import { withSeq as withSeqField } from '../src/pubsub/hub.ts';
 import { FlushScheduler, OutboundQueue } from '../src/server/outbound.ts';
 import { barMessage, manyTopics, nowMs, ROOM, serve, TOPIC, type Setup } from './common.ts';
 
@@ -127,7 +131,7 @@ async function naiveWs(): Promise<Impl> {
   };
 }
 
-async function batchedWs(): Promise<Impl> {
+async function batchedWs(withSeq = false): Promise<Impl> {
   const http = createServer();
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false, clientTracking: false });
   const sockets = new Set<Socket>();
@@ -139,6 +143,7 @@ async function batchedWs(): Promise<Impl> {
   const port = await listen(http);
   let batch: Buffer[] = [];
   let scheduled = false;
+  let seq = 0;
   const flush = () => {
     scheduled = false;
     if (!batch.length) return;
@@ -155,7 +160,8 @@ async function batchedWs(): Promise<Impl> {
     },
     subscribersOf: (t) => (t === TOPIC ? sockets.size : 0),
     publish(m) {
-      batch.push(textFrame(JSON.stringify(m)).bytes);
+      const data = JSON.stringify(m);
+      batch.push(textFrame(withSeq ? withSeqField(data, ++seq) : data).bytes);
       if (batch.length >= BATCH) flush();
       else if (!scheduled) {
         scheduled = true;
@@ -288,7 +294,7 @@ const setup = process.argv[2] as Setup;
 const variant = process.argv.slice(3).find((a) => !a.startsWith('--'));
 if (variant) patchFlush(variant);
 const symbols = Number(process.argv.find((a) => a.startsWith('--symbols='))?.slice(10) ?? 0);
-const make: Record<Setup, () => Promise<Impl>> = { tickwire: () => tickwire(symbols), 'naive-ws': naiveWs, 'batched-ws': batchedWs, 'socket.io': socketIo };
+const make: Record<Setup, () => Promise<Impl>> = { tickwire: () => tickwire(symbols), 'naive-ws': naiveWs, 'batched-ws': () => batchedWs(), 'batched-ws-seq': () => batchedWs(true), 'socket.io': socketIo };
 const impl = await make[setup]();
 
 /** Event-loop delay since the last mark: a stall (GC, a long task) shows here as well as in client latency. */

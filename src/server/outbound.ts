@@ -117,12 +117,16 @@ type Entry = Buffer | TopicBatch | BatchFrom;
  * interleaved between whole data frames as RFC 6455 allows. permessage-deflate is off on this server.
  *
  * Cost: this is the per-subscriber step of every fan-out, so the common case (one topic batch per turn, read from
- * its first frame) allocates nothing: the batch itself is the entry, the entry array is reused, and the write is
- * the batch's shared concatenation.
+ * its first frame) allocates nothing: the batch itself is the entry, held in a field, and the write is the batch's
+ * shared concatenation.
  */
 export class OutboundQueue {
-  /** Reused between flushes (emptied, not replaced). */
-  private readonly entries: Entry[] = [];
+  /**
+   * The first queued entry, and the ones after it (allocated only when there are several): the common case, one topic
+   * batch per turn, then costs no allocation (an emptied array would: `length = 0` drops its backing store).
+   */
+  private first: Entry | undefined;
+  private rest: Entry[] | undefined;
   private closed = false;
 
   constructor(
@@ -141,8 +145,8 @@ export class OutboundQueue {
    * growing until this queue flushes it) and the socket's user-space buffer.
    */
   get pendingBytes(): number {
-    let queued = 0;
-    for (const e of this.entries) queued += entryBytes(e);
+    let queued = this.first === undefined ? 0 : entryBytes(this.first);
+    if (this.rest) for (const e of this.rest) queued += entryBytes(e);
     return queued + this.socket.writableLength;
   }
 
@@ -164,26 +168,27 @@ export class OutboundQueue {
 
   /** Writes everything queued in one socket write (see FlushScheduler for why a shared concatenation). */
   flush(): void {
-    const entries = this.entries;
-    if (this.closed || entries.length === 0) return;
-    if (!this.canWrite()) {
-      entries.length = 0;
-      return;
-    }
-    if (entries.length === 1) {
+    const first = this.first;
+    if (this.closed || first === undefined) return;
+    const rest = this.rest;
+    this.first = undefined;
+    this.rest = undefined;
+    if (!this.canWrite()) return;
+    if (!rest) {
       // The common case: one topic's batch this turn (or one reply).
-      const e = entries[0]!;
-      entries.length = 0;
-      if (Buffer.isBuffer(e)) this.write(e, 1);
-      else if (e instanceof TopicBatch) {
-        if (e.frames.length) this.write(this.readBatch(e, 0), e.frames.length);
-      } else if (e.start < e.batch.frames.length) this.write(this.readBatch(e.batch, e.start), e.batch.frames.length - e.start);
+      if (Buffer.isBuffer(first)) this.write(first, 1);
+      else if (first instanceof TopicBatch) {
+        if (first.frames.length) this.write(this.readBatch(first, 0), first.frames.length);
+      } else if (first.start < first.batch.frames.length) {
+        this.write(this.readBatch(first.batch, first.start), first.batch.frames.length - first.start);
+      }
       return;
     }
     const chunks: Buffer[] = [];
     let total = 0;
     let messages = 0;
-    for (const e of entries) {
+    for (let i = -1; i < rest.length; i++) {
+      const e = i < 0 ? first : rest[i]!;
       let chunk: Buffer;
       if (Buffer.isBuffer(e)) {
         chunk = e;
@@ -198,7 +203,6 @@ export class OutboundQueue {
       chunks.push(chunk);
       total += chunk.length;
     }
-    entries.length = 0;
     if (total === 0) return;
     this.write(chunks.length === 1 ? chunks[0]! : this.scheduler.concat(chunks, total), messages);
   }
@@ -206,12 +210,17 @@ export class OutboundQueue {
   /** Drops whatever is queued; later pushes are refused. */
   close(): void {
     this.closed = true;
-    this.entries.length = 0;
+    this.first = undefined;
+    this.rest = undefined;
   }
 
   private add(entry: Entry): void {
-    this.entries.push(entry);
-    if (this.entries.length === 1) this.scheduler.mark(this);
+    if (this.first === undefined) {
+      this.first = entry;
+      this.scheduler.mark(this);
+    } else {
+      (this.rest ??= []).push(entry);
+    }
   }
 
   private readBatch(batch: TopicBatch, start: number): Buffer {
