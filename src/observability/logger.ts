@@ -72,20 +72,61 @@ function drained(stream: DestinationStream): Promise<void> {
   return new Promise((resolve) => boom.once!('drain', () => resolve()));
 }
 
+/**
+ * A pino logger with bindings. Children (one per connection) are this small object, not pino children: a pino child
+ * is a dictionary-mode object with its own property stores (~1.5 KiB per idle connection); logs per connection are
+ * few (open, close), so merging the bindings into each record costs less than keeping a child per connection.
+ */
+class PinoLogger implements Logger {
+  constructor(
+    private readonly p: Pino,
+    private readonly redact: (text: string) => string,
+    readonly flush: () => Promise<void>,
+    /** Already redacted. */
+    private readonly bindings: LogFields | undefined,
+  ) {}
+
+  debug(msg: string, fields?: LogFields): void { this.at('debug', msg, fields); }
+  info(msg: string, fields?: LogFields): void { this.at('info', msg, fields); }
+  warn(msg: string, fields?: LogFields): void { this.at('warn', msg, fields); }
+  error(msg: string, fields?: LogFields): void { this.at('error', msg, fields); }
+
+  child(bindings: LogFields): Logger {
+    return new PinoLogger(this.p, this.redact, this.flush, { ...this.bindings, ...clean(bindings, this.redact) });
+  }
+
+  private at(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: LogFields | undefined): void {
+    if (!this.p.isLevelEnabled(level)) return;
+    const all = fields ? { ...this.bindings, ...clean(fields, this.redact) } : this.bindings;
+    if (all) this.p[level](all, this.redact(msg));
+    else this.p[level](this.redact(msg));
+  }
+}
+
 function wrap(p: Pino, redact: (text: string) => string, flush: () => Promise<void>): Logger {
-  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: LogFields) => {
-    if (!p.isLevelEnabled(level)) return;
-    if (fields) p[level](clean(fields, redact), redact(msg));
-    else p[level](redact(msg));
-  };
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (bindings) => wrap(p.child(clean(bindings, redact)), redact, flush),
-    flush,
-  };
+  return new PinoLogger(p, redact, flush, undefined);
+}
+
+/** The `log(line)` form (see lineLogger); one object per child, methods shared. */
+class LineLogger implements Logger {
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly redact: (text: string) => string,
+    private readonly bindings: LogFields,
+  ) {}
+
+  debug(msg: string, fields?: LogFields): void { this.at(msg, fields); }
+  info(msg: string, fields?: LogFields): void { this.at(msg, fields); }
+  warn(msg: string, fields?: LogFields): void { this.at(msg, fields); }
+  error(msg: string, fields?: LogFields): void { this.at(msg, fields); }
+  child(more: LogFields): Logger { return new LineLogger(this.write, this.redact, { ...this.bindings, ...more }); }
+  async flush(): Promise<void> {}
+
+  private at(msg: string, fields: LogFields | undefined): void {
+    const all = fields ? { ...this.bindings, ...fields } : this.bindings;
+    const kv = formatFields(clean(all, this.redact));
+    this.write(this.redact(kv ? `${msg} ${kv}` : msg));
+  }
 }
 
 /**
@@ -93,12 +134,7 @@ function wrap(p: Pino, redact: (text: string) => string, flush: () => Promise<vo
  * included. What AppOptions.log receives.
  */
 export function lineLogger(write: (line: string) => void, redact: (text: string) => string = (t) => t, bindings: LogFields = {}): Logger {
-  const at = (msg: string, fields?: LogFields) => {
-    const all = fields ? { ...bindings, ...fields } : bindings;
-    const kv = formatFields(clean(all, redact));
-    write(redact(kv ? `${msg} ${kv}` : msg));
-  };
-  return { debug: at, info: at, warn: at, error: at, child: (more) => lineLogger(write, redact, { ...bindings, ...more }), flush: async () => undefined };
+  return new LineLogger(write, redact, bindings);
 }
 
 function formatFields(fields: LogFields): string {
