@@ -171,7 +171,7 @@ const VARIABLES = {
   WEBSOCKET_RATE_BURST: { default: 20, min: 1, max: 100_000, integer: true, description: 'inbound messages allowed in a burst above the rate' },
   WEBSOCKET_MAX_SUBSCRIPTIONS: { default: 100, min: 1, max: 100_000, integer: true, description: 'topics per connection' },
   WEBSOCKET_MAX_BUFFERED_BYTES: { default: 1_048_576, min: 1024, max: 1_073_741_824, integer: true, unit: 'bytes', description: 'unsent bytes per connection before close 4001 (slow consumer)' },
-  WEBSOCKET_PRICE_UPDATE_INTERVAL: { default: 3, min: 2, max: 5, unit: 'seconds', description: 'between dashboard price updates (seed 000)' },
+  WEBSOCKET_PRICE_UPDATE_INTERVAL: { default: 3, min: 2, max: 5, unit: 'seconds', description: 'between dashboard price updates' },
   WEBSOCKET_PORTFOLIO_UPDATE_INTERVAL: { default: 5, min: 1, max: 3600, unit: 'seconds', description: 'between portfolio updates' },
   WEBSOCKET_MAX_CONNECTIONS_PER_IP: { default: undefined, shown: `(off on a loopback HOST, else ${DEFAULT_PUBLIC_PER_IP})`, accepts: 'an integer from 0 to 100000 (0 = no per-address cap)', description: 'WebSocket connections at once from one remote address (over it: HTTP 429 at upgrade); raise it when clients share an address (NAT, a reverse proxy)' },
   ALLOWED_ORIGINS: { default: undefined, shown: '(own origin, loopback)', accepts: 'comma-separated origins (https://app.example.com), or *', description: "browser origins allowed to open WebSockets besides the gateway's own and loopback ones; * = any. Others get 403" },
