@@ -127,6 +127,12 @@ export class OutboundQueue {
    */
   private first: Entry | undefined;
   private rest: Entry[] | undefined;
+  /**
+   * For pendingBytes without walking the queue on every push (a replay pushes hundreds of frames): the bytes of the
+   * queued single frames, and the batch entries after the first (a batch grows until flushed, so it is read live).
+   */
+  private frameBytes = 0;
+  private restBatches: (TopicBatch | BatchFrom)[] | undefined;
   private closed = false;
 
   constructor(
@@ -145,8 +151,9 @@ export class OutboundQueue {
    * growing until this queue flushes it) and the socket's user-space buffer.
    */
   get pendingBytes(): number {
-    let queued = this.first === undefined ? 0 : entryBytes(this.first);
-    if (this.rest) for (const e of this.rest) queued += entryBytes(e);
+    let queued = this.frameBytes;
+    if (this.first !== undefined && !Buffer.isBuffer(this.first)) queued += entryBytes(this.first);
+    if (this.restBatches) for (const e of this.restBatches) queued += entryBytes(e);
     return queued + this.socket.writableLength;
   }
 
@@ -171,8 +178,7 @@ export class OutboundQueue {
     const first = this.first;
     if (this.closed || first === undefined) return;
     const rest = this.rest;
-    this.first = undefined;
-    this.rest = undefined;
+    this.clear();
     if (!this.canWrite()) return;
     if (!rest) {
       // The common case: one topic's batch this turn (or one reply).
@@ -210,16 +216,24 @@ export class OutboundQueue {
   /** Drops whatever is queued; later pushes are refused. */
   close(): void {
     this.closed = true;
+    this.clear();
+  }
+
+  private clear(): void {
     this.first = undefined;
     this.rest = undefined;
+    this.restBatches = undefined;
+    this.frameBytes = 0;
   }
 
   private add(entry: Entry): void {
+    if (Buffer.isBuffer(entry)) this.frameBytes += entry.length;
     if (this.first === undefined) {
       this.first = entry;
       this.scheduler.mark(this);
     } else {
       (this.rest ??= []).push(entry);
+      if (!Buffer.isBuffer(entry)) (this.restBatches ??= []).push(entry);
     }
   }
 
