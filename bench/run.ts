@@ -105,6 +105,25 @@ interface Measurement {
   error?: string;
 }
 
+/**
+ * One measurement window: start publishing (a flood, or the latency rate), let it settle for `warmupMs`, count for
+ * `windowMs` at the server (CPU, published) and at the clients (messages received), stop publishing.
+ */
+async function publishWindow(server: Proc, clients: Proc[], mode: 'flood' | 'rate', warmupMs: number, windowMs: number) {
+  await server.rpc(mode === 'flood' ? { cmd: 'flood' } : { cmd: 'rate', rate: CFG.latencyRate });
+  await sleep(warmupMs);
+  const [s0] = await Promise.all([server.rpc({ cmd: 'mark' }), ...clients.map((c) => c.rpc({ cmd: 'start' }))]);
+  await sleep(windowMs);
+  const [s1, ...stops] = await Promise.all([server.rpc({ cmd: 'mark' }), ...clients.map((c) => c.rpc({ cmd: 'stop' }))]);
+  await server.rpc({ cmd: 'halt' });
+  return {
+    s0, s1, stops,
+    delivered: stops.reduce((a, x) => a + x.received, 0) as number,
+    ms: stops.reduce((a, x) => a + x.ms, 0) / stops.length,
+    serverUs: s1.cpu.user + s1.cpu.system - (s0.cpu.user + s0.cpu.system),
+  };
+}
+
 async function measure(server: Proc, setup: string, clients: Proc[], kind: 'min' | 'ws', n: number, round: number,
   mode: 'flood' | 'rate', windowMs: number): Promise<Measurement> {
   const base = { setup, client: kind, n, round, mode } as const;
@@ -116,15 +135,7 @@ async function measure(server: Proc, setup: string, clients: Proc[], kind: 'min'
     }, 25_000)));
     const subscribed = await waitCount(server, 'subscribers', n, 10_000);
     if (subscribed !== n) throw new Error(`only ${subscribed} of ${n} subscribed`);
-    await server.rpc(mode === 'flood' ? { cmd: 'flood' } : { cmd: 'rate', rate: CFG.latencyRate });
-    await sleep(CFG.warmupMs);
-    const [s0] = await Promise.all([server.rpc({ cmd: 'mark' }), ...clients.map((c) => c.rpc({ cmd: 'start' }))]);
-    await sleep(windowMs);
-    const [s1, ...stops] = await Promise.all([server.rpc({ cmd: 'mark' }), ...clients.map((c) => c.rpc({ cmd: 'stop' }))]);
-    await server.rpc({ cmd: 'halt' });
-    const delivered = stops.reduce((a, s) => a + s.received, 0);
-    const ms = stops.reduce((a, s) => a + s.ms, 0) / stops.length;
-    const serverUs = s1.cpu.user + s1.cpu.system - (s0.cpu.user + s0.cpu.system);
+    const { s0, s1, stops, delivered, ms, serverUs } = await publishWindow(server, clients, mode, CFG.warmupMs, windowMs);
     const published = s1.published - s0.published;
     const m: Measurement = {
       ...base,
@@ -470,15 +481,7 @@ async function pairedWindows(setupsHere: { label: string; argv: string[] }[], si
           if (elapsed() > CFG.budgetMs - 20_000) continue;
           const server = servers.get(label)!;
           const cs = clients.get(label)!;
-          await server.rpc({ cmd: 'flood' });
-          await sleep(200);
-          const [s0] = await Promise.all([server.rpc({ cmd: 'mark' }), ...cs.map((c) => c.rpc({ cmd: 'start' }))]);
-          await sleep(windowMs);
-          const [s1, ...stops] = await Promise.all([server.rpc({ cmd: 'mark' }), ...cs.map((c) => c.rpc({ cmd: 'stop' }))]);
-          await server.rpc({ cmd: 'halt' });
-          const delivered = stops.reduce((a, x) => a + x.received, 0);
-          const ms = stops.reduce((a, x) => a + x.ms, 0) / stops.length;
-          const serverUs = s1.cpu.user + s1.cpu.system - s0.cpu.user - s0.cpu.system;
+          const { s0, s1, stops, delivered, ms, serverUs } = await publishWindow(server, cs, 'flood', 200, windowMs);
           const open = stops.reduce((a, x) => a + x.open, 0);
           windows.push({
             label, setup: 'tickwire', client: 'min', n, round, mode: 'flood', delivered, windowMs: ms,
