@@ -21,6 +21,7 @@
  *   batched-ws-seq  the same, each message carrying `"seq":<n>` as Tickwire's frames do (its position): the
  *               practical limit for frames of Tickwire's size, so the cost of the position's bytes shows apart
  *               from the cost of Tickwire's code.
+ *   tickwire --raw  a diagnostic: the real app's sockets written like batched-ws-seq (see rawInApp).
  *   socket.io   socket.io 4 server, websocket transport only, clients in one room, io.to(room).emit; in the many-topic
  *               run each client emits "subscribe" with its topics and joins one room per topic.
  */
@@ -30,7 +31,7 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { pino } from 'pino';
-import { buildApp, type AppOptions } from '../src/app.ts';
+import { buildApp, type App, type AppOptions } from '../src/app.ts';
 import { createPinoLogger } from '../src/observability/logger.ts';
 import { defaultConfig, type Config } from '../src/config.ts';
 import { SimulatedSource } from '../src/market/source-simulated.ts';
@@ -94,6 +95,7 @@ async function tickwire(symbols: number): Promise<Impl> {
   if (observability === 'on') setInterval(() => void app.metrics.scrape(), 1000).unref();
   const connections = (app.gateway as unknown as { connections: Set<object> }).connections;
   let sockets: Socket[] = [];
+  if (process.argv.includes('--raw')) return rawInApp(app, port, connections, broker);
   return {
     port,
     subscribers: () => app.hub.subscriberCount(TOPIC),
@@ -108,6 +110,43 @@ async function tickwire(symbols: number): Promise<Impl> {
     prepare() {
       sockets = [...connections].map((c) => (c as unknown as { ws: { _socket: Socket } }).ws._socket);
     },
+    backlog() {
+      let max = 0;
+      for (const s of sockets) if (s.writableLength > max) max = s.writableLength;
+      return max;
+    },
+    broker,
+  };
+}
+
+/**
+ * `tickwire --raw` (a diagnostic for `--paired`): the real app and its subscribed connections, but the driver writes
+ * the frames straight to the app's sockets the way batched-ws does (16 frames carrying `seq`, one concatenation, one
+ * write per socket), bypassing the hub and the outbound queues. Against batched-ws-seq it shows what the app's
+ * process costs around the fan-out; against `tickwire` what the hub and the queues cost.
+ */
+function rawInApp(app: App, port: number, connections: Set<object>, broker: MemoryBroker): Impl {
+  let batch: Buffer[] = [];
+  let seq = 0;
+  let sockets: Socket[] = [];
+  return {
+    port,
+    subscribers: () => app.hub.subscriberCount(TOPIC),
+    connections: () => app.gateway.connectionCount,
+    prepare() {
+      sockets = [...connections].map((c) => (c as unknown as { ws: { _socket: Socket } }).ws._socket);
+    },
+    publish(m) {
+      batch.push(textFrame(withSeqField(JSON.stringify(m), ++seq)).bytes);
+      if (batch.length < BATCH) return;
+      const buf = Buffer.concat(batch);
+      batch = [];
+      for (const s of sockets) s.write(buf);
+    },
+    publishTo: () => {
+      throw new Error('tickwire --raw has one topic');
+    },
+    subscribersOf: (t) => app.hub.subscriberCount(t),
     backlog() {
       let max = 0;
       for (const s of sockets) if (s.writableLength > max) max = s.writableLength;
@@ -141,7 +180,9 @@ async function naiveWs(): Promise<Impl> {
   };
 }
 
+const junk: unknown[] = [];
 async function batchedWs(withSeq = false): Promise<Impl> {
+  if (process.argv.includes('--bigheap')) for (let i = 0; i < 1_000_000; i++) junk.push({ a: i, b: `s${i}`, c: [i, i + 1] });
   const http = createServer();
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false, clientTracking: false });
   const sockets = new Set<Socket>();
@@ -234,14 +275,16 @@ async function socketIo(): Promise<Impl> {
  */
 function patchFlush(variant: string): void {
   type Entry = Buffer | TopicBatch | { batch: TopicBatch; start: number };
-  type Q = { closed: boolean; first: Entry | undefined; rest: Entry[] | undefined; canWrite(): boolean; socket: { write(b: Buffer): boolean; cork(): void; uncork(): void } };
+  type Q = { closed: boolean; first: Entry | undefined; rest: Entry[] | undefined; restBatches: unknown[] | undefined; frameBytes: number; peer: { readyState: number }; socket: { write(b: Buffer): boolean; cork(): void; uncork(): void } };
   /** The queued frames, one Buffer per frame (a topic batch contributes its frames from `start` on). */
   const take = (q: Q): Buffer[] | undefined => {
     if (q.closed || q.first === undefined) return undefined;
     const entries = [q.first, ...(q.rest ?? [])];
     q.first = undefined;
     q.rest = undefined;
-    if (!q.canWrite()) return undefined;
+    q.restBatches = undefined;
+    q.frameBytes = 0;
+    if (q.peer.readyState !== 1) return undefined;
     const frames: Buffer[] = [];
     for (const e of entries) {
       if (Buffer.isBuffer(e)) {
@@ -292,9 +335,9 @@ function patchFlush(variant: string): void {
       this.socket.write(lastBuf!);
     };
   } else if (variant === 'microtask') {
-    const sched = FlushScheduler.prototype as unknown as { mark(q: unknown): void; run(): void; dirty: unknown[]; scheduled: boolean };
+    const sched = FlushScheduler.prototype as unknown as { mark(q: unknown): void; run(): void; dirty: unknown[]; dirtyCount: number; scheduled: boolean };
     sched.mark = function (this: typeof sched, q: unknown) {
-      this.dirty.push(q);
+      this.dirty[this.dirtyCount++] = q;
       if (!this.scheduled) {
         this.scheduled = true;
         queueMicrotask(() => this.run());

@@ -436,7 +436,9 @@ async function observabilityOnOff(): Promise<void> {
 /**
  * `-- --paired`: Tickwire against batched ws (and batched ws with seq) at N = 1000 (`--sizes=`) the same way: each
  * setup holds its connections, floods alternate in short windows, ratios of the totals. The figure beside the
- * fan-out phase's (which reconnects every client for every measurement and so carries more noise).
+ * fan-out phase's (which reconnects every client for every measurement and so carries more noise). `--only=` picks
+ * the setups (the first is the reference), `setup:arg` passes an argument: `--only=batched-ws-seq,tickwire:--raw,
+ * tickwire` splits Tickwire's cost into the app's process and its hub (bench/fanout-server.ts rawInApp).
  */
 async function pairedFanout(): Promise<void> {
   const setupsHere = (only ?? ['batched-ws', 'tickwire', 'batched-ws-seq']).map((s) => ({ label: s, argv: s.split(':') }));

@@ -2,8 +2,13 @@ import type { Broker, BrokerEventHandler, Publication, StreamPosition, Unrecover
 import { textFrame, TopicBatch, type Frame } from './frame.ts';
 import { topicFamily, type Metrics } from '../observability/metrics.ts';
 
+/** Where a subscriber's topic batches go (see Subscriber.deliverBatch). */
+export interface BatchSink {
+  deliverBatch(batch: TopicBatch, start: number): void;
+}
+
 /** Whatever receives frames: a WebSocket connection in the server, a recorder in tests. */
-export interface Subscriber {
+export interface Subscriber extends BatchSink {
   readonly id: string;
   /** Queue one frame for this subscriber. Must not throw; a closed subscriber drops it. */
   deliver(frame: Frame): void;
@@ -17,6 +22,12 @@ export interface Subscriber {
    * already been removed from the topic and must tell its client, who resubscribes and recovers or resyncs.
    */
   lost(topic: string, reason: UnrecoverableReason | 'unavailable'): void;
+  /**
+   * Where the hub hands this subscriber's topic batches, when not to the subscriber itself (the server: the
+   * connection's outbound queue). Read once, when the subscriber goes live: the per-turn fan-out then touches only the
+   * sinks, not the subscribers (memory touched per subscriber per turn is what a large fan-out pays for).
+   */
+  readonly batchSink?: BatchSink;
 }
 
 /** Told when a topic gets its first local subscriber and when its last one leaves (feeds start/stop sources). */
@@ -70,7 +81,8 @@ interface Pending {
 }
 
 interface TopicState {
-  live: Set<Subscriber>;
+  /** Live subscribers and where their batches go. */
+  live: Map<Subscriber, BatchSink>;
   pending: Map<Subscriber, Pending>;
   /** The last publication this node delivered (or the top when it subscribed): the live path's continuity check. */
   last: StreamPosition | undefined;
@@ -185,9 +197,10 @@ export class Hub implements BrokerEventHandler {
       subscriber.deliver(h.frame);
       next++;
     }
-    s.live.add(subscriber);
+    const sink = subscriber.batchSink ?? subscriber;
+    s.live.set(subscriber, sink);
     // Frames this turn's batch gets from now on are the subscriber's too.
-    if (s.batch && !s.batch.sealed) subscriber.deliverBatch(s.batch, s.batch.frames.length);
+    if (s.batch && !s.batch.sealed) sink.deliverBatch(s.batch, s.batch.frames.length);
   }
 
   /** Returns true when a subscription was removed. */
@@ -365,7 +378,7 @@ export class Hub implements BrokerEventHandler {
       const batch = (s.batch = new TopicBatch());
       batch.add(frame);
       this.sealAtTurnEnd(batch);
-      for (const sub of s.live) sub.deliverBatch(batch, 0);
+      for (const sink of s.live.values()) sink.deliverBatch(batch, 0);
     }
     for (const p of s.pending.values()) p.held.push({ offset: position.offset, frame });
   }
@@ -411,7 +424,7 @@ export class Hub implements BrokerEventHandler {
 
   /** Continuity lost: every subscriber is removed from the topic and told; the topic restarts from `position`. */
   private loseTopic(topic: string, s: TopicState, reason: UnrecoverableReason | 'unavailable', position: StreamPosition | undefined): void {
-    const subs = [...s.live, ...s.pending.keys()];
+    const subs = [...s.live.keys(), ...s.pending.keys()];
     if (subs.length) this.options.metrics?.lost(topicFamily(topic), reason, subs.length);
     for (const sub of subs) this.unsubscribe(sub, topic);
     for (const sub of subs) sub.lost(topic, reason);
@@ -430,7 +443,7 @@ export class Hub implements BrokerEventHandler {
   }
 
   private newTopic(topic: string): TopicState {
-    const s: TopicState = { live: new Set(), pending: new Map(), last: undefined, repairing: undefined, batch: undefined, frames: new Map() };
+    const s: TopicState = { live: new Map(), pending: new Map(), last: undefined, repairing: undefined, batch: undefined, frames: new Map() };
     this.topics.set(topic, s);
     return s;
   }

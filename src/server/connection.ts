@@ -5,7 +5,7 @@ import { checkMessage, decodeFrame } from '../../generated/runtime.ts';
 import { openPermissions, type AccessDecision, type Permissions } from '../auth/permissions.ts';
 import type { Identity, TokenVerifier } from '../auth/verifier.ts';
 import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
-import type { Hub, Subscriber } from '../pubsub/hub.ts';
+import type { BatchSink, Hub, Subscriber } from '../pubsub/hub.ts';
 import { textFrame, type Frame, type TopicBatch } from '../pubsub/frame.ts';
 import type { AuthOutcome, ConnectionContext, Endpoint, ErrorInfo, TopicSubscription } from './endpoint.ts';
 import { FlushScheduler, OutboundQueue, type WritableSocket } from './outbound.ts';
@@ -128,7 +128,7 @@ export class Connection implements Subscriber, ConnectionContext {
     const socket = (this.ws as unknown as { _socket: WritableSocket })._socket;
     this.queue = new OutboundQueue(socket, options.scheduler, this.limits.maxBufferedBytes,
       () => this.close('SLOW_CONSUMER', `more than ${this.limits.maxBufferedBytes} bytes unsent`),
-      () => this.ws.readyState === 1,
+      this.ws,
       options.onContractViolation ? (frame) => this.checkOutbound(frame.text) : undefined);
     this.bucket = new TokenBucket(this.limits.rateLimitPerSec, this.limits.rateBurst);
     // Jitter (the last 10% of the lifespan) so a fleet of clients connected together does not reconnect together.
@@ -261,7 +261,12 @@ export class Connection implements Subscriber, ConnectionContext {
   }
 
   deliverBatch(batch: TopicBatch, start: number): void {
-    this.queue.pushBatch(batch, start);
+    this.queue.deliverBatch(batch, start);
+  }
+
+  /** The hub hands this connection's topic batches straight to its queue (see Subscriber.batchSink). */
+  get batchSink(): BatchSink {
+    return this.queue;
   }
 
   lost(topic: string, reason: UnrecoverableReason | 'unavailable'): void {

@@ -28,10 +28,13 @@ export interface WritableSocket {
  * their own.
  */
 export class FlushScheduler {
-  /** Queues with something to write this pass. A queue is marked when its first entry arrives, so at most once. */
-  private dirty: OutboundQueue[] = [];
-  /** The previous pass's array, emptied, reused (no allocation per pass). */
-  private spare: OutboundQueue[] = [];
+  /**
+   * Queues with something to write this pass, `dirty[0..dirtyCount)`. A queue is marked when its first entry
+   * arrives, so at most once. The array is kept between passes (emptying it with `length = 0` would drop its backing
+   * store and grow it again every pass); slots are cleared as they are flushed, so no closed queue is kept alive.
+   */
+  private dirty: (OutboundQueue | undefined)[] = [];
+  private dirtyCount = 0;
   private scheduled = false;
   private lastFrames: readonly Buffer[] = [];
   private lastBytes: Buffer | undefined;
@@ -55,7 +58,7 @@ export class FlushScheduler {
   }
 
   mark(queue: OutboundQueue): void {
-    this.dirty.push(queue);
+    this.dirty[this.dirtyCount++] = queue;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.run());
@@ -80,12 +83,14 @@ export class FlushScheduler {
 
   private run(): void {
     this.scheduled = false;
+    // A queue marked during this pass (by a write's side effect) is appended and flushed in this same pass.
     const queues = this.dirty;
-    this.dirty = this.spare;
-    // A queue marked during this pass (a reply queued by a write's side effect) goes to `dirty` and a new pass.
-    for (let i = 0; i < queues.length; i++) queues[i]!.flush();
-    queues.length = 0;
-    this.spare = queues;
+    for (let i = 0; i < this.dirtyCount; i++) {
+      const q = queues[i]!;
+      queues[i] = undefined;
+      q.flush();
+    }
+    this.dirtyCount = 0;
     this.lastFrames = [];
     this.lastBytes = undefined;
     if (this.born.length) {
@@ -140,8 +145,11 @@ export class OutboundQueue {
     private readonly scheduler: FlushScheduler,
     private readonly maxBufferedBytes: number,
     private readonly onOverflow: () => void,
-    /** False once the WebSocket is closing: ws may already have written its close frame. */
-    private readonly canWrite: () => boolean,
+    /**
+     * The WebSocket: nothing is written unless its readyState is OPEN (1); once it is closing, ws may already have
+     * written its close frame. Read directly, not through a callback: this is checked per subscriber per turn.
+     */
+    private readonly peer: { readonly readyState: number },
     /** Tests: sees every batched frame as it is written (single frames are seen by the caller of push). */
     private readonly inspect?: (frame: Frame) => void,
   ) {}
@@ -168,7 +176,7 @@ export class OutboundQueue {
   }
 
   /** Queues a topic batch from frame `start` on (frames appended to it until it is read come along). */
-  pushBatch(batch: TopicBatch, start: number): void {
+  deliverBatch(batch: TopicBatch, start: number): void {
     if (this.closed) return;
     this.add(start === 0 ? batch : new BatchFrom(batch, start));
   }
@@ -179,7 +187,7 @@ export class OutboundQueue {
     if (this.closed || first === undefined) return;
     const rest = this.rest;
     this.clear();
-    if (!this.canWrite()) return;
+    if (this.peer.readyState !== 1) return;
     if (!rest) {
       // The common case: one topic's batch this turn (or one reply).
       if (Buffer.isBuffer(first)) this.write(first, 1);

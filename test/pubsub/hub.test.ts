@@ -285,6 +285,18 @@ describe('Hub', () => {
     expect(batches[0]!.batch.frames).to.have.length(3);
     expect(batches[3]!.batch.frames.map((f) => JSON.parse(f.text).seq)).to.deep.equal([4]);
   });
+
+  it("hands a subscriber's topic batches to its batchSink when it has one, and frames to the subscriber", async () => {
+    const hub = new Hub(new MemoryBroker());
+    const sink = new Recorder('sink');
+    const direct = new Recorder('direct');
+    const sub: Subscriber = { id: 's', deliver: (f) => direct.deliver(f), lost: () => undefined, deliverBatch: () => expect.fail('batches go to the sink'), batchSink: sink };
+    await hub.subscribe(sub, 't');
+    hub.activate(sub, 't');
+    for (let i = 0; i < 3; i++) void hub.publish('t', { i });
+    expect(sink.seqs).to.deep.equal([1, 2, 3]);
+    expect(direct.seqs).to.deep.equal([]);
+  });
 });
 
 async function expectReject(p: Promise<unknown>, pattern: RegExp): Promise<void> {

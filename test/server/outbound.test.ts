@@ -21,11 +21,13 @@ class FakeSocket implements WritableSocket {
 }
 
 const turn = () => new Promise((r) => setImmediate(r));
+/** The WebSocket as the queue sees it: OPEN. */
+const OPEN = { readyState: 1 };
 
 describe('OutboundQueue', () => {
   it('coalesces the frames of one turn into one write, in order', async () => {
     const socket = new FakeSocket();
-    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, () => true);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, OPEN);
     const frames = [0, 1, 2, 3, 4].map((i) => textFrame(String(i)));
     for (const f of frames) q.push(f);
     expect(socket.writes).to.have.length(0);
@@ -36,7 +38,7 @@ describe('OutboundQueue', () => {
   it('calls onOverflow once and stops at the bound (queued + socket-buffered bytes)', async () => {
     const socket = new FakeSocket();
     let overflows = 0;
-    const q = new OutboundQueue(socket, new FlushScheduler(), 100, () => overflows++, () => true);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 100, () => overflows++, OPEN);
     socket.writableLength = 60;
     expect(q.push(textFrame('a'.repeat(20)))).to.equal(true); // 22 + 60 = 82
     expect(q.push(textFrame('b'.repeat(20)))).to.equal(false); // 104 > 100
@@ -48,14 +50,14 @@ describe('OutboundQueue', () => {
 
   it('pendingBytes counts queued topic batches, as they grow, from their start frame', async () => {
     const socket = new FakeSocket();
-    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, () => true);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, OPEN);
     const batch = new TopicBatch();
     const a = textFrame('a'.repeat(10));
     batch.add(a);
     const late = new TopicBatch();
     late.add(a);
-    q.pushBatch(batch, 0);
-    q.pushBatch(late, 1); // from its second frame on: the first is not ours
+    q.deliverBatch(batch, 0);
+    q.deliverBatch(late, 1); // from its second frame on: the first is not ours
     expect(q.pendingBytes).to.equal(a.bytes.length);
     batch.add(textFrame('b'.repeat(20)));
     late.add(textFrame('c'.repeat(30)));
@@ -69,13 +71,13 @@ describe('OutboundQueue', () => {
 
   it('never writes once the socket is closing or the queue is closed', async () => {
     const socket = new FakeSocket();
-    let open = true;
-    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, () => open);
+    const ws = { readyState: 1 };
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, ws);
     q.push(textFrame('x'));
-    open = false;
+    ws.readyState = 2; // CLOSING: ws may have written its close frame
     await turn();
     expect(socket.writes).to.deep.equal([]);
-    open = true;
+    ws.readyState = 1;
     q.close();
     expect(q.push(textFrame('y'))).to.equal(false);
     await turn();
@@ -85,7 +87,7 @@ describe('OutboundQueue', () => {
   it('one scheduler flushes many queues in one pass, each exactly once', async () => {
     const scheduler = new FlushScheduler();
     const sockets = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
-    const queues = sockets.map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined, () => true));
+    const queues = sockets.map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined, OPEN));
     const f = textFrame('shared');
     for (const q of queues) { q.push(f); q.push(f); }
     await turn();
@@ -100,7 +102,7 @@ describe('OutboundQueue', () => {
   it('a single queued frame is written as the shared frame itself; different batches get their own bytes', async () => {
     const scheduler = new FlushScheduler();
     const [a, b, c] = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
-    const [qa, qb, qc] = [a, b, c].map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined, () => true));
+    const [qa, qb, qc] = [a, b, c].map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined, OPEN));
     const one = textFrame('one');
     const two = textFrame('two');
     qa!.push(one);
@@ -116,13 +118,13 @@ describe('OutboundQueue', () => {
 
   it('a queue flushed many times writes only what was queued since the last pass, batches and frames in order', async () => {
     const socket = new FakeSocket();
-    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, () => true);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, OPEN);
     const expected: Buffer[] = [];
     for (let pass = 0; pass < 4; pass++) {
       const batch = new TopicBatch();
       const reply = textFrame(`reply ${pass}`);
       batch.add(textFrame(`a ${pass}`));
-      q.pushBatch(batch, 0);
+      q.deliverBatch(batch, 0);
       if (pass % 2) q.push(reply);
       batch.add(textFrame(`b ${pass}`)); // appended after the hand-over: still goes with the batch
       await turn();
@@ -130,5 +132,22 @@ describe('OutboundQueue', () => {
     }
     expect(socket.writes.map((w) => w[0])).to.deep.equal(expected);
     expect(q.pendingBytes).to.equal(0);
+  });
+
+  it('a queue that gets its first frame while a pass is writing (a write side effect) is written in that pass', async () => {
+    const scheduler = new FlushScheduler();
+    const later = new FakeSocket();
+    const qLater = new OutboundQueue(later, scheduler, 1 << 20, () => undefined, OPEN);
+    const reacting = new FakeSocket();
+    const write = reacting.write.bind(reacting);
+    reacting.write = (chunk) => {
+      qLater.push(textFrame('reaction'));
+      return write(chunk);
+    };
+    const q = new OutboundQueue(reacting, scheduler, 1 << 20, () => undefined, OPEN);
+    q.push(textFrame('first'));
+    await turn();
+    expect(reacting.writes).to.have.length(1);
+    expect(later.writes.map((w) => w[0]!.toString('utf8', 2))).to.deep.equal(['reaction']);
   });
 });
