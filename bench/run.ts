@@ -479,14 +479,14 @@ async function pairedWindows(setupsHere: { label: string; argv: string[] }[], si
       for (let round = 1; round <= pairs; round++) {
         // Rotate the order, so a drift in the machine's load favours no setup.
         const order = setupsHere.map((_, i) => setupsHere[(i + round) % setupsHere.length]!);
-        for (const { label } of order) {
+        for (const { label, argv } of order) {
           if (elapsed() > CFG.budgetMs - 20_000) continue;
           const server = servers.get(label)!;
           const cs = clients.get(label)!;
           const { s0, s1, stops, delivered, ms, serverUs } = await publishWindow(server, cs, 'flood', 200, windowMs);
           const open = stops.reduce((a, x) => a + x.open, 0);
           windows.push({
-            label, setup: 'tickwire', client: 'min', n, round, mode: 'flood', delivered, windowMs: ms,
+            label, setup: argv[0] as Setup, client: 'min', n, round, mode: 'flood', delivered, windowMs: ms,
             deliveredPerSec: delivered / (ms / 1000), publishedPerSec: (s1.published - s0.published) / ((s1.at - s0.at) / 1000),
             deliveryRatio: NaN, serverCpuUsPerMsg: delivered ? serverUs / delivered : NaN, serverCpuPct: (100 * serverUs) / ((s1.at - s0.at) * 1000),
             clientCpuPct: stops.map((x) => (100 * x.cpuUs) / (x.ms * 1000)), stalls: s1.stalls - s0.stalls, openedMs: 0, connectFailures: 0,
