@@ -2,32 +2,31 @@ import type { Broker, BrokerEventHandler, Publication, StreamPosition, Unrecover
 import { textFrame, TopicBatch, type Frame } from './frame.ts';
 import { topicFamily, type Metrics } from '../observability/metrics.ts';
 
-/** Where a subscriber's topic batches go (see Subscriber.deliverBatch). */
+/** Where a subscriber's topic batches go (see Subscriber.batches). */
 export interface BatchSink {
-  deliverBatch(batch: TopicBatch, start: number): void;
-}
-
-/** Whatever receives frames: a WebSocket connection in the server, a recorder in tests. */
-export interface Subscriber extends BatchSink {
-  readonly id: string;
-  /** Queue one frame for this subscriber. Must not throw; a closed subscriber drops it. */
-  deliver(frame: Frame): void;
   /**
    * Queue a topic's batch for this turn, from frame `start` on: frames the hub adds to it before it is read come
    * along (one call per topic per turn instead of one per message). Must not throw.
    */
   deliverBatch(batch: TopicBatch, start: number): void;
+}
+
+/** Whatever receives frames: a WebSocket connection in the server, a recorder in tests. */
+export interface Subscriber {
+  readonly id: string;
+  /** Queue one frame for this subscriber. Must not throw; a closed subscriber drops it. */
+  deliver(frame: Frame): void;
   /**
    * The hub lost continuity on `topic` (a gap it could not fill from history, or a new epoch): the subscriber has
    * already been removed from the topic and must tell its client, who resubscribes and recovers or resyncs.
    */
   lost(topic: string, reason: UnrecoverableReason | 'unavailable'): void;
   /**
-   * Where the hub hands this subscriber's topic batches, when not to the subscriber itself (the server: the
-   * connection's outbound queue). Read once, when the subscriber goes live: the per-turn fan-out then touches only the
-   * sinks, not the subscribers (memory touched per subscriber per turn is what a large fan-out pays for).
+   * Where the hub hands this subscriber's topic batches (the server: the connection's outbound queue). Read once, when
+   * the subscriber goes live: the per-turn fan-out then touches only the sinks, not the subscribers (memory touched
+   * per subscriber per turn is what a large fan-out pays for).
    */
-  readonly batchSink?: BatchSink;
+  readonly batches: BatchSink;
 }
 
 /** Told when a topic gets its first local subscriber and when its last one leaves (feeds start/stop sources). */
@@ -197,7 +196,7 @@ export class Hub implements BrokerEventHandler {
       subscriber.deliver(h.frame);
       next++;
     }
-    const sink = subscriber.batchSink ?? subscriber;
+    const sink = subscriber.batches;
     s.live.set(subscriber, sink);
     // Frames this turn's batch gets from now on are the subscriber's too.
     if (s.batch && !s.batch.sealed) sink.deliverBatch(s.batch, s.batch.frames.length);

@@ -6,7 +6,7 @@ import { openPermissions, type AccessDecision, type Permissions } from '../auth/
 import type { Identity, TokenVerifier } from '../auth/verifier.ts';
 import type { StreamPosition, UnrecoverableReason } from '../pubsub/broker.ts';
 import type { BatchSink, Hub, Subscriber } from '../pubsub/hub.ts';
-import { textFrame, type Frame, type TopicBatch } from '../pubsub/frame.ts';
+import { textFrame, type Frame } from '../pubsub/frame.ts';
 import type { AuthOutcome, ConnectionContext, Endpoint, ErrorInfo, TopicSubscription } from './endpoint.ts';
 import { FlushScheduler, OutboundQueue, type WritableSocket } from './outbound.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
@@ -260,12 +260,8 @@ export class Connection implements Subscriber, ConnectionContext {
     this.queue.push(frame);
   }
 
-  deliverBatch(batch: TopicBatch, start: number): void {
-    this.queue.deliverBatch(batch, start);
-  }
-
-  /** The hub hands this connection's topic batches straight to its queue (see Subscriber.batchSink). */
-  get batchSink(): BatchSink {
+  /** The hub hands this connection's topic batches straight to its queue (see Subscriber.batches). */
+  get batches(): BatchSink {
     return this.queue;
   }
 

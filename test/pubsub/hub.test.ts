@@ -272,7 +272,7 @@ describe('Hub', () => {
     const hub = new Hub(new MemoryBroker());
     const batches: { topic: string; batch: import('../../src/pubsub/frame.ts').TopicBatch }[] = [];
     // Never reads its batches (a socket that is closing): only the end of the turn can seal them.
-    const idle: Subscriber = { id: 'idle', deliver: () => undefined, lost: () => undefined, deliverBatch: (batch) => { batches.push({ topic: JSON.parse(batch.frames[0]!.text).topic, batch }); } };
+    const idle: Subscriber = { id: 'idle', deliver: () => undefined, lost: () => undefined, batches: { deliverBatch: (batch) => { batches.push({ topic: JSON.parse(batch.frames[0]!.text).topic, batch }); } } };
     for (const t of ['a', 'b', 'c']) await subscribeLive(hub, idle, t);
     for (let i = 0; i < 3; i++) for (const t of ['a', 'b', 'c']) void hub.publish(t, { i });
     expect(batches.map((b) => b.topic)).to.deep.equal(['a', 'b', 'c']);
@@ -286,11 +286,11 @@ describe('Hub', () => {
     expect(batches[3]!.batch.frames.map((f) => JSON.parse(f.text).seq)).to.deep.equal([4]);
   });
 
-  it("hands a subscriber's topic batches to its batchSink when it has one, and frames to the subscriber", async () => {
+  it("hands a subscriber's topic batches to its batch sink, and frames to the subscriber", async () => {
     const hub = new Hub(new MemoryBroker());
     const sink = new Recorder('sink');
     const direct = new Recorder('direct');
-    const sub: Subscriber = { id: 's', deliver: (f) => direct.deliver(f), lost: () => undefined, deliverBatch: () => expect.fail('batches go to the sink'), batchSink: sink };
+    const sub: Subscriber = { id: 's', deliver: (f) => direct.deliver(f), lost: () => undefined, batches: sink };
     await hub.subscribe(sub, 't');
     hub.activate(sub, 't');
     for (let i = 0; i < 3; i++) void hub.publish('t', { i });

@@ -1,5 +1,5 @@
 import type { Frame, TopicBatch } from '../../src/pubsub/frame.ts';
-import type { Subscriber } from '../../src/pubsub/hub.ts';
+import type { BatchSink, Subscriber } from '../../src/pubsub/hub.ts';
 
 /**
  * A hub subscriber that records what it is given, in order: single frames as they come, and topic batches read
@@ -12,6 +12,11 @@ export class RecordingSubscriber implements Subscriber {
 
   deliver(frame: Frame): void {
     this.entries.push(frame);
+  }
+
+  /** Batches are recorded here too, in order with the frames. */
+  get batches(): BatchSink {
+    return this;
   }
 
   deliverBatch(batch: TopicBatch, start: number): void {
