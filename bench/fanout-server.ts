@@ -27,7 +27,10 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { pino } from 'pino';
@@ -60,6 +63,8 @@ interface Impl {
   backlog(): number;
   /** Called when a publish run starts (the connections are in place). */
   prepare?(): void;
+  /** Tickwire: its flush scheduler's running totals (messages, bytes, socket writes): messages per write. */
+  outbound?(): { messages: number; bytes: number; writes: number };
   /** Tickwire: the in-memory broker (history stats, positions). */
   broker?: MemoryBroker;
 }
@@ -101,6 +106,7 @@ async function tickwire(symbols: number): Promise<Impl> {
     subscribers: () => app.hub.subscriberCount(TOPIC),
     connections: () => app.gateway.connectionCount,
     publish: (m) => void app.hub.publish(TOPIC, m),
+    outbound: () => app.gateway.stats().outbound,
     publishTo: (t, m) => void app.hub.publish(t, m),
     subscribersOf: (t) => app.hub.subscriberCount(t),
     // The same check as the other setups make: the sockets' unsent bytes. (Tickwire's own queues are empty whenever
@@ -407,6 +413,8 @@ function historyProbe(topics: number, perTopic: number) {
   return { topics, perTopic, stats, heapBytes: m1.heapUsed - m0.heapUsed, rssBytes: m1.rss - m0.rss };
 }
 
+let profiler: Session | undefined;
+
 function flood(gen: number, until: number): void {
   const step = () => {
     if (gen !== generation) return;
@@ -484,13 +492,28 @@ serve(async (msg) => {
     case 'halt':
       generation++;
       return { published, owed };
+    case 'profile-start': {
+      // A CPU profile of the measurement windows only (not the connection set-up): bench/many-topics.ts --profile.
+      profiler ??= new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      return {};
+    }
+    case 'profile-stop': {
+      const { profile } = await profiler!.post('Profiler.stop');
+      profiler!.disconnect();
+      mkdirSync(msg.dir, { recursive: true });
+      writeFileSync(join(msg.dir, `CPU.windows.${process.pid}.0.cpuprofile`), JSON.stringify(profile));
+      return {};
+    }
     case 'gc':
       (globalThis as { gc?: () => void }).gc?.();
       return {};
     case 'mark': {
       const mem = process.memoryUsage();
       return {
-        cpu: process.cpuUsage(), at: nowMs(), published, stalls, owed, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external,
+        cpu: process.cpuUsage(), at: nowMs(), published, stalls, owed, outbound: impl.outbound?.(), rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external,
         history: impl.broker?.stats(), loadavg: loadavg(),
         loopDelayMaxMs: (() => {
           const max = loopDelay.max / 1e6;

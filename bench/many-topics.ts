@@ -92,8 +92,7 @@ export async function manyTopicsRun(opts: ManyTopicsOptions) {
   let history: any;
   try {
     for (const s of setups) {
-      servers.set(s, await spawn('fanout-server.ts', s === 'tickwire' ? ['tickwire', `--symbols=${opts.symbols ?? 100}`] : [s],
-        opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []));
+      servers.set(s, await spawn('fanout-server.ts', s === 'tickwire' ? ['tickwire', `--symbols=${opts.symbols ?? 100}`] : [s]));
       clients.set(s, await Promise.all(Array.from({ length: PROCS }, () => spawn('min-client.ts'))));
     }
     for (const s of setups) {
@@ -126,6 +125,8 @@ export async function manyTopicsRun(opts: ManyTopicsOptions) {
       if (subs !== N * PER) throw new Error(`${s}: only ${subs} of ${N * PER} subscriptions`);
     }
 
+    // The profile covers the floods (warm-up, window and drain), not the set-up above.
+    if (opts.profile) await servers.get('tickwire')!.rpc({ cmd: 'profile-start' });
     const maxRounds = Math.max(...PATTERNS.map((p) => p.rounds));
     for (let round = 1; round <= maxRounds; round++) for (const { perTurn, rounds } of PATTERNS) {
       if (round > rounds) continue;
@@ -177,6 +178,7 @@ export async function manyTopicsRun(opts: ManyTopicsOptions) {
         console.log(`${since()} s  many topics ${s} ${perTurn}/turn round ${round}: ${fmt(w.deliveredPerSec)} msg/s delivered (${fmt(100 * w.deliveryRatio, 2)}% of the flood's owed deliveries arrived), ${fmt(w.publishedPerSec)} published/s, ${fmt(w.serverCpuUsPerMsg, 3)} µs/msg, client CPU ${w.clientCpuPct.map((c) => fmt(c)).join('/')}%${w.error ? `  ! ${w.error}` : ''}`);
       }
     }
+    if (opts.profile) await servers.get('tickwire')!.rpc({ cmd: 'profile-stop', dir: profDir });
     history = (await servers.get('tickwire')!.rpc({ cmd: 'mark' })).history;
   } finally {
     for (const cs of clients.values()) await Promise.all(cs.map((c) => c.rpc({ cmd: 'close' }, 15_000).catch(() => undefined)));

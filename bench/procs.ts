@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './common.ts';
 
@@ -54,7 +54,7 @@ export class Proc {
 }
 
 export async function spawn(script: string, argv: string[] = [], extraExecArgv: string[] = []): Promise<Proc> {
-  const child = fork(join(here, script), argv, {
+  const child = fork(isAbsolute(script) ? script : join(here, script), argv, {
     execArgv: ['--import', 'tsx', '--expose-gc', ...extraExecArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -94,6 +94,10 @@ interface Measurement {
   /** delivered / (published × n) in the window (< 1 also when messages were in flight at the edges). */
   deliveryRatio: number;
   serverCpuUsPerMsg: number;
+  /** The user-mode part (paired windows): the rest is the kernel's, mostly the socket writes. */
+  serverUserUsPerMsg?: number;
+  /** Tickwire (paired windows): frames per socket write. */
+  messagesPerWrite?: number;
   serverCpuPct: number;
   clientCpuPct: number[];
   stalls: number;
@@ -121,6 +125,7 @@ async function publishWindow(server: Proc, clients: Proc[], mode: 'flood' | 'rat
     delivered: stops.reduce((a, x) => a + x.received, 0) as number,
     ms: stops.reduce((a, x) => a + x.ms, 0) / stops.length,
     serverUs: s1.cpu.user + s1.cpu.system - (s0.cpu.user + s0.cpu.system),
+    serverUserUs: (s1.cpu.user - s0.cpu.user) as number,
   };
 }
 
@@ -438,14 +443,20 @@ async function observabilityOnOff(): Promise<void> {
  * setup holds its connections, floods alternate in short windows, ratios of the totals. The figure beside the
  * fan-out phase's (which reconnects every client for every measurement and so carries more noise). `--only=` picks
  * the setups (the first is the reference), `setup:arg` passes an argument: `--only=batched-ws-seq,tickwire:--raw,
- * tickwire` splits Tickwire's cost into the app's process and its hub (bench/fanout-server.ts rawInApp).
+ * tickwire` splits Tickwire's cost into the app's process and its hub (bench/fanout-server.ts rawInApp);
+ * `--only=tickwire@/tmp/before,tickwire` compares a change with the code before it.
  */
 async function pairedFanout(): Promise<void> {
-  const setupsHere = (only ?? ['batched-ws', 'tickwire', 'batched-ws-seq']).map((s) => ({ label: s, argv: s.split(':') }));
+  // `setup@/other/checkout` runs that checkout's server (its bench/fanout-server.ts, with its own src): two versions
+  // of Tickwire side by side in one run (the other checkout needs node_modules, a symlink to these will do).
+  const setupsHere = (only ?? ['batched-ws', 'tickwire', 'batched-ws-seq']).map((s) => {
+    const [spec, tree] = s.split('@');
+    return { label: s, argv: spec!.split(':'), ...(tree ? { script: join(tree, 'bench', 'fanout-server.ts') } : {}) };
+  });
   const summary = await pairedWindows(setupsHere, num('sizes', [1000]), 'paired');
   console.log(`\npaired windows, each setup / ${setupsHere[0]!.label} (throughput = ratio of the totals; median of the per-pair ratios; server CPU per message)`);
   for (const [n, r] of Object.entries(summary)) {
-    for (const [label, v] of Object.entries(r)) console.log(`  N=${n} ${label.padEnd(15)} ${fmt(v.perSec).padStart(10)} msg/s  ×${fmt(v.throughputRatio, 3)} (median pair ${fmt(v.medianPairRatio, 3)}), CPU/msg ×${fmt(v.cpuPerMsgRatio, 3)}`);
+    for (const [label, v] of Object.entries(r)) console.log(`  N=${n} ${label.padEnd(15)} ${fmt(v.perSec).padStart(10)} msg/s  ×${fmt(v.throughputRatio, 3)} (median pair ${fmt(v.medianPairRatio, 3)}), CPU/msg ×${fmt(v.cpuPerMsgRatio, 3)} (${fmt(v.cpuUsPerMsg, 3)} µs, user ${fmt(v.userUsPerMsg, 3)} µs)`);
   }
 }
 
@@ -457,17 +468,17 @@ async function pairedFanout(): Promise<void> {
  * the totals (every delivered message of every window over the windows' time) and the median of the per-round
  * ratios. Writes bench/results/<name>-*.json; returns, per N, per setup, the comparison with the first setup.
  */
-async function pairedWindows(setupsHere: { label: string; argv: string[] }[], sizes: number[], name: string) {
+async function pairedWindows(setupsHere: { label: string; argv: string[]; script?: string }[], sizes: number[], name: string) {
   const pairs = Number(process.argv.find((a) => a.startsWith('--pairs='))?.slice(8) ?? (QUICK ? 6 : 20));
   const windowMs = Number(process.argv.find((a) => a.startsWith('--window='))?.slice(9) ?? 600);
   const windows: (Measurement & { label: string })[] = [];
-  const summary: Record<number, Record<string, { throughputRatio: number; medianPairRatio: number; cpuPerMsgRatio: number; pairs: number; perSec: number; cpuUsPerMsg: number }>> = {};
+  const summary: Record<number, Record<string, { throughputRatio: number; medianPairRatio: number; cpuPerMsgRatio: number; pairs: number; perSec: number; cpuUsPerMsg: number; userUsPerMsg: number }>> = {};
   for (const n of sizes) {
     const servers = new Map<string, Proc>();
     const clients = new Map<string, Proc[]>();
     try {
-      for (const { label, argv } of setupsHere) {
-        const server = await spawn('fanout-server.ts', argv);
+      for (const { label, argv, script } of setupsHere) {
+        const server = await spawn(script ?? 'fanout-server.ts', argv);
         servers.set(label, server);
         const cs = await Promise.all(Array.from({ length: CFG.clientProcs }, () => spawn('min-client.ts')));
         clients.set(label, cs);
@@ -483,13 +494,14 @@ async function pairedWindows(setupsHere: { label: string; argv: string[] }[], si
           if (elapsed() > CFG.budgetMs - 20_000) continue;
           const server = servers.get(label)!;
           const cs = clients.get(label)!;
-          const { s0, s1, stops, delivered, ms, serverUs } = await publishWindow(server, cs, 'flood', 200, windowMs);
+          const { s0, s1, stops, delivered, ms, serverUs, serverUserUs } = await publishWindow(server, cs, 'flood', 200, windowMs);
           const open = stops.reduce((a, x) => a + x.open, 0);
           windows.push({
             label, setup: argv[0] as Setup, client: 'min', n, round, mode: 'flood', delivered, windowMs: ms,
             deliveredPerSec: delivered / (ms / 1000), publishedPerSec: (s1.published - s0.published) / ((s1.at - s0.at) / 1000),
-            deliveryRatio: NaN, serverCpuUsPerMsg: delivered ? serverUs / delivered : NaN, serverCpuPct: (100 * serverUs) / ((s1.at - s0.at) * 1000),
+            deliveryRatio: NaN, serverCpuUsPerMsg: delivered ? serverUs / delivered : NaN, serverUserUsPerMsg: delivered ? serverUserUs / delivered : NaN, serverCpuPct: (100 * serverUs) / ((s1.at - s0.at) * 1000),
             clientCpuPct: stops.map((x) => (100 * x.cpuUs) / (x.ms * 1000)), stalls: s1.stalls - s0.stalls, openedMs: 0, connectFailures: 0,
+            ...(s1.outbound ? { messagesPerWrite: (s1.outbound.messages - s0.outbound.messages) / (s1.outbound.writes - s0.outbound.writes) } : {}),
             loadavg1: s1.loadavg[0], ...(open !== n ? { error: `${n - open} connections closed during the window` } : {}),
           });
         }
@@ -501,6 +513,7 @@ async function pairedWindows(setupsHere: { label: string; argv: string[] }[], si
     const of = (l: string) => windows.filter((w) => w.n === n && w.label === l && !w.error);
     const rate = (ws: Measurement[]) => ws.reduce((a, w) => a + w.delivered, 0) / (ws.reduce((a, w) => a + w.windowMs, 0) / 1000);
     const cpu = (ws: Measurement[]) => ws.reduce((a, w) => a + w.serverCpuUsPerMsg * w.delivered, 0) / ws.reduce((a, w) => a + w.delivered, 0);
+    const user = (ws: Measurement[]) => ws.reduce((a, w) => a + (w.serverUserUsPerMsg ?? NaN) * w.delivered, 0) / ws.reduce((a, w) => a + w.delivered, 0);
     const base = of(setupsHere[0]!.label);
     summary[n] = {};
     for (const { label } of setupsHere) {
@@ -508,7 +521,7 @@ async function pairedWindows(setupsHere: { label: string; argv: string[] }[], si
       const pairRatios = mine.map((w) => w.deliveredPerSec / (base.find((o) => o.round === w.round)?.deliveredPerSec ?? NaN)).filter((r) => r === r);
       summary[n]![label] = {
         throughputRatio: rate(mine) / rate(base), medianPairRatio: median(pairRatios), cpuPerMsgRatio: cpu(mine) / cpu(base),
-        pairs: pairRatios.length, perSec: rate(mine), cpuUsPerMsg: cpu(mine),
+        pairs: pairRatios.length, perSec: rate(mine), cpuUsPerMsg: cpu(mine), userUsPerMsg: user(mine),
       };
     }
     console.log(`${(elapsed() / 1000).toFixed(0).padStart(4)} s  N=${n}: ${setupsHere.map(({ label }) => `${label} ${fmt(summary[n]![label]!.perSec)} msg/s`).join(', ')} (${pairs} rounds of ${windowMs} ms windows)`);

@@ -79,9 +79,53 @@ interface Pending {
   ready: boolean;
 }
 
+/**
+ * A topic's live subscribers and their batch sinks. The sinks are a plain array because the fan-out walks them once
+ * per topic per turn (an array walk touches less memory than a Map iterator); removal swaps the last one in.
+ */
+class LiveSubscribers {
+  readonly sinks: BatchSink[] = [];
+  private readonly subscribers: Subscriber[] = [];
+  private readonly at = new Map<Subscriber, number>();
+
+  get size(): number {
+    return this.sinks.length;
+  }
+
+  has(subscriber: Subscriber): boolean {
+    return this.at.has(subscriber);
+  }
+
+  add(subscriber: Subscriber, sink: BatchSink): void {
+    this.at.set(subscriber, this.sinks.length);
+    this.sinks.push(sink);
+    this.subscribers.push(subscriber);
+  }
+
+  delete(subscriber: Subscriber): boolean {
+    const i = this.at.get(subscriber);
+    if (i === undefined) return false;
+    this.at.delete(subscriber);
+    const last = this.sinks.length - 1;
+    if (i !== last) {
+      const moved = this.subscribers[last]!;
+      this.sinks[i] = this.sinks[last]!;
+      this.subscribers[i] = moved;
+      this.at.set(moved, i);
+    }
+    this.sinks.pop();
+    this.subscribers.pop();
+    return true;
+  }
+
+  keys(): Subscriber[] {
+    return [...this.subscribers];
+  }
+}
+
 interface TopicState {
   /** Live subscribers and where their batches go. */
-  live: Map<Subscriber, BatchSink>;
+  live: LiveSubscribers;
   pending: Map<Subscriber, Pending>;
   /** The last publication this node delivered (or the top when it subscribed): the live path's continuity check. */
   last: StreamPosition | undefined;
@@ -197,7 +241,7 @@ export class Hub implements BrokerEventHandler {
       next++;
     }
     const sink = subscriber.batches;
-    s.live.set(subscriber, sink);
+    s.live.add(subscriber, sink);
     // Frames this turn's batch gets from now on are the subscriber's too.
     if (s.batch && !s.batch.sealed) sink.deliverBatch(s.batch, s.batch.frames.length);
   }
@@ -377,7 +421,8 @@ export class Hub implements BrokerEventHandler {
       const batch = (s.batch = new TopicBatch());
       batch.add(frame);
       this.sealAtTurnEnd(batch);
-      for (const sink of s.live.values()) sink.deliverBatch(batch, 0);
+      const sinks = s.live.sinks;
+      for (let i = 0; i < sinks.length; i++) sinks[i]!.deliverBatch(batch, 0);
     }
     for (const p of s.pending.values()) p.held.push({ offset: position.offset, frame });
   }
@@ -442,7 +487,7 @@ export class Hub implements BrokerEventHandler {
   }
 
   private newTopic(topic: string): TopicState {
-    const s: TopicState = { live: new Map(), pending: new Map(), last: undefined, repairing: undefined, batch: undefined, frames: new Map() };
+    const s: TopicState = { live: new LiveSubscribers(), pending: new Map(), last: undefined, repairing: undefined, batch: undefined, frames: new Map() };
     this.topics.set(topic, s);
     return s;
   }

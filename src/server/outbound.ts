@@ -178,6 +178,12 @@ export class OutboundQueue {
   /** Queues a topic batch from frame `start` on (frames appended to it until it is read come along). */
   deliverBatch(batch: TopicBatch, start: number): void {
     if (this.closed) return;
+    if (start === 0 && this.first === undefined) {
+      // The common case, once per subscriber per turn: nothing else queued.
+      this.first = batch;
+      this.scheduler.mark(this);
+      return;
+    }
     this.add(start === 0 ? batch : new BatchFrom(batch, start));
   }
 
@@ -190,10 +196,10 @@ export class OutboundQueue {
     if (this.peer.readyState !== 1) return;
     if (!rest) {
       // The common case: one topic's batch this turn (or one reply).
-      if (Buffer.isBuffer(first)) this.write(first, 1);
-      else if (first instanceof TopicBatch) {
+      if (first instanceof TopicBatch) {
         if (first.frames.length) this.write(this.readBatch(first, 0), first.frames.length);
-      } else if (first.start < first.batch.frames.length) {
+      } else if (Buffer.isBuffer(first)) this.write(first, 1);
+      else if (first.start < first.batch.frames.length) {
         this.write(this.readBatch(first.batch, first.start), first.batch.frames.length - first.start);
       }
       return;

@@ -47,6 +47,32 @@ describe('Hub', () => {
     expect(hub.activeTopics()).to.deep.equal(['t2']);
   });
 
+  it('a subscriber that leaves gets nothing more and the others keep getting everything, whichever one leaves', async () => {
+    // The live subscribers are kept in an array with swap-remove: removing from the middle moves the last one.
+    const hub = new Hub(new MemoryBroker());
+    const subs = ['a', 'b', 'c', 'd'].map((id) => new Recorder(id));
+    for (const s of subs) await subscribeLive(hub, s, 't');
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await hub.publish('t', { n: 1 });
+    await turn();
+    hub.unsubscribe(subs[1]!, 't'); // the middle: d moves into its place
+    await hub.publish('t', { n: 2 });
+    await turn();
+    hub.unsubscribe(subs[3]!, 't'); // the one that moved
+    await hub.publish('t', { n: 3 });
+    await turn();
+    hub.unsubscribe(subs[0]!, 't'); // the first
+    await hub.publish('t', { n: 4 });
+    const ns = (s: Recorder) => s.messages.map((m) => m.n);
+    expect(ns(subs[0]!)).to.deep.equal([1, 2, 3]);
+    expect(ns(subs[1]!)).to.deep.equal([1]);
+    expect(ns(subs[2]!)).to.deep.equal([1, 2, 3, 4]);
+    expect(ns(subs[3]!)).to.deep.equal([1, 2]);
+    expect(hub.subscriberCount('t')).to.equal(1);
+    hub.unsubscribe(subs[2]!, 't');
+    expect(hub.activeTopics()).to.deep.equal([]);
+  });
+
   it('first subscriber subscribes the node at the broker, last one unsubscribes it; watchers are told', async () => {
     const broker = new SpyBroker();
     const hub = new Hub(broker);
