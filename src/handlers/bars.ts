@@ -42,7 +42,8 @@ export function createBarsHandlers(deps: {
       const { since } = message.payload;
       const sub = await subscribeForReply(ctx, topic, since);
       if (!sub.ok) {
-        if (sub.refused.status === 'forbidden') return operationError({ code: 'FORBIDDEN', message: sub.refused.message, ...id });
+        // UNAUTHORIZED without a token, FORBIDDEN when the token is not enough (as market.subscribe and bars.history).
+        if (sub.refused.status === 'forbidden') return operationError({ code: sub.refused.code, message: sub.refused.message, ...id });
         return operationError({ code: 'SUBSCRIPTION_LIMIT', message: `subscription limit reached (${ctx.topics().size} topics); unsubscribe first`, ...id });
       }
       const reply: BarsSubscribeResponseMessage = { type: 'bars.subscribe.response', ...id, payload: { status: 'ok', message: `Subscribed to ${topic}`, topic, ...sub.state } };

@@ -34,10 +34,17 @@ export function createDashboardHandlers(): DashboardHandlers<ConnectionContext> 
       const since = message.since ?? {};
       const topics = (message.streams as DashboardStream[]).map(dashboardTopic);
       // All or nothing: a stream this identity may not read refuses the whole request (other subscriptions stay).
+      // UNAUTHORIZED when a token would be needed (the connection has none), FORBIDDEN when its token is not enough.
       const refused: string[] = [];
-      for (const t of topics) if (!(await ctx.mayRead(t)).ok) refused.push(t.slice('dashboard:'.length));
+      let code: 'UNAUTHORIZED' | 'FORBIDDEN' = 'FORBIDDEN';
+      for (const t of topics) {
+        const decision = await ctx.mayRead(t);
+        if (decision.ok) continue;
+        refused.push(t.slice('dashboard:'.length));
+        if (decision.code === 'UNAUTHORIZED') code = 'UNAUTHORIZED';
+      }
       if (refused.length) {
-        return dashboardError({ code: 'FORBIDDEN', message: `not allowed to read ${refused.join(', ')}${ctx.identity ? '' : ' without a token'}; nothing was changed`, ...(message.id ? { id: message.id } : {}) });
+        return dashboardError({ code, message: `not allowed to read ${refused.join(', ')}${ctx.identity ? '' : ' without a token'}; nothing was changed`, ...(message.id ? { id: message.id } : {}) });
       }
       // A `since` for a stream already subscribed resubscribes it (how a client fills a gap it saw in `seq`).
       for (const t of topics) if (since[t] && ctx.topics().has(t)) ctx.unsubscribe(t);

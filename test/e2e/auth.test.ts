@@ -111,15 +111,15 @@ describe('e2e: AUTH=jwt — tokens against every endpoint (issue 13)', function 
     }
   });
 
-  it('missing token → /api/v1/ws subscribes get FORBIDDEN, /ws gets no stream, the stream endpoints close 4503', async () => {
+  it('missing token → /api/v1/ws subscribes get UNAUTHORIZED, /ws gets no stream, the stream endpoints close 4503', async () => {
     const [bars, dash, bt, live, md] = await Promise.all(endpoints().map((e) => open(server, e.path)));
     const reply = await bars!.request({ type: 'bars.subscribe', payload: { symbol: 'AAPL', resolution: '1' } });
-    expect(codeOf(reply)).to.equal('FORBIDDEN');
+    expect(codeOf(reply)).to.equal('UNAUTHORIZED');
     expect(bars!.closeCode).to.equal(undefined);
     const subs = await dash!.next((m) => m.type === 'subscriptions');
     expect(subs.streams).to.deep.equal([]);
     const refused = await dash!.request({ type: 'subscribe', streams: ['portfolio'] });
-    expect(codeOf(refused)).to.equal('FORBIDDEN');
+    expect(codeOf(refused)).to.equal('UNAUTHORIZED');
     for (const c of [bt, live, md]) {
       expect(codeOf(await c!.next((m) => m.type === 'error'))).to.equal('UNAUTHORIZED');
       expect((await c!.closed()).code).to.equal(CloseCodes.UNAUTHORIZED.code);
@@ -169,18 +169,18 @@ describe('e2e: AUTH=jwt — private topics, refresh, expiry, backtest ownership 
   });
   after(async () => server.stop());
 
-  it('anonymous (anonymous market data on): /ws gets prices and signals; trades and portfolio are FORBIDDEN; prices keep coming', async () => {
+  it('anonymous (anonymous market data on): /ws gets prices and signals; trades and portfolio are UNAUTHORIZED; prices keep coming', async () => {
     const c = await open(server, '/ws');
     expect((await c.next((m) => m.type === 'subscriptions')).streams).to.deep.equal(['prices', 'signals']);
     for (const stream of ['trades', 'portfolio']) {
       const r = await c.request({ type: 'subscribe', streams: [stream] });
-      expect(codeOf(r), stream).to.equal('FORBIDDEN');
+      expect(codeOf(r), stream).to.equal('UNAUTHORIZED');
     }
     // a request naming a readable and a private stream changes nothing
     const mixed = await c.request({ type: 'unsubscribe', streams: ['signals'] });
     expect(mixed.streams).to.deep.equal(['prices']);
     const r = await c.request({ type: 'subscribe', streams: ['signals', 'portfolio'] });
-    expect(codeOf(r)).to.equal('FORBIDDEN');
+    expect(codeOf(r)).to.equal('UNAUTHORIZED');
     const after = c.messages.length;
     await c.next((m) => m.type === 'price_update' && typeof m.seq === 'number', { from: after, what: 'prices after the refusals' });
     expect(c.count((m) => m.type === 'portfolio_update' || m.type === 'trade_executed' || m.type === 'signal', after)).to.equal(0);
@@ -200,7 +200,7 @@ describe('e2e: AUTH=jwt — private topics, refresh, expiry, backtest ownership 
     try {
       const anon = await open(s, '/ws');
       expect((await anon.next((m) => m.type === 'subscriptions')).streams).to.deep.equal(['prices']);
-      expect(codeOf(await anon.request({ type: 'subscribe', streams: ['signals'] }))).to.equal('FORBIDDEN');
+      expect(codeOf(await anon.request({ type: 'subscribe', streams: ['signals'] }))).to.equal('UNAUTHORIZED');
       const user = await open(s, '/ws', await hsToken({ sub: 'alice' }));
       expect((await user.next((m) => m.type === 'subscriptions')).streams).to.include('signals');
       anon.close();
