@@ -278,6 +278,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   };
   const backtestAccess: BacktestAccess | undefined = verifier ? { identify } : undefined;
   // Browser safety, one policy for WebSocket upgrades and state-changing HTTP requests (own origin, loopback, ALLOWED_ORIGINS).
+  // Links handed out (stream_url) and per-address limits (HTTP and WebSocket). A producer sits behind its edges, which
+  // send it the X-Forwarded-* they validated themselves: it trusts them (its HTTP port must be reachable by edges only).
+  const trustProxy = config.http.trustProxy || role === 'producer';
+  const clientIp = clientIpResolver(trustProxy);
   const origins = originPolicy({ allowed: ws.allowedOrigins, loopbackOnly: isLoopbackHost(config.host) });
 
   const toProducerHttp = () => cluster.first('producer')?.http ?? undefined;
@@ -310,6 +314,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     auth: { permissions, verifier, expiryWarningMs: auth.expiryWarningMs, clockToleranceMs: auth.clockToleranceS * 1000 },
     origins,
     maxConnectionsPerIp: ws.maxConnectionsPerIp,
+    clientIp,
   });
 
   // Ready: connected to the broker now (not only once), so during a Redis outage /ready is 503 and upgrades wait.
@@ -329,11 +334,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     }
     return { ready: reasons.length === 0, reasons };
   };
-  // Links handed out (stream_url) and per-address limits. A producer sits behind its edges, which send it the
-  // X-Forwarded-* they validated themselves: it trusts them (its HTTP port must be reachable by edges only).
-  const trustProxy = config.http.trustProxy || role === 'producer';
   const publicBase = publicBaseResolver({ publicUrl: role === 'producer' ? undefined : config.cluster.publicUrl, trustProxy, knownOrigins: ws.allowedOrigins });
-  const clientIp = clientIpResolver(trustProxy);
   const toProducer = forwardTo(() => cluster.first('producer')?.http ?? undefined, {
     headers: (req) => {
       const base = publicBase(req);

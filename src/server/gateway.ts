@@ -27,6 +27,11 @@ export interface GatewayOptions {
   origins?: OriginPolicy;
   /** Connections at once from one remote address (HTTP 429 beyond); default: no per-address cap (maxConnections applies). */
   maxConnectionsPerIp?: number;
+  /**
+   * The address maxConnectionsPerIp counts: with TRUST_PROXY, the client's address from X-Forwarded-For (behind a
+   * proxy every socket comes from the proxy). Default: the socket's remote address.
+   */
+  clientIp?: (req: IncomingMessage) => string;
   /** Structured logs; each connection logs through a child (conn, endpoint, remote). Default: `log`. */
   logger?: Logger;
   /** Default: none. */
@@ -122,7 +127,7 @@ export class Gateway {
       return reject(socket, 403, 'Forbidden');
     }
     if (!endpoint || !match) return reject(socket, 404, 'Not Found');
-    const ip = req.socket.remoteAddress ?? '?';
+    const ip = this.options.clientIp ? this.options.clientIp(req) : req.socket.remoteAddress ?? '?';
     const fromIp = this.perIp.get(ip) ?? 0;
     if (this.options.maxConnectionsPerIp !== undefined && fromIp >= this.options.maxConnectionsPerIp) return reject(socket, 429, 'Too Many Requests');
     const release = this.countFrom(ip);

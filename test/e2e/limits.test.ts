@@ -113,6 +113,33 @@ describe('e2e: abuse limits close with documented codes; others are unaffected',
     await otherKeepsReceiving();
   });
 
+  it('past the per-address cap an upgrade gets HTTP 429 (X-Forwarded-For ignored without TRUST_PROXY); a closed one counts out', async () => {
+    await setup({ maxConnectionsPerIp: 2 }); // `other` is the first from 127.0.0.1
+    const second = await open('/api/v1/ws', { headers: { 'x-forwarded-for': '203.0.113.1' } });
+    const refused = (headers: Record<string, string> = {}) => TestClient.open(server.ws('/api/v1/ws'), { headers }).then(() => 'open', (e: Error) => e.message);
+    expect(await refused()).to.equal('HTTP 429');
+    expect(await refused({ 'x-forwarded-for': '203.0.113.2' }), 'a header anyone can send').to.equal('HTTP 429');
+    second.ws.close();
+    await second.closed();
+    await waitFor(() => server.app.gateway.connectionCount === 1);
+    const again = await open();
+    expect((await again.request({ type: 'bars.subscribe', payload: { symbol: 'AAPL' } })).payload.status).to.equal('ok');
+    await otherKeepsReceiving();
+  });
+
+  it('with TRUST_PROXY the per-address cap counts the X-Forwarded-For client, not the proxy', async () => {
+    server = await startServer({ websocket: { maxConnectionsPerIp: 2 }, http: { trustProxy: true } });
+    const from = (ip: string) => TestClient.open(server.ws('/api/v1/ws'), { headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` } }).then((c) => {
+      clients.push(c);
+      return 'open';
+    }, (e: Error) => e.message);
+    expect(await from('203.0.113.1')).to.equal('open');
+    expect(await from('203.0.113.1')).to.equal('open');
+    expect(await from('203.0.113.1'), 'the third from one client').to.equal('HTTP 429');
+    expect(await from('203.0.113.2'), 'another client behind the same proxy').to.equal('open');
+    expect(server.app.gateway.connectionCount).to.equal(3);
+  });
+
   it('max connections counts closed connections out again', async () => {
     await setup({ maxConnections: 2 });
     const second = await open();
