@@ -83,6 +83,25 @@ describe('e2e: AUTH=jwt — the roles claim widens or narrows (issue 13)', funct
     });
   }
 
+  it('a viewer may start a backtest (no role needed, README) and follow its own run; another viewer cannot see it', async () => {
+    const server = servers.viewer!;
+    const start = (token: string) => fetch(server.http('/api/backtesting/start?stream=false'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'viewer run', symbol: 'AAPL', timeframes: ['D'], start_date: '2024-01-02', end_date: '2024-02-01', strategy_ids: ['rsi'] }),
+    });
+    const vera = await hsToken({ sub: 'vera', roles: ['viewer'] });
+    const res = await start(vera);
+    expect(res.status).to.equal(202);
+    const id = ((await res.json()) as Msg).backtest_id as string;
+    const mine = await open(server, `/api/ws/stream/backtest/${id}`, vera);
+    expect((await mine.next((m) => m.type === 'connected')).data.backtest_id).to.equal(id);
+    const other = await open(server, `/api/ws/stream/backtest/${id}`, await hsToken({ sub: 'victor', roles: ['viewer'] }));
+    expect(codeOf(await other.next((m) => m.type === 'error'))).to.equal('UNKNOWN_BACKTEST');
+    expect((await other.closed()).code).to.equal(CloseCodes.UNKNOWN_BACKTEST.code);
+    mine.close();
+  });
+
   it('refresh changes roles on the same connection: a viewer token revokes the private streams; a trader token widens again', async () => {
     const c = await open(servers.trader!, '/ws', await hsToken({ sub: 'rita' }));
     expect((await c.next((m) => m.type === 'subscriptions')).streams).to.deep.equal(ALL);
