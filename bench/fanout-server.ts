@@ -31,7 +31,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { pino } from 'pino';
 import { buildApp, type App, type AppOptions } from '../src/app.ts';
@@ -364,6 +364,14 @@ const impl = await make[setup]();
 /** Event-loop delay since the last mark: a stall (GC, a long task) shows here as well as in client latency. */
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
+/** Milliseconds spent in garbage collection pauses so far (main thread), and how many were major (mark-compact). */
+const gcTotals = { ms: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcTotals.ms += e.duration;
+    if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 4) gcTotals.major++;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 let generation = 0;
 let published = 0;
@@ -513,7 +521,7 @@ serve(async (msg) => {
     case 'mark': {
       const mem = process.memoryUsage();
       return {
-        cpu: process.cpuUsage(), at: nowMs(), published, stalls, owed, outbound: impl.outbound?.(), rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external,
+        cpu: process.cpuUsage(), at: nowMs(), published, stalls, owed, outbound: impl.outbound?.(), gc: { ...gcTotals }, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external,
         history: impl.broker?.stats(), loadavg: loadavg(),
         loopDelayMaxMs: (() => {
           const max = loopDelay.max / 1e6;

@@ -17,6 +17,7 @@
  * step has a timeout, the whole run has a budget (it skips what does not fit and says so), and a hard stop kills
  * the children and exits. Results: a table on stdout and JSON in bench/results/.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -98,6 +99,9 @@ interface Measurement {
   serverUserUsPerMsg?: number;
   /** Tickwire (paired windows): frames per socket write. */
   messagesPerWrite?: number;
+  /** Paired windows: the server's garbage-collection pauses, ms per second, and its mark-compacts in the window. */
+  gcMsPerSec?: number;
+  majorGcs?: number;
   serverCpuPct: number;
   clientCpuPct: number[];
   stalls: number;
@@ -456,7 +460,7 @@ async function pairedFanout(): Promise<void> {
   const summary = await pairedWindows(setupsHere, num('sizes', [1000]), 'paired');
   console.log(`\npaired windows, each setup / ${setupsHere[0]!.label} (throughput = ratio of the totals; median of the per-pair ratios; server CPU per message)`);
   for (const [n, r] of Object.entries(summary)) {
-    for (const [label, v] of Object.entries(r)) console.log(`  N=${n} ${label.padEnd(15)} ${fmt(v.perSec).padStart(10)} msg/s  ×${fmt(v.throughputRatio, 3)} (median pair ${fmt(v.medianPairRatio, 3)}), CPU/msg ×${fmt(v.cpuPerMsgRatio, 3)} (${fmt(v.cpuUsPerMsg, 3)} µs, user ${fmt(v.userUsPerMsg, 3)} µs)`);
+    for (const [label, v] of Object.entries(r)) console.log(`  N=${n} ${label.padEnd(15)} ${fmt(v.perSec).padStart(10)} msg/s  ×${fmt(v.throughputRatio, 3)} (median pair ${fmt(v.medianPairRatio, 3)}), CPU/msg ×${fmt(v.cpuPerMsgRatio, 3)} (${fmt(v.cpuUsPerMsg, 3)} µs, user ${fmt(v.userUsPerMsg, 3)} µs); each process ${v.perReplica.map((x) => fmt(x, 2)).join(' / ')}`);
   }
 }
 
@@ -468,39 +472,60 @@ async function pairedFanout(): Promise<void> {
  * the totals (every delivered message of every window over the windows' time) and the median of the per-round
  * ratios. Writes bench/results/<name>-*.json; returns, per N, per setup, the comparison with the first setup.
  */
+/**
+ * `--pin`: every server on CPU 0 and every client process on CPU 1 (taskset, all threads), so each server has a core
+ * of its own in every window instead of wherever the kernel puts it beside the clients that round.
+ */
+const PIN = args.has('--pin');
+/** `--server-node-flags=--perf-basic-prof`: node options for the paired servers (e.g. JIT symbols for `perf record`). */
+const SERVER_NODE_FLAGS = process.argv.find((a) => a.startsWith('--server-node-flags='))?.slice(20).split(',') ?? [];
+function pin(p: Proc, cpu: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpu, String(p.child.pid)], { stdio: 'ignore' });
+}
+
 async function pairedWindows(setupsHere: { label: string; argv: string[]; script?: string }[], sizes: number[], name: string) {
-  const pairs = Number(process.argv.find((a) => a.startsWith('--pairs='))?.slice(8) ?? (QUICK ? 6 : 20));
+  // Replicas: one server process of the same setup differs from the next by up to ±10% on this machine, for its whole
+  // life (seen: two batched-ws-seq processes in one run, 1.00 and 1.13), so each setup runs as several processes and
+  // its figure is their total.
+  const replicas = Number(process.argv.find((a) => a.startsWith('--replicas='))?.slice(11) ?? 3);
+  const pairs = Number(process.argv.find((a) => a.startsWith('--pairs='))?.slice(8) ?? Math.ceil((QUICK ? 6 : 20) / replicas));
+  const entries = setupsHere.flatMap((s) => Array.from({ length: replicas }, (_, r) => ({ ...s, key: `${s.label}#${r + 1}`, replica: r + 1 })));
   const windowMs = Number(process.argv.find((a) => a.startsWith('--window='))?.slice(9) ?? 600);
-  const windows: (Measurement & { label: string })[] = [];
-  const summary: Record<number, Record<string, { throughputRatio: number; medianPairRatio: number; cpuPerMsgRatio: number; pairs: number; perSec: number; cpuUsPerMsg: number; userUsPerMsg: number }>> = {};
+  const windows: (Measurement & { label: string; replica: number })[] = [];
+  const summary: Record<number, Record<string, { throughputRatio: number; medianPairRatio: number; cpuPerMsgRatio: number; pairs: number; perSec: number; cpuUsPerMsg: number; userUsPerMsg: number; perReplica: number[] }>> = {};
   for (const n of sizes) {
     const servers = new Map<string, Proc>();
     const clients = new Map<string, Proc[]>();
     try {
-      for (const { label, argv, script } of setupsHere) {
-        const server = await spawn(script ?? 'fanout-server.ts', argv);
-        servers.set(label, server);
+      for (const { key, argv, script } of entries) {
+        const server = await spawn(script ?? 'fanout-server.ts', argv, SERVER_NODE_FLAGS);
+        servers.set(key, server);
         const cs = await Promise.all(Array.from({ length: CFG.clientProcs }, () => spawn('min-client.ts')));
-        clients.set(label, cs);
+        if (PIN) {
+          pin(server, '0');
+          for (const c of cs) pin(c, '1');
+        }
+        clients.set(key, cs);
         const per = split(n, cs.length);
         await Promise.all(cs.map((c, i) => c.rpc({ cmd: 'open', port: server.port, path: pathOf(argv[0]!), count: per[i], proto: protoOf(argv[0]!), probeEvery: 0, concurrency: CFG.concurrency, timeoutMs: 20_000 }, 25_000)));
         const subscribed = await waitCount(server, 'subscribers', n, 10_000);
-        if (subscribed !== n) throw new Error(`${label}: only ${subscribed} of ${n} subscribed`);
+        if (subscribed !== n) throw new Error(`${key}: only ${subscribed} of ${n} subscribed`);
       }
       for (let round = 1; round <= pairs; round++) {
         // Rotate the order, so a drift in the machine's load favours no setup.
-        const order = setupsHere.map((_, i) => setupsHere[(i + round) % setupsHere.length]!);
-        for (const { label, argv } of order) {
+        const order = entries.map((_, i) => entries[(i + round) % entries.length]!);
+        for (const { key, label, argv, replica } of order) {
           if (elapsed() > CFG.budgetMs - 20_000) continue;
-          const server = servers.get(label)!;
-          const cs = clients.get(label)!;
+          const server = servers.get(key)!;
+          const cs = clients.get(key)!;
           const { s0, s1, stops, delivered, ms, serverUs, serverUserUs } = await publishWindow(server, cs, 'flood', 200, windowMs);
           const open = stops.reduce((a, x) => a + x.open, 0);
           windows.push({
-            label, setup: argv[0] as Setup, client: 'min', n, round, mode: 'flood', delivered, windowMs: ms,
+            label, replica, setup: argv[0] as Setup, client: 'min', n, round, mode: 'flood', delivered, windowMs: ms,
             deliveredPerSec: delivered / (ms / 1000), publishedPerSec: (s1.published - s0.published) / ((s1.at - s0.at) / 1000),
             deliveryRatio: NaN, serverCpuUsPerMsg: delivered ? serverUs / delivered : NaN, serverUserUsPerMsg: delivered ? serverUserUs / delivered : NaN, serverCpuPct: (100 * serverUs) / ((s1.at - s0.at) * 1000),
             clientCpuPct: stops.map((x) => (100 * x.cpuUs) / (x.ms * 1000)), stalls: s1.stalls - s0.stalls, openedMs: 0, connectFailures: 0,
+            gcMsPerSec: (s1.gc.ms - s0.gc.ms) / ((s1.at - s0.at) / 1000), majorGcs: s1.gc.major - s0.gc.major,
             ...(s1.outbound ? { messagesPerWrite: (s1.outbound.messages - s0.outbound.messages) / (s1.outbound.writes - s0.outbound.writes) } : {}),
             loadavg1: s1.loadavg[0], ...(open !== n ? { error: `${n - open} connections closed during the window` } : {}),
           });
@@ -518,18 +543,21 @@ async function pairedWindows(setupsHere: { label: string; argv: string[]; script
     summary[n] = {};
     for (const { label } of setupsHere) {
       const mine = of(label);
-      const pairRatios = mine.map((w) => w.deliveredPerSec / (base.find((o) => o.round === w.round)?.deliveredPerSec ?? NaN)).filter((r) => r === r);
+      // Per round: this setup's replicas together against the reference's.
+      const rounds = [...new Set(mine.map((w) => w.round))];
+      const pairRatios = rounds.map((r) => rate(mine.filter((w) => w.round === r)) / rate(base.filter((w) => w.round === r))).filter((x) => x === x);
+      const perReplica = Array.from({ length: replicas }, (_, i) => rate(mine.filter((w) => w.replica === i + 1)) / rate(base));
       summary[n]![label] = {
         throughputRatio: rate(mine) / rate(base), medianPairRatio: median(pairRatios), cpuPerMsgRatio: cpu(mine) / cpu(base),
-        pairs: pairRatios.length, perSec: rate(mine), cpuUsPerMsg: cpu(mine), userUsPerMsg: user(mine),
+        pairs: pairRatios.length, perSec: rate(mine), cpuUsPerMsg: cpu(mine), userUsPerMsg: user(mine), perReplica,
       };
     }
-    console.log(`${(elapsed() / 1000).toFixed(0).padStart(4)} s  N=${n}: ${setupsHere.map(({ label }) => `${label} ${fmt(summary[n]![label]!.perSec)} msg/s`).join(', ')} (${pairs} rounds of ${windowMs} ms windows)`);
+    console.log(`${(elapsed() / 1000).toFixed(0).padStart(4)} s  N=${n}: ${setupsHere.map(({ label }) => `${label} ${fmt(summary[n]![label]!.perSec)} msg/s`).join(', ')} (${pairs} rounds of ${windowMs} ms windows, ${replicas} processes per setup)`);
   }
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });
   const file = join(out, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), code: codeVersion(), method: { pairs, windowMs, setups: setupsHere }, summary, windows }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), code: codeVersion(), method: { pairs, windowMs, replicas, setups: setupsHere, pinned: PIN }, summary, windows }, null, 2) + '\n');
   console.log(`\nwrote ${file.replace(process.cwd() + '/', '')}`);
   return summary;
 }
