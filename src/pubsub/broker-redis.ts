@@ -629,6 +629,19 @@ export class RedisBroker implements Broker {
     return { epoch: String(reply[0]), offset: Number(reply[1]) };
   }
 
+  /**
+   * Deletes the topic's meta, stream and snapshot (one slot: the hash tag). Its next publish or setSnapshot creates
+   * the meta again with a new epoch, so a position from before is refused ('epoch'), as on the memory broker.
+   */
+  async forget(topic: string): Promise<void> {
+    if (this.closing) throw new RedisBrokerError('BROKER_CLOSED', `forget ${topic}: broker closed`);
+    try {
+      await this.cmd.sendCommand(['DEL', ...this.topicKeys(topic)]);
+    } catch (err) {
+      throw this.wrap(err, `forget ${topic}`);
+    }
+  }
+
   async history(topic: string, options: HistoryOptions): Promise<HistoryResult> {
     const { ttlMs } = this.policy(topic);
     const { since } = options;

@@ -94,9 +94,9 @@ export interface Broker {
    */
   watchInterest?(): Promise<void>;
   /**
-   * Optional: drops a topic's stored history and snapshot now, instead of at the end of its TTL (a backtest run that
-   * was evicted). The topic's next publish or setSnapshot starts a new epoch. Brokers whose history lives outside the
-   * process (Redis, with its own TTL) may leave it out.
+   * Optional: drops a topic's stored history and snapshot now, instead of at the end of its TTL (a finished backtest
+   * run's events after their grace period, an evicted run). The topic's next publish or setSnapshot starts a new
+   * epoch, so a position from before is refused. Both brokers here implement it.
    */
   forget?(topic: string): Promise<void>;
   close(): Promise<void>;

@@ -153,6 +153,25 @@ export function describeBrokerConformance(name: string, fx: BrokerFixture): void
       expect(await b2.history(t, { since: old, limit: 10 })).to.deep.equal({ recoverable: false, position: fresh, reason: 'epoch' });
     });
 
+    it('forget drops a topic now: no history, no snapshot, the next publish starts a new epoch from 1; others stay', async function () {
+      const b = await make();
+      if (!b.forget) this.skip();
+      const t = topic('forget');
+      const other = topic('kept');
+      await b.publish(t, '"m1"');
+      const old = await b.publish(t, '"m2"', { snapshot: ['"state"'] });
+      const kept = await b.publish(other, '"o1"');
+      await b.forget!(t);
+      expect(await b.history(t, { limit: 10, snapshot: true })).to.deep.include({ recoverable: true, publications: [] });
+      expect((await b.history(t, { limit: 10, snapshot: true })).snapshot).to.equal(undefined);
+      const fresh = await b.publish(t, '"n1"');
+      expect(fresh.offset).to.equal(1);
+      expect(fresh.epoch).to.not.equal(old.epoch);
+      expect(await b.history(t, { since: old, limit: 10 })).to.deep.equal({ recoverable: false, position: fresh, reason: 'epoch' });
+      const rest = await b.history(other, { since: { epoch: kept.epoch, offset: 0 }, limit: 10 });
+      expect(rest.recoverable && rest.publications.map((p) => p.data)).to.deep.equal(['"o1"']);
+    });
+
     it('a publish racing a subscribe: live delivery after subscribe plus history since 0 cover every offset once', async () => {
       const big = { size: 100, ttlMs: 60_000 };
       const producer = await make(big);
