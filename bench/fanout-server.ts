@@ -281,7 +281,7 @@ async function socketIo(): Promise<Impl> {
  */
 function patchFlush(variant: string): void {
   type Entry = Buffer | TopicBatch | { batch: TopicBatch; start: number };
-  type Q = { closed: boolean; first: Entry | undefined; rest: Entry[] | undefined; restBatches: unknown[] | undefined; frameBytes: number; peer: { readyState: number }; socket: { write(b: Buffer): boolean; cork(): void; uncork(): void } };
+  type Q = { closed: boolean; first: Entry | undefined; rest: Entry[] | undefined; restBatches: unknown[] | undefined; frameBytes: number; socket: { write(b: Buffer): boolean; cork(): void; uncork(): void } };
   /** The queued frames, one Buffer per frame (a topic batch contributes its frames from `start` on). */
   const take = (q: Q): Buffer[] | undefined => {
     if (q.closed || q.first === undefined) return undefined;
@@ -290,7 +290,6 @@ function patchFlush(variant: string): void {
     q.rest = undefined;
     q.restBatches = undefined;
     q.frameBytes = 0;
-    if (q.peer.readyState !== 1) return undefined;
     const frames: Buffer[] = [];
     for (const e of entries) {
       if (Buffer.isBuffer(e)) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RawData, WebSocket } from 'ws';
+import type { RawData } from 'ws';
+import { TrackedWebSocket } from './tracked-websocket.ts';
 import { CloseCodes, type CloseCodeName } from '../../generated/codes.ts';
 import { checkMessage, decodeFrame } from '../../generated/runtime.ts';
 import { openPermissions, type AccessDecision, type Permissions } from '../auth/permissions.ts';
@@ -45,7 +46,7 @@ export function noAuth(): ConnectionAuth {
 export type ContractViolation = (endpoint: string, message: string, problem: string) => void;
 
 export interface ConnectionOptions {
-  ws: WebSocket;
+  ws: TrackedWebSocket;
   endpoint: Endpoint<any>;
   hub: Hub;
   scheduler: FlushScheduler;
@@ -87,7 +88,7 @@ export class Connection implements Subscriber, ConnectionContext {
   readonly openedAt = Date.now();
   /** Cleared by the heartbeat before each ping, set again by the pong. */
   alive = true;
-  private readonly ws: WebSocket;
+  private readonly ws: TrackedWebSocket;
   private readonly endpoint: Endpoint<any>;
   private readonly hub: Hub;
   private readonly limits: ConnectionLimits;
@@ -128,8 +129,10 @@ export class Connection implements Subscriber, ConnectionContext {
     const socket = (this.ws as unknown as { _socket: WritableSocket })._socket;
     this.queue = new OutboundQueue(socket, options.scheduler, this.limits.maxBufferedBytes,
       () => this.close('SLOW_CONSUMER', `more than ${this.limits.maxBufferedBytes} bytes unsent`),
-      this.ws,
       options.onContractViolation ? (frame) => this.checkOutbound(frame.text) : undefined);
+    // Once ws is closing it may have written its close frame: nothing more from the queue, whoever closed.
+    this.ws.onLeaveOpen = () => this.queue.close();
+    if (this.ws.readyState !== TrackedWebSocket.OPEN) this.queue.close();
     this.bucket = new TokenBucket(this.limits.rateLimitPerSec, this.limits.rateBurst);
     // Jitter (the last 10% of the lifespan) so a fleet of clients connected together does not reconnect together.
     const lifespan = Math.round(this.limits.maxLifespanMs * (0.9 + 0.1 * Math.random()));

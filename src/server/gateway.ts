@@ -1,12 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type Server as WsServer } from 'ws';
 import { CloseCodes } from '../../generated/codes.ts';
 import { tokenFromRequest } from '../auth/request.ts';
 import type { Identity } from '../auth/verifier.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import { Connection, noAuth, type ConnectionAuth, type ConnectionLimits, type ContractViolation } from './connection.ts';
 import type { Endpoint, ErrorInfo } from './endpoint.ts';
+import { TrackedWebSocket } from './tracked-websocket.ts';
 import type { OriginPolicy } from './origin.ts';
 import { FlushScheduler } from './outbound.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -51,7 +52,7 @@ export interface GatewayOptions {
  * tokens are ignored.
  */
 export class Gateway {
-  private readonly wss: WebSocketServer;
+  private readonly wss: WsServer<typeof TrackedWebSocket>;
   private readonly connections = new Set<Connection>();
   private readonly scheduler: FlushScheduler;
   private readonly metrics: Metrics;
@@ -64,7 +65,8 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     // permessage-deflate stays off: frames are built once and written as-is to every subscriber.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+    // TrackedWebSocket: each connection's outbound queue hears when its WebSocket leaves OPEN (see that file).
+    this.wss = new WebSocketServer<typeof TrackedWebSocket>({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false, WebSocket: TrackedWebSocket });
     this.heartbeat = setInterval(() => {
       for (const c of this.connections) c.heartbeat();
     }, options.pingIntervalMs);
@@ -168,7 +170,7 @@ export class Gateway {
     }
     // The socket's 'close' comes before the WebSocket's (ws emits that on the socket's), so it frees the slot.
     socket.once('close', release);
-    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    this.wss.handleUpgrade(req, socket, head, (ws: TrackedWebSocket) => {
       if (this.connections.size >= this.options.maxConnections) {
         const { code, reason } = CloseCodes.SERVER_FULL;
         this.metrics.closed(found.id, code);

@@ -113,7 +113,7 @@ type Entry = Buffer | TopicBatch | BatchFrom;
  * One connection's outbound frames. Contract: frames leave in the order they were pushed (a topic batch counts as
  * pushed when it was handed over: frames the topic publishes later in the same turn go with it, so per-topic order
  * holds and frames of different topics may interleave differently than they were published); nothing is written
- * after `close()`; when queued + kernel-pending bytes would pass `maxBufferedBytes` (checked on each single frame,
+ * after `close()`, which the owner calls when the WebSocket leaves OPEN; when queued + kernel-pending bytes would pass `maxBufferedBytes` (checked on each single frame,
  * and for batches when the queue flushes), the queue is dropped and `onOverflow` is called once (the connection then
  * closes with SLOW_CONSUMER).
  *
@@ -145,11 +145,6 @@ export class OutboundQueue {
     private readonly scheduler: FlushScheduler,
     private readonly maxBufferedBytes: number,
     private readonly onOverflow: () => void,
-    /**
-     * The WebSocket: nothing is written unless its readyState is OPEN (1); once it is closing, ws may already have
-     * written its close frame. Read directly, not through a callback: this is checked per subscriber per turn.
-     */
-    private readonly peer: { readonly readyState: number },
     /** Tests: sees every batched frame as it is written (single frames are seen by the caller of push). */
     private readonly inspect?: (frame: Frame) => void,
   ) {}
@@ -193,7 +188,6 @@ export class OutboundQueue {
     if (this.closed || first === undefined) return;
     const rest = this.rest;
     this.clear();
-    if (this.peer.readyState !== 1) return;
     if (!rest) {
       // The common case: one topic's batch this turn (or one reply).
       if (first instanceof TopicBatch) {
@@ -227,7 +221,10 @@ export class OutboundQueue {
     this.write(chunks.length === 1 ? chunks[0]! : this.scheduler.concat(chunks, total), messages);
   }
 
-  /** Drops whatever is queued; later pushes are refused. */
+  /**
+   * Drops whatever is queued; later pushes are refused. The owner calls it as soon as the WebSocket leaves OPEN
+   * (whoever closes it: ws may already have written its close frame, and no data frame may follow that).
+   */
   close(): void {
     this.closed = true;
     this.clear();

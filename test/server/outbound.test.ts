@@ -21,13 +21,11 @@ class FakeSocket implements WritableSocket {
 }
 
 const turn = () => new Promise((r) => setImmediate(r));
-/** The WebSocket as the queue sees it: OPEN. */
-const OPEN = { readyState: 1 };
 
 describe('OutboundQueue', () => {
   it('coalesces the frames of one turn into one write, in order', async () => {
     const socket = new FakeSocket();
-    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, OPEN);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined);
     const frames = [0, 1, 2, 3, 4].map((i) => textFrame(String(i)));
     for (const f of frames) q.push(f);
     expect(socket.writes).to.have.length(0);
@@ -38,7 +36,7 @@ describe('OutboundQueue', () => {
   it('calls onOverflow once and stops at the bound (queued + socket-buffered bytes)', async () => {
     const socket = new FakeSocket();
     let overflows = 0;
-    const q = new OutboundQueue(socket, new FlushScheduler(), 100, () => overflows++, OPEN);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 100, () => overflows++);
     socket.writableLength = 60;
     expect(q.push(textFrame('a'.repeat(20)))).to.equal(true); // 22 + 60 = 82
     expect(q.push(textFrame('b'.repeat(20)))).to.equal(false); // 104 > 100
@@ -50,7 +48,7 @@ describe('OutboundQueue', () => {
 
   it('pendingBytes counts queued topic batches, as they grow, from their start frame', async () => {
     const socket = new FakeSocket();
-    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, OPEN);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined);
     const batch = new TopicBatch();
     const a = textFrame('a'.repeat(10));
     batch.add(a);
@@ -69,17 +67,16 @@ describe('OutboundQueue', () => {
     expect(q.pendingBytes).to.equal(7);
   });
 
-  it('never writes once the socket is closing or the queue is closed', async () => {
+  it('never writes once closed (the owner closes it when the WebSocket leaves OPEN): not what was queued, not later pushes', async () => {
     const socket = new FakeSocket();
-    const ws = { readyState: 1 };
-    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, ws);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined);
     q.push(textFrame('x'));
-    ws.readyState = 2; // CLOSING: ws may have written its close frame
-    await turn();
-    expect(socket.writes).to.deep.equal([]);
-    ws.readyState = 1;
+    const batch = new TopicBatch();
+    batch.add(textFrame('b'));
+    q.deliverBatch(batch, 0);
     q.close();
     expect(q.push(textFrame('y'))).to.equal(false);
+    q.deliverBatch(batch, 0);
     await turn();
     expect(socket.writes).to.deep.equal([]);
   });
@@ -87,7 +84,7 @@ describe('OutboundQueue', () => {
   it('one scheduler flushes many queues in one pass, each exactly once', async () => {
     const scheduler = new FlushScheduler();
     const sockets = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
-    const queues = sockets.map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined, OPEN));
+    const queues = sockets.map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined));
     const f = textFrame('shared');
     for (const q of queues) { q.push(f); q.push(f); }
     await turn();
@@ -102,7 +99,7 @@ describe('OutboundQueue', () => {
   it('a single queued frame is written as the shared frame itself; different batches get their own bytes', async () => {
     const scheduler = new FlushScheduler();
     const [a, b, c] = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
-    const [qa, qb, qc] = [a, b, c].map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined, OPEN));
+    const [qa, qb, qc] = [a, b, c].map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined));
     const one = textFrame('one');
     const two = textFrame('two');
     qa!.push(one);
@@ -118,7 +115,7 @@ describe('OutboundQueue', () => {
 
   it('a queue flushed many times writes only what was queued since the last pass, batches and frames in order', async () => {
     const socket = new FakeSocket();
-    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined, OPEN);
+    const q = new OutboundQueue(socket, new FlushScheduler(), 1 << 20, () => undefined);
     const expected: Buffer[] = [];
     for (let pass = 0; pass < 4; pass++) {
       const batch = new TopicBatch();
@@ -137,14 +134,14 @@ describe('OutboundQueue', () => {
   it('a queue that gets its first frame while a pass is writing (a write side effect) is written in that pass', async () => {
     const scheduler = new FlushScheduler();
     const later = new FakeSocket();
-    const qLater = new OutboundQueue(later, scheduler, 1 << 20, () => undefined, OPEN);
+    const qLater = new OutboundQueue(later, scheduler, 1 << 20, () => undefined);
     const reacting = new FakeSocket();
     const write = reacting.write.bind(reacting);
     reacting.write = (chunk) => {
       qLater.push(textFrame('reaction'));
       return write(chunk);
     };
-    const q = new OutboundQueue(reacting, scheduler, 1 << 20, () => undefined, OPEN);
+    const q = new OutboundQueue(reacting, scheduler, 1 << 20, () => undefined);
     q.push(textFrame('first'));
     await turn();
     expect(reacting.writes).to.have.length(1);
