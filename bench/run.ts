@@ -489,7 +489,9 @@ async function pairedWindows(setupsHere: { label: string; argv: string[]; script
   // its figure is their total.
   const replicas = Number(process.argv.find((a) => a.startsWith('--replicas='))?.slice(11) ?? 3);
   const pairs = Number(process.argv.find((a) => a.startsWith('--pairs='))?.slice(8) ?? Math.ceil((QUICK ? 6 : 20) / replicas));
-  const entries = setupsHere.flatMap((s) => Array.from({ length: replicas }, (_, r) => ({ ...s, key: `${s.label}#${r + 1}`, replica: r + 1 })));
+  // Replica-major (A1 B1 A2 B2 ...): processes started one after the other share whatever the machine was doing then,
+  // so each setup's processes are spread over the start-up instead of started together.
+  const entries = Array.from({ length: replicas }, (_, r) => setupsHere.map((s) => ({ ...s, key: `${s.label}#${r + 1}`, replica: r + 1 }))).flat();
   const windowMs = Number(process.argv.find((a) => a.startsWith('--window='))?.slice(9) ?? 600);
   const windows: (Measurement & { label: string; replica: number })[] = [];
   const summary: Record<number, Record<string, { throughputRatio: number; medianPairRatio: number; cpuPerMsgRatio: number; pairs: number; perSec: number; cpuUsPerMsg: number; userUsPerMsg: number; perReplica: number[] }>> = {};

@@ -29,6 +29,7 @@ import type { ContractViolation } from './server/connection.ts';
 import type { Endpoint } from './server/endpoint.ts';
 import { forwardTo } from './server/forward.ts';
 import { Gateway } from './server/gateway.ts';
+import { FlushScheduler } from './server/outbound.ts';
 import { createHttpApp } from './server/http.ts';
 import { applyHttpLimits, serverOptions } from './server/http-limits.ts';
 import { clientIpResolver } from './server/client-ip.ts';
@@ -202,7 +203,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let refused = 0;
   let brokerUp = true;
   const counting = options.metricsEnabled === false ? undefined : metrics;
+  // One flush pass per turn writes every connection's queue; the hub hands it each topic's new batch (see FanOut).
+  const scheduler = new FlushScheduler(counting ? (s) => counting.delivered(s) : undefined);
   const hub = new Hub(broker, {
+    fanOut: (batch, sinks) => scheduler.fanOut(batch, sinks),
     metrics: counting,
     recoveryLimit: config.history.recoveryLimit,
     onPublishError: (topic, err) => {
@@ -315,6 +319,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     origins,
     maxConnectionsPerIp: ws.maxConnectionsPerIp,
     clientIp,
+    scheduler,
   });
 
   // Ready: connected to the broker now (not only once), so during a Redis outage /ready is 503 and upgrades wait.

@@ -9,7 +9,24 @@ export interface BatchSink {
    * along (one call per topic per turn instead of one per message). Must not throw.
    */
   deliverBatch(batch: TopicBatch, start: number): void;
+  /**
+   * Write the batch now, as `deliverBatch(batch, 0)` and a flush would: called by a FanOut that defers the hand-over to
+   * its flush pass, when that batch is all the pass has to write. Must not throw.
+   */
+  flushBatch(batch: TopicBatch): void;
 }
+
+/**
+ * Hands a topic's new batch (its first frame of the turn) to the sinks of the topic's live subscribers, as they were
+ * when it began (the array is not changed afterwards). The default hands it over at once. The server's flush
+ * scheduler defers it to its pass, where a turn with one topic batch and nothing else queued is written in one walk
+ * over the subscribers instead of two (hand over, then write).
+ */
+export type FanOut = (batch: TopicBatch, sinks: readonly BatchSink[]) => void;
+
+const handOverNow: FanOut = (batch, sinks) => {
+  for (let i = 0; i < sinks.length; i++) sinks[i]!.deliverBatch(batch, 0);
+};
 
 /** Whatever receives frames: a WebSocket connection in the server, a recorder in tests. */
 export interface Subscriber {
@@ -69,6 +86,8 @@ export interface HubOptions {
   onConnectionChange?: (state: 'down' | 'up') => void;
   /** Counts publishes (and their broker latency), recoveries and continuity losses, by topic family; default none. */
   metrics?: Pick<Metrics, 'published' | 'publishRefused' | 'recovery' | 'lost' | 'brokerError'>;
+  /** How a topic's new batch reaches its subscribers' sinks; default: at once (see FanOut). */
+  fanOut?: FanOut;
 }
 
 /** A subscriber between subscribe and activate: live publications are held so the replay or snapshot goes first. */
@@ -84,7 +103,9 @@ interface Pending {
  * per topic per turn (an array walk touches less memory than a Map iterator); removal swaps the last one in.
  */
 class LiveSubscribers {
-  readonly sinks: BatchSink[] = [];
+  private sinks: BatchSink[] = [];
+  /** `sinks` was handed out (snapshot) and must not change: the next add or delete copies it first. */
+  private shared = false;
   private readonly subscribers: Subscriber[] = [];
   private readonly at = new Map<Subscriber, number>();
 
@@ -96,7 +117,14 @@ class LiveSubscribers {
     return this.at.has(subscriber);
   }
 
+  /** The sinks as they are now; later adds and deletes do not change what is returned (copy on write). */
+  snapshot(): readonly BatchSink[] {
+    this.shared = true;
+    return this.sinks;
+  }
+
   add(subscriber: Subscriber, sink: BatchSink): void {
+    this.own();
     this.at.set(subscriber, this.sinks.length);
     this.sinks.push(sink);
     this.subscribers.push(subscriber);
@@ -105,6 +133,7 @@ class LiveSubscribers {
   delete(subscriber: Subscriber): boolean {
     const i = this.at.get(subscriber);
     if (i === undefined) return false;
+    this.own();
     this.at.delete(subscriber);
     const last = this.sinks.length - 1;
     if (i !== last) {
@@ -120,6 +149,12 @@ class LiveSubscribers {
 
   keys(): Subscriber[] {
     return [...this.subscribers];
+  }
+
+  private own(): void {
+    if (!this.shared) return;
+    this.sinks = this.sinks.slice();
+    this.shared = false;
   }
 }
 
@@ -163,9 +198,11 @@ export class Hub implements BrokerEventHandler {
   private publishes = 0;
   /** This turn's topic batches, sealed together when the turn ends. */
   private openBatches: TopicBatch[] = [];
+  private readonly fanOut: FanOut;
 
   constructor(private readonly broker: Broker, private readonly options: HubOptions = {}) {
     this.recoveryLimit = options.recoveryLimit ?? 1000;
+    this.fanOut = options.fanOut ?? handOverNow;
     broker.setHandler(this);
   }
 
@@ -409,8 +446,9 @@ export class Hub implements BrokerEventHandler {
   }
 
   /**
-   * Frames once and appends to the topic's batch for this turn; only a new batch is handed to each live subscriber,
-   * so per-subscriber work is once per topic per turn, not once per message (per-topic order is kept).
+   * Frames once and appends to the topic's batch for this turn; only a new batch is handed to the live subscribers
+   * (through `fanOut`), so per-subscriber work is once per topic per turn, not once per message (per-topic order is
+   * kept). A subscriber that goes live later in the turn gets the batch from its next frame on (activate).
    */
   private deliver(s: TopicState, data: string, position: StreamPosition): void {
     s.last = position;
@@ -421,8 +459,7 @@ export class Hub implements BrokerEventHandler {
       const batch = (s.batch = new TopicBatch());
       batch.add(frame);
       this.sealAtTurnEnd(batch);
-      const sinks = s.live.sinks;
-      for (let i = 0; i < sinks.length; i++) sinks[i]!.deliverBatch(batch, 0);
+      this.fanOut(batch, s.live.snapshot());
     }
     for (const p of s.pending.values()) p.held.push({ offset: position.offset, frame });
   }

@@ -33,6 +33,11 @@ export interface GatewayOptions {
    * proxy every socket comes from the proxy). Default: the socket's remote address.
    */
   clientIp?: (req: IncomingMessage) => string;
+  /**
+   * The flush scheduler of every connection's outbound queue; the app makes it and gives it to the hub too (its
+   * fan-out). Default: a new one (a gateway built by hand in tests).
+   */
+  scheduler?: FlushScheduler;
   /** Structured logs; each connection logs through a child (conn, endpoint, remote). Default: `log`. */
   logger?: Logger;
   /** Default: none. */
@@ -73,7 +78,7 @@ export class Gateway {
     this.heartbeat.unref();
     this.auth = options.auth ?? noAuth();
     this.metrics = options.metrics ?? noMetrics;
-    this.scheduler = new FlushScheduler(options.metrics ? (s) => this.metrics.delivered(s) : undefined);
+    this.scheduler = options.scheduler ?? new FlushScheduler(options.metrics ? (s) => this.metrics.delivered(s) : undefined);
   }
 
   /** For the metrics (read at scrape time): unsent bytes over all connections, and outbound totals since start. */

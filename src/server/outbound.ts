@@ -1,4 +1,5 @@
 import { TopicBatch, type Frame } from '../pubsub/frame.ts';
+import type { BatchSink } from '../pubsub/hub.ts';
 
 /** The part of a net.Socket the outbound queue uses. */
 export interface WritableSocket {
@@ -35,6 +36,8 @@ export class FlushScheduler {
    */
   private dirty: (OutboundQueue | undefined)[] = [];
   private dirtyCount = 0;
+  /** Topic batches begun this turn and not yet handed to their subscribers' queues (the hub's FanOut: `fanOut`). */
+  private fanouts: { batch: TopicBatch; sinks: readonly BatchSink[] }[] = [];
   private scheduled = false;
   private lastFrames: readonly Buffer[] = [];
   private lastBytes: Buffer | undefined;
@@ -59,6 +62,31 @@ export class FlushScheduler {
 
   mark(queue: OutboundQueue): void {
     this.dirty[this.dirtyCount++] = queue;
+    this.schedule();
+  }
+
+  /**
+   * The hub's FanOut: a topic's new batch for the subscribers' sinks as they were when it began. Handed over in this
+   * pass (below), or earlier by `settle` when some queue gets anything else first.
+   */
+  fanOut(batch: TopicBatch, sinks: readonly BatchSink[]): void {
+    this.fanouts.push({ batch, sinks });
+    this.schedule();
+  }
+
+  /**
+   * Hands every pending topic batch to its sinks' queues now. A queue calls it before it takes a frame or a partial
+   * batch of its own (and before a flush outside the pass), so a queue's entries keep the order in which they were
+   * published or pushed: a batch that began before a reply is written before it, as if handed over at once.
+   */
+  settle(): void {
+    if (this.fanouts.length === 0) return;
+    const fanouts = this.fanouts;
+    this.fanouts = [];
+    for (const { batch, sinks } of fanouts) for (let i = 0; i < sinks.length; i++) sinks[i]!.deliverBatch(batch, 0);
+  }
+
+  private schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.run());
@@ -83,6 +111,14 @@ export class FlushScheduler {
 
   private run(): void {
     this.scheduled = false;
+    if (this.fanouts.length === 1 && this.dirtyCount === 0) {
+      // The common broadcast turn: one topic's batch and nothing else queued anywhere. Each subscriber's socket gets
+      // it in one walk (a queue that got an entry meanwhile, by a write's side effect, queues it behind that).
+      const { batch, sinks } = this.fanouts.pop()!;
+      for (let i = 0; i < sinks.length; i++) sinks[i]!.flushBatch(batch);
+    } else {
+      this.settle();
+    }
     // A queue marked during this pass (by a write's side effect) is appended and flushed in this same pass.
     const queues = this.dirty;
     for (let i = 0; i < this.dirtyCount; i++) {
@@ -162,6 +198,7 @@ export class OutboundQueue {
 
   push(frame: Frame): boolean {
     if (this.closed) return false;
+    this.scheduler.settle();
     if (this.pendingBytes + frame.bytes.length > this.maxBufferedBytes) {
       this.overflow();
       return false;
@@ -173,6 +210,7 @@ export class OutboundQueue {
   /** Queues a topic batch from frame `start` on (frames appended to it until it is read come along). */
   deliverBatch(batch: TopicBatch, start: number): void {
     if (this.closed) return;
+    if (start > 0) this.scheduler.settle(); // a subscriber joining mid-turn: what began before it goes first
     if (start === 0 && this.first === undefined) {
       // The common case, once per subscriber per turn: nothing else queued.
       this.first = batch;
@@ -182,8 +220,19 @@ export class OutboundQueue {
     this.add(start === 0 ? batch : new BatchFrom(batch, start));
   }
 
+  /**
+   * The flush pass's one-topic turn (FlushScheduler.run): writes the batch now when nothing else is queued here, else
+   * queues it behind what is.
+   */
+  flushBatch(batch: TopicBatch): void {
+    if (this.closed) return;
+    if (this.first !== undefined) this.deliverBatch(batch, 0);
+    else if (batch.frames.length) this.write(this.readBatch(batch, 0), batch.frames.length);
+  }
+
   /** Writes everything queued in one socket write (see FlushScheduler for why a shared concatenation). */
   flush(): void {
+    this.scheduler.settle(); // also called outside the pass: a close first writes what was published to it
     const first = this.first;
     if (this.closed || first === undefined) return;
     const rest = this.rest;

@@ -298,7 +298,7 @@ describe('Hub', () => {
     const hub = new Hub(new MemoryBroker());
     const batches: { topic: string; batch: import('../../src/pubsub/frame.ts').TopicBatch }[] = [];
     // Never reads its batches (a socket that is closing): only the end of the turn can seal them.
-    const idle: Subscriber = { id: 'idle', deliver: () => undefined, lost: () => undefined, batches: { deliverBatch: (batch) => { batches.push({ topic: JSON.parse(batch.frames[0]!.text).topic, batch }); } } };
+    const idle: Subscriber = { id: 'idle', deliver: () => undefined, lost: () => undefined, batches: { deliverBatch: (batch) => { batches.push({ topic: JSON.parse(batch.frames[0]!.text).topic, batch }); }, flushBatch: () => { throw new Error('the default fan-out hands over at once'); } } };
     for (const t of ['a', 'b', 'c']) await subscribeLive(hub, idle, t);
     for (let i = 0; i < 3; i++) for (const t of ['a', 'b', 'c']) void hub.publish(t, { i });
     expect(batches.map((b) => b.topic)).to.deep.equal(['a', 'b', 'c']);
@@ -310,6 +310,25 @@ describe('Hub', () => {
     expect(batches).to.have.length(4); // the next turn opens a new batch; the sealed one did not grow
     expect(batches[0]!.batch.frames).to.have.length(3);
     expect(batches[3]!.batch.frames.map((f) => JSON.parse(f.text).seq)).to.deep.equal([4]);
+  });
+
+  it('a fan-out that hands batches over later gets the sinks as they were when the batch began', async () => {
+    const handed: { batch: import('../../src/pubsub/frame.ts').TopicBatch; sinks: readonly unknown[] }[] = [];
+    const hub = new Hub(new MemoryBroker(), { fanOut: (batch, sinks) => handed.push({ batch, sinks }) });
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => new Recorder(id));
+    await subscribeLive(hub, a!, 't');
+    await subscribeLive(hub, b!, 't');
+    void hub.publish('t', { n: 1 });
+    expect(handed).to.have.length(1);
+    const sinks = handed[0]!.sinks;
+    expect(sinks).to.deep.equal([a, b]);
+    hub.unsubscribe(a!, 't'); // the last one moves into its slot of the live array: not into the handed-out one
+    await subscribeLive(hub, c!, 't');
+    expect(handed[0]!.sinks).to.equal(sinks);
+    expect([...sinks]).to.deep.equal([a, b]);
+    await new Promise((r) => setImmediate(r));
+    void hub.publish('t', { n: 2 });
+    expect(handed[1]!.sinks).to.deep.equal([b, c]);
   });
 
   it("hands a subscriber's topic batches to its batch sink, and frames to the subscriber", async () => {

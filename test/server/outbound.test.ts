@@ -148,3 +148,83 @@ describe('OutboundQueue', () => {
     expect(later.writes.map((w) => w[0]!.toString('utf8', 2))).to.deep.equal(['reaction']);
   });
 });
+
+describe('FlushScheduler as the hub fan-out (a topic batch handed to its subscribers at the flush pass)', () => {
+  function setup(n: number) {
+    const scheduler = new FlushScheduler();
+    const sockets = Array.from({ length: n }, () => new FakeSocket());
+    const queues = sockets.map((s) => new OutboundQueue(s, scheduler, 1 << 20, () => undefined));
+    const frames = (s: FakeSocket) => s.writes.map((w) => Buffer.concat(w).toString('latin1'));
+    return { scheduler, sockets, queues, frames };
+  }
+  const bytes = (...fs: ReturnType<typeof textFrame>[]) => Buffer.concat(fs.map((f) => f.bytes)).toString('latin1');
+
+  it('one batch and nothing else: every sink gets one write with every frame the batch got in the turn', async () => {
+    const { scheduler, sockets, queues, frames } = setup(3);
+    const batch = new TopicBatch();
+    const [f1, f2] = [textFrame('1'), textFrame('2')];
+    batch.add(f1);
+    scheduler.fanOut(batch, queues);
+    batch.add(f2);
+    expect(sockets.every((s) => s.writes.length === 0)).to.equal(true);
+    await turn();
+    for (const s of sockets) expect(frames(s)).to.deep.equal([bytes(f1, f2)]);
+    expect(scheduler.stats).to.deep.include({ messages: 6, writes: 3 });
+  });
+
+  it('a frame pushed after the batch began goes after it (as if handed over at once); the other sinks still get the batch', async () => {
+    const { scheduler, sockets, queues, frames } = setup(2);
+    const batch = new TopicBatch();
+    const update = textFrame('update');
+    const reply = textFrame('reply');
+    batch.add(update);
+    scheduler.fanOut(batch, queues);
+    queues[0]!.push(reply);
+    await turn();
+    expect(frames(sockets[0]!)).to.deep.equal([bytes(update, reply)]);
+    expect(frames(sockets[1]!)).to.deep.equal([bytes(update)]);
+  });
+
+  it('a flush outside the pass (a close) first takes the batches published to it; a closed sink gets nothing later', async () => {
+    const { scheduler, sockets, queues, frames } = setup(2);
+    const batch = new TopicBatch();
+    const f = textFrame('before the close');
+    batch.add(f);
+    scheduler.fanOut(batch, queues);
+    queues[0]!.flush();
+    queues[0]!.close();
+    expect(frames(sockets[0]!)).to.deep.equal([bytes(f)]);
+    await turn();
+    expect(frames(sockets[0]!)).to.deep.equal([bytes(f)]);
+    expect(frames(sockets[1]!)).to.deep.equal([bytes(f)]);
+  });
+
+  it('several topic batches in a turn: each sink gets one write with all of its topics, each in its order', async () => {
+    const { scheduler, sockets, queues, frames } = setup(3);
+    const [a, b] = [new TopicBatch(), new TopicBatch()];
+    const [a1, a2, b1] = [textFrame('a1'), textFrame('a2'), textFrame('b1')];
+    a.add(a1);
+    scheduler.fanOut(a, [queues[0]!, queues[1]!]);
+    b.add(b1);
+    scheduler.fanOut(b, [queues[1]!, queues[2]!]);
+    a.add(a2);
+    await turn();
+    expect(frames(sockets[0]!)).to.deep.equal([bytes(a1, a2)]);
+    expect(frames(sockets[1]!)).to.deep.equal([bytes(a1, a2, b1)]);
+    expect(frames(sockets[2]!)).to.deep.equal([bytes(b1)]);
+  });
+
+  it('a sink that joins after the batch began gets it from its next frame only, after its own replay', async () => {
+    const { scheduler, sockets, queues, frames } = setup(2);
+    const batch = new TopicBatch();
+    const [f1, f2] = [textFrame('1'), textFrame('2')];
+    batch.add(f1);
+    scheduler.fanOut(batch, [queues[0]!]);
+    queues[1]!.push(f1); // the joiner's replay (what it missed), then live from the batch's next frame
+    queues[1]!.deliverBatch(batch, batch.frames.length);
+    batch.add(f2);
+    await turn();
+    expect(frames(sockets[0]!)).to.deep.equal([bytes(f1, f2)]);
+    expect(frames(sockets[1]!)).to.deep.equal([bytes(f1, f2)]);
+  });
+});

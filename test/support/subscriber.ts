@@ -23,6 +23,10 @@ export class RecordingSubscriber implements Subscriber {
     this.entries.push({ batch, start });
   }
 
+  flushBatch(batch: TopicBatch): void {
+    this.entries.push({ batch, start: 0 });
+  }
+
   lost(topic: string, reason: string): void {
     this.losses.push(`${topic} ${reason}`);
     this.onLost?.(topic, reason);
