@@ -147,11 +147,11 @@ type Entry = Buffer | TopicBatch | BatchFrom;
 
 /**
  * One connection's outbound frames. Contract: frames leave in the order they were pushed (a topic batch counts as
- * pushed when it was handed over: frames the topic publishes later in the same turn go with it, so per-topic order
- * holds and frames of different topics may interleave differently than they were published); nothing is written
- * after `close()`, which the owner calls when the WebSocket leaves OPEN; when queued + kernel-pending bytes would pass `maxBufferedBytes` (checked on each single frame,
- * and for batches when the queue flushes), the queue is dropped and `onOverflow` is called once (the connection then
- * closes with SLOW_CONSUMER).
+ * pushed when it began, see FlushScheduler.settle: frames the topic publishes later in the same turn go with it, so
+ * per-topic order holds and frames of different topics may interleave differently than they were published);
+ * nothing is written after `close()`, which the owner calls when the WebSocket leaves OPEN; when queued +
+ * kernel-pending bytes would pass `maxBufferedBytes` (checked on each single frame, and for batches when they are
+ * written), the queue is dropped and `onOverflow` is called once (the connection then closes with SLOW_CONSUMER).
  *
  * Why write to the socket directly: ws has no public "send these pre-framed bytes" call; ws.send frames per client.
  * Only data frames go through here; ws keeps writing its own control frames (ping/pong/close), which may be
