@@ -62,6 +62,8 @@ class TickwireClient:
         self._stopping = False
         # topic -> {"epoch", "offset"}: the position to resume from; bars topics also keep their request.
         self._positions: Dict[str, Dict[str, Any]] = {}
+        # request id -> the `since` a pending bars.subscribe carried (None: a first subscribe).
+        self._asked: Dict[str, Optional[Dict[str, Any]]] = {}
         self._bars: Dict[str, Dict[str, str]] = {}
         self._last_seen = 0.0
 
@@ -92,11 +94,14 @@ class TickwireClient:
         rid = f"py{self._next_id}"
         fut = asyncio.get_running_loop().create_future()
         self._pending[rid] = fut
+        if msg_type == "bars.subscribe":
+            self._asked[rid] = (fields.get("payload") or {}).get("since")
         try:
             await self._ws.send(json.dumps({"type": msg_type, "id": rid, **fields}))
             return await asyncio.wait_for(fut, timeout=self.request_timeout)
         finally:
             self._pending.pop(rid, None)
+            self._asked.pop(rid, None)
 
     async def subscribe(self, symbol: str, resolution: str = "1") -> Dict[str, Any]:
         """`/api/v1/ws`: subscribes to `bars:<symbol>:<resolution>`; the `bars.subscribe.response` payload."""
@@ -106,11 +111,11 @@ class TickwireClient:
         if self.recover and topic in self._positions:
             payload["since"] = self._positions[topic]
         try:
+            # The reply's position is taken when it is read (_dispatch), before the updates that follow it.
             reply = await self.request("bars.subscribe", payload=payload)
         except TickwireError:
             self._bars.pop(topic, None)
             raise
-        self._apply_state(topic, reply["payload"], "since" in payload)
         return reply["payload"]
 
     async def unsubscribe(self, symbol: str, resolution: str = "1") -> Dict[str, Any]:
@@ -203,17 +208,38 @@ class TickwireClient:
                 return
             await ws.send(json.dumps({"type": "ping"}))
 
+    def _answered(self, topic: str, state: Dict[str, Any], since: Optional[Dict[str, Any]]) -> None:
+        """A bars.subscribe reply: the position it is current to; with `since`, also the recovery event."""
+        as_of = state.get("asOf")
+        if not as_of:
+            return
+        before = self._positions.get(topic)
+        if since is None:
+            if before is None:
+                self._positions[topic] = {"epoch": as_of["epoch"], "offset": as_of["offset"]}
+            return
+        if state.get("recovered") is True:
+            # The replay that follows moves the offset on from where it stands, never back.
+            start = max(before["offset"], since["offset"]) if before and before["epoch"] == since["epoch"] else since["offset"]
+            self._positions[topic] = {"epoch": as_of["epoch"], "offset": start}
+        else:
+            self._positions[topic] = {"epoch": as_of["epoch"], "offset": as_of["offset"]}
+        self._emit_recovery(topic, state, as_of)
+
     def _apply_state(self, topic: str, state: Dict[str, Any], with_since: bool) -> None:
         as_of = state.get("asOf")
         if not as_of:
             return
         self._positions[topic] = {"epoch": as_of["epoch"], "offset": as_of["offset"]}
         if with_since:
-            event = {"topic": topic, "recovered": state.get("recovered", False), "asOf": as_of}
-            if "reason" in state:
-                event["reason"] = state["reason"]
-            for h in self._recovery:
-                h(event)
+            self._emit_recovery(topic, state, as_of)
+
+    def _emit_recovery(self, topic: str, state: Dict[str, Any], as_of: Dict[str, Any]) -> None:
+        event = {"topic": topic, "recovered": state.get("recovered", False), "asOf": as_of}
+        if "reason" in state:
+            event["reason"] = state["reason"]
+        for h in self._recovery:
+            h(event)
 
     async def _dispatch(self, frame: Union[str, bytes]) -> None:
         try:
@@ -225,6 +251,13 @@ class TickwireClient:
         rid = msg.get("id")
         if isinstance(rid, str) and rid in self._pending:
             fut = self._pending[rid]
+            if msg.get("type") == "bars.subscribe.response" and isinstance(msg.get("payload"), dict):
+                # Here, in the order the server sent it, not when the awaiting coroutine resumes: by then the updates
+                # after the reply may have been handled, and a position set late would move the offset back (a
+                # false gap, a resync, and updates handed on twice).
+                payload = msg["payload"]
+                if isinstance(payload.get("topic"), str):
+                    self._answered(payload["topic"], payload, self._asked.get(rid))
             if not fut.done():
                 if msg.get("type") == "error":
                     err = msg.get("payload") or msg.get("data") or msg
