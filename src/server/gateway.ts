@@ -8,6 +8,7 @@ import type { Hub } from '../pubsub/hub.ts';
 import { Connection, noAuth, type ConnectionAuth, type ConnectionLimits, type ContractViolation } from './connection.ts';
 import type { Endpoint, ErrorInfo } from './endpoint.ts';
 import { TrackedWebSocket } from './tracked-websocket.ts';
+import { clientIpResolver } from './client-ip.ts';
 import type { OriginPolicy } from './origin.ts';
 import { FlushScheduler } from './outbound.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -30,7 +31,7 @@ export interface GatewayOptions {
   maxConnectionsPerIp?: number;
   /**
    * The address maxConnectionsPerIp counts: with TRUST_PROXY, the client's address from X-Forwarded-For (behind a
-   * proxy every socket comes from the proxy). Default: the socket's remote address.
+   * proxy every socket comes from the proxy). Default: the socket's remote address (clientIpResolver(false)).
    */
   clientIp?: (req: IncomingMessage) => string;
   /**
@@ -60,6 +61,7 @@ export class Gateway {
   private readonly wss: WsServer<typeof TrackedWebSocket>;
   private readonly connections = new Set<Connection>();
   private readonly scheduler: FlushScheduler;
+  private readonly clientIp: (req: IncomingMessage) => string;
   private readonly metrics: Metrics;
   private readonly heartbeat: NodeJS.Timeout;
   private closing = false;
@@ -78,6 +80,7 @@ export class Gateway {
     this.heartbeat.unref();
     this.auth = options.auth ?? noAuth();
     this.metrics = options.metrics ?? noMetrics;
+    this.clientIp = options.clientIp ?? clientIpResolver(false);
     this.scheduler = options.scheduler ?? new FlushScheduler(options.metrics ? (s) => this.metrics.delivered(s) : undefined);
   }
 
@@ -134,7 +137,7 @@ export class Gateway {
       return reject(socket, 403, 'Forbidden');
     }
     if (!endpoint || !match) return reject(socket, 404, 'Not Found');
-    const ip = this.options.clientIp ? this.options.clientIp(req) : req.socket.remoteAddress ?? '?';
+    const ip = this.clientIp(req);
     const fromIp = this.perIp.get(ip) ?? 0;
     if (this.options.maxConnectionsPerIp !== undefined && fromIp >= this.options.maxConnectionsPerIp) return reject(socket, 429, 'Too Many Requests');
     const release = this.countFrom(ip);

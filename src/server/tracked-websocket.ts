@@ -6,9 +6,9 @@ import { WebSocket } from 'ws';
  * its sockets with this class (ws's `WebSocket` option).
  *
  * Why: a connection's outbound queue must write no data frame once ws may have written its close frame, and reading
- * `ws.readyState` for that on every flush touched the WebSocket object once per subscriber per turn, which cost 8% of
- * one-topic fan-out throughput at N = 1000 (`npm run bench -- --paired --pin`, three processes a side). Told once
- * instead, the queue keeps the answer in a field of its own.
+ * `ws.readyState` for that on every flush touched the WebSocket object once per subscriber per turn: about 3% of
+ * one-topic fan-out throughput at N = 1000 (`npm run bench -- --paired --pin --replicas=4`, clean copies of both
+ * versions). Told once instead, the queue keeps the answer in a field of its own.
  *
  * How: ws (8.x; the major is pinned in package.json) keeps its state in `_readyState` and assigns it on every
  * transition, from its constructor on; an accessor of the same name here sees each assignment and ws's own

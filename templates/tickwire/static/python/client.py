@@ -210,19 +210,16 @@ class TickwireClient:
     def _answered(self, topic: str, state: Dict[str, Any], since: Optional[Dict[str, Any]]) -> None:
         """A bars.subscribe reply: the position it is current to; with `since`, also the recovery event."""
         as_of = state.get("asOf")
-        if not as_of:
-            return
         before = self._positions.get(topic)
-        if since is None:
-            if before is None:
-                self._positions[topic] = {"epoch": as_of["epoch"], "offset": as_of["offset"]}
+        if not as_of or (since is None and before is not None):
             return
-        if state.get("recovered") is True:
-            # The replay that follows moves the offset on from where it stands, never back.
-            start = max(before["offset"], since["offset"]) if before and before["epoch"] == since["epoch"] else since["offset"]
-            self._positions[topic] = {"epoch": as_of["epoch"], "offset": start}
-        else:
-            self._positions[topic] = {"epoch": as_of["epoch"], "offset": as_of["offset"]}
+        if since is None or state.get("recovered") is not True:
+            # A first subscribe, or continuity lost: the snapshot that follows is current to asOf.
+            self._apply_state(topic, state, since is not None)
+            return
+        # Recovered: the replay that follows moves the offset on from where it stands, never back.
+        start = max(before["offset"], since["offset"]) if before and before["epoch"] == since["epoch"] else since["offset"]
+        self._positions[topic] = {"epoch": as_of["epoch"], "offset": start}
         self._emit_recovery(topic, state, as_of)
 
     def _apply_state(self, topic: str, state: Dict[str, Any], with_since: bool) -> None:
